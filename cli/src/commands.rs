@@ -1,0 +1,937 @@
+//! The subcommands: argument shapes and how each maps onto one core call.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use clap::{Args, Subcommand, ValueEnum};
+use gridpatrol_core::activity::{ActivityKind, NewActivity};
+use gridpatrol_core::checklist::{library, AnswerValue};
+use gridpatrol_core::error::{Field, InvalidInput, Problem};
+use gridpatrol_core::hazard::{
+    EscalationReason, HazardEvent, HazardStatus, Level, NewHazard, Severity,
+};
+use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
+use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
+use serde::Serialize;
+
+use crate::Command;
+
+#[derive(Args)]
+pub struct AsUser {
+    /// The acting user's id.
+    #[arg(long = "as", env = "GRIDPATROL_USER")]
+    user: String,
+}
+
+#[derive(Args)]
+pub struct PlaceArgs {
+    /// Place id, or a unique tail of it (6+ characters).
+    place: String,
+}
+
+#[derive(Args)]
+pub struct PatrolArgs {
+    #[command(flatten)]
+    who: AsUser,
+    #[arg(long)]
+    place: String,
+    /// An answer, `ITEM=VALUE` (pass, fail, na, a number, a choice, text or a photo hash).
+    #[arg(long = "answer", value_name = "ITEM=VALUE")]
+    answers: Vec<String>,
+    /// Raise a hazard from this failed item (repeatable).
+    #[arg(long = "raise", value_name = "ITEM")]
+    raise: Vec<String>,
+    /// Raise a hazard from every failed item.
+    #[arg(long)]
+    raise_all: bool,
+    #[arg(long, allow_negative_numbers = true)]
+    lat: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    lon: Option<f64>,
+    #[arg(long)]
+    accuracy: Option<f64>,
+    #[arg(long, default_value = "")]
+    note: String,
+    /// Minutes the visit took (its start time is now minus this).
+    #[arg(long, default_value_t = 15)]
+    minutes: i64,
+}
+
+#[derive(Args)]
+pub struct HazardsArgs {
+    #[command(flatten)]
+    who: AsUser,
+    /// Only hazards in this status (e.g. notified, rectifying, closed).
+    #[arg(long)]
+    status: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Target {
+    /// Hazard id, or a unique tail of it (6+ characters).
+    id: String,
+    #[command(flatten)]
+    who: AsUser,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    Grid,
+    Village,
+    Township,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Grid => Level::Grid,
+            LevelArg::Village => Level::Village,
+            LevelArg::Township => Level::Township,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReasonArg {
+    BeyondPower,
+    Major,
+    NeedsEnforcement,
+    OwnerRefuses,
+    ReworkTwice,
+    Overdue,
+    ImminentDanger,
+}
+
+impl From<ReasonArg> for EscalationReason {
+    fn from(r: ReasonArg) -> Self {
+        match r {
+            ReasonArg::BeyondPower => EscalationReason::BeyondPower,
+            ReasonArg::Major => EscalationReason::Major,
+            ReasonArg::NeedsEnforcement => EscalationReason::NeedsEnforcement,
+            ReasonArg::OwnerRefuses => EscalationReason::OwnerRefuses,
+            ReasonArg::ReworkTwice => EscalationReason::ReworkTwice,
+            ReasonArg::Overdue => EscalationReason::Overdue,
+            ReasonArg::ImminentDanger => EscalationReason::ImminentDanger,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    General,
+    Major,
+}
+
+#[derive(Subcommand)]
+pub enum HazardCmd {
+    /// Show a hazard with its whole history.
+    Show { id: String },
+    /// Raise a hazard at a place directly (outside a patrol).
+    Report {
+        #[command(flatten)]
+        who: AsUser,
+        #[arg(long)]
+        place: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long, value_enum, default_value = "general")]
+        severity: SeverityArg,
+        #[arg(long)]
+        description: String,
+        #[arg(long = "photo")]
+        photos: Vec<String>,
+    },
+    /// 下发整改通知: name the responsible party and a deadline.
+    Notify {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        deadline: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 开始整改.
+    Start {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 提交整改, for review.
+    Submit {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long = "photo")]
+        photos: Vec<String>,
+    },
+    /// 当场整改.
+    FixOnSpot {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        before: Option<String>,
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 复查: pass closes the case, fail sends it back with a new deadline.
+    Review {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, conflicts_with = "fail")]
+        pass: bool,
+        #[arg(long)]
+        fail: bool,
+        #[arg(long)]
+        new_deadline: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 申请延期: the deadline does not move until approved.
+    Extend {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "to")]
+        proposed: String,
+        #[arg(long)]
+        measures: String,
+    },
+    /// 审批延期.
+    DecideExtension {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, conflicts_with = "reject")]
+        approve: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long)]
+        basis: String,
+    },
+    /// 上报上级.
+    Escalate {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long = "to", value_enum)]
+        to: LevelArg,
+        #[arg(long, value_enum)]
+        reason: ReasonArg,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 交办: hand a case back down with guidance and a deadline.
+    HandBack {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long = "to", value_enum)]
+        to: LevelArg,
+        #[arg(long)]
+        guidance: String,
+        #[arg(long)]
+        deadline: String,
+    },
+    /// 联合执法.
+    JointEnforcement {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        departments: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 移交监督执法部门.
+    Refer {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        case_number: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 登记处理结果 of joint enforcement or a referral.
+    Outcome {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        outcome: String,
+    },
+    /// 挂牌督办 (major hazards at township level).
+    Supervise {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 撤销, with a reason.
+    Withdraw {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ActivityArg {
+    Publicity,
+    Training,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    #[arg(value_enum)]
+    kind: ActivityArg,
+    #[command(flatten)]
+    who: AsUser,
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    title: String,
+    #[arg(long, default_value_t = 0)]
+    audience: u32,
+    /// The day it was held (default today).
+    #[arg(long)]
+    date: Option<String>,
+    #[arg(long, default_value = "")]
+    note: String,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A grid, village, township or county id.
+    #[arg(long)]
+    scope: String,
+    #[arg(long)]
+    from: String,
+    #[arg(long)]
+    to: String,
+    /// Also write the hazard ledger (台账) as CSV here.
+    #[arg(long)]
+    csv: Option<std::path::PathBuf>,
+    /// Also write the hazard ledger as XLSX here.
+    #[arg(long)]
+    xlsx: Option<std::path::PathBuf>,
+}
+
+fn day(s: &str) -> Result<Day> {
+    s.parse::<Day>()
+        .map_err(|e: InvalidInput| Error::Invalid(InvalidInput::new(Field::Deadline, e.problem)))
+}
+
+fn open(db: &Path) -> Result<Store> {
+    if !db.exists() {
+        return Err(Error::not_found(
+            gridpatrol_core::error::Entity::Device,
+            "database (run `gridpatrol init` first)",
+        ));
+    }
+    Store::open(db, Clock::System)
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    Ok(serde_json::to_string_pretty(v)?)
+}
+
+pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
+    let out = |text: String, value: &dyn erased::Json| -> Result<String> {
+        if as_json {
+            value.to_json()
+        } else {
+            Ok(text)
+        }
+    };
+    match cmd {
+        Command::Init => {
+            let store = Store::open(db, Clock::System)?;
+            let n = store.install_library(&gridpatrol_core::org::Actor::provisioner())?;
+            let id = store.device_id().to_string();
+            out(
+                format!(
+                    "已初始化设备数据库 / initialised {} (device {id}, {n} checklists)",
+                    db.display()
+                ),
+                &serde_json::json!({"device_id": id, "templates_installed": n}),
+            )
+        }
+        Command::LoadDemo => {
+            let store = open(db)?;
+            let cast = demo::seed(&store)?;
+            let users: Vec<&str> = cast.workers.iter().map(|(w, _)| w.as_str()).collect();
+            out(
+                format!(
+                    "已载入示范乡镇 / loaded the demo township {}: workers {}, leaders l01-l03, officers o01 o02, advisor b01",
+                    demo::TOWNSHIP,
+                    users.join(" ")
+                ),
+                &serde_json::json!({"township": demo::TOWNSHIP, "workers": users}),
+            )
+        }
+        Command::Demo { keep } => run_demo(keep.as_deref(), as_json),
+        Command::Users => {
+            let store = open(db)?;
+            let users = store.users()?;
+            let mut s = String::new();
+            for (id, name, role) in &users {
+                let _ = writeln!(s, "{id}\t{name}\t{}", role.zh());
+            }
+            let v: Vec<_> = users
+                .iter()
+                .map(|(id, name, role)| serde_json::json!({"id": id, "name": name, "role": role}))
+                .collect();
+            out(s, &v)
+        }
+        Command::Places(who) => {
+            let store = open(db)?;
+            let actor = store.actor(&who.user)?;
+            let places = store.places(&actor)?;
+            let mut s = String::new();
+            for p in &places {
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t{}\t{}",
+                    short(&p.place.id.to_string()),
+                    p.place.grid_id,
+                    library().place_type_zh(&p.place.place_type),
+                    p.place.risk_level.zh(),
+                    p.place.name
+                );
+            }
+            out(s, &places)
+        }
+        Command::Due(who) => {
+            let store = open(db)?;
+            let actor = store.actor(&who.user)?;
+            let today = store.today();
+            let due = store.due_patrols(&actor)?;
+            let mut s = format!("待巡查 / due: {}\n", due.len());
+            for p in &due {
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t周期 {} 天\t逾期 {} 天\t{}",
+                    short(&p.place.id.to_string()),
+                    p.place.grid_id,
+                    library().place_type_zh(&p.place.place_type),
+                    p.cycle_days,
+                    p.days_overdue(today),
+                    p.place.name
+                );
+            }
+            out(s, &due)
+        }
+        Command::Place(a) => {
+            let store = open(db)?;
+            let file = store.place_file(store.find_place(&a.place)?)?;
+            let p = &file.place.place;
+            let mut s = format!(
+                "{}（{}，{}）网格 {}\n地址 {}  负责人 {}\n巡查 {} 次，隐患 {} 条\n",
+                p.name,
+                library().place_type_zh(&p.place_type),
+                p.risk_level.zh(),
+                p.grid_id,
+                p.address,
+                p.responsible_name,
+                file.patrols.len(),
+                file.hazards.len()
+            );
+            for h in &file.hazards {
+                let _ = writeln!(
+                    s,
+                    "  隐患 {} {} {}",
+                    short(&h.id.to_string()),
+                    library().category_zh(&h.category),
+                    h.status.zh()
+                );
+            }
+            out(s, &file)
+        }
+        Command::Form(a) => {
+            let store = open(db)?;
+            let form = store.patrol_form(store.find_place(&a.place)?)?;
+            let mut s = format!("{} v{}\n", form.template.name, form.template.version);
+            for i in &form.template.items {
+                let mark = if form.failed_last_time.contains(&i.key) {
+                    " ⚠上次不合格 failed last time"
+                } else {
+                    ""
+                };
+                let _ = writeln!(s, "  {:<26} [{:?}] {}{mark}", i.key, i.kind, i.label);
+            }
+            out(s, &form)
+        }
+        Command::Patrol(a) => patrol(db, as_json, a),
+        Command::Hazards(a) => {
+            let store = open(db)?;
+            let actor = store.actor(&a.who.user)?;
+            let status = match a.status.as_deref() {
+                None => None,
+                Some(s) => Some(HazardStatus::parse(s).ok_or_else(|| {
+                    Error::Invalid(InvalidInput::new(
+                        Field::Id,
+                        Problem::Unknown {
+                            code: s.chars().take(30).collect(),
+                        },
+                    ))
+                })?),
+            };
+            let rows = store.hazards(&actor, status)?;
+            let mut s = format!("隐患 / hazards: {}\n", rows.len());
+            for h in &rows {
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    short(&h.id.to_string()),
+                    h.grid_id,
+                    library().category_zh(&h.category),
+                    h.severity.zh(),
+                    h.status.zh(),
+                    h.days_overdue
+                        .map_or(String::new(), |d| format!("\t逾期 {d} 天"))
+                );
+            }
+            out(s, &rows)
+        }
+        Command::Hazard(cmd) => hazard(db, as_json, cmd),
+        Command::Overdue { township, limit } => {
+            let store = open(db)?;
+            let (n, rows) = store.overdue_hazards(&township, limit)?;
+            let mut s = format!("逾期隐患 / overdue: {n}\n");
+            for h in &rows {
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t逾期 {} 天",
+                    short(&h.id.to_string()),
+                    h.grid_id,
+                    library().category_zh(&h.category),
+                    h.days_overdue.unwrap_or(0)
+                );
+            }
+            out(s, &serde_json::json!({"count": n, "hazards": rows}))
+        }
+        Command::Conflicts(who) => {
+            let store = open(db)?;
+            let actor = store.actor(&who.user)?;
+            let rows = store.conflicts(&actor)?;
+            let mut s = format!("冲突 / conflicts: {}\n", rows.len());
+            for (h, e) in &rows {
+                let why = e
+                    .conflict
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t{why}",
+                    short(&h.to_string()),
+                    e.actor_id,
+                    e.event.verb()
+                );
+            }
+            out(s, &rows)
+        }
+        Command::Log(a) => {
+            let store = open(db)?;
+            let actor = store.actor(&a.who.user)?;
+            let held_on = match &a.date {
+                Some(d) => day(d)?,
+                None => store.today(),
+            };
+            let id = store.log_activity(
+                &actor,
+                NewActivity {
+                    kind: match a.kind {
+                        ActivityArg::Publicity => ActivityKind::Publicity,
+                        ActivityArg::Training => ActivityKind::Training,
+                    },
+                    org_id: a.org,
+                    held_on,
+                    title: a.title,
+                    audience: a.audience,
+                    note: a.note,
+                },
+            )?;
+            out(
+                format!("已登记 / logged {id}"),
+                &serde_json::json!({"id": id}),
+            )
+        }
+        Command::Report(a) => {
+            let store = open(db)?;
+            let (from, to) = (day(&a.from)?, day(&a.to)?);
+            let report = store.report(&a.scope, from, to)?;
+            let mut s = report.to_text();
+            if let Some(p) = &a.csv {
+                let n = store.export_ledger_csv(&a.scope, from, to, p)?;
+                let _ = writeln!(s, "台账 CSV ledger: {} ({n} rows)", p.display());
+            }
+            if let Some(p) = &a.xlsx {
+                let n = store.export_ledger_xlsx(&a.scope, from, to, p)?;
+                let _ = writeln!(s, "台账 XLSX ledger: {} ({n} rows)", p.display());
+            }
+            out(s, &report)
+        }
+        Command::Status => {
+            let store = open(db)?;
+            let pending = store.pending_ops()?;
+            let id = store.device_id();
+            out(
+                format!("设备 device {id}\n待同步操作 pending ops: {pending}"),
+                &serde_json::json!({"device_id": id, "pending_ops": pending}),
+            )
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[id.len().saturating_sub(8)..]
+}
+
+fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
+    let store = open(db)?;
+    let actor = store.actor(&a.who.user)?;
+    let place_id = store.find_place(&a.place)?;
+    let form = store.patrol_form(place_id)?;
+    let mut answers = Vec::new();
+    for pair in &a.answers {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(InvalidInput::new(Field::Answer, Problem::Malformed)))?;
+        let item = form.template.item(key.trim())?;
+        answers.push((item.key.clone(), AnswerValue::parse_for(item, value)?));
+    }
+    let mut raise: Vec<String> = a.raise.clone();
+    if a.raise_all {
+        raise = store
+            .propose_hazards(&form, &answers)?
+            .into_iter()
+            .map(|p| p.item_key)
+            .collect();
+    }
+    let outcome = store.record_patrol(
+        &actor,
+        PatrolInput {
+            place_id,
+            started_at: store.now_ms() - a.minutes.clamp(0, 24 * 60) * 60_000,
+            gps: GpsSample {
+                lat: a.lat,
+                lon: a.lon,
+                accuracy_m: a.accuracy,
+                mock: false,
+            },
+            answers,
+            raise: raise
+                .into_iter()
+                .map(|item_key| RaiseHazard {
+                    item_key,
+                    ..RaiseHazard::default()
+                })
+                .collect(),
+            note: a.note,
+        },
+    )?;
+    if as_json {
+        return json(&outcome);
+    }
+    let mut s = format!("已记录巡查 / patrol recorded {}\n", outcome.patrol_id);
+    for h in &outcome.hazard_ids {
+        let _ = writeln!(s, "  隐患已上报 / hazard reported {h}");
+    }
+    for p in &outcome.unraised {
+        let _ = writeln!(
+            s,
+            "  建议上报 / proposed: {} — {}（{}，建议期限 {}）",
+            p.item_key,
+            p.description,
+            p.severity.zh(),
+            p.suggested_deadline
+        );
+    }
+    Ok(s)
+}
+
+fn hazard(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
+    let store = open(db)?;
+    if let HazardCmd::Show { id } = &cmd {
+        let d = store.hazard(store.find_hazard(id)?)?;
+        if as_json {
+            return json(&d);
+        }
+        let h = &d.hazard;
+        let mut s = format!(
+            "隐患 {}\n{} · {} · {} · 由{}处理\n{}\n",
+            h.id,
+            library().category_zh(&h.report.category),
+            h.severity.zh(),
+            h.status.zh(),
+            h.level.zh(),
+            h.report.description
+        );
+        if let Some(d) = h.deadline {
+            let _ = writeln!(s, "整改期限 deadline {d}");
+        }
+        if let Some(n) = d.days_overdue {
+            let _ = writeln!(s, "逾期 overdue {n} 天");
+        }
+        if let Some(r) = d.escalation_due {
+            let _ = writeln!(s, "建议上报 escalation proposed: {}", r.zh());
+        }
+        if !d.repeat_of.is_empty() {
+            let _ = writeln!(s, "重复隐患 repeat of {} closed case(s)", d.repeat_of.len());
+        }
+        for e in &d.events {
+            let mark = e
+                .conflict
+                .as_ref()
+                .map_or(String::new(), |c| format!("  ✗ 冲突 conflict: {c}"));
+            let _ = writeln!(
+                s,
+                "  {} {} {}{mark}",
+                Day::from_ms(e.hlc.wall_ms()),
+                e.actor_id,
+                e.event.verb()
+            );
+        }
+        return Ok(s);
+    }
+    if let HazardCmd::Report {
+        who,
+        place,
+        category,
+        severity,
+        description,
+        photos,
+    } = cmd
+    {
+        let actor = store.actor(&who.user)?;
+        let place_id = store.find_place(&place)?;
+        let place = store.place(place_id)?;
+        let id = store.report_hazard(
+            &actor,
+            NewHazard {
+                place_id,
+                category,
+                severity: match severity {
+                    SeverityArg::General => Severity::General,
+                    SeverityArg::Major => Severity::Major,
+                },
+                description,
+                photos,
+                location: place.place.location,
+                source: None,
+                legal_basis: None,
+            },
+        )?;
+        return if as_json {
+            json(&serde_json::json!({"id": id}))
+        } else {
+            Ok(format!("隐患已上报 / hazard reported {id}"))
+        };
+    }
+    let (t, event) = match cmd {
+        HazardCmd::Show { .. } | HazardCmd::Report { .. } => return Ok(String::new()),
+        HazardCmd::Notify {
+            t,
+            party,
+            deadline,
+            note,
+        } => (
+            t,
+            HazardEvent::Notify {
+                responsible_party: party,
+                deadline: day(&deadline)?,
+                note,
+            },
+        ),
+        HazardCmd::Start { t, note } => (t, HazardEvent::StartRectification { note }),
+        HazardCmd::Submit { t, note, photos } => {
+            (t, HazardEvent::SubmitRectification { note, photos })
+        }
+        HazardCmd::FixOnSpot {
+            t,
+            before,
+            after,
+            note,
+        } => (
+            t,
+            HazardEvent::FixOnSpot {
+                note,
+                before_photo: before,
+                after_photo: after,
+            },
+        ),
+        HazardCmd::Review {
+            t,
+            pass,
+            fail,
+            new_deadline,
+            note,
+        } => {
+            if pass == fail {
+                return Err(Error::Invalid(InvalidInput::new(
+                    Field::Answer,
+                    Problem::Empty,
+                )));
+            }
+            let new_deadline = new_deadline.as_deref().map(day).transpose()?;
+            (
+                t,
+                HazardEvent::Review {
+                    passed: pass,
+                    note,
+                    new_deadline,
+                },
+            )
+        }
+        HazardCmd::Extend {
+            t,
+            reason,
+            proposed,
+            measures,
+        } => (
+            t,
+            HazardEvent::RequestExtension {
+                reason,
+                proposed_deadline: day(&proposed)?,
+                interim_measures: measures,
+            },
+        ),
+        HazardCmd::DecideExtension {
+            t,
+            approve,
+            reject,
+            basis,
+        } => {
+            if approve == reject {
+                return Err(Error::Invalid(InvalidInput::new(
+                    Field::Answer,
+                    Problem::Empty,
+                )));
+            }
+            (
+                t,
+                HazardEvent::DecideExtension {
+                    approved: approve,
+                    basis,
+                },
+            )
+        }
+        HazardCmd::Escalate {
+            t,
+            to,
+            reason,
+            note,
+        } => (
+            t,
+            HazardEvent::Escalate {
+                to: to.into(),
+                reason: reason.into(),
+                note,
+            },
+        ),
+        HazardCmd::HandBack {
+            t,
+            to,
+            guidance,
+            deadline,
+        } => (
+            t,
+            HazardEvent::HandBack {
+                to: to.into(),
+                guidance,
+                deadline: day(&deadline)?,
+            },
+        ),
+        HazardCmd::JointEnforcement {
+            t,
+            departments,
+            note,
+        } => (t, HazardEvent::JointEnforcement { departments, note }),
+        HazardCmd::Refer {
+            t,
+            department,
+            case_number,
+            note,
+        } => (
+            t,
+            HazardEvent::Refer {
+                department,
+                case_number,
+                note,
+            },
+        ),
+        HazardCmd::Outcome { t, outcome } => (t, HazardEvent::RecordOutcome { outcome }),
+        HazardCmd::Supervise { t, note } => (t, HazardEvent::Supervise { note }),
+        HazardCmd::Withdraw { t, reason } => (t, HazardEvent::Withdraw { reason }),
+    };
+    let actor = store.actor(&t.who.user)?;
+    let id = store.find_hazard(&t.id)?;
+    let verb = event.verb();
+    store.hazard_event(&actor, id, event)?;
+    let h = store.hazard(id)?.hazard;
+    if as_json {
+        return json(&h);
+    }
+    Ok(format!(
+        "{verb}: 隐患 {} → {}{}",
+        short(&id.to_string()),
+        h.status.zh(),
+        h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
+    ))
+}
+
+fn run_demo(keep: Option<&Path>, as_json: bool) -> Result<String> {
+    let dir = tempfile::tempdir()?;
+    let path = match keep {
+        Some(p) => p.to_path_buf(),
+        None => dir.path().join("demo.db"),
+    };
+    if path.exists() {
+        return Err(Error::Invalid(InvalidInput::new(
+            Field::Id,
+            Problem::Malformed,
+        )));
+    }
+    let store = Store::open(&path, demo::clock())?;
+    let run = demo::run(&store)?;
+    if as_json {
+        return json(&run.report);
+    }
+    let r = &run.report;
+    let mut s = String::from("GridPatrol 示范乡镇 / demo township\n");
+    s.push_str(&run.log);
+    s.push('\n');
+    s.push_str(&r.to_text());
+    let _ = writeln!(
+        s,
+        "\n手工核对 / hand count: 一般隐患已销号 {} 条，其中曾上报上级 {} 条 → 网格内闭环 {} 条，{} ÷ {} = {}",
+        r.general_closed,
+        r.general_closed - r.general_closed_in_grid,
+        r.general_closed_in_grid,
+        r.general_closed_in_grid,
+        r.general_closed,
+        r.in_grid_closure_rate.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+    );
+    if let Some(p) = keep {
+        let _ = writeln!(s, "示范数据库 / demo database kept at {}", p.display());
+    }
+    Ok(s)
+}
+
+/// Lets `run` print any result as JSON without naming its type at each arm.
+mod erased {
+    pub trait Json {
+        fn to_json(&self) -> gridpatrol_core::Result<String>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> gridpatrol_core::Result<String> {
+            Ok(serde_json::to_string_pretty(self)?)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `gridpatrol`: the terminal client over the GridPatrol core. Every command opens the device
+//! database, does one thing as the user named by `--as`, and prints the result as text (zh-CN
+//! first) or, with `--json`, as JSON for scripts. It is how a person tries the product on a
+//! laptop, and how end-to-end tests drive a device.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "gridpatrol",
+    version,
+    about = "网格消防巡查 GridPatrol: offline fire-safety grid patrol"
+)]
+struct Cli {
+    /// The device database (created by `init`).
+    #[arg(
+        long,
+        global = true,
+        env = "GRIDPATROL_DB",
+        default_value = "gridpatrol.db"
+    )]
+    db: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the device database and install the built-in checklist library.
+    Init,
+    /// Load the demo township (org tree, users, 200 places) into the database.
+    LoadDemo,
+    /// Build a demo township in a temporary database, drive every lifecycle path, print the report.
+    Demo {
+        /// Keep the demo database at this path instead of a temporary file.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// List users and their roles.
+    Users,
+    /// List the places in your grids.
+    Places(commands::AsUser),
+    /// List places due or overdue for a patrol.
+    Due(commands::AsUser),
+    /// Show a place's file (一户一档): visits and hazards.
+    Place(commands::PlaceArgs),
+    /// Show the checklist for a place, with the items that failed last time.
+    Form(commands::PlaceArgs),
+    /// Record a patrol: answer items, raise hazards from failed ones, finish.
+    Patrol(commands::PatrolArgs),
+    /// List hazards in your grids.
+    Hazards(commands::HazardsArgs),
+    /// Show one hazard, or record a lifecycle transition.
+    #[command(subcommand)]
+    Hazard(commands::HazardCmd),
+    /// Overdue hazards of a township, most overdue first.
+    Overdue {
+        #[arg(long)]
+        township: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Conflicted events that need a person to look at them.
+    Conflicts(commands::AsUser),
+    /// Log a publicity (宣传) or training (培训) activity.
+    Log(commands::LogArgs),
+    /// Print a report for a grid, village or township, and optionally export the ledger.
+    Report(commands::ReportArgs),
+    /// Pending op count and device id.
+    Status,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(&cli.db, cli.json, cli.command) {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("错误 / error [{}]: {e}", e.code());
+            match e {
+                gridpatrol_core::Error::Invalid(_)
+                | gridpatrol_core::Error::Rejected(_)
+                | gridpatrol_core::Error::NotFound { .. } => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Publicity (宣传) and training (培训) log: simple records that count in reports. Each entry is
+//! one op and is never edited, so there is nothing to merge.
+
+use rusqlite::{params, Transaction};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::Day;
+use crate::error::{self, Field, InvalidInput, Problem, Result};
+use crate::op::OpBody;
+use crate::org::{self, Actor};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Publicity,
+    Training,
+}
+
+impl ActivityKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ActivityKind::Publicity => "publicity",
+            ActivityKind::Training => "training",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: Uuid,
+    pub kind: ActivityKind,
+    /// The grid, village or township the activity was held for.
+    pub org_id: String,
+    pub held_on: Day,
+    pub title: String,
+    pub audience: u32,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What a person types to log an activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub org_id: String,
+    pub held_on: Day,
+    pub title: String,
+    pub audience: u32,
+    pub note: String,
+}
+
+pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO activities (id, kind, org_id, held_on, title, audience, note, user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        a.id.to_string(),
+        a.kind.code(),
+        a.org_id,
+        a.held_on.0,
+        a.title,
+        a.audience,
+        a.note,
+        by
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    pub fn log_activity(&self, actor: &Actor, new: NewActivity) -> Result<Uuid> {
+        let NewActivity {
+            kind,
+            org_id,
+            held_on,
+            title,
+            audience,
+            note,
+        } = new;
+        let org_id = org_id.as_str();
+        if held_on > self.today() {
+            return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
+        }
+        if audience > 100_000 {
+            return Err(InvalidInput::new(
+                Field::Count,
+                Problem::OutOfRange {
+                    min: "0".into(),
+                    max: "100000".into(),
+                },
+            )
+            .into());
+        }
+        let a = Activity {
+            id: Uuid::now_v7(),
+            kind,
+            org_id: org_id.to_string(),
+            held_on,
+            title: error::text(Field::Name, &title, 100)?,
+            audience,
+            note: error::optional_text(Field::Note, &note, 500)?,
+        };
+        let id = a.id;
+        self.write(|tx| {
+            let grids = org::grids_under(tx, org_id)?;
+            if grids.is_empty() || !grids.iter().any(|g| actor.covers(g)) {
+                org::node(tx, org_id)?;
+                return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+            }
+            self.commit_local(tx, actor, OpBody::Activity(a))?;
+            Ok(id)
+        })
+    }
+}

@@ -1,0 +1,289 @@
+//! The one apply function. Local and remote ops both enter here: the op is appended to the log
+//! (idempotently: a known op id, or a known device + sequence, is a duplicate), then the record
+//! it belongs to is folded again from all of its ops in (HLC, op id) order and its derived row
+//! rewritten. Because state is always a fold over the full set of a record's ops, the same set of
+//! ops gives the same state in any arrival order, with any duplicates.
+//!
+//! What a fold finds invalid at its position is written to `ops.conflict` and stays in the log.
+//! In `Mode::Local` such an op is refused instead (the caller's transaction rolls back), so a
+//! person sees the reason as an error at the moment they act.
+
+use rusqlite::{params, Connection, Row, Transaction};
+use uuid::Uuid;
+
+use crate::activity;
+use crate::checklist;
+use crate::clock::Hlc;
+use crate::error::{Error, Result};
+use crate::hazard::{self, lifecycle};
+use crate::op::{Op, OpBody};
+use crate::org;
+use crate::patrol;
+use crate::place;
+use crate::store::InterruptScope;
+use lifecycle::Rejection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Local,
+    Remote,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    Duplicate,
+}
+
+pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied> {
+    let entity = op.body.entity();
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO ops (id, device_id, seq, hlc, wall_ms, actor_id, actor_role,
+                 kind, entity, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            op.id.to_string(),
+            op.device_id.to_string(),
+            op.seq,
+            op.hlc.0,
+            op.wall_ms,
+            op.actor_id,
+            op.actor_role.code(),
+            op.body.kind(),
+            entity,
+            serde_json::to_string(&op.body)?,
+        ])?;
+    if inserted == 0 {
+        return Ok(Applied::Duplicate);
+    }
+    let conflicts = refold(tx, &entity, Some(op))?;
+    if mode == Mode::Local {
+        if let Some((_, why)) = conflicts.into_iter().find(|(id, _)| *id == op.id) {
+            return Err(Error::Rejected(why));
+        }
+    }
+    Ok(Applied::Applied)
+}
+
+const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body, conflict";
+
+fn op_row(r: &Row<'_>) -> rusqlite::Result<(Op, Option<String>, String)> {
+    let id: String = r.get(0)?;
+    let device: String = r.get(1)?;
+    let role: String = r.get(6)?;
+    let bad = |i: usize, e: &dyn std::fmt::Display| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            e.to_string().into(),
+        )
+    };
+    let body: String = r.get(7)?;
+    let op = Op {
+        id: Uuid::parse_str(&id).map_err(|e| bad(0, &e))?,
+        device_id: Uuid::parse_str(&device).map_err(|e| bad(1, &e))?,
+        seq: r.get(2)?,
+        hlc: Hlc(r.get(3)?),
+        wall_ms: r.get(4)?,
+        actor_id: r.get(5)?,
+        actor_role: role.parse().map_err(|e| bad(6, &e))?,
+        body: serde_json::from_str(&body).map_err(|e| bad(7, &e))?,
+    };
+    Ok((op, r.get(8)?, body))
+}
+
+fn parse_conflict(c: Option<String>) -> Option<Rejection> {
+    c.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+/// All ops of one record, in fold order, each with its conflict mark.
+pub(crate) fn entity_ops(conn: &Connection, entity: &str) -> Result<Vec<(Op, Option<Rejection>)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {OP_COLUMNS} FROM ops WHERE entity = ?1 ORDER BY hlc, id"
+    ))?;
+    let rows = stmt
+        .query_map([entity], op_row)?
+        .map(|r| r.map(|(op, c, _)| (op, parse_conflict(c))))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn all_ops(conn: &Connection) -> Result<Vec<Op>> {
+    let mut stmt = conn.prepare(&format!("SELECT {OP_COLUMNS} FROM ops ORDER BY hlc, id"))?;
+    let rows = stmt
+        .query_map([], op_row)?
+        .map(|r| r.map(|(op, _, _)| op))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn conflicted_ops(conn: &Connection) -> Result<Vec<(Op, Rejection)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {OP_COLUMNS} FROM ops WHERE conflict IS NOT NULL ORDER BY hlc, id"
+    ))?;
+    let rows = stmt
+        .query_map([], op_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(op, c, _)| parse_conflict(c).map(|r| (op, r)))
+        .collect())
+}
+
+/// Loads the ops of `entity` in fold order. When `just_added` is the only one (the common case
+/// of a new record), it is used as it is instead of being read back and decoded.
+fn load_for_fold(tx: &Transaction, entity: &str, just_added: Option<&Op>) -> Result<Vec<Op>> {
+    if let Some(op) = just_added {
+        let others: i64 = tx
+            .prepare_cached("SELECT count(*) FROM ops WHERE entity = ?1 AND id <> ?2")?
+            .query_row(params![entity, op.id.to_string()], |r| r.get(0))?;
+        if others == 0 {
+            return Ok(vec![op.clone()]);
+        }
+    }
+    Ok(entity_ops(tx, entity)?
+        .into_iter()
+        .map(|(op, _)| op)
+        .collect())
+}
+
+/// Folds one record from its ops, rewrites its derived rows and its ops' conflict marks, and
+/// returns the conflicts.
+fn refold(
+    tx: &Transaction,
+    entity: &str,
+    just_added: Option<&Op>,
+) -> Result<Vec<(Uuid, Rejection)>> {
+    let ops = load_for_fold(tx, entity, just_added)?;
+    let Some(first) = ops.first() else {
+        return Ok(Vec::new());
+    };
+    let conflicts = match &first.body {
+        OpBody::Hazard { hazard_id, .. } => {
+            let id = *hazard_id;
+            let events: Vec<lifecycle::LoggedEvent<'_>> = ops
+                .iter()
+                .filter_map(|op| match &op.body {
+                    OpBody::Hazard { event, .. } => Some(lifecycle::LoggedEvent {
+                        op_id: op.id,
+                        ctx: lifecycle::Ctx {
+                            actor_id: &op.actor_id,
+                            role: op.actor_role,
+                            at: op.hlc,
+                        },
+                        event,
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let (state, conflicts) = lifecycle::fold(id, &events);
+            hazard::put_hazard(tx, id, state.as_ref())?;
+            conflicts
+        }
+        OpBody::PlaceCreate(_) | OpBody::PlaceUpdate(_) => {
+            let (state, conflicts) = place::fold(&ops);
+            if let Some(p) = state {
+                place::put_place(tx, &p)?;
+            }
+            conflicts
+        }
+        OpBody::OrgNode(_) => {
+            if let Some(OpBody::OrgNode(n)) = ops.last().map(|o| &o.body) {
+                org::put_node(tx, n)?;
+            }
+            Vec::new()
+        }
+        OpBody::User(_) => {
+            if let Some(OpBody::User(u)) = ops.last().map(|o| &o.body) {
+                org::put_user(tx, u)?;
+            }
+            Vec::new()
+        }
+        OpBody::Template(_) | OpBody::Patrol(_) | OpBody::Activity(_) => write_once(tx, &ops)?,
+    };
+    mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
+    Ok(conflicts)
+}
+
+/// Records written once (templates, patrols, activities): the first op in fold order wins; any
+/// other op with the same record id is a conflict.
+fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
+    let Some(first) = ops.first() else {
+        return Ok(Vec::new());
+    };
+    if ops.len() > 1 {
+        // The winner may have changed (an earlier op arrived late): replace what is stored.
+        match &first.body {
+            OpBody::Patrol(p) => {
+                let id = p.id.to_string();
+                tx.execute("DELETE FROM patrol_answers WHERE patrol_id = ?1", [&id])?;
+                tx.execute("DELETE FROM patrols WHERE id = ?1", [&id])?;
+            }
+            OpBody::Activity(a) => {
+                tx.execute("DELETE FROM activities WHERE id = ?1", [a.id.to_string()])?;
+            }
+            OpBody::Template(t) => {
+                tx.execute(
+                    "DELETE FROM templates WHERE id = ?1 AND version = ?2",
+                    params![t.id, t.version],
+                )?;
+            }
+            _ => {}
+        }
+    }
+    match &first.body {
+        OpBody::Patrol(p) => patrol::put_patrol(tx, p)?,
+        OpBody::Activity(a) => activity::put_activity(tx, a, &first.actor_id)?,
+        OpBody::Template(t) => checklist::put_template(tx, t)?,
+        _ => {}
+    }
+    Ok(ops[1..]
+        .iter()
+        .map(|op| (op.id, Rejection::AlreadyExists))
+        .collect())
+}
+
+fn mark_conflicts(
+    tx: &Transaction,
+    entity: &str,
+    conflicts: &[(Uuid, Rejection)],
+    had_others: bool,
+) -> Result<()> {
+    if had_others {
+        tx.prepare_cached(
+            "UPDATE ops SET conflict = NULL WHERE entity = ?1 AND conflict IS NOT NULL",
+        )?
+        .execute([entity])?;
+    }
+    let mut stmt = tx.prepare_cached("UPDATE ops SET conflict = ?2 WHERE id = ?1")?;
+    for (id, why) in conflicts {
+        stmt.execute(params![id.to_string(), serde_json::to_string(why)?])?;
+    }
+    Ok(())
+}
+
+/// Refolds every record from the log (after a repair, or to check that derived state matches).
+pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()> {
+    tx.execute_batch(
+        "DELETE FROM hazards; DELETE FROM patrol_answers; DELETE FROM patrols;
+         DELETE FROM places; DELETE FROM activities; DELETE FROM templates;
+         DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
+    )?;
+    // Reference data first, so records that point at it find it.
+    let entities: Vec<String> = tx
+        .prepare(
+            "SELECT entity FROM ops GROUP BY entity
+             ORDER BY CASE substr(entity, 1, instr(entity, ':') - 1)
+                WHEN 'org' THEN 0 WHEN 'user' THEN 1 WHEN 'template' THEN 2 WHEN 'place' THEN 3
+                ELSE 4 END, min(hlc)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for e in entities {
+        scope.check()?;
+        refold(tx, &e, None)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Checklists: the built-in library (place types, hazard categories, patrol cycles and the
+//! version-1 templates, all read from `data/library.json`), versioned templates, and how an
+//! answer is judged pass or fail. A template is never edited in place: an edit publishes the next
+//! version, and every patrol keeps the (template, version) it was made with, so an old record
+//! still reads the way it was answered.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
+use crate::hazard::Severity;
+use crate::op::OpBody;
+use crate::org::{unknown, Actor};
+use crate::place::RiskLevel;
+use crate::store::Store;
+
+const LIBRARY_JSON: &str = include_str!("../data/library.json");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Library {
+    pub categories: Vec<Category>,
+    pub place_types: Vec<PlaceType>,
+    patrol_every_days: CycleRules,
+    pub templates: Vec<Template>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Category {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlaceType {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    pub group: String,
+    pub template: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CycleRules {
+    default: BTreeMap<RiskLevel, u32>,
+    by_group: BTreeMap<String, BTreeMap<RiskLevel, u32>>,
+}
+
+/// The built-in library. It is compiled into the binary, and a broken file fails every test, so
+/// reaching the fallback would mean a build that never passed CI.
+pub fn library() -> &'static Library {
+    static LIB: OnceLock<Library> = OnceLock::new();
+    LIB.get_or_init(|| {
+        serde_json::from_str(LIBRARY_JSON).unwrap_or_else(|_| Library {
+            categories: Vec::new(),
+            place_types: Vec::new(),
+            patrol_every_days: CycleRules {
+                default: BTreeMap::new(),
+                by_group: BTreeMap::new(),
+            },
+            templates: Vec::new(),
+        })
+    })
+}
+
+impl Library {
+    pub fn place_type(&self, code: &str) -> Result<&PlaceType, InvalidInput> {
+        self.place_types
+            .iter()
+            .find(|t| t.code == code)
+            .ok_or_else(|| unknown(Field::PlaceType, code))
+    }
+    pub fn category(&self, code: &str) -> Result<&Category, InvalidInput> {
+        self.categories
+            .iter()
+            .find(|c| c.code == code)
+            .ok_or_else(|| unknown(Field::Category, code))
+    }
+    pub fn category_zh<'a>(&'a self, code: &'a str) -> &'a str {
+        self.category(code).map(|c| c.zh.as_str()).unwrap_or(code)
+    }
+    pub fn place_type_zh<'a>(&'a self, code: &'a str) -> &'a str {
+        self.place_type(code).map(|t| t.zh.as_str()).unwrap_or(code)
+    }
+    /// Days between patrols for a place type at a risk level (place type × risk rule).
+    pub fn patrol_every_days(&self, place_type: &str, risk: RiskLevel) -> u32 {
+        let group = self.place_type(place_type).map(|t| t.group.as_str()).ok();
+        group
+            .and_then(|g| self.patrol_every_days.by_group.get(g))
+            .and_then(|rules| rules.get(&risk))
+            .or_else(|| self.patrol_every_days.default.get(&risk))
+            .copied()
+            .unwrap_or(30)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: String,
+    pub version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    PassFail,
+    Number,
+    Select,
+    Text,
+    Photo,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: String,
+    pub kind: ItemKind,
+    pub label: String,
+    pub category: String,
+    pub severity: Severity,
+    pub fixable_on_spot: bool,
+    pub deadline_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
+    pub photo_on_fail: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_options: Vec<String>,
+}
+
+/// What a worker answered for one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum AnswerValue {
+    Pass,
+    Fail,
+    NotApplicable,
+    Number(f64),
+    Choice(String),
+    Text(String),
+    /// A photo, by the content hash of its original file.
+    Photo(String),
+}
+
+impl AnswerValue {
+    /// Parses the compact form used on the command line: `pass`, `fail`, `na`, a number, or
+    /// free text / a choice / a photo hash depending on the item.
+    pub fn parse_for(item: &Item, s: &str) -> Result<AnswerValue, InvalidInput> {
+        let s = s.trim();
+        match (item.kind, s) {
+            (_, "na") => Ok(AnswerValue::NotApplicable),
+            (ItemKind::PassFail, "pass" | "ok" | "是") => Ok(AnswerValue::Pass),
+            (ItemKind::PassFail, "fail" | "no" | "否") => Ok(AnswerValue::Fail),
+            (ItemKind::Number, n) => n
+                .parse()
+                .map(AnswerValue::Number)
+                .map_err(|_| InvalidInput::new(Field::Answer, Problem::Malformed)),
+            (ItemKind::Select, c) => Ok(AnswerValue::Choice(c.to_string())),
+            (ItemKind::Text, t) => Ok(AnswerValue::Text(t.to_string())),
+            (ItemKind::Photo, h) => Ok(AnswerValue::Photo(h.to_string())),
+            _ => Err(InvalidInput::new(Field::Answer, Problem::Malformed)),
+        }
+    }
+}
+
+impl Item {
+    /// Checks an answer fits this item, and says whether it is a failure.
+    pub fn judge(&self, a: &AnswerValue) -> Result<bool, InvalidInput> {
+        let bad = || InvalidInput::new(Field::Answer, Problem::Malformed);
+        match (self.kind, a) {
+            (_, AnswerValue::NotApplicable) => Ok(false),
+            (ItemKind::PassFail, AnswerValue::Pass) => Ok(false),
+            (ItemKind::PassFail, AnswerValue::Fail) => Ok(true),
+            (ItemKind::Number, AnswerValue::Number(n)) => {
+                if !n.is_finite() || *n < 0.0 || *n > 1.0e6 {
+                    return Err(InvalidInput::new(
+                        Field::Answer,
+                        Problem::OutOfRange {
+                            min: "0".into(),
+                            max: "1000000".into(),
+                        },
+                    ));
+                }
+                Ok(self.min.is_some_and(|m| *n < m) || self.max.is_some_and(|m| *n > m))
+            }
+            (ItemKind::Select, AnswerValue::Choice(c)) => {
+                if !self.options.contains(c) {
+                    return Err(unknown(Field::Answer, c));
+                }
+                Ok(self.fail_options.contains(c))
+            }
+            (ItemKind::Text, AnswerValue::Text(t)) => {
+                error::optional_text(Field::Answer, t, 500)?;
+                Ok(false)
+            }
+            (ItemKind::Photo, AnswerValue::Photo(h)) => {
+                check_photo_ref(h)?;
+                Ok(false)
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Photos are referred to by the hex SHA-256 of the original file (the photo pipeline stores
+/// the file itself); a reference is 64 lowercase hex characters.
+pub fn check_photo_ref(h: &str) -> Result<(), InvalidInput> {
+    if h.len() == 64
+        && h.chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        Ok(())
+    } else {
+        Err(InvalidInput::new(Field::Photo, Problem::Malformed))
+    }
+}
+
+impl Template {
+    pub fn item(&self, key: &str) -> Result<&Item, InvalidInput> {
+        self.items
+            .iter()
+            .find(|i| i.key == key)
+            .ok_or_else(|| unknown(Field::Answer, key))
+    }
+
+    fn validated(self) -> Result<Self, InvalidInput> {
+        crate::org::check_code(Field::Template, &self.id)?;
+        error::text(Field::Name, &self.name, 80)?;
+        if self.items.is_empty() {
+            return Err(InvalidInput::new(Field::Answer, Problem::Empty));
+        }
+        let mut keys: Vec<&str> = self.items.iter().map(|i| i.key.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(InvalidInput::new(Field::Answer, Problem::Malformed));
+        }
+        for item in &self.items {
+            crate::org::check_code(Field::Answer, &item.key)?;
+            error::text(Field::Name, &item.label, 200)?;
+            library().category(&item.category)?;
+            if item.kind == ItemKind::Select && item.options.is_empty() {
+                return Err(InvalidInput::new(Field::Answer, Problem::Empty));
+            }
+        }
+        Ok(self)
+    }
+}
+
+pub(crate) fn put_template(tx: &Transaction, t: &Template) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO templates (id, version, name, body) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![t.id, t.version, t.name, serde_json::to_string(t)?])?;
+    Ok(())
+}
+
+pub(crate) fn load_template(conn: &Connection, id: &str, version: u32) -> Result<Template> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM templates WHERE id = ?1 AND version = ?2")?
+        .query_row(params![id, version], |r| r.get(0))
+        .optional()?;
+    match body {
+        Some(b) => Ok(serde_json::from_str(&b)?),
+        None => Err(Error::not_found(
+            Entity::Template,
+            format!("{id} v{version}"),
+        )),
+    }
+}
+
+pub(crate) fn latest_version(conn: &Connection, id: &str) -> Result<Option<u32>> {
+    Ok(conn
+        .prepare_cached("SELECT max(version) FROM templates WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?)
+}
+
+impl Store {
+    /// Publishes the built-in library's templates that this database does not have yet.
+    pub fn install_library(&self, actor: &Actor) -> Result<usize> {
+        self.write(|tx| {
+            let mut n = 0;
+            for t in &library().templates {
+                if latest_version(tx, &t.id)?.is_none() {
+                    self.commit_local(tx, actor, OpBody::Template(t.clone()))?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    /// Publishes an edited template as the next version of its id; returns that version.
+    pub fn publish_template(&self, actor: &Actor, mut template: Template) -> Result<u32> {
+        self.write(|tx| {
+            template.version = latest_version(tx, &template.id)?.unwrap_or(0) + 1;
+            let template = template.clone().validated()?;
+            let v = template.version;
+            self.commit_local(tx, actor, OpBody::Template(template))?;
+            Ok(v)
+        })
+    }
+
+    pub fn template(&self, id: &str, version: Option<u32>) -> Result<Template> {
+        self.read(|c| {
+            let v = match version {
+                Some(v) => v,
+                None => {
+                    latest_version(c, id)?.ok_or_else(|| Error::not_found(Entity::Template, id))?
+                }
+            };
+            load_template(c, id, v)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_loads_and_covers_the_required_place_types() {
+        let lib = library();
+        for code in [
+            "small_shop",
+            "small_restaurant",
+            "rental_house",
+            "shared_rental",
+            "business_self_built",
+            "farm_household",
+            "street_shop",
+            "high_rise",
+            "heritage_building",
+        ] {
+            let t = lib.place_type(code).map(|t| t.template.clone());
+            let t = t.unwrap_or_default();
+            assert!(lib.templates.iter().any(|x| x.id == t), "{code} → {t}");
+        }
+        for t in &lib.templates {
+            assert!(t.clone().validated().is_ok(), "{}", t.id);
+        }
+        let nine = lib.templates.iter().find(|t| t.id == "nine_small");
+        assert!(nine.is_some_and(|t| t.items.len() >= 10));
+    }
+
+    #[test]
+    fn cycle_rules_by_type_and_risk() {
+        let lib = library();
+        assert_eq!(lib.patrol_every_days("small_shop", RiskLevel::Medium), 15);
+        assert_eq!(lib.patrol_every_days("farm_household", RiskLevel::Low), 180);
+        assert_eq!(lib.patrol_every_days("high_rise", RiskLevel::High), 7);
+    }
+
+    #[test]
+    fn judging_answers() {
+        let lib = library();
+        let t = &lib.templates[0];
+        let count = t.item("extinguisher_count");
+        let count = count.unwrap_or(&t.items[0]);
+        assert_eq!(count.judge(&AnswerValue::Number(1.0)), Ok(true));
+        assert_eq!(count.judge(&AnswerValue::Number(2.0)), Ok(false));
+        assert!(count.judge(&AnswerValue::Pass).is_err());
+        assert!(count.judge(&AnswerValue::Number(f64::NAN)).is_err());
+        let staff = t.item("staff_knowledge").unwrap_or(&t.items[0]);
+        assert_eq!(staff.judge(&AnswerValue::Choice("不会".into())), Ok(true));
+        assert!(staff.judge(&AnswerValue::Choice("maybe".into())).is_err());
+    }
+}

@@ -1,0 +1,306 @@
+//! Errors. `Error` is what every core call returns; each variant a person can act on carries a
+//! message in zh-CN and English, built only from codes and ids, never from names, phones,
+//! addresses or coordinates, so an error can be logged or reported without leaking personal data.
+
+use serde::{Deserialize, Serialize};
+
+use crate::hazard::lifecycle::Rejection;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input from a person or a caller; nothing was stored.
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    /// A hazard transition that the state, the role or separation of duties does not allow.
+    #[error("{0}")]
+    Rejected(#[from] Rejection),
+    #[error("{}", bilingual(&format!("找不到{}：{id}", what.zh()), &format!("{} not found: {id}", what.en())))]
+    NotFound { what: Entity, id: String },
+    #[error("{}", bilingual("操作已中断", "operation interrupted"))]
+    Interrupted,
+    #[error("{}", bilingual("数据库已关闭", "the database has been shut down"))]
+    ShutDown,
+    #[error("{}", bilingual(&format!("数据库版本 {found} 比本程序支持的 {supported} 新，请升级应用"), &format!("database schema {found} is newer than supported {supported}; update the app")))]
+    SchemaTooNew { found: u32, supported: u32 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("data encoding error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("export error: {0}")]
+    Export(String),
+}
+
+impl Error {
+    /// A stable code for programs and for the sync protocol.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid_input",
+            Error::Rejected(r) => r.code(),
+            Error::NotFound { .. } => "not_found",
+            Error::Interrupted => "interrupted",
+            Error::ShutDown => "shut_down",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::Sqlite(_) => "storage",
+            Error::Json(_) => "encoding",
+            Error::Io(_) => "io",
+            Error::Export(_) => "export",
+        }
+    }
+
+    pub fn not_found(what: Entity, id: impl Into<String>) -> Self {
+        Error::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+}
+
+pub(crate) fn bilingual(zh: &str, en: &str) -> String {
+    format!("{zh} / {en}")
+}
+
+/// The kinds of record an id can name, for `NotFound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    OrgNode,
+    User,
+    Place,
+    PlaceType,
+    Template,
+    TemplateItem,
+    Patrol,
+    Hazard,
+    Device,
+}
+
+impl Entity {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Entity::OrgNode => "组织节点",
+            Entity::User => "用户",
+            Entity::Place => "巡查对象",
+            Entity::PlaceType => "场所类型",
+            Entity::Template => "检查表",
+            Entity::TemplateItem => "检查项",
+            Entity::Patrol => "巡查记录",
+            Entity::Hazard => "隐患",
+            Entity::Device => "设备",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Entity::OrgNode => "org node",
+            Entity::User => "user",
+            Entity::Place => "place",
+            Entity::PlaceType => "place type",
+            Entity::Template => "checklist template",
+            Entity::TemplateItem => "checklist item",
+            Entity::Patrol => "patrol",
+            Entity::Hazard => "hazard",
+            Entity::Device => "device",
+        }
+    }
+}
+
+/// One field of one input that is wrong, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", bilingual(&self.zh(), &self.en()))]
+pub struct InvalidInput {
+    pub field: Field,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Id,
+    Name,
+    Address,
+    Phone,
+    Latitude,
+    Longitude,
+    Accuracy,
+    PlaceType,
+    RiskLevel,
+    PatrolEveryDays,
+    Template,
+    Answer,
+    Note,
+    Reason,
+    Deadline,
+    ResponsibleParty,
+    Department,
+    CaseNumber,
+    Description,
+    Category,
+    Photo,
+    Role,
+    Grid,
+    Period,
+    Count,
+    Date,
+}
+
+impl Field {
+    fn zh(self) -> &'static str {
+        match self {
+            Field::Id => "编号",
+            Field::Name => "名称",
+            Field::Address => "地址",
+            Field::Phone => "电话",
+            Field::Latitude => "纬度",
+            Field::Longitude => "经度",
+            Field::Accuracy => "定位精度",
+            Field::PlaceType => "场所类型",
+            Field::RiskLevel => "风险等级",
+            Field::PatrolEveryDays => "巡查周期",
+            Field::Template => "检查表版本",
+            Field::Answer => "检查项答案",
+            Field::Note => "备注",
+            Field::Reason => "理由",
+            Field::Deadline => "整改期限",
+            Field::ResponsibleParty => "责任人",
+            Field::Department => "移交部门",
+            Field::CaseNumber => "案件编号",
+            Field::Description => "隐患描述",
+            Field::Category => "隐患类别",
+            Field::Photo => "照片",
+            Field::Role => "角色",
+            Field::Grid => "网格",
+            Field::Period => "统计期间",
+            Field::Count => "数量",
+            Field::Date => "日期",
+        }
+    }
+    fn en(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Name => "name",
+            Field::Address => "address",
+            Field::Phone => "phone",
+            Field::Latitude => "latitude",
+            Field::Longitude => "longitude",
+            Field::Accuracy => "GPS accuracy",
+            Field::PlaceType => "place type",
+            Field::RiskLevel => "risk level",
+            Field::PatrolEveryDays => "patrol cycle",
+            Field::Template => "checklist version",
+            Field::Answer => "checklist answer",
+            Field::Note => "note",
+            Field::Reason => "reason",
+            Field::Deadline => "deadline",
+            Field::ResponsibleParty => "responsible party",
+            Field::Department => "department",
+            Field::CaseNumber => "case number",
+            Field::Description => "hazard description",
+            Field::Category => "hazard category",
+            Field::Photo => "photo",
+            Field::Role => "role",
+            Field::Grid => "grid",
+            Field::Period => "period",
+            Field::Count => "count",
+            Field::Date => "date",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    Empty,
+    TooLong {
+        max: usize,
+    },
+    OutOfRange {
+        min: String,
+        max: String,
+    },
+    /// A code that is not in the list it must come from (the bad code is kept: codes are not
+    /// personal data).
+    Unknown {
+        code: String,
+    },
+    Malformed,
+    InThePast,
+    NotAfter {
+        other: String,
+    },
+}
+
+impl InvalidInput {
+    pub fn new(field: Field, problem: Problem) -> Self {
+        InvalidInput { field, problem }
+    }
+    pub fn zh(&self) -> String {
+        let f = self.field.zh();
+        match &self.problem {
+            Problem::Empty => format!("{f}不能为空"),
+            Problem::TooLong { max } => format!("{f}过长（最多 {max} 个字）"),
+            Problem::OutOfRange { min, max } => format!("{f}超出范围（{min} 至 {max}）"),
+            Problem::Unknown { code } => format!("未知的{f}：{code}"),
+            Problem::Malformed => format!("{f}格式不正确"),
+            Problem::InThePast => format!("{f}不能早于今天"),
+            Problem::NotAfter { other } => format!("{f}必须晚于 {other}"),
+        }
+    }
+    pub fn en(&self) -> String {
+        let f = self.field.en();
+        match &self.problem {
+            Problem::Empty => format!("{f} must not be empty"),
+            Problem::TooLong { max } => format!("{f} is too long (at most {max} characters)"),
+            Problem::OutOfRange { min, max } => format!("{f} is out of range ({min} to {max})"),
+            Problem::Unknown { code } => format!("unknown {f}: {code}"),
+            Problem::Malformed => format!("{f} is malformed"),
+            Problem::InThePast => format!("{f} must not be in the past"),
+            Problem::NotAfter { other } => format!("{f} must be after {other}"),
+        }
+    }
+}
+
+/// Checks for free text typed by a person: trimmed, not empty when required, bounded in length.
+pub(crate) fn text(field: Field, value: &str, max: usize) -> Result<String, InvalidInput> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(InvalidInput::new(field, Problem::Empty));
+    }
+    optional_text(field, v, max)
+}
+
+pub(crate) fn optional_text(field: Field, value: &str, max: usize) -> Result<String, InvalidInput> {
+    let v = value.trim();
+    if v.chars().count() > max {
+        return Err(InvalidInput::new(field, Problem::TooLong { max }));
+    }
+    Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_bilingual_and_name_no_value() {
+        let e = Error::from(InvalidInput::new(
+            Field::Phone,
+            Problem::TooLong { max: 20 },
+        ));
+        let s = e.to_string();
+        assert!(s.contains("电话过长"), "{s}");
+        assert!(s.contains("phone is too long"), "{s}");
+        assert_eq!(e.code(), "invalid_input");
+    }
+
+    #[test]
+    fn text_trims_and_bounds() {
+        assert_eq!(
+            text(Field::Name, "  小卖部 ", 10).ok(),
+            Some("小卖部".into())
+        );
+        assert!(text(Field::Name, "   ", 10).is_err());
+        assert!(text(Field::Name, "一二三四五六", 5).is_err());
+    }
+}

@@ -1,0 +1,544 @@
+//! The hazard state machine. A hazard's state is a fold over its lifecycle events in (HLC, op id)
+//! order: `step` takes the state so far and one event and returns the next state or a
+//! `Rejection`. The fold keeps going past a rejected event (marking it conflicted) so that every
+//! replica that holds the same set of events reaches the same state, in whatever order the
+//! events arrived, and no event is ever dropped. A local command runs the same `step` before it
+//! commits, so a person gets the rejection as an error instead of a conflict.
+//!
+//! Role guards follow DOMAIN.md: handlers (grid worker, village leader, township officer) record
+//! the work; verification belongs to the level that holds the case (village leader or township
+//! officer for grid and village cases, the township for cases escalated to it); the verifier is
+//! never the person who submitted the rectification, except an on-the-spot fix with both a before
+//! and an after photo, which its fixer may close. The brigade advisor reads.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::checklist::{check_photo_ref, library};
+use crate::clock::{Day, Hlc};
+use crate::error::{self, bilingual, Field, InvalidInput, Problem};
+use crate::org::Role;
+
+use super::{
+    EscalationReason, Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension,
+    Referral, Severity,
+};
+
+/// Why an event is not valid at its position. Serialised into the op log next to a conflicted op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[error("{}", bilingual(&self.zh(), &self.en()))]
+pub enum Rejection {
+    NotReported,
+    AlreadyExists,
+    NotCreated,
+    Finished { status: HazardStatus },
+    WrongStatus { event: String, status: HazardStatus },
+    RoleNotAllowed { event: String, role: Role },
+    SeparationOfDuties,
+    OutOfScope,
+    NeedsMajor,
+    NeedsGeneral,
+    ExtensionPending,
+    NoExtensionPending,
+    WrongLevel { level: Level },
+    AlreadySupervised,
+    NotAboveReporter,
+    Invalid { input: InvalidInput },
+}
+
+impl From<InvalidInput> for Rejection {
+    fn from(input: InvalidInput) -> Self {
+        Rejection::Invalid { input }
+    }
+}
+
+impl Rejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::NotReported => "not_reported",
+            Rejection::AlreadyExists => "already_exists",
+            Rejection::NotCreated => "not_created",
+            Rejection::Finished { .. } => "finished",
+            Rejection::WrongStatus { .. } => "wrong_status",
+            Rejection::RoleNotAllowed { .. } => "role_not_allowed",
+            Rejection::SeparationOfDuties => "separation_of_duties",
+            Rejection::OutOfScope => "out_of_scope",
+            Rejection::NeedsMajor => "needs_major",
+            Rejection::NeedsGeneral => "needs_general",
+            Rejection::ExtensionPending => "extension_pending",
+            Rejection::NoExtensionPending => "no_extension_pending",
+            Rejection::WrongLevel { .. } => "wrong_level",
+            Rejection::AlreadySupervised => "already_supervised",
+            Rejection::NotAboveReporter => "not_above_reporter",
+            Rejection::Invalid { .. } => "invalid_input",
+        }
+    }
+    pub fn zh(&self) -> String {
+        match self {
+            Rejection::NotReported => "该隐患尚未上报".into(),
+            Rejection::AlreadyExists => "记录已存在".into(),
+            Rejection::NotCreated => "记录尚未建立".into(),
+            Rejection::Finished { status } => format!("隐患已{}，不能再操作", status.zh()),
+            Rejection::WrongStatus { event, status } => {
+                format!("隐患处于“{}”状态，不能{}", status.zh(), event_zh(event))
+            }
+            Rejection::RoleNotAllowed { event, role } => {
+                format!("{}无权{}", role.zh(), event_zh(event))
+            }
+            Rejection::SeparationOfDuties => "复查人不能是提交整改的人".into(),
+            Rejection::OutOfScope => "不在您负责的范围内".into(),
+            Rejection::NeedsMajor => "只有重大隐患可以挂牌督办".into(),
+            Rejection::NeedsGeneral => "重大隐患不能当场整改销号".into(),
+            Rejection::ExtensionPending => "已有待审批的延期申请".into(),
+            Rejection::NoExtensionPending => "没有待审批的延期申请".into(),
+            Rejection::WrongLevel { level } => format!("当前由{}处理，不能这样操作", level.zh()),
+            Rejection::AlreadySupervised => "已挂牌督办".into(),
+            Rejection::NotAboveReporter => "只有上报人的上级可以撤销".into(),
+            Rejection::Invalid { input } => input.zh(),
+        }
+    }
+    pub fn en(&self) -> String {
+        match self {
+            Rejection::NotReported => "the hazard has not been reported".into(),
+            Rejection::AlreadyExists => "the record already exists".into(),
+            Rejection::NotCreated => "the record has not been created".into(),
+            Rejection::Finished { status } => format!("the hazard is {}", status.code()),
+            Rejection::WrongStatus { event, status } => {
+                format!("cannot {event} a hazard that is {}", status.code())
+            }
+            Rejection::RoleNotAllowed { event, role } => format!("a {role} may not {event}"),
+            Rejection::SeparationOfDuties => {
+                "the reviewer must not be the person who submitted the rectification".into()
+            }
+            Rejection::OutOfScope => "outside your area of responsibility".into(),
+            Rejection::NeedsMajor => "only a major hazard can be put under supervision".into(),
+            Rejection::NeedsGeneral => {
+                "a major hazard cannot be fixed and closed on the spot".into()
+            }
+            Rejection::ExtensionPending => "an extension request is already pending".into(),
+            Rejection::NoExtensionPending => "there is no pending extension request".into(),
+            Rejection::WrongLevel { level } => {
+                format!("the case is held at {} level", level.code())
+            }
+            Rejection::AlreadySupervised => "already under formal supervision".into(),
+            Rejection::NotAboveReporter => "only someone above the reporter may withdraw".into(),
+            Rejection::Invalid { input } => input.en(),
+        }
+    }
+}
+
+fn event_zh(kind: &str) -> &'static str {
+    match kind {
+        "report" => "上报隐患",
+        "notify" => "下发整改通知",
+        "start_rectification" => "开始整改",
+        "submit_rectification" => "提交整改",
+        "fix_on_spot" => "当场整改",
+        "review" => "复查",
+        "request_extension" => "申请延期",
+        "decide_extension" => "审批延期",
+        "escalate" => "上报上级",
+        "hand_back" => "交办",
+        "joint_enforcement" => "组织联合执法",
+        "refer" => "移交执法部门",
+        "record_outcome" => "登记处理结果",
+        "supervise" => "挂牌督办",
+        "withdraw" => "撤销",
+        _ => "执行此操作",
+    }
+}
+
+/// Who did an event, and when (its HLC; the event's day is what deadlines are checked against).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub actor_id: &'a str,
+    pub role: Role,
+    pub at: Hlc,
+}
+
+const HANDLERS: &[Role] = &[Role::GridWorker, Role::VillageLeader, Role::TownshipOfficer];
+const TOWNSHIP: &[Role] = &[Role::TownshipOfficer];
+const VILLAGE_UP: &[Role] = &[Role::VillageLeader, Role::TownshipOfficer];
+
+/// Who verifies (and hands back) a case held at a level.
+fn holders(level: Level) -> &'static [Role] {
+    match level {
+        Level::Grid | Level::Village => VILLAGE_UP,
+        Level::Township => TOWNSHIP,
+    }
+}
+
+fn deadline_from(day: Day, at: Hlc) -> Result<Day, Rejection> {
+    if day < at.day() {
+        return Err(InvalidInput::new(Field::Deadline, Problem::InThePast).into());
+    }
+    Ok(day)
+}
+
+fn note(s: &str) -> Result<(), Rejection> {
+    error::optional_text(Field::Note, s, 500)?;
+    Ok(())
+}
+
+fn required(field: Field, s: &str, max: usize) -> Result<(), Rejection> {
+    error::text(field, s, max)?;
+    Ok(())
+}
+
+/// One step of the fold: the state after `ev`, or why `ev` does not apply here.
+pub fn step(
+    id: Uuid,
+    cur: Option<&Hazard>,
+    ctx: Ctx<'_>,
+    ev: &HazardEvent,
+) -> Result<Hazard, Rejection> {
+    let kind = ev.verb();
+    let role_in = |allowed: &[Role]| {
+        if allowed.contains(&ctx.role) {
+            Ok(())
+        } else {
+            Err(Rejection::RoleNotAllowed {
+                event: kind.into(),
+                role: ctx.role,
+            })
+        }
+    };
+    let cur = match (cur, ev) {
+        (None, HazardEvent::Report(r)) => {
+            role_in(HANDLERS)?;
+            required(Field::Description, &r.description, 500)?;
+            library().category(&r.category)?;
+            library().place_type(&r.place_type)?;
+            for p in &r.photos {
+                check_photo_ref(p)?;
+            }
+            if let Some(l) = r.location {
+                l.validated()?;
+            }
+            return Ok(Hazard::reported(id, (**r).clone(), ctx));
+        }
+        (Some(_), HazardEvent::Report(_)) => return Err(Rejection::AlreadyExists),
+        (None, _) => return Err(Rejection::NotReported),
+        (Some(h), _) => h,
+    };
+    if cur.status.is_final() {
+        return Err(Rejection::Finished { status: cur.status });
+    }
+    let status_in = |allowed: &[HazardStatus]| {
+        if allowed.contains(&cur.status) {
+            Ok(())
+        } else {
+            Err(Rejection::WrongStatus {
+                event: kind.into(),
+                status: cur.status,
+            })
+        }
+    };
+    use HazardStatus as S;
+    let mut h = cur.clone();
+    match ev {
+        HazardEvent::Report(_) => return Err(Rejection::AlreadyExists),
+        HazardEvent::Notify {
+            responsible_party,
+            deadline,
+            note: n,
+        } => {
+            status_in(&[S::Reported])?;
+            role_in(HANDLERS)?;
+            required(Field::ResponsibleParty, responsible_party, 40)?;
+            note(n)?;
+            h.deadline = Some(deadline_from(*deadline, ctx.at)?);
+            h.responsible_party = Some(responsible_party.trim().to_string());
+            h.status = S::Notified;
+        }
+        HazardEvent::StartRectification { note: n } => {
+            status_in(&[S::Notified])?;
+            role_in(HANDLERS)?;
+            note(n)?;
+            h.status = S::Rectifying;
+        }
+        HazardEvent::SubmitRectification { note: n, photos } => {
+            status_in(&[S::Notified, S::Rectifying])?;
+            role_in(HANDLERS)?;
+            note(n)?;
+            for p in photos {
+                check_photo_ref(p)?;
+            }
+            h.submitted_by = Some(ctx.actor_id.to_string());
+            h.status = S::AwaitingReview;
+        }
+        HazardEvent::FixOnSpot {
+            note: n,
+            before_photo,
+            after_photo,
+        } => {
+            status_in(&[S::Reported])?;
+            role_in(HANDLERS)?;
+            if h.severity != Severity::General {
+                return Err(Rejection::NeedsGeneral);
+            }
+            note(n)?;
+            for p in before_photo.iter().chain(after_photo) {
+                check_photo_ref(p)?;
+            }
+            h.on_spot = Some(OnSpotFix {
+                by: ctx.actor_id.to_string(),
+                with_before_and_after_photos: before_photo.is_some() && after_photo.is_some(),
+            });
+            h.submitted_by = Some(ctx.actor_id.to_string());
+            h.status = S::FixedOnSpot;
+        }
+        HazardEvent::Review {
+            passed,
+            note: n,
+            new_deadline,
+        } => {
+            status_in(&[S::AwaitingReview, S::FixedOnSpot])?;
+            note(n)?;
+            let own_documented_fix = h.status == S::FixedOnSpot
+                && h.on_spot
+                    .as_ref()
+                    .is_some_and(|f| f.with_before_and_after_photos && f.by == ctx.actor_id);
+            if own_documented_fix {
+                role_in(HANDLERS)?;
+            } else {
+                role_in(holders(h.level))?;
+                if h.submitted_by.as_deref() == Some(ctx.actor_id) {
+                    return Err(Rejection::SeparationOfDuties);
+                }
+            }
+            if *passed {
+                h.status = S::Closed;
+                h.closed_at = Some(ctx.at.wall_ms());
+                h.closed_on_time = Some(h.deadline.is_none_or(|d| ctx.at.day() <= d));
+            } else {
+                let d = new_deadline
+                    .ok_or_else(|| InvalidInput::new(Field::Deadline, Problem::Empty))?;
+                h.deadline = Some(deadline_from(d, ctx.at)?);
+                h.rework_count += 1;
+                h.submitted_by = None;
+                h.on_spot = None;
+                h.status = S::Rectifying;
+            }
+        }
+        HazardEvent::RequestExtension {
+            reason,
+            proposed_deadline,
+            interim_measures,
+        } => {
+            status_in(&[S::Notified, S::Rectifying])?;
+            role_in(HANDLERS)?;
+            if h.pending_extension.is_some() {
+                return Err(Rejection::ExtensionPending);
+            }
+            required(Field::Reason, reason, 500)?;
+            required(Field::Note, interim_measures, 500)?;
+            if let Some(d) = h.deadline {
+                if *proposed_deadline <= d {
+                    return Err(InvalidInput::new(
+                        Field::Deadline,
+                        Problem::NotAfter {
+                            other: d.to_string(),
+                        },
+                    )
+                    .into());
+                }
+            }
+            h.pending_extension = Some(PendingExtension {
+                requested_by: ctx.actor_id.to_string(),
+                proposed_deadline: *proposed_deadline,
+                reason: reason.trim().to_string(),
+                interim_measures: interim_measures.trim().to_string(),
+            });
+        }
+        HazardEvent::DecideExtension { approved, basis } => {
+            let pending = h
+                .pending_extension
+                .take()
+                .ok_or(Rejection::NoExtensionPending)?;
+            let approvers = if h.level == Level::Township || h.severity == Severity::Major {
+                TOWNSHIP
+            } else {
+                VILLAGE_UP
+            };
+            role_in(approvers)?;
+            required(Field::Reason, basis, 500)?;
+            if *approved {
+                h.deadline = Some(pending.proposed_deadline);
+                h.extensions_granted += 1;
+            }
+        }
+        HazardEvent::Escalate {
+            to,
+            reason: _,
+            note: n,
+        } => {
+            status_in(&[
+                S::Reported,
+                S::Notified,
+                S::Rectifying,
+                S::AwaitingReview,
+                S::Escalated,
+            ])?;
+            if *to <= h.level {
+                return Err(Rejection::WrongLevel { level: h.level });
+            }
+            let may = match ctx.role {
+                Role::GridWorker => h.level == Level::Grid,
+                Role::VillageLeader => h.level <= Level::Village,
+                Role::TownshipOfficer => true,
+                Role::BrigadeAdvisor => false,
+            };
+            if !may {
+                return Err(Rejection::RoleNotAllowed {
+                    event: kind.into(),
+                    role: ctx.role,
+                });
+            }
+            note(n)?;
+            h.level = *to;
+            h.escalated = true;
+            h.submitted_by = None;
+            h.status = S::Escalated;
+        }
+        HazardEvent::HandBack {
+            to,
+            guidance,
+            deadline,
+        } => {
+            status_in(&[S::Escalated])?;
+            role_in(holders(h.level))?;
+            if *to >= h.level {
+                return Err(Rejection::WrongLevel { level: h.level });
+            }
+            required(Field::Note, guidance, 500)?;
+            h.deadline = Some(deadline_from(*deadline, ctx.at)?);
+            h.level = *to;
+            h.status = S::Notified;
+        }
+        HazardEvent::JointEnforcement {
+            departments,
+            note: n,
+        } => {
+            status_in(&[S::Escalated])?;
+            role_in(TOWNSHIP)?;
+            if h.level != Level::Township {
+                return Err(Rejection::WrongLevel { level: h.level });
+            }
+            required(Field::Department, departments, 200)?;
+            note(n)?;
+            h.status = S::JointEnforcement;
+        }
+        HazardEvent::Refer {
+            department,
+            case_number,
+            note: n,
+        } => {
+            status_in(&[S::Escalated, S::JointEnforcement])?;
+            role_in(TOWNSHIP)?;
+            if h.level != Level::Township {
+                return Err(Rejection::WrongLevel { level: h.level });
+            }
+            required(Field::Department, department, 100)?;
+            required(Field::CaseNumber, case_number, 60)?;
+            note(n)?;
+            h.referral = Some(Referral {
+                department: department.trim().to_string(),
+                case_number: case_number.trim().to_string(),
+            });
+            h.status = S::Referred;
+        }
+        HazardEvent::RecordOutcome { outcome } => {
+            status_in(&[S::JointEnforcement, S::Referred])?;
+            role_in(TOWNSHIP)?;
+            required(Field::Note, outcome, 500)?;
+            h.submitted_by = Some(ctx.actor_id.to_string());
+            h.status = S::AwaitingReview;
+        }
+        HazardEvent::Supervise { note: n } => {
+            role_in(TOWNSHIP)?;
+            if h.severity != Severity::Major {
+                return Err(Rejection::NeedsMajor);
+            }
+            if h.level != Level::Township {
+                return Err(Rejection::WrongLevel { level: h.level });
+            }
+            if h.supervised {
+                return Err(Rejection::AlreadySupervised);
+            }
+            note(n)?;
+            h.supervised = true;
+        }
+        HazardEvent::Withdraw { reason } => {
+            let above = ctx.role.rank() > h.reporter_role.rank()
+                || (ctx.role == Role::TownshipOfficer && ctx.actor_id != h.reporter_id);
+            if ctx.role == Role::BrigadeAdvisor || !above {
+                return Err(Rejection::NotAboveReporter);
+            }
+            required(Field::Reason, reason, 500)?;
+            h.withdrawn_reason = Some(reason.trim().to_string());
+            h.status = S::Withdrawn;
+        }
+    }
+    h.last_event_at = ctx.at.wall_ms();
+    Ok(h)
+}
+
+/// One lifecycle event as it sits in the log.
+pub struct LoggedEvent<'a> {
+    pub op_id: Uuid,
+    pub ctx: Ctx<'a>,
+    pub event: &'a HazardEvent,
+}
+
+/// Folds events that are already sorted by (HLC, op id). Returns the state (None when no valid
+/// report is among them) and the conflicted events with their reasons.
+pub fn fold(id: Uuid, events: &[LoggedEvent<'_>]) -> (Option<Hazard>, Vec<(Uuid, Rejection)>) {
+    let mut state: Option<Hazard> = None;
+    let mut conflicts = Vec::new();
+    for e in events {
+        match step(id, state.as_ref(), e.ctx, e.event) {
+            Ok(next) => state = Some(next),
+            Err(r) => conflicts.push((e.op_id, r)),
+        }
+    }
+    (state, conflicts)
+}
+
+/// Days a case waits overdue before the rules propose escalating it.
+pub const ESCALATE_AFTER_DAYS_OVERDUE: i32 = 7;
+
+impl Hazard {
+    /// Overdue: a deadline is running (notified or rectifying) and has passed.
+    pub fn days_overdue(&self, today: Day) -> Option<i32> {
+        if !matches!(
+            self.status,
+            HazardStatus::Notified | HazardStatus::Rectifying
+        ) {
+            return None;
+        }
+        let d = self.deadline?;
+        (today > d).then(|| today.days_since(d))
+    }
+
+    /// What the escalation rules propose for this case today; a person confirms it.
+    pub fn escalation_due(&self, today: Day) -> Option<EscalationReason> {
+        if self.status.is_final() || self.level == Level::Township {
+            return None;
+        }
+        if self.severity == Severity::Major {
+            return Some(EscalationReason::Major);
+        }
+        if self.rework_count >= 2 {
+            return Some(EscalationReason::ReworkTwice);
+        }
+        if self
+            .days_overdue(today)
+            .is_some_and(|d| d > ESCALATE_AFTER_DAYS_OVERDUE)
+        {
+            return Some(EscalationReason::Overdue);
+        }
+        None
+    }
+}

@@ -1,0 +1,24 @@
+//! GridPatrol core: the offline patrol and hazard store that runs on every device.
+//!
+//! Everything a person does is an op (`op`), applied through one function (`apply`) that folds
+//! each record's ops into its current state; `store` holds the SQLite database; the domain lives
+//! in `org`, `place`, `checklist`, `patrol`, `hazard` and `activity`; `report` computes the
+//! figures and ledgers; `demo` builds a demo township.
+
+pub mod activity;
+pub mod apply;
+pub mod checklist;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod hazard;
+pub mod op;
+pub mod org;
+pub mod patrol;
+pub mod place;
+pub mod report;
+pub mod store;
+
+pub use clock::{Clock, Day, Hlc};
+pub use error::{Error, Result};
+pub use store::Store;

@@ -1,0 +1,72 @@
+//! Operations: the only way anything changes. Every change a person makes becomes one op with an
+//! id made on the device (UUIDv7), the device id and its own sequence number, an HLC timestamp
+//! and the acting user with their role at that moment. Ops are appended to the op log (and the
+//! outbox, for local ones) in the same transaction as their effect; current state is a fold over
+//! the log (see `apply`). The acting role is carried in the op so that every replica folds the
+//! same history to the same state, whatever it knows about users today.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::activity::Activity;
+use crate::checklist::Template;
+use crate::clock::Hlc;
+use crate::hazard::HazardEvent;
+use crate::org::{OrgNode, Role, User};
+use crate::patrol::PatrolRecord;
+use crate::place::{Place, PlaceChanges};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub id: Uuid,
+    pub device_id: Uuid,
+    pub seq: i64,
+    pub hlc: Hlc,
+    /// The device's own wall clock when the op was made: shown to people, never used to order.
+    pub wall_ms: i64,
+    pub actor_id: String,
+    pub actor_role: Role,
+    pub body: OpBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OpBody {
+    OrgNode(OrgNode),
+    User(User),
+    Template(Template),
+    PlaceCreate(Place),
+    PlaceUpdate(PlaceChanges),
+    Patrol(PatrolRecord),
+    Hazard { hazard_id: Uuid, event: HazardEvent },
+    Activity(Activity),
+}
+
+impl OpBody {
+    /// The record the op belongs to; all ops of one record are folded together.
+    pub fn entity(&self) -> String {
+        match self {
+            OpBody::OrgNode(n) => format!("org:{}", n.id),
+            OpBody::User(u) => format!("user:{}", u.id),
+            OpBody::Template(t) => format!("template:{}:{}", t.id, t.version),
+            OpBody::PlaceCreate(p) => format!("place:{}", p.id),
+            OpBody::PlaceUpdate(c) => format!("place:{}", c.place_id),
+            OpBody::Patrol(p) => format!("patrol:{}", p.id),
+            OpBody::Hazard { hazard_id, .. } => format!("hazard:{hazard_id}"),
+            OpBody::Activity(a) => format!("activity:{}", a.id),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpBody::OrgNode(_) => "org_node",
+            OpBody::User(_) => "user",
+            OpBody::Template(_) => "template",
+            OpBody::PlaceCreate(_) => "place_create",
+            OpBody::PlaceUpdate(_) => "place_update",
+            OpBody::Patrol(_) => "patrol",
+            OpBody::Hazard { event, .. } => event.kind(),
+            OpBody::Activity(_) => "activity",
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Reports for a grid, village or township over a period: every figure DOMAIN.md lists, worked
+//! out from what was recorded once (patrols, hazards, the activity log), never typed again.
+//!
+//! The hazard figures are about the cohort reported in the period, in their state as of the
+//! report day: 闭环率 = closed ÷ (reported − withdrawn); 按期整改率 = closed by the effective
+//! deadline ÷ closed; 一般隐患网格内闭环率 = general hazards closed without ever being escalated
+//! ÷ general hazards closed. Overdue is as of the report day. Coverage counts the active places
+//! whose latest patrol up to the end of the period falls within their cycle.
+
+pub mod export;
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params_from_iter, Connection};
+use serde::Serialize;
+
+use crate::checklist::library;
+use crate::clock::{Day, MS_PER_DAY};
+use crate::error::{Field, InvalidInput, Problem, Result};
+use crate::hazard::{self, HazardRow, HazardStatus};
+use crate::org::{self, OrgLevel};
+use crate::place::{self, RiskLevel};
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub scope_id: String,
+    pub scope_name: String,
+    pub scope_level: OrgLevel,
+    pub from: Day,
+    pub to: Day,
+    pub as_of: Day,
+    pub hazards_reported: u32,
+    pub withdrawn: u32,
+    pub closed: u32,
+    pub closed_on_time: u32,
+    pub general_closed: u32,
+    pub general_closed_in_grid: u32,
+    pub major_reported: u32,
+    pub escalated: u32,
+    pub referred: u32,
+    pub supervised: u32,
+    /// 闭环率
+    pub closure_rate: Option<f64>,
+    /// 按期整改率
+    pub on_time_rate: Option<f64>,
+    /// 一般隐患网格内闭环率
+    pub in_grid_closure_rate: Option<f64>,
+    pub overdue_count: u32,
+    pub overdue: Vec<HazardRow>,
+    /// 驳回: failed re-inspections among the cohort.
+    pub rework_count: u32,
+    pub median_days_to_close: Option<f64>,
+    pub patrols: u32,
+    pub hazards_per_100_patrols: Option<f64>,
+    pub coverage: Vec<Coverage>,
+    pub by_category: Vec<Count>,
+    pub by_place_type: Vec<Count>,
+    pub by_status: Vec<Count>,
+    pub publicity_events: u32,
+    pub publicity_audience: u32,
+    pub training_events: u32,
+    pub training_audience: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub risk: RiskLevel,
+    pub places: u32,
+    pub covered: u32,
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub code: String,
+    pub label: String,
+    pub count: u32,
+}
+
+fn ratio(num: u32, den: u32) -> Option<f64> {
+    (den > 0).then(|| f64::from(num) / f64::from(den))
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+fn counts(map: BTreeMap<String, u32>, label: impl Fn(&str) -> String) -> Vec<Count> {
+    let mut v: Vec<Count> = map
+        .into_iter()
+        .map(|(code, count)| Count {
+            label: label(&code),
+            code,
+            count,
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    v
+}
+
+/// The hazard column that holds ids of this level, and the ids to match for the scope.
+fn scope_filter(c: &Connection, node: &org::OrgNode) -> Result<(&'static str, Vec<String>)> {
+    Ok(match node.level {
+        OrgLevel::Grid => ("grid_id", vec![node.id.clone()]),
+        OrgLevel::Village => ("village_id", vec![node.id.clone()]),
+        OrgLevel::Township => ("township_id", vec![node.id.clone()]),
+        OrgLevel::County => {
+            let mut stmt = c.prepare_cached("SELECT id FROM org_nodes WHERE parent_id = ?1")?;
+            let ids = stmt
+                .query_map([&node.id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            ("township_id", ids)
+        }
+    })
+}
+
+fn placeholders(n: usize, first: usize) -> String {
+    (0..n)
+        .map(|i| format!("?{}", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How many overdue rows a report lists (the count covers all of them).
+const OVERDUE_LISTED: usize = 200;
+
+pub(crate) fn build(
+    c: &Connection,
+    scope_id: &str,
+    from: Day,
+    to: Day,
+    as_of: Day,
+) -> Result<Report> {
+    if to < from {
+        return Err(InvalidInput::new(
+            Field::Period,
+            Problem::NotAfter {
+                other: from.to_string(),
+            },
+        )
+        .into());
+    }
+    let node = org::node(c, scope_id)?;
+    let (column, ids) = scope_filter(c, &node)?;
+    let start_ms = from.start_ms();
+    let end_ms = to.plus(1).start_ms();
+    let mut args: Vec<rusqlite::types::Value> = vec![start_ms.into(), end_ms.into()];
+    args.extend(ids.iter().cloned().map(Into::into));
+    let in_scope = format!("{column} IN ({})", placeholders(ids.len(), 3));
+
+    let mut r = Report {
+        scope_id: node.id.clone(),
+        scope_name: node.name.clone(),
+        scope_level: node.level,
+        from,
+        to,
+        as_of,
+        hazards_reported: 0,
+        withdrawn: 0,
+        closed: 0,
+        closed_on_time: 0,
+        general_closed: 0,
+        general_closed_in_grid: 0,
+        major_reported: 0,
+        escalated: 0,
+        referred: 0,
+        supervised: 0,
+        closure_rate: None,
+        on_time_rate: None,
+        in_grid_closure_rate: None,
+        overdue_count: 0,
+        overdue: Vec::new(),
+        rework_count: 0,
+        median_days_to_close: None,
+        patrols: 0,
+        hazards_per_100_patrols: None,
+        coverage: Vec::new(),
+        by_category: Vec::new(),
+        by_place_type: Vec::new(),
+        by_status: Vec::new(),
+        publicity_events: 0,
+        publicity_audience: 0,
+        training_events: 0,
+        training_audience: 0,
+    };
+
+    let mut by_category = BTreeMap::new();
+    let mut by_place_type = BTreeMap::new();
+    let mut by_status = BTreeMap::new();
+    let mut days_to_close = Vec::new();
+    let mut stmt = c.prepare(&format!(
+        "SELECT status, severity, escalated, rework_count, reported_at, closed_at,
+             closed_on_time, category, place_type, supervised, body LIKE '%\"referral\":{{%'
+         FROM hazards WHERE reported_at >= ?1 AND reported_at < ?2 AND {in_scope}"
+    ))?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    while let Some(row) = rows.next()? {
+        let status: String = row.get(0)?;
+        let general = row.get::<_, String>(1)? == "general";
+        let escalated: bool = row.get(2)?;
+        r.hazards_reported += 1;
+        r.rework_count += row.get::<_, u32>(3)?;
+        r.major_reported += u32::from(!general);
+        r.escalated += u32::from(escalated);
+        r.supervised += u32::from(row.get::<_, bool>(9)?);
+        r.referred += u32::from(row.get::<_, bool>(10)?);
+        *by_category.entry(row.get::<_, String>(7)?).or_insert(0) += 1;
+        *by_place_type.entry(row.get::<_, String>(8)?).or_insert(0) += 1;
+        *by_status.entry(status.clone()).or_insert(0) += 1;
+        match status.as_str() {
+            "withdrawn" => r.withdrawn += 1,
+            "closed" => {
+                r.closed += 1;
+                r.closed_on_time += u32::from(row.get::<_, Option<bool>>(6)?.unwrap_or(false));
+                if general {
+                    r.general_closed += 1;
+                    r.general_closed_in_grid += u32::from(!escalated);
+                }
+                let reported: i64 = row.get(4)?;
+                if let Some(closed) = row.get::<_, Option<i64>>(5)? {
+                    days_to_close.push((closed - reported) as f64 / MS_PER_DAY as f64);
+                }
+            }
+            _ => {}
+        }
+    }
+    r.closure_rate = ratio(r.closed, r.hazards_reported - r.withdrawn);
+    r.on_time_rate = ratio(r.closed_on_time, r.closed);
+    r.in_grid_closure_rate = ratio(r.general_closed_in_grid, r.general_closed);
+    r.median_days_to_close = median(days_to_close);
+    let lib = library();
+    r.by_category = counts(by_category, |c| lib.category_zh(c).to_string());
+    r.by_place_type = counts(by_place_type, |t| lib.place_type_zh(t).to_string());
+    r.by_status = counts(by_status, |s| {
+        HazardStatus::parse(s).map_or(s, |s| s.zh()).to_string()
+    });
+
+    for id in &ids {
+        let (n, rows) = hazard::overdue_in(c, column, id, as_of, OVERDUE_LISTED)?;
+        r.overdue_count += n as u32;
+        r.overdue.extend(rows);
+    }
+    r.overdue.sort_by_key(|h| (h.deadline, h.id));
+    r.overdue.truncate(OVERDUE_LISTED);
+
+    let grids: Vec<String> = {
+        let mut g = Vec::new();
+        for id in &ids {
+            g.extend(org::grids_under(c, id)?);
+        }
+        g
+    };
+    let grid_args: Vec<rusqlite::types::Value> = [start_ms.into(), end_ms.into()]
+        .into_iter()
+        .chain(grids.iter().cloned().map(Into::into))
+        .collect();
+    let grid_in = placeholders(grids.len(), 3);
+    r.patrols = c.query_row(
+        &format!(
+            "SELECT count(*) FROM patrols WHERE ended_at >= ?1 AND ended_at < ?2
+             AND grid_id IN ({grid_in})"
+        ),
+        params_from_iter(grid_args.iter()),
+        |row| row.get(0),
+    )?;
+    r.hazards_per_100_patrols = ratio(r.hazards_reported * 100, r.patrols);
+
+    // Coverage: latest patrol of each place up to the end of the period against its cycle.
+    let cover_end = to.min(as_of);
+    let mut latest = c.prepare(&format!(
+        "SELECT place_id, max(ended_at) FROM patrols WHERE ended_at < ?2 AND ended_at >= ?1
+         AND grid_id IN ({grid_in}) GROUP BY place_id"
+    ))?;
+    let cover_args: Vec<rusqlite::types::Value> =
+        [0i64.into(), cover_end.plus(1).start_ms().into()]
+            .into_iter()
+            .chain(grids.iter().cloned().map(Into::into))
+            .collect();
+    let last: BTreeMap<String, i64> = latest
+        .query_map(params_from_iter(cover_args.iter()), |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut cov: BTreeMap<RiskLevel, (u32, u32)> = BTreeMap::new();
+    for p in place::places_in(c, &grids, as_of)? {
+        let entry = cov.entry(p.place.risk_level).or_insert((0, 0));
+        entry.0 += 1;
+        let covered = last
+            .get(&p.place.id.to_string())
+            .is_some_and(|&ms| cover_end.days_since(Day::from_ms(ms)) < p.cycle_days as i32);
+        entry.1 += u32::from(covered);
+    }
+    r.coverage = RiskLevel::ALL
+        .into_iter()
+        .map(|risk| {
+            let (places, covered) = cov.get(&risk).copied().unwrap_or((0, 0));
+            Coverage {
+                risk,
+                places,
+                covered,
+                rate: ratio(covered, places),
+            }
+        })
+        .collect();
+
+    let org_args: Vec<rusqlite::types::Value> = [from.0.into(), to.0.into()]
+        .into_iter()
+        .chain(grids.iter().cloned().map(Into::into))
+        .chain(std::iter::once(node.id.clone().into()))
+        .collect();
+    let mut act = c.prepare(&format!(
+        "SELECT kind, count(*), coalesce(sum(audience), 0) FROM activities
+         WHERE held_on >= ?1 AND held_on <= ?2
+           AND (org_id IN ({grid_in}) OR org_id = ?{}
+                OR org_id IN (SELECT parent_id FROM org_nodes WHERE id IN ({grid_in})))
+         GROUP BY kind",
+        grids.len() + 3
+    ))?;
+    let mut rows = act.query(params_from_iter(org_args.iter()))?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        let (n, audience): (u32, u32) = (row.get(1)?, row.get(2)?);
+        if kind == "publicity" {
+            (r.publicity_events, r.publicity_audience) = (n, audience);
+        } else {
+            (r.training_events, r.training_audience) = (n, audience);
+        }
+    }
+    Ok(r)
+}
+
+impl Store {
+    /// The report for an org node (grid, village, township or county) and a period (inclusive).
+    pub fn report(&self, scope_id: &str, from: Day, to: Day) -> Result<Report> {
+        let as_of = self.today();
+        self.read(|c| build(c, scope_id, from, to, as_of))
+    }
+}
+
+impl Report {
+    /// The report as plain text, zh-CN first with English figure names.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let pct = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0));
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "消防安全网格化管理统计 / Grid fire-safety report\n{}（{}） {} 至 {}，截至 {}",
+            self.scope_name,
+            self.scope_level.zh(),
+            self.from,
+            self.to,
+            self.as_of
+        );
+        let _ = writeln!(s, "巡查次数 patrols: {}", self.patrols);
+        let _ = writeln!(
+            s,
+            "上报隐患 hazards reported: {}（重大 major {}，撤销 withdrawn {}）",
+            self.hazards_reported, self.major_reported, self.withdrawn
+        );
+        let _ = writeln!(
+            s,
+            "已销号 closed: {}   闭环率 closure rate: {}",
+            self.closed,
+            pct(self.closure_rate)
+        );
+        let _ = writeln!(
+            s,
+            "按期整改 closed on time: {}   按期整改率 on-time rate: {}",
+            self.closed_on_time,
+            pct(self.on_time_rate)
+        );
+        let _ = writeln!(
+            s,
+            "一般隐患网格内闭环 general closed in grid: {} / {}   网格内闭环率 in-grid closure rate: {}",
+            self.general_closed_in_grid,
+            self.general_closed,
+            pct(self.in_grid_closure_rate)
+        );
+        let _ = writeln!(
+            s,
+            "上报上级 escalated: {}   移交 referred: {}   挂牌督办 supervised: {}",
+            self.escalated, self.referred, self.supervised
+        );
+        let _ = writeln!(
+            s,
+            "逾期未整改 overdue: {}   复查驳回 reworks: {}   销号中位天数 median days to close: {}",
+            self.overdue_count,
+            self.rework_count,
+            self.median_days_to_close
+                .map_or("—".into(), |d| format!("{d:.1}"))
+        );
+        let _ = writeln!(
+            s,
+            "每百次巡查发现隐患 hazards per 100 patrols: {}",
+            self.hazards_per_100_patrols
+                .map_or("—".into(), |d| format!("{d:.1}"))
+        );
+        for c in &self.coverage {
+            let _ = writeln!(
+                s,
+                "巡查覆盖率 coverage {}: {} / {} = {}",
+                c.risk.zh(),
+                c.covered,
+                c.places,
+                pct(c.rate)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "宣传 publicity: {} 次 events, {} 人次 people   培训 training: {} 次, {} 人次",
+            self.publicity_events,
+            self.publicity_audience,
+            self.training_events,
+            self.training_audience
+        );
+        let dist = |title: &str, v: &[Count]| {
+            let items: Vec<String> = v
+                .iter()
+                .map(|c| format!("{} {}", c.label, c.count))
+                .collect();
+            format!("{title}: {}\n", items.join("，"))
+        };
+        s.push_str(&dist("按类别 by category", &self.by_category));
+        s.push_str(&dist("按场所类型 by place type", &self.by_place_type));
+        s.push_str(&dist("按状态 by status", &self.by_status));
+        if !self.overdue.is_empty() {
+            let _ = writeln!(
+                s,
+                "逾期清单 overdue list (前 {} 条):",
+                self.overdue.len().min(10)
+            );
+            for h in self.overdue.iter().take(10) {
+                let _ = writeln!(
+                    s,
+                    "  {} {} {} 期限 {} 逾期 {} 天",
+                    &h.id.to_string()[24..],
+                    h.grid_id,
+                    library().category_zh(&h.category),
+                    h.deadline.map_or("—".into(), |d| d.to_string()),
+                    h.days_overdue.unwrap_or(0)
+                );
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,249 @@
+//! The device database: one writer connection behind a mutex, a small pool of read-only
+//! connections, WAL mode so reads never wait for a write. Writes go through `write`, which
+//! commits when the closure returns `Ok` and rolls back on `Err`, so a failed call changes
+//! nothing. `commit_local` turns a change into an op (sequence number, HLC), applies it through
+//! the one apply function and appends it to the outbox, all inside the caller's transaction.
+//!
+//! `interrupt` cancels what is running (SQLite statements and long loops); `shutdown` closes the
+//! connections and every later call gets `Error::ShutDown`.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, InterruptHandle, OpenFlags, Transaction, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::apply::{self, Mode};
+use crate::clock::{Clock, Day, Hlc};
+use crate::error::{Error, Result};
+use crate::op::{Op, OpBody};
+use crate::org::Actor;
+
+const MAX_IDLE_READERS: usize = 4;
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Option<Connection>>,
+    readers: Mutex<Vec<Connection>>,
+    interrupts: Mutex<Vec<InterruptHandle>>,
+    generation: AtomicU64,
+    shut: AtomicBool,
+    clock: Clock,
+    device_id: Uuid,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite half-written (the transaction rolls
+    // back on drop), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn map_interrupt(e: Error) -> Error {
+    match e {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            Error::Interrupted
+        }
+        e => e,
+    }
+}
+
+/// A handle on a long operation: `check` fails once `Store::interrupt` has been called since.
+pub struct InterruptScope<'a> {
+    store: &'a Store,
+    started: u64,
+}
+
+impl InterruptScope<'_> {
+    pub fn check(&self) -> Result<()> {
+        if self.store.generation.load(Ordering::SeqCst) != self.started {
+            return Err(Error::Interrupted);
+        }
+        if self.store.shut.load(Ordering::SeqCst) {
+            return Err(Error::ShutDown);
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Opens (creating or upgrading) the database at `path`, reading time from `clock`.
+    pub fn open(path: impl AsRef<Path>, clock: Clock) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = Connection::open(&path)?;
+        configure(&writer)?;
+        schema::init(&mut writer, &Uuid::now_v7().to_string())?;
+        let device: String =
+            writer.query_row("SELECT device_id FROM device WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        let device_id = Uuid::parse_str(&device)
+            .map_err(|_| Error::not_found(crate::error::Entity::Device, "device"))?;
+        let interrupts = vec![writer.get_interrupt_handle()];
+        Ok(Store {
+            path,
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+            interrupts: Mutex::new(interrupts),
+            generation: AtomicU64::new(0),
+            shut: AtomicBool::new(false),
+            clock,
+            device_id,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+    pub fn today(&self) -> Day {
+        self.clock.today()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.shut.load(Ordering::SeqCst) {
+            Err(Error::ShutDown)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn interrupt_scope(&self) -> InterruptScope<'_> {
+        InterruptScope {
+            store: self,
+            started: self.generation.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Cancels running statements and long loops; calls made afterwards run normally.
+    pub fn interrupt(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        for h in lock(&self.interrupts).iter() {
+            h.interrupt();
+        }
+    }
+
+    /// Interrupts what is running and closes the database. Later calls fail with `ShutDown`.
+    pub fn shutdown(&self) {
+        self.shut.store(true, Ordering::SeqCst);
+        self.interrupt();
+        lock(&self.writer).take();
+        lock(&self.readers).clear();
+    }
+
+    /// Runs `f` in one write transaction: committed on `Ok`, rolled back on `Err`.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        self.check_open()?;
+        let mut guard = lock(&self.writer);
+        let conn = guard.as_mut().ok_or(Error::ShutDown)?;
+        let run = || -> Result<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(map_interrupt)
+    }
+
+    /// Runs `f` on a read-only connection; it sees the last committed state.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.check_open()?;
+        let conn = match lock(&self.readers).pop() {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                lock(&self.interrupts).push(c.get_interrupt_handle());
+                c
+            }
+        };
+        let out = f(&conn).map_err(map_interrupt);
+        let mut idle = lock(&self.readers);
+        if idle.len() < MAX_IDLE_READERS && !self.shut.load(Ordering::SeqCst) {
+            idle.push(conn);
+        }
+        out
+    }
+
+    /// Makes `body` into an op by `actor`, applies it and queues it for upload, inside `tx`.
+    /// The op is checked by the same apply function remote ops go through; an op that would be
+    /// a conflict is refused with its reason and the transaction rolls back.
+    pub(crate) fn commit_local(&self, tx: &Transaction, actor: &Actor, body: OpBody) -> Result<Op> {
+        let now = self.now_ms();
+        let (seq, hlc): (i64, i64) = tx
+            .prepare_cached("SELECT next_seq, hlc FROM device WHERE id = 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let hlc = Hlc(hlc).tick(now);
+        tx.prepare_cached("UPDATE device SET next_seq = ?1, hlc = ?2 WHERE id = 1")?
+            .execute(params![seq + 1, hlc.0])?;
+        let op = Op {
+            id: Uuid::now_v7(),
+            device_id: self.device_id,
+            seq,
+            hlc,
+            wall_ms: now,
+            actor_id: actor.user_id.clone(),
+            actor_role: actor.role,
+            body,
+        };
+        apply::apply_op(tx, &op, Mode::Local)?;
+        tx.prepare_cached("INSERT INTO outbox (op_id, seq) VALUES (?1, ?2)")?
+            .execute(params![op.id.to_string(), op.seq])?;
+        Ok(op)
+    }
+
+    /// Applies an op that was made elsewhere (another device, via sync). A duplicate is a no-op;
+    /// an op invalid at its position is kept and marked conflicted.
+    pub fn apply_remote(&self, op: &Op) -> Result<apply::Applied> {
+        self.write(|tx| {
+            let out = apply::apply_op(tx, op, Mode::Remote)?;
+            let (hlc,): (i64,) = tx.query_row("SELECT hlc FROM device WHERE id = 1", [], |r| {
+                Ok((r.get(0)?,))
+            })?;
+            tx.execute(
+                "UPDATE device SET hlc = ?1 WHERE id = 1",
+                [Hlc(hlc).observe(op.hlc).0],
+            )?;
+            Ok(out)
+        })
+    }
+
+    /// Number of local ops not yet acknowledged by a server.
+    pub fn pending_ops(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+    }
+
+    /// Every op in the log, in (HLC, id) order: the audit trail, and what sync sends.
+    pub fn ops(&self) -> Result<Vec<Op>> {
+        self.read(apply::all_ops)
+    }
+
+    /// Recomputes all derived state from the op log.
+    pub fn rebuild(&self) -> Result<()> {
+        let scope = self.interrupt_scope();
+        self.write(|tx| apply::rebuild(tx, &scope))
+    }
+}

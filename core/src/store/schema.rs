@@ -1,0 +1,223 @@
+//! The database schema. `CURRENT` creates a new database at the latest version in one go; each
+//! older version has one upgrade step keyed on `PRAGMA user_version`. A test opens a frozen
+//! version-1 database and checks that upgrading it gives exactly the schema `CURRENT` makes.
+//!
+//! Tables fall in two kinds. The op log (`ops`, `outbox`, `device`) is the truth: nothing in it
+//! is rewritten except `ops.conflict`, which the fold recomputes. Every other table is state
+//! derived from the log by `apply`, and could be rebuilt from it (`Store::rebuild`).
+
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{Error, Result};
+
+pub const VERSION: u32 = 2;
+
+const CURRENT: &str = r#"
+-- This device: its id, the next sequence number for its ops, and its HLC.
+CREATE TABLE device (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id TEXT NOT NULL,
+    next_seq INTEGER NOT NULL,
+    hlc INTEGER NOT NULL
+);
+
+-- Every op made here or received. `conflict` holds the rejection (JSON) when the fold found the
+-- op invalid at its position; such ops stay here, visible, and are never dropped.
+CREATE TABLE ops (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hlc INTEGER NOT NULL,
+    wall_ms INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    body TEXT NOT NULL,
+    conflict TEXT,
+    UNIQUE (device_id, seq)
+);
+CREATE INDEX ops_entity ON ops (entity, hlc, id);
+CREATE INDEX ops_conflicted ON ops (entity) WHERE conflict IS NOT NULL;
+
+-- Local ops the server has not acknowledged yet, in the order they were made.
+CREATE TABLE outbox (
+    op_id TEXT PRIMARY KEY REFERENCES ops (id),
+    seq INTEGER NOT NULL
+);
+
+CREATE TABLE org_nodes (
+    id TEXT PRIMARY KEY,
+    level TEXT NOT NULL,
+    parent_id TEXT,
+    name TEXT NOT NULL
+);
+CREATE INDEX org_nodes_parent ON org_nodes (parent_id);
+
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    phone TEXT,
+    role TEXT NOT NULL
+);
+
+-- The org nodes a user answers for: a grid worker's grids, a leader's village, and so on.
+CREATE TABLE user_orgs (
+    user_id TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, org_id)
+);
+
+-- Checklist templates, one row per published version; never updated.
+CREATE TABLE templates (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+
+-- Places; `last_patrol_at` caches the latest patrol's end for the due list.
+CREATE TABLE places (
+    id TEXT PRIMARY KEY,
+    place_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    lat REAL,
+    lon REAL,
+    grid_id TEXT NOT NULL,
+    responsible_name TEXT NOT NULL,
+    responsible_phone TEXT,
+    risk_level TEXT NOT NULL,
+    patrol_every_days INTEGER,
+    archived INTEGER NOT NULL DEFAULT 0,
+    last_patrol_at INTEGER
+);
+CREATE INDEX places_grid ON places (grid_id);
+
+CREATE TABLE patrols (
+    id TEXT PRIMARY KEY,
+    place_id TEXT NOT NULL,
+    grid_id TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    lat REAL,
+    lon REAL,
+    accuracy_m REAL,
+    mock INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX patrols_place ON patrols (place_id, ended_at);
+CREATE INDEX patrols_grid ON patrols (grid_id, ended_at);
+
+CREATE TABLE patrol_answers (
+    patrol_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    failed INTEGER NOT NULL,
+    PRIMARY KEY (patrol_id, item_key)
+) WITHOUT ROWID;
+
+-- The folded state of each hazard (the whole state is in `body`; the other columns are what
+-- lists, reports and indexes need). Rewritten whole by the fold.
+CREATE TABLE hazards (
+    id TEXT PRIMARY KEY,
+    place_id TEXT NOT NULL,
+    grid_id TEXT NOT NULL,
+    village_id TEXT NOT NULL,
+    township_id TEXT NOT NULL,
+    place_type TEXT NOT NULL,
+    category TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    level TEXT NOT NULL,
+    deadline INTEGER,
+    reported_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    closed_on_time INTEGER,
+    escalated INTEGER NOT NULL,
+    rework_count INTEGER NOT NULL,
+    supervised INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX hazards_open_by_grid ON hazards (grid_id, reported_at)
+    WHERE status NOT IN ('closed', 'withdrawn');
+CREATE INDEX hazards_place ON hazards (place_id, category);
+CREATE INDEX hazards_grid_reported ON hazards (grid_id, reported_at);
+CREATE INDEX hazards_village_reported ON hazards (village_id, reported_at);
+CREATE INDEX hazards_township_reported ON hazards (township_id, reported_at);
+CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
+    WHERE status IN ('notified', 'rectifying');
+
+-- Publicity and training log.
+CREATE TABLE activities (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    held_on INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    audience INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX activities_org ON activities (org_id, held_on);
+"#;
+
+/// Version 1 had no publicity/training log and no overdue index.
+const UPGRADE_FROM_1: &str = r#"
+CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
+    WHERE status IN ('notified', 'rectifying');
+CREATE TABLE activities (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    held_on INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    audience INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX activities_org ON activities (org_id, held_on);
+"#;
+
+fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
+    match version {
+        1 => tx.execute_batch(UPGRADE_FROM_1)?,
+        _ => unreachable_version(version)?,
+    }
+    Ok(())
+}
+
+fn unreachable_version(v: u32) -> Result<()> {
+    Err(Error::SchemaTooNew {
+        found: v,
+        supported: VERSION,
+    })
+}
+
+/// Brings a database to `VERSION`: creates it when new, upgrades it step by step when old, and
+/// refuses one written by a newer app (so an old app can never damage newer data).
+pub(crate) fn init(conn: &mut Connection, device_id: &str) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return unreachable_version(found);
+    }
+    if found == 0 {
+        tx.execute_batch(CURRENT)?;
+        tx.execute(
+            "INSERT INTO device (id, device_id, next_seq, hlc) VALUES (1, ?1, 1, 0)",
+            [device_id],
+        )?;
+    } else {
+        for v in found..VERSION {
+            upgrade_from(&tx, v)?;
+        }
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command: formatting, lints, every Rust test (unit, property, integration,
+# end-to-end through the gridpatrol binary) and the demo. Installs what it needs when missing.
+# Usage: bash tests/run-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+need_rust_component() {
+  if ! cargo "$1" --version >/dev/null 2>&1; then
+    step "installing $2"
+    rustup component add "$2"
+  fi
+}
+need_rust_component fmt rustfmt
+need_rust_component clippy clippy
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, property, integration, end-to-end)"
+# 10,000+ proptest cases in CI runs are set inside the tests themselves.
+cargo test --workspace --locked 2>&1 | tee target/test-output.txt
+
+step "benchmarks compile"
+cargo bench -p gridpatrol-core --no-run --locked
+
+step "demo"
+cargo run --release --locked --bin gridpatrol -- demo > target/demo-output.txt
+grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt
+tail -n 5 target/demo-output.txt
+
+passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/test-output.txt | awk '{s+=$4} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' target/test-output.txt | awk '{s+=$1} END {print s+0}')
+echo
+echo "${passed} passed, ${failed} failed"
