@@ -1,0 +1,360 @@
+//! The store as an app uses it: schema upgrade from a frozen old database, bad input leaving
+//! the database unchanged, field-level last-writer-wins, patrols and their proposals, template
+//! versions, scope, interrupt and shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{dump, photo, town, T0};
+use gridpatrol_core::checklist::{library, AnswerValue};
+use gridpatrol_core::clock::{Clock, Hlc};
+use gridpatrol_core::error::Error;
+use gridpatrol_core::hazard::{HazardEvent, HazardStatus, NewHazard, Severity};
+use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::org::Role;
+use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
+use gridpatrol_core::place::{GeoPoint, NewPlace, PlaceChanges, RiskLevel};
+use gridpatrol_core::store::schema::VERSION;
+use gridpatrol_core::Store;
+use uuid::Uuid;
+
+fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = c
+        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| {
+        let sql: String = r.get(1)?;
+        Ok((r.get(0)?, sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[test]
+fn upgrades_a_frozen_version_1_database_to_the_current_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v1.db");
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch(include_str!("data/schema-v1.sql")).unwrap();
+        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 1);
+    }
+    let store = Store::open(&old, Clock::manual(T0)).unwrap();
+    let (fresh, _d) = common::empty_store();
+    assert_eq!(schema_of(&old), schema_of(fresh.path()));
+    let v: u32 = rusqlite::Connection::open(&old)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, VERSION);
+
+    // The old data is all there and still folds to the same state.
+    let w1 = store.actor("w1").unwrap();
+    let hazards = store.hazards(&w1, None).unwrap();
+    assert_eq!(hazards.len(), 1);
+    assert_eq!(hazards[0].status, HazardStatus::Notified);
+    let before = dump(&store);
+    store.rebuild().unwrap();
+    assert_eq!(before, dump(&store), "derived state equals a refold of the old log");
+    // And the device keeps working on the upgraded database.
+    store
+        .hazard_event(&w1, hazards[0].id, HazardEvent::StartRectification { note: String::new() })
+        .unwrap();
+    assert!(store.pending_ops().unwrap() > 28);
+}
+
+#[test]
+fn refuses_a_database_from_a_newer_app() {
+    let (store, dir) = common::empty_store();
+    let path = store.path().to_path_buf();
+    store.shutdown();
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", VERSION + 1)
+        .unwrap();
+    let e = Store::open(&path, Clock::System).err().unwrap();
+    assert!(matches!(e, Error::SchemaTooNew { .. }), "{e}");
+    drop(dir);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
+    let t = town();
+    let w1 = t.actor("w1");
+    let w3 = t.actor("w3");
+    let b1 = t.actor("b1");
+    let hazard = t
+        .store
+        .report_hazard(
+            &w1,
+            NewHazard {
+                place_id: t.place_g1,
+                category: "wiring".into(),
+                severity: Severity::General,
+                description: "私拉电线".into(),
+                photos: vec![],
+                location: None,
+                source: None,
+                legal_basis: None,
+            },
+        )
+        .unwrap();
+    let before = dump(&t.store);
+    let new_place = |f: &dyn Fn(&mut NewPlace)| {
+        let mut p = NewPlace {
+            place_type: "small_shop".into(),
+            name: "小超市".into(),
+            address: "".into(),
+            location: None,
+            grid_id: "g1".into(),
+            responsible_name: "".into(),
+            responsible_phone: None,
+            risk_level: RiskLevel::Low,
+            patrol_every_days: None,
+        };
+        f(&mut p);
+        t.store.create_place(&w1, p)
+    };
+    let mut errors: Vec<Error> = vec![
+        new_place(&|p| p.name = "   ".into()).unwrap_err(),
+        new_place(&|p| p.name = "长".repeat(61)).unwrap_err(),
+        new_place(&|p| p.location = Some(GeoPoint { lat: 91.0, lon: 0.0 })).unwrap_err(),
+        new_place(&|p| p.location = Some(GeoPoint { lat: 30.0, lon: f64::NAN })).unwrap_err(),
+        new_place(&|p| p.place_type = "spaceport".into()).unwrap_err(),
+        new_place(&|p| p.responsible_phone = Some("call me".into())).unwrap_err(),
+        new_place(&|p| p.patrol_every_days = Some(0)).unwrap_err(),
+        new_place(&|p| p.grid_id = "g3".into()).unwrap_err(),
+        new_place(&|p| p.grid_id = "nowhere".into()).unwrap_err(),
+    ];
+    let ev = |a, e| t.store.hazard_event(a, hazard, e).unwrap_err();
+    errors.push(ev(&w1, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(-1), note: String::new() }));
+    errors.push(ev(&b1, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(1), note: String::new() }));
+    errors.push(ev(&w3, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(1), note: String::new() }));
+    errors.push(ev(&w1, HazardEvent::Review { passed: true, note: String::new(), new_deadline: None }));
+    errors.push(ev(&w1, HazardEvent::Withdraw { reason: "我写错了".into() }));
+    errors.push(t.store.hazard_event(&w1, Uuid::now_v7(), HazardEvent::StartRectification { note: String::new() }).unwrap_err());
+    let patrol = |answers: Vec<(String, AnswerValue)>, raise: Vec<RaiseHazard>| {
+        t.store
+            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 60_000, gps: GpsSample::default(), answers, raise, note: String::new() })
+            .unwrap_err()
+    };
+    errors.push(patrol(vec![("no_such_item".into(), AnswerValue::Pass)], vec![]));
+    errors.push(patrol(vec![("extinguisher_count".into(), AnswerValue::Pass)], vec![]));
+    errors.push(patrol(vec![("extinguisher".into(), AnswerValue::Pass)], vec![RaiseHazard { item_key: "extinguisher".into(), ..Default::default() }]));
+    errors.push(patrol(vec![("front_photo".into(), AnswerValue::Photo("not-a-hash".into()))], vec![]));
+    errors.push(
+        t.store
+            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0, gps: GpsSample { lat: Some(100.0), lon: Some(1.0), accuracy_m: None, mock: false }, answers: vec![], raise: vec![], note: String::new() })
+            .unwrap_err(),
+    );
+    for e in &errors {
+        let text = e.to_string();
+        assert!(text.contains(" / "), "bilingual: {text}");
+        assert!(!text.contains("小超市") && !text.contains("13900000000"), "no personal data: {text}");
+        assert!(matches!(e, Error::Invalid(_) | Error::Rejected(_) | Error::NotFound { .. }), "{e:?}");
+    }
+    assert_eq!(before, dump(&t.store), "nothing stored changed");
+}
+
+#[test]
+fn poor_gps_never_blocks_a_patrol() {
+    let t = town();
+    let w1 = t.actor("w1");
+    for gps in [
+        GpsSample::default(),
+        GpsSample { lat: None, lon: None, accuracy_m: Some(3000.0), mock: false },
+        GpsSample { lat: Some(37.8), lon: Some(112.5), accuracy_m: None, mock: true },
+    ] {
+        t.store
+            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps, answers: vec![], raise: vec![], note: String::new() })
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
+    let t = town();
+    let w1 = t.actor("w1");
+    let form = t.store.patrol_form(t.place_g1).unwrap();
+    assert_eq!(form.template.id, "nine_small");
+    assert!(form.failed_last_time.is_empty());
+    let answers: Vec<(String, AnswerValue)> = vec![
+        ("extinguisher".into(), AnswerValue::Fail),
+        ("extinguisher_count".into(), AnswerValue::Number(1.0)),
+        ("routes_clear".into(), AnswerValue::Fail),
+        ("staff_knowledge".into(), AnswerValue::Choice("全部会".into())),
+        ("no_bars".into(), AnswerValue::NotApplicable),
+    ];
+    let proposals = t.store.propose_hazards(&form, &answers).unwrap();
+    let keys: Vec<&str> = proposals.iter().map(|p| p.item_key.as_str()).collect();
+    assert_eq!(keys, ["extinguisher", "extinguisher_count", "routes_clear"]);
+    let routes = &proposals[2];
+    assert_eq!(routes.category, "exit_blocked");
+    assert_eq!(routes.suggested_deadline, t.today().plus(1));
+    assert!(routes.fixable_on_spot && routes.photo_required);
+    assert!(routes.legal_basis.as_deref().unwrap().contains("第二十八条"));
+
+    let out = t
+        .store
+        .record_patrol(
+            &w1,
+            PatrolInput {
+                place_id: t.place_g1,
+                started_at: T0 - 900_000,
+                gps: GpsSample { lat: Some(37.8), lon: Some(112.5), accuracy_m: Some(9.0), mock: false },
+                answers,
+                raise: vec![RaiseHazard { item_key: "routes_clear".into(), photos: vec![photo(1)], ..Default::default() }],
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.hazard_ids.len(), 1);
+    assert_eq!(out.unraised.len(), 2);
+    let h = t.store.hazard(out.hazard_ids[0]).unwrap().hazard;
+    assert_eq!(h.report.source.as_ref().unwrap().template_version, 1);
+    assert_eq!(h.report.village_id, "v1");
+    assert_eq!(h.report.township_id, "t1");
+    // One transaction: patrol op + hazard op, both queued for upload.
+    assert_eq!(t.store.ops().unwrap().iter().filter(|o| matches!(o.body, OpBody::Patrol(_) | OpBody::Hazard { .. })).count(), 2);
+
+    let again = t.store.patrol_form(t.place_g1).unwrap();
+    assert_eq!(again.failed_last_time, ["extinguisher", "extinguisher_count", "routes_clear"]);
+    let file = t.store.place_file(t.place_g1).unwrap();
+    assert_eq!((file.patrols.len(), file.hazards.len()), (1, 1));
+    assert_eq!(file.patrols[0].failed_items, 3);
+}
+
+#[test]
+fn due_patrols_follow_the_type_and_risk_rule() {
+    let t = town();
+    let w1 = t.actor("w1");
+    // Never patrolled: due today.
+    assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
+    t.store
+        .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps: GpsSample::default(), answers: vec![], raise: vec![], note: String::new() })
+        .unwrap();
+    assert!(t.store.due_patrols(&w1).unwrap().is_empty());
+    let cycle = library().patrol_every_days("small_shop", RiskLevel::Medium) as i64;
+    assert_eq!(t.store.place(t.place_g1).unwrap().cycle_days as i64, cycle);
+    t.advance_days(cycle - 1);
+    assert!(t.store.due_patrols(&w1).unwrap().is_empty());
+    t.advance_days(3);
+    let due = t.store.due_patrols(&w1).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].days_overdue(t.today()), 2);
+    // A place's own cycle overrides the rule.
+    t.store.update_place(&w1, PlaceChanges { place_id: t.place_g1, patrol_every_days: Some(90), ..Default::default() }).unwrap();
+    assert!(t.store.due_patrols(&w1).unwrap().is_empty());
+}
+
+fn remote(device: u128, seq: i64, hlc: i64, actor: &str, role: Role, body: OpBody) -> Op {
+    Op { id: Uuid::now_v7(), device_id: Uuid::from_u128(device), seq, hlc: Hlc::new(hlc, 0), wall_ms: hlc, actor_id: actor.into(), actor_role: role, body }
+}
+
+#[test]
+fn place_fields_are_last_writer_wins_per_field_in_any_order() {
+    let t = town();
+    let base = t.store.ops().unwrap().into_iter().find(|o| matches!(&o.body, OpBody::PlaceCreate(p) if p.id == t.place_g1)).unwrap();
+    let later = base.hlc.wall_ms() + 1000;
+    let phone = |n: &str| PlaceChanges { place_id: t.place_g1, responsible_phone: Some(n.into()), ..Default::default() };
+    let a = remote(7, 1, later, "w1", Role::GridWorker, OpBody::PlaceUpdate(phone("13811111111")));
+    let b = remote(8, 1, later + 5, "w2", Role::GridWorker, OpBody::PlaceUpdate(phone("13822222222")));
+    let c = remote(9, 1, later + 1, "l1", Role::VillageLeader, OpBody::PlaceUpdate(PlaceChanges { place_id: t.place_g1, name: Some("改名超市".into()), ..Default::default() }));
+    // Arrive newest first: the newest phone still wins, and the name edit is kept too.
+    for op in [&b, &c, &a, &b] {
+        t.store.apply_remote(op).unwrap();
+    }
+    let p = t.store.place(t.place_g1).unwrap().place;
+    assert_eq!(p.responsible_phone.as_deref(), Some("13822222222"));
+    assert_eq!(p.name, "改名超市");
+    assert_eq!(p.address, "一组1号");
+}
+
+#[test]
+fn a_worker_writes_only_in_their_grids() {
+    let t = town();
+    let w3 = t.actor("w3");
+    let e = t
+        .store
+        .report_hazard(&w3, NewHazard { place_id: t.place_g1, category: "wiring".into(), severity: Severity::General, description: "x".into(), photos: vec![], location: None, source: None, legal_basis: None })
+        .unwrap_err();
+    assert_eq!(e.code(), "out_of_scope");
+    // A worker with several grids sees all of them; a grid with two workers is seen by both.
+    assert_eq!(t.actor("w2").grids, ["g1", "g2"]);
+    assert!(t.actor("w1").covers("g1") && t.actor("w2").covers("g1"));
+    assert_eq!(t.actor("l1").grids, ["g1", "g2"]);
+    assert_eq!(t.actor("o1").grids, ["g1", "g2", "g3"]);
+    assert_eq!(t.store.places(&t.actor("b1")).unwrap().len(), 2);
+}
+
+#[test]
+fn template_edits_make_a_new_version_and_old_records_keep_theirs() {
+    let t = town();
+    let w1 = t.actor("w1");
+    t.store
+        .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps: GpsSample::default(), answers: vec![("extinguisher".into(), AnswerValue::Pass)], raise: vec![], note: String::new() })
+        .unwrap();
+    let mut edited = t.store.template("nine_small", None).unwrap();
+    edited.items.retain(|i| i.key != "self_pact");
+    edited.items[0].label = "门口有两具4kg干粉灭火器".into();
+    let v = t.store.publish_template(&gridpatrol_core::org::Actor::provisioner(), edited).unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(t.store.patrol_form(t.place_g1).unwrap().template.version, 2);
+    let v1 = t.store.template("nine_small", Some(1)).unwrap();
+    assert!(v1.item("self_pact").is_ok());
+    let file = t.store.place_file(t.place_g1).unwrap();
+    assert_eq!(file.patrols[0].template, "nine_small v1");
+}
+
+#[test]
+fn every_change_is_an_op_in_the_outbox_with_increasing_sequence() {
+    let t = town();
+    let ops = t.store.ops().unwrap();
+    assert_eq!(t.store.pending_ops().unwrap() as usize, ops.len());
+    let mut seqs: Vec<i64> = ops.iter().filter(|o| o.device_id == t.store.device_id()).map(|o| o.seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, (1..=ops.len() as i64).collect::<Vec<_>>());
+    assert!(ops.windows(2).all(|w| w[0].hlc < w[1].hlc), "local HLCs strictly increase");
+    assert!(ops.iter().all(|o| o.id.get_version_num() == 7));
+}
+
+#[test]
+fn interrupt_stops_long_work_and_shutdown_closes() {
+    let t = town();
+    let scope = t.store.interrupt_scope();
+    assert!(scope.check().is_ok());
+    t.store.interrupt();
+    assert!(matches!(scope.check(), Err(Error::Interrupted)));
+    // Calls made after an interrupt run normally.
+    assert!(t.store.places(&t.actor("w1")).is_ok());
+    t.store.shutdown();
+    assert!(matches!(t.store.actor("w1"), Err(Error::ShutDown)));
+    assert!(matches!(t.store.rebuild(), Err(Error::ShutDown)));
+}
+
+#[test]
+fn a_hazard_detail_shows_repeat_hazards_and_its_history() {
+    let t = town();
+    let w1 = t.actor("w1");
+    let l1 = t.actor("l1");
+    let raise = || {
+        t.store
+            .report_hazard(&w1, NewHazard { place_id: t.place_g1, category: "ebike".into(), severity: Severity::General, description: "电动车楼道充电".into(), photos: vec![photo(4)], location: None, source: None, legal_basis: None })
+            .unwrap()
+    };
+    let first = raise();
+    t.store.hazard_event(&w1, first, HazardEvent::FixOnSpot { note: String::new(), before_photo: Some(photo(1)), after_photo: None }).unwrap();
+    t.store.hazard_event(&l1, first, HazardEvent::Review { passed: true, note: String::new(), new_deadline: None }).unwrap();
+    t.advance_days(20);
+    let second = raise();
+    let d = t.store.hazard(second).unwrap();
+    assert_eq!(d.repeat_of, vec![first]);
+    let first_detail = t.store.hazard(first).unwrap();
+    assert_eq!(first_detail.events.len(), 3);
+    assert!(first_detail.events.iter().all(|e| e.conflict.is_none()));
+    assert_eq!(t.store.open_hazards("g1").unwrap().len(), 1);
+}
