@@ -25,7 +25,10 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
         .unwrap();
     stmt.query_map([], |r| {
         let sql: String = r.get(1)?;
-        Ok((r.get(0)?, sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+        Ok((
+            r.get(0)?,
+            sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        ))
     })
     .unwrap()
     .collect::<Result<_, _>>()
@@ -39,7 +42,9 @@ fn upgrades_a_frozen_version_1_database_to_the_current_schema() {
     {
         let c = rusqlite::Connection::open(&old).unwrap();
         c.execute_batch(include_str!("data/schema-v1.sql")).unwrap();
-        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, 1);
     }
     let store = Store::open(&old, Clock::manual(T0)).unwrap();
@@ -58,10 +63,20 @@ fn upgrades_a_frozen_version_1_database_to_the_current_schema() {
     assert_eq!(hazards[0].status, HazardStatus::Notified);
     let before = dump(&store);
     store.rebuild().unwrap();
-    assert_eq!(before, dump(&store), "derived state equals a refold of the old log");
+    assert_eq!(
+        before,
+        dump(&store),
+        "derived state equals a refold of the old log"
+    );
     // And the device keeps working on the upgraded database.
     store
-        .hazard_event(&w1, hazards[0].id, HazardEvent::StartRectification { note: String::new() })
+        .hazard_event(
+            &w1,
+            hazards[0].id,
+            HazardEvent::StartRectification {
+                note: String::new(),
+            },
+        )
         .unwrap();
     assert!(store.pending_ops().unwrap() > 28);
 }
@@ -122,8 +137,20 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
     let mut errors: Vec<Error> = vec![
         new_place(&|p| p.name = "   ".into()).unwrap_err(),
         new_place(&|p| p.name = "长".repeat(61)).unwrap_err(),
-        new_place(&|p| p.location = Some(GeoPoint { lat: 91.0, lon: 0.0 })).unwrap_err(),
-        new_place(&|p| p.location = Some(GeoPoint { lat: 30.0, lon: f64::NAN })).unwrap_err(),
+        new_place(&|p| {
+            p.location = Some(GeoPoint {
+                lat: 91.0,
+                lon: 0.0,
+            })
+        })
+        .unwrap_err(),
+        new_place(&|p| {
+            p.location = Some(GeoPoint {
+                lat: 30.0,
+                lon: f64::NAN,
+            })
+        })
+        .unwrap_err(),
         new_place(&|p| p.place_type = "spaceport".into()).unwrap_err(),
         new_place(&|p| p.responsible_phone = Some("call me".into())).unwrap_err(),
         new_place(&|p| p.patrol_every_days = Some(0)).unwrap_err(),
@@ -131,31 +158,126 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         new_place(&|p| p.grid_id = "nowhere".into()).unwrap_err(),
     ];
     let ev = |a, e| t.store.hazard_event(a, hazard, e).unwrap_err();
-    errors.push(ev(&w1, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(-1), note: String::new() }));
-    errors.push(ev(&b1, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(1), note: String::new() }));
-    errors.push(ev(&w3, HazardEvent::Notify { responsible_party: "店主".into(), deadline: t.today().plus(1), note: String::new() }));
-    errors.push(ev(&w1, HazardEvent::Review { passed: true, note: String::new(), new_deadline: None }));
-    errors.push(ev(&w1, HazardEvent::Withdraw { reason: "我写错了".into() }));
-    errors.push(t.store.hazard_event(&w1, Uuid::now_v7(), HazardEvent::StartRectification { note: String::new() }).unwrap_err());
-    let patrol = |answers: Vec<(String, AnswerValue)>, raise: Vec<RaiseHazard>| {
-        t.store
-            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 60_000, gps: GpsSample::default(), answers, raise, note: String::new() })
-            .unwrap_err()
-    };
-    errors.push(patrol(vec![("no_such_item".into(), AnswerValue::Pass)], vec![]));
-    errors.push(patrol(vec![("extinguisher_count".into(), AnswerValue::Pass)], vec![]));
-    errors.push(patrol(vec![("extinguisher".into(), AnswerValue::Pass)], vec![RaiseHazard { item_key: "extinguisher".into(), ..Default::default() }]));
-    errors.push(patrol(vec![("front_photo".into(), AnswerValue::Photo("not-a-hash".into()))], vec![]));
+    errors.push(ev(
+        &w1,
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: t.today().plus(-1),
+            note: String::new(),
+        },
+    ));
+    errors.push(ev(
+        &b1,
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: t.today().plus(1),
+            note: String::new(),
+        },
+    ));
+    errors.push(ev(
+        &w3,
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: t.today().plus(1),
+            note: String::new(),
+        },
+    ));
+    errors.push(ev(
+        &w1,
+        HazardEvent::Review {
+            passed: true,
+            note: String::new(),
+            new_deadline: None,
+        },
+    ));
+    errors.push(ev(
+        &w1,
+        HazardEvent::Withdraw {
+            reason: "我写错了".into(),
+        },
+    ));
     errors.push(
         t.store
-            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0, gps: GpsSample { lat: Some(100.0), lon: Some(1.0), accuracy_m: None, mock: false }, answers: vec![], raise: vec![], note: String::new() })
+            .hazard_event(
+                &w1,
+                Uuid::now_v7(),
+                HazardEvent::StartRectification {
+                    note: String::new(),
+                },
+            )
+            .unwrap_err(),
+    );
+    let patrol = |answers: Vec<(String, AnswerValue)>, raise: Vec<RaiseHazard>| {
+        t.store
+            .record_patrol(
+                &w1,
+                PatrolInput {
+                    place_id: t.place_g1,
+                    started_at: T0 - 60_000,
+                    gps: GpsSample::default(),
+                    answers,
+                    raise,
+                    note: String::new(),
+                },
+            )
+            .unwrap_err()
+    };
+    errors.push(patrol(
+        vec![("no_such_item".into(), AnswerValue::Pass)],
+        vec![],
+    ));
+    errors.push(patrol(
+        vec![("extinguisher_count".into(), AnswerValue::Pass)],
+        vec![],
+    ));
+    errors.push(patrol(
+        vec![("extinguisher".into(), AnswerValue::Pass)],
+        vec![RaiseHazard {
+            item_key: "extinguisher".into(),
+            ..Default::default()
+        }],
+    ));
+    errors.push(patrol(
+        vec![(
+            "front_photo".into(),
+            AnswerValue::Photo("not-a-hash".into()),
+        )],
+        vec![],
+    ));
+    errors.push(
+        t.store
+            .record_patrol(
+                &w1,
+                PatrolInput {
+                    place_id: t.place_g1,
+                    started_at: T0,
+                    gps: GpsSample {
+                        lat: Some(100.0),
+                        lon: Some(1.0),
+                        accuracy_m: None,
+                        mock: false,
+                    },
+                    answers: vec![],
+                    raise: vec![],
+                    note: String::new(),
+                },
+            )
             .unwrap_err(),
     );
     for e in &errors {
         let text = e.to_string();
         assert!(text.contains(" / "), "bilingual: {text}");
-        assert!(!text.contains("小超市") && !text.contains("13900000000"), "no personal data: {text}");
-        assert!(matches!(e, Error::Invalid(_) | Error::Rejected(_) | Error::NotFound { .. }), "{e:?}");
+        assert!(
+            !text.contains("小超市") && !text.contains("13900000000"),
+            "no personal data: {text}"
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Invalid(_) | Error::Rejected(_) | Error::NotFound { .. }
+            ),
+            "{e:?}"
+        );
     }
     assert_eq!(before, dump(&t.store), "nothing stored changed");
 }
@@ -166,11 +288,31 @@ fn poor_gps_never_blocks_a_patrol() {
     let w1 = t.actor("w1");
     for gps in [
         GpsSample::default(),
-        GpsSample { lat: None, lon: None, accuracy_m: Some(3000.0), mock: false },
-        GpsSample { lat: Some(37.8), lon: Some(112.5), accuracy_m: None, mock: true },
+        GpsSample {
+            lat: None,
+            lon: None,
+            accuracy_m: Some(3000.0),
+            mock: false,
+        },
+        GpsSample {
+            lat: Some(37.8),
+            lon: Some(112.5),
+            accuracy_m: None,
+            mock: true,
+        },
     ] {
         t.store
-            .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps, answers: vec![], raise: vec![], note: String::new() })
+            .record_patrol(
+                &w1,
+                PatrolInput {
+                    place_id: t.place_g1,
+                    started_at: T0 - 1,
+                    gps,
+                    answers: vec![],
+                    raise: vec![],
+                    note: String::new(),
+                },
+            )
             .unwrap();
     }
 }
@@ -186,7 +328,10 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
         ("extinguisher".into(), AnswerValue::Fail),
         ("extinguisher_count".into(), AnswerValue::Number(1.0)),
         ("routes_clear".into(), AnswerValue::Fail),
-        ("staff_knowledge".into(), AnswerValue::Choice("全部会".into())),
+        (
+            "staff_knowledge".into(),
+            AnswerValue::Choice("全部会".into()),
+        ),
         ("no_bars".into(), AnswerValue::NotApplicable),
     ];
     let proposals = t.store.propose_hazards(&form, &answers).unwrap();
@@ -196,7 +341,11 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
     assert_eq!(routes.category, "exit_blocked");
     assert_eq!(routes.suggested_deadline, t.today().plus(1));
     assert!(routes.fixable_on_spot && routes.photo_required);
-    assert!(routes.legal_basis.as_deref().unwrap().contains("第二十八条"));
+    assert!(routes
+        .legal_basis
+        .as_deref()
+        .unwrap()
+        .contains("第二十八条"));
 
     let out = t
         .store
@@ -205,9 +354,18 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
             PatrolInput {
                 place_id: t.place_g1,
                 started_at: T0 - 900_000,
-                gps: GpsSample { lat: Some(37.8), lon: Some(112.5), accuracy_m: Some(9.0), mock: false },
+                gps: GpsSample {
+                    lat: Some(37.8),
+                    lon: Some(112.5),
+                    accuracy_m: Some(9.0),
+                    mock: false,
+                },
                 answers,
-                raise: vec![RaiseHazard { item_key: "routes_clear".into(), photos: vec![photo(1)], ..Default::default() }],
+                raise: vec![RaiseHazard {
+                    item_key: "routes_clear".into(),
+                    photos: vec![photo(1)],
+                    ..Default::default()
+                }],
                 note: String::new(),
             },
         )
@@ -219,10 +377,21 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
     assert_eq!(h.report.village_id, "v1");
     assert_eq!(h.report.township_id, "t1");
     // One transaction: patrol op + hazard op, both queued for upload.
-    assert_eq!(t.store.ops().unwrap().iter().filter(|o| matches!(o.body, OpBody::Patrol(_) | OpBody::Hazard { .. })).count(), 2);
+    assert_eq!(
+        t.store
+            .ops()
+            .unwrap()
+            .iter()
+            .filter(|o| matches!(o.body, OpBody::Patrol(_) | OpBody::Hazard { .. }))
+            .count(),
+        2
+    );
 
     let again = t.store.patrol_form(t.place_g1).unwrap();
-    assert_eq!(again.failed_last_time, ["extinguisher", "extinguisher_count", "routes_clear"]);
+    assert_eq!(
+        again.failed_last_time,
+        ["extinguisher", "extinguisher_count", "routes_clear"]
+    );
     let file = t.store.place_file(t.place_g1).unwrap();
     assert_eq!((file.patrols.len(), file.hazards.len()), (1, 1));
     assert_eq!(file.patrols[0].failed_items, 3);
@@ -235,7 +404,17 @@ fn due_patrols_follow_the_type_and_risk_rule() {
     // Never patrolled: due today.
     assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
     t.store
-        .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps: GpsSample::default(), answers: vec![], raise: vec![], note: String::new() })
+        .record_patrol(
+            &w1,
+            PatrolInput {
+                place_id: t.place_g1,
+                started_at: T0 - 1,
+                gps: GpsSample::default(),
+                answers: vec![],
+                raise: vec![],
+                note: String::new(),
+            },
+        )
         .unwrap();
     assert!(t.store.due_patrols(&w1).unwrap().is_empty());
     let cycle = library().patrol_every_days("small_shop", RiskLevel::Medium) as i64;
@@ -247,23 +426,76 @@ fn due_patrols_follow_the_type_and_risk_rule() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].days_overdue(t.today()), 2);
     // A place's own cycle overrides the rule.
-    t.store.update_place(&w1, PlaceChanges { place_id: t.place_g1, patrol_every_days: Some(90), ..Default::default() }).unwrap();
+    t.store
+        .update_place(
+            &w1,
+            PlaceChanges {
+                place_id: t.place_g1,
+                patrol_every_days: Some(90),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert!(t.store.due_patrols(&w1).unwrap().is_empty());
 }
 
 fn remote(device: u128, seq: i64, hlc: i64, actor: &str, role: Role, body: OpBody) -> Op {
-    Op { id: Uuid::now_v7(), device_id: Uuid::from_u128(device), seq, hlc: Hlc::new(hlc, 0), wall_ms: hlc, actor_id: actor.into(), actor_role: role, body }
+    Op {
+        id: Uuid::now_v7(),
+        device_id: Uuid::from_u128(device),
+        seq,
+        hlc: Hlc::new(hlc, 0),
+        wall_ms: hlc,
+        actor_id: actor.into(),
+        actor_role: role,
+        body,
+    }
 }
 
 #[test]
 fn place_fields_are_last_writer_wins_per_field_in_any_order() {
     let t = town();
-    let base = t.store.ops().unwrap().into_iter().find(|o| matches!(&o.body, OpBody::PlaceCreate(p) if p.id == t.place_g1)).unwrap();
+    let base = t
+        .store
+        .ops()
+        .unwrap()
+        .into_iter()
+        .find(|o| matches!(&o.body, OpBody::PlaceCreate(p) if p.id == t.place_g1))
+        .unwrap();
     let later = base.hlc.wall_ms() + 1000;
-    let phone = |n: &str| PlaceChanges { place_id: t.place_g1, responsible_phone: Some(n.into()), ..Default::default() };
-    let a = remote(7, 1, later, "w1", Role::GridWorker, OpBody::PlaceUpdate(phone("13811111111")));
-    let b = remote(8, 1, later + 5, "w2", Role::GridWorker, OpBody::PlaceUpdate(phone("13822222222")));
-    let c = remote(9, 1, later + 1, "l1", Role::VillageLeader, OpBody::PlaceUpdate(PlaceChanges { place_id: t.place_g1, name: Some("改名超市".into()), ..Default::default() }));
+    let phone = |n: &str| PlaceChanges {
+        place_id: t.place_g1,
+        responsible_phone: Some(n.into()),
+        ..Default::default()
+    };
+    let a = remote(
+        7,
+        1,
+        later,
+        "w1",
+        Role::GridWorker,
+        OpBody::PlaceUpdate(phone("13811111111")),
+    );
+    let b = remote(
+        8,
+        1,
+        later + 5,
+        "w2",
+        Role::GridWorker,
+        OpBody::PlaceUpdate(phone("13822222222")),
+    );
+    let c = remote(
+        9,
+        1,
+        later + 1,
+        "l1",
+        Role::VillageLeader,
+        OpBody::PlaceUpdate(PlaceChanges {
+            place_id: t.place_g1,
+            name: Some("改名超市".into()),
+            ..Default::default()
+        }),
+    );
     // Arrive newest first: the newest phone still wins, and the name edit is kept too.
     for op in [&b, &c, &a, &b] {
         t.store.apply_remote(op).unwrap();
@@ -280,7 +512,19 @@ fn a_worker_writes_only_in_their_grids() {
     let w3 = t.actor("w3");
     let e = t
         .store
-        .report_hazard(&w3, NewHazard { place_id: t.place_g1, category: "wiring".into(), severity: Severity::General, description: "x".into(), photos: vec![], location: None, source: None, legal_basis: None })
+        .report_hazard(
+            &w3,
+            NewHazard {
+                place_id: t.place_g1,
+                category: "wiring".into(),
+                severity: Severity::General,
+                description: "x".into(),
+                photos: vec![],
+                location: None,
+                source: None,
+                legal_basis: None,
+            },
+        )
         .unwrap_err();
     assert_eq!(e.code(), "out_of_scope");
     // A worker with several grids sees all of them; a grid with two workers is seen by both.
@@ -296,12 +540,25 @@ fn template_edits_make_a_new_version_and_old_records_keep_theirs() {
     let t = town();
     let w1 = t.actor("w1");
     t.store
-        .record_patrol(&w1, PatrolInput { place_id: t.place_g1, started_at: T0 - 1, gps: GpsSample::default(), answers: vec![("extinguisher".into(), AnswerValue::Pass)], raise: vec![], note: String::new() })
+        .record_patrol(
+            &w1,
+            PatrolInput {
+                place_id: t.place_g1,
+                started_at: T0 - 1,
+                gps: GpsSample::default(),
+                answers: vec![("extinguisher".into(), AnswerValue::Pass)],
+                raise: vec![],
+                note: String::new(),
+            },
+        )
         .unwrap();
     let mut edited = t.store.template("nine_small", None).unwrap();
     edited.items.retain(|i| i.key != "self_pact");
     edited.items[0].label = "门口有两具4kg干粉灭火器".into();
-    let v = t.store.publish_template(&gridpatrol_core::org::Actor::provisioner(), edited).unwrap();
+    let v = t
+        .store
+        .publish_template(&gridpatrol_core::org::Actor::provisioner(), edited)
+        .unwrap();
     assert_eq!(v, 2);
     assert_eq!(t.store.patrol_form(t.place_g1).unwrap().template.version, 2);
     let v1 = t.store.template("nine_small", Some(1)).unwrap();
@@ -315,10 +572,17 @@ fn every_change_is_an_op_in_the_outbox_with_increasing_sequence() {
     let t = town();
     let ops = t.store.ops().unwrap();
     assert_eq!(t.store.pending_ops().unwrap() as usize, ops.len());
-    let mut seqs: Vec<i64> = ops.iter().filter(|o| o.device_id == t.store.device_id()).map(|o| o.seq).collect();
+    let mut seqs: Vec<i64> = ops
+        .iter()
+        .filter(|o| o.device_id == t.store.device_id())
+        .map(|o| o.seq)
+        .collect();
     seqs.sort();
     assert_eq!(seqs, (1..=ops.len() as i64).collect::<Vec<_>>());
-    assert!(ops.windows(2).all(|w| w[0].hlc < w[1].hlc), "local HLCs strictly increase");
+    assert!(
+        ops.windows(2).all(|w| w[0].hlc < w[1].hlc),
+        "local HLCs strictly increase"
+    );
     assert!(ops.iter().all(|o| o.id.get_version_num() == 7));
 }
 
@@ -343,12 +607,44 @@ fn a_hazard_detail_shows_repeat_hazards_and_its_history() {
     let l1 = t.actor("l1");
     let raise = || {
         t.store
-            .report_hazard(&w1, NewHazard { place_id: t.place_g1, category: "ebike".into(), severity: Severity::General, description: "电动车楼道充电".into(), photos: vec![photo(4)], location: None, source: None, legal_basis: None })
+            .report_hazard(
+                &w1,
+                NewHazard {
+                    place_id: t.place_g1,
+                    category: "ebike".into(),
+                    severity: Severity::General,
+                    description: "电动车楼道充电".into(),
+                    photos: vec![photo(4)],
+                    location: None,
+                    source: None,
+                    legal_basis: None,
+                },
+            )
             .unwrap()
     };
     let first = raise();
-    t.store.hazard_event(&w1, first, HazardEvent::FixOnSpot { note: String::new(), before_photo: Some(photo(1)), after_photo: None }).unwrap();
-    t.store.hazard_event(&l1, first, HazardEvent::Review { passed: true, note: String::new(), new_deadline: None }).unwrap();
+    t.store
+        .hazard_event(
+            &w1,
+            first,
+            HazardEvent::FixOnSpot {
+                note: String::new(),
+                before_photo: Some(photo(1)),
+                after_photo: None,
+            },
+        )
+        .unwrap();
+    t.store
+        .hazard_event(
+            &l1,
+            first,
+            HazardEvent::Review {
+                passed: true,
+                note: String::new(),
+                new_deadline: None,
+            },
+        )
+        .unwrap();
     t.advance_days(20);
     let second = raise();
     let d = t.store.hazard(second).unwrap();
