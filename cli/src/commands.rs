@@ -908,20 +908,22 @@ fn run_demo(keep: Option<&Path>, as_json: bool) -> Result<String> {
     s.push_str(&run.log);
     s.push('\n');
     s.push_str(&r.to_text());
+    let (closed, escalated) = demo::hand_count(&store, run.from, run.to)?;
     let _ = writeln!(
         s,
-        "\n手工核对 / hand count: 一般隐患已销号 {} 条，其中曾上报上级 {} 条 → 网格内闭环 {} 条，{} ÷ {} = {}",
-        r.general_closed,
-        r.general_closed - r.general_closed_in_grid,
-        r.general_closed_in_grid,
-        r.general_closed_in_grid,
-        r.general_closed,
-        r.in_grid_closure_rate.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+        "\n手工核对 / hand count from each hazard's event history: 一般隐患已销号 {closed} 条，其中曾上报上级 {escalated} 条 → 网格内闭环 {} ÷ {closed} = {}；报表 report: {}",
+        closed - escalated,
+        pct(f64::from(closed - escalated) / f64::from(closed.max(1))),
+        r.in_grid_closure_rate.map_or("—".into(), pct)
     );
     if let Some(p) = keep {
         let _ = writeln!(s, "示范数据库 / demo database kept at {}", p.display());
     }
     Ok(s)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
 }
 
 /// Lets `run` print any result as JSON without naming its type at each arm.

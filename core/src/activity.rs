@@ -30,6 +30,8 @@ impl ActivityKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub id: Uuid,
+    /// Named `activity` on the wire: `kind` is the op's own tag.
+    #[serde(rename = "activity")]
     pub kind: ActivityKind,
     /// The grid, village or township the activity was held for.
     pub org_id: String,

@@ -226,6 +226,30 @@ pub fn seed(store: &Store) -> Result<Cast> {
     Ok(cast)
 }
 
+/// The in-grid closure count done by hand: walks every hazard's event history (not the
+/// report's tables) and counts general hazards with an accepted passing review, and among them
+/// those with an accepted escalation. Returns (general closed, of which escalated).
+pub fn hand_count(store: &Store, from: Day, to: Day) -> Result<(u32, u32)> {
+    let officer = store.actor("o01")?;
+    let (mut closed, mut escalated) = (0, 0);
+    for row in store.hazards(&officer, None)? {
+        let d = store.hazard(row.id)?;
+        let accepted = || d.events.iter().filter(|e| e.conflict.is_none());
+        let general = accepted()
+            .any(|e| matches!(&e.event, HazardEvent::Report(r) if r.severity == Severity::General));
+        let reported = Day::from_ms(d.hazard.reported_at);
+        let in_period = from <= reported && reported <= to;
+        let passed =
+            accepted().any(|e| matches!(e.event, HazardEvent::Review { passed: true, .. }));
+        if general && in_period && passed {
+            closed += 1;
+            escalated +=
+                u32::from(accepted().any(|e| matches!(e.event, HazardEvent::Escalate { .. })));
+        }
+    }
+    Ok((closed, escalated))
+}
+
 /// What the demo did, for printing and for tests.
 pub struct DemoRun {
     pub cast: Cast,
@@ -892,7 +916,15 @@ fn patrol_once(store: &Store, actor: &Actor, place: Uuid, rng: &mut Rng) -> Resu
     let mut answers = Vec::new();
     for item in &form.template.items {
         let v = match item.kind {
-            ItemKind::PassFail if rng.chance(4) => AnswerValue::Fail,
+            ItemKind::PassFail
+                if rng.chance(if item.severity == Severity::Major {
+                    1
+                } else {
+                    4
+                }) =>
+            {
+                AnswerValue::Fail
+            }
             ItemKind::PassFail if rng.chance(3) => AnswerValue::NotApplicable,
             ItemKind::PassFail => AnswerValue::Pass,
             ItemKind::Number => {

@@ -29,6 +29,8 @@ pub struct Op {
     pub body: OpBody,
 }
 
+/// Internally tagged by `kind`: no record carried here may have a field of that name (a test
+/// round-trips every variant).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OpBody {
