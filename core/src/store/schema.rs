@@ -217,7 +217,9 @@ pub(crate) fn init(conn: &mut Connection, device_id: &str) -> Result<()> {
             upgrade_from(&tx, v)?;
         }
     }
-    tx.pragma_update(None, "user_version", VERSION)?;
+    if found != VERSION {
+        tx.pragma_update(None, "user_version", VERSION)?;
+    }
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,323 @@
+//! The `gridpatrol` binary end to end, as a person or a script drives a device: init, load the
+//! demo township, patrol, walk a hazard to closed, report and export, and bad input that exits
+//! with a clear message and leaves the database as it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gp(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("GRIDPATROL_USER")
+        .output()
+        .expect("run gridpatrol")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = gp(db, args);
+    assert!(
+        out.status.success(),
+        "gridpatrol {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(db, &all)).unwrap()
+}
+
+/// Every row of every table, for "nothing changed" checks.
+fn contents(db: &Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let mut stmt = c
+            .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
+            .unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}|"))
+                    })
+                    .collect::<Result<String, _>>()
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        out.push_str(&format!("## {t}\n{}\n", rows.join("\n")));
+    }
+    out
+}
+
+#[test]
+fn a_device_session_from_init_to_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    let missing = gp(&db, &["places", "--as", "w01"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("gridpatrol init"));
+
+    assert!(ok(&db, &["init"]).contains("已初始化"));
+    ok(&db, &["load-demo"]);
+    let users = ok(&db, &["users"]);
+    assert!(users.contains("w01") && users.contains("网格员"));
+
+    let due = json(&db, &["due", "--as", "w04"]);
+    let due = due.as_array().unwrap();
+    assert_eq!(due.len(), 25, "every place is due before its first patrol");
+    let place = due
+        .iter()
+        .find(|p| {
+            p["place"]["place_type"] == "small_shop"
+                || p["place"]["place_type"] == "small_restaurant"
+        })
+        .or_else(|| due.first())
+        .unwrap();
+    let place_id = place["place"]["id"].as_str().unwrap().to_string();
+    let tail = &place_id[place_id.len() - 8..];
+
+    let form = json(&db, &["form", tail]);
+    let first_pass_fail = form["template"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "pass_fail")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answer = format!("{first_pass_fail}=fail");
+    let patrol = json(
+        &db,
+        &[
+            "patrol",
+            "--as",
+            "w04",
+            "--place",
+            tail,
+            "--answer",
+            &answer,
+            "--raise-all",
+            "--lat",
+            "37.8",
+            "--lon",
+            "112.5",
+        ],
+    );
+    let hazard = patrol["hazard_ids"][0].as_str().unwrap().to_string();
+    let h = &hazard[hazard.len() - 10..];
+
+    let deadline = "2099-01-01";
+    ok(
+        &db,
+        &[
+            "hazard",
+            "notify",
+            h,
+            "--as",
+            "w04",
+            "--party",
+            "店主",
+            "--deadline",
+            deadline,
+        ],
+    );
+    ok(&db, &["hazard", "start", h, "--as", "w04"]);
+    ok(
+        &db,
+        &["hazard", "submit", h, "--as", "w04", "--note", "已整改"],
+    );
+
+    // The submitter may not verify their own work: exit 2, message in both languages.
+    let own = gp(&db, &["hazard", "review", h, "--as", "w04", "--pass"]);
+    assert_eq!(own.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&own.stderr);
+    assert!(err.contains("无权") || err.contains("复查人"), "{err}");
+    assert!(err.contains(" / "), "{err}");
+
+    let closed = json(&db, &["hazard", "review", h, "--as", "l02", "--pass"]);
+    assert_eq!(closed["status"], "closed");
+    let shown = ok(&db, &["hazard", "show", h]);
+    assert!(
+        shown.contains("已销号") && shown.contains("submit_rectification"),
+        "{shown}"
+    );
+    assert!(ok(&db, &["form", tail]).contains("上次不合格"));
+
+    ok(
+        &db,
+        &[
+            "log",
+            "publicity",
+            "--as",
+            "w04",
+            "--org",
+            "g04",
+            "--title",
+            "电动车安全宣传",
+            "--audience",
+            "25",
+        ],
+    );
+    let status = json(&db, &["status"]);
+    assert!(status["pending_ops"].as_i64().unwrap() > 200);
+
+    let csv = dir.path().join("ledger.csv");
+    let xlsx = dir.path().join("ledger.xlsx");
+    let report = json(
+        &db,
+        &[
+            "report",
+            "--scope",
+            "t01",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--xlsx",
+            xlsx.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(report["hazards_reported"], 1);
+    assert_eq!(report["closed"], 1);
+    assert_eq!(report["in_grid_closure_rate"], 1.0);
+    assert_eq!(report["publicity_events"], 1);
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("已销号"));
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+    let text = ok(
+        &db,
+        &[
+            "report",
+            "--scope",
+            "g04",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2099-12-31",
+        ],
+    );
+    assert!(text.contains("闭环率 closure rate: 100.0%"), "{text}");
+}
+
+#[test]
+fn bad_input_exits_2_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    ok(&db, &["init"]);
+    ok(&db, &["load-demo"]);
+    let place = json(&db, &["places", "--as", "w05"])[0]["place"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = contents(&db);
+    let cases: Vec<Vec<&str>> = vec![
+        vec![
+            "patrol",
+            "--as",
+            "w05",
+            "--place",
+            &place,
+            "--answer",
+            "no_such_item=pass",
+        ],
+        vec![
+            "patrol", "--as", "w05", "--place", &place, "--lat", "95", "--lon", "1",
+        ],
+        vec!["patrol", "--as", "w01", "--place", &place],
+        vec!["patrol", "--as", "nobody", "--place", &place],
+        vec![
+            "hazard",
+            "report",
+            "--as",
+            "w05",
+            "--place",
+            &place,
+            "--category",
+            "nonsense",
+            "--description",
+            "x",
+        ],
+        vec![
+            "hazard",
+            "report",
+            "--as",
+            "w05",
+            "--place",
+            &place,
+            "--category",
+            "wiring",
+            "--description",
+            "   ",
+        ],
+        vec![
+            "hazard",
+            "notify",
+            "00000000",
+            "--as",
+            "w05",
+            "--party",
+            "x",
+            "--deadline",
+            "2099-01-01",
+        ],
+        vec![
+            "report",
+            "--scope",
+            "t01",
+            "--from",
+            "2026-13-01",
+            "--to",
+            "2026-12-31",
+        ],
+        vec![
+            "log", "training", "--as", "w05", "--org", "g01", "--title", "培训",
+        ],
+    ];
+    for args in cases {
+        let out = gp(&db, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("错误 / error ["), "{args:?}: {err}");
+    }
+    assert!(before == contents(&db), "the database is unchanged");
+}
+
+#[test]
+fn demo_prints_every_path_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("demo.db");
+    let out = ok(
+        &dir.path().join("unused.db"),
+        &["demo", "--keep", keep.to_str().unwrap()],
+    );
+    assert!(out.contains("【10】离线冲突"));
+    assert!(out.contains("网格内闭环率 in-grid closure rate"));
+    assert!(out.contains("手工核对"));
+    assert!(keep.exists());
+    // The kept database is a working device database.
+    let hazards = json(&keep, &["hazards", "--as", "o01"]);
+    assert!(hazards.as_array().unwrap().len() > 100);
+}
