@@ -58,7 +58,9 @@ pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied>
     if inserted == 0 {
         return Ok(Applied::Duplicate);
     }
-    let conflicts = refold(tx, &entity, Some(op))?;
+    // A record this device has just created under a fresh UUIDv7 has no other ops anywhere.
+    let fresh = mode == Mode::Local && op.body.creates_record();
+    let conflicts = refold(tx, &entity, Some((op, fresh)))?;
     if mode == Mode::Local {
         if let Some((_, why)) = conflicts.into_iter().find(|(id, _)| *id == op.id) {
             return Err(Error::Rejected(why));
@@ -134,8 +136,15 @@ pub(crate) fn conflicted_ops(conn: &Connection) -> Result<Vec<(Op, Rejection)>> 
 
 /// Loads the ops of `entity` in fold order. When `just_added` is the only one (the common case
 /// of a new record), it is used as it is instead of being read back and decoded.
-fn load_for_fold(tx: &Transaction, entity: &str, just_added: Option<&Op>) -> Result<Vec<Op>> {
-    if let Some(op) = just_added {
+fn load_for_fold(
+    tx: &Transaction,
+    entity: &str,
+    just_added: Option<(&Op, bool)>,
+) -> Result<Vec<Op>> {
+    if let Some((op, fresh)) = just_added {
+        if fresh {
+            return Ok(vec![op.clone()]);
+        }
         let others: i64 = tx
             .prepare_cached("SELECT count(*) FROM ops WHERE entity = ?1 AND id <> ?2")?
             .query_row(params![entity, op.id.to_string()], |r| r.get(0))?;
@@ -151,10 +160,12 @@ fn load_for_fold(tx: &Transaction, entity: &str, just_added: Option<&Op>) -> Res
 
 /// Folds one record from its ops, rewrites its derived rows and its ops' conflict marks, and
 /// returns the conflicts.
+/// `just_added` is the op that triggered the refold, and whether it is known to be the
+/// record's only op.
 fn refold(
     tx: &Transaction,
     entity: &str,
-    just_added: Option<&Op>,
+    just_added: Option<(&Op, bool)>,
 ) -> Result<Vec<(Uuid, Rejection)>> {
     let ops = load_for_fold(tx, entity, just_added)?;
     let Some(first) = ops.first() else {

@@ -4,8 +4,9 @@
 //! version, and every patrol keeps the (template, version) it was made with, so an old record
 //! still reads the way it was answered.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -285,6 +286,42 @@ pub(crate) fn latest_version(conn: &Connection, id: &str) -> Result<Option<u32>>
     Ok(conn
         .prepare_cached("SELECT max(version) FROM templates WHERE id = ?1")?
         .query_row([id], |r| r.get(0))?)
+}
+
+/// The latest version of each template, parsed, so a patrol does not read and decode its
+/// checklist every time. Emptied whenever a template op is applied and again when that
+/// transaction ends; the generation stops a reader that raced such a write from putting back
+/// what it read before.
+#[derive(Default)]
+pub(crate) struct TemplateCache {
+    generation: AtomicU64,
+    latest: Mutex<HashMap<String, Arc<Template>>>,
+}
+
+impl TemplateCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Template>>> {
+        self.latest.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn latest(&self, c: &Connection, id: &str) -> Result<Arc<Template>> {
+        let seen = self.generation.load(Ordering::SeqCst);
+        if let Some(t) = self.map().get(id) {
+            return Ok(Arc::clone(t));
+        }
+        let version =
+            latest_version(c, id)?.ok_or_else(|| Error::not_found(Entity::Template, id))?;
+        let t = Arc::new(load_template(c, id, version)?);
+        let mut map = self.map();
+        if self.generation.load(Ordering::SeqCst) == seen {
+            map.insert(id.to_string(), Arc::clone(&t));
+        }
+        Ok(t)
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.map().clear();
+    }
 }
 
 impl Store {

@@ -388,7 +388,6 @@ fn text(s: &str) -> String {
 
 /// Walks through every lifecycle path, then simulates `SIMULATED_DAYS` of patrols, and reports.
 pub fn run(store: &Store) -> Result<DemoRun> {
-    let scope = store.interrupt_scope();
     let cast = seed(store)?;
     let from = store.today();
     let mut s = Script {
@@ -875,7 +874,7 @@ pub fn run(store: &Store) -> Result<DemoRun> {
     s.say(format!(
         "【13】模拟 {SIMULATED_DAYS} 天日常巡查 / simulating {SIMULATED_DAYS} days of patrols"
     ));
-    simulate(store, &cast, &mut Rng(85), &scope)?;
+    simulate(store, &cast, SIMULATED_DAYS, 85)?;
     let to = store.today();
     let report = store.report(TOWNSHIP, from, to)?;
     Ok(DemoRun {
@@ -887,13 +886,12 @@ pub fn run(store: &Store) -> Result<DemoRun> {
     })
 }
 
-fn simulate(
-    store: &Store,
-    cast: &Cast,
-    rng: &mut Rng,
-    scope: &crate::store::InterruptScope<'_>,
-) -> Result<()> {
-    for _ in 0..SIMULATED_DAYS {
+/// Simulates `days` of daily patrols and case handling from the store's clock on (each worker
+/// visits up to three due places a day; cases move on the way people would move them).
+pub fn simulate(store: &Store, cast: &Cast, days: i32, seed: u64) -> Result<()> {
+    let scope = store.interrupt_scope();
+    let rng = &mut Rng(seed);
+    for _ in 0..days {
         scope.check()?;
         store
             .clock()

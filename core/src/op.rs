@@ -1,8 +1,8 @@
 //! Operations: the only way anything changes. Every change a person makes becomes one op with an
 //! id made on the device (UUIDv7), the device id and its own sequence number, an HLC timestamp
-//! and the acting user with their role at that moment. Ops are appended to the op log (and the
-//! outbox, for local ones) in the same transaction as their effect; current state is a fold over
-//! the log (see `apply`). The acting role is carried in the op so that every replica folds the
+//! and the acting user with their role at that moment. An op is appended to the op log in the
+//! same transaction as its effect, and a local op is thereby in the outbox (see `store::schema`);
+//! current state is a fold over the log (see `apply`). The acting role is carried in the op so that every replica folds the
 //! same history to the same state, whatever it knows about users today.
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,21 @@ impl OpBody {
             OpBody::Hazard { hazard_id, .. } => format!("hazard:{hazard_id}"),
             OpBody::Activity(a) => format!("activity:{}", a.id),
         }
+    }
+
+    /// Whether the op creates a new record under an id made on the device (rather than
+    /// changing one, or upserting reference data under a chosen id).
+    pub fn creates_record(&self) -> bool {
+        matches!(
+            self,
+            OpBody::PlaceCreate(_)
+                | OpBody::Patrol(_)
+                | OpBody::Activity(_)
+                | OpBody::Hazard {
+                    event: HazardEvent::Report(_),
+                    ..
+                }
+        )
     }
 
     pub fn kind(&self) -> &'static str {

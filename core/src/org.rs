@@ -255,28 +255,25 @@ pub(crate) fn put_user(tx: &Transaction, u: &User) -> Result<()> {
 }
 
 pub(crate) fn node(conn: &Connection, id: &str) -> Result<OrgNode> {
-    conn.query_row(
-        "SELECT id, level, parent_id, name FROM org_nodes WHERE id = ?1",
-        [id],
-        |r| {
+    conn.prepare_cached("SELECT id, level, parent_id, name FROM org_nodes WHERE id = ?1")?
+        .query_row([id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, String>(3)?,
             ))
-        },
-    )
-    .optional()?
-    .map(|(id, level, parent_id, name)| {
-        Ok(OrgNode {
-            id,
-            level: level.parse()?,
-            parent_id,
-            name,
         })
-    })
-    .unwrap_or_else(|| Err(Error::not_found(Entity::OrgNode, id)))
+        .optional()?
+        .map(|(id, level, parent_id, name)| {
+            Ok(OrgNode {
+                id,
+                level: level.parse()?,
+                parent_id,
+                name,
+            })
+        })
+        .unwrap_or_else(|| Err(Error::not_found(Entity::OrgNode, id)))
 }
 
 /// The grid ids at or below an org node.

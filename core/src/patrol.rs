@@ -3,13 +3,15 @@
 //! hazards, in one transaction: the visit is either all there or not there at all. The template
 //! version used is stored with the answers, and pass/fail is judged against that version.
 
+use std::sync::Arc;
+
 use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::checklist::{self, AnswerValue, Item, Template};
 use crate::clock::Day;
-use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
+use crate::error::{self, Field, InvalidInput, Problem, Result};
 use crate::hazard::{self, HazardSource, NewHazard, Severity};
 use crate::op::OpBody;
 use crate::org::Actor;
@@ -195,23 +197,35 @@ pub(crate) fn put_patrol(tx: &Transaction, p: &PatrolRecord) -> Result<()> {
             a.failed
         ])?;
     }
-    tx.prepare_cached(
-        "UPDATE places SET last_patrol_at = max(coalesce(last_patrol_at, 0), ?2) WHERE id = ?1",
-    )?
-    .execute(params![p.place_id.to_string(), p.ended_at])?;
     Ok(())
 }
 
 fn failed_last_time(conn: &Connection, place_id: Uuid) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.item_key FROM patrol_answers a WHERE a.failed AND a.patrol_id =
-            (SELECT id FROM patrols WHERE place_id = ?1 ORDER BY ended_at DESC, id DESC LIMIT 1)
+            (SELECT id FROM patrols WHERE place_id = ?1 ORDER BY ended_at DESC LIMIT 1)
          ORDER BY a.item_key",
     )?;
     let keys = stmt
         .query_map([place_id.to_string()], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(keys)
+}
+
+impl Store {
+    /// The place and the checklist in force for its type.
+    fn place_and_template(
+        &self,
+        c: &Connection,
+        place_id: Uuid,
+        today: Day,
+    ) -> Result<(PlaceRow, Arc<Template>)> {
+        let place = place::load_place(c, place_id, today)?;
+        let tid = &checklist::library()
+            .place_type(&place.place.place_type)?
+            .template;
+        Ok((place, self.templates().latest(c, tid)?))
+    }
 }
 
 /// A patrol as listed in a place's file (一户一档).
@@ -237,16 +251,11 @@ impl Store {
     pub fn patrol_form(&self, place_id: Uuid) -> Result<PatrolForm> {
         let today = self.today();
         self.read(|c| {
-            let place = place::load_place(c, place_id, today)?;
-            let tid = &checklist::library()
-                .place_type(&place.place.place_type)?
-                .template;
-            let version = checklist::latest_version(c, tid)?
-                .ok_or_else(|| Error::not_found(Entity::Template, tid.as_str()))?;
+            let (place, template) = self.place_and_template(c, place_id, today)?;
             Ok(PatrolForm {
-                template: checklist::load_template(c, tid, version)?,
                 failed_last_time: failed_last_time(c, place_id)?,
                 place,
+                template: Template::clone(&template),
             })
         })
     }
@@ -267,62 +276,63 @@ impl Store {
     }
 
     /// Records a finished visit and the hazards the worker chose to raise, in one transaction.
+    /// The checklist is read inside that transaction too, so the answers are judged against
+    /// exactly the template version that is stored with them.
     pub fn record_patrol(&self, actor: &Actor, input: PatrolInput) -> Result<PatrolOutcome> {
-        let form = self.patrol_form(input.place_id)?;
         let gps = input.gps.validated()?;
         let note = error::optional_text(Field::Note, &input.note, 500)?;
-        let answers = judge_all(&form.template, &input.answers)?;
         let now = self.now_ms();
+        let today = self.today();
         if input.started_at > now {
             return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
         }
-        let record = PatrolRecord {
-            id: Uuid::now_v7(),
-            place_id: input.place_id,
-            grid_id: form.place.place.grid_id.clone(),
-            worker_id: actor.user_id.clone(),
-            template_id: form.template.id.clone(),
-            template_version: form.template.version,
-            started_at: input.started_at,
-            ended_at: now,
-            gps,
-            answers,
-            note,
-        };
-        let mut raised = Vec::with_capacity(input.raise.len());
-        for r in &input.raise {
-            let answer = record.answers.iter().find(|a| a.key == r.item_key);
-            if !answer.is_some_and(|a| a.failed) {
-                return Err(InvalidInput::new(Field::Answer, Problem::Malformed).into());
-            }
-            let item = form.template.item(&r.item_key)?;
-            raised.push(NewHazard {
-                place_id: input.place_id,
-                category: item.category.clone(),
-                severity: r.severity.unwrap_or(item.severity),
-                description: r.description.clone().unwrap_or_else(|| item.label.clone()),
-                photos: r.photos.clone(),
-                location: gps.point(),
-                source: Some(HazardSource {
-                    patrol_id: record.id,
-                    template_id: record.template_id.clone(),
-                    template_version: record.template_version,
-                    item_key: item.key.clone(),
-                }),
-                legal_basis: item.legal_basis.clone(),
-            });
-        }
-        let today = self.today();
-        let unraised = record
-            .answers
-            .iter()
-            .filter(|a| a.failed && !input.raise.iter().any(|r| r.item_key == a.key))
-            .filter_map(|a| form.template.item(&a.key).ok())
-            .map(|i| HazardProposal::from_item(i, today))
-            .collect();
-        let patrol_id = record.id;
         self.write(|tx| {
-            place::require_grid_in_scope(tx, actor, &record.grid_id)?;
+            let (place, template) = self.place_and_template(tx, input.place_id, today)?;
+            place::require_grid_in_scope(tx, actor, &place.place.grid_id)?;
+            let record = PatrolRecord {
+                id: Uuid::now_v7(),
+                place_id: input.place_id,
+                grid_id: place.place.grid_id.clone(),
+                worker_id: actor.user_id.clone(),
+                template_id: template.id.clone(),
+                template_version: template.version,
+                started_at: input.started_at,
+                ended_at: now,
+                gps,
+                answers: judge_all(&template, &input.answers)?,
+                note,
+            };
+            let mut raised = Vec::with_capacity(input.raise.len());
+            for r in &input.raise {
+                let answer = record.answers.iter().find(|a| a.key == r.item_key);
+                if !answer.is_some_and(|a| a.failed) {
+                    return Err(InvalidInput::new(Field::Answer, Problem::Malformed).into());
+                }
+                let item = template.item(&r.item_key)?;
+                raised.push(NewHazard {
+                    place_id: input.place_id,
+                    category: item.category.clone(),
+                    severity: r.severity.unwrap_or(item.severity),
+                    description: r.description.clone().unwrap_or_else(|| item.label.clone()),
+                    photos: r.photos.clone(),
+                    location: gps.point(),
+                    source: Some(HazardSource {
+                        patrol_id: record.id,
+                        template_id: record.template_id.clone(),
+                        template_version: record.template_version,
+                        item_key: item.key.clone(),
+                    }),
+                    legal_basis: item.legal_basis.clone(),
+                });
+            }
+            let unraised = record
+                .answers
+                .iter()
+                .filter(|a| a.failed && !input.raise.iter().any(|r| r.item_key == a.key))
+                .filter_map(|a| template.item(&a.key).ok())
+                .map(|i| HazardProposal::from_item(i, today))
+                .collect();
+            let patrol_id = record.id;
             self.commit_local(tx, actor, OpBody::Patrol(record))?;
             let mut hazard_ids = Vec::with_capacity(raised.len());
             for h in raised {

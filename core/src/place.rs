@@ -1,7 +1,8 @@
 //! Places (巡查对象): the registry a grid worker patrols. A place is created once and then
 //! changed field by field; each field is last-writer-wins by (HLC, op id), so two people who
 //! edit different fields offline both keep their edit and two who edit the same field end on
-//! the same value everywhere. `last_patrol_at` is a cache of the latest patrol, kept by apply.
+//! the same value everywhere. When a place was last patrolled is read from the patrols
+//! themselves (an index walk), so there is no cached copy to keep right.
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
@@ -255,7 +256,8 @@ impl PlaceRow {
 }
 
 const PLACE_COLUMNS: &str = "id, place_type, name, address, lat, lon, grid_id, responsible_name,
-    responsible_phone, risk_level, patrol_every_days, archived, last_patrol_at";
+    responsible_phone, risk_level, patrol_every_days, archived,
+    (SELECT max(ended_at) FROM patrols WHERE patrols.place_id = places.id)";
 
 fn place_row(r: &Row<'_>, today: Day) -> rusqlite::Result<PlaceRow> {
     let id: String = r.get(0)?;

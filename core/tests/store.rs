@@ -25,9 +25,11 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
         .unwrap();
     stmt.query_map([], |r| {
         let sql: String = r.get(1)?;
+        // Compare the definitions, not their layout (ALTER TABLE rewrites the text).
+        let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
         Ok((
             r.get(0)?,
-            sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            sql.replace("( ", "(").replace(" )", ")").replace(" ,", ","),
         ))
     })
     .unwrap()

@@ -1,8 +1,9 @@
 //! The device database: one writer connection behind a mutex, a small pool of read-only
 //! connections, WAL mode so reads never wait for a write. Writes go through `write`, which
 //! commits when the closure returns `Ok` and rolls back on `Err`, so a failed call changes
-//! nothing. `commit_local` turns a change into an op (sequence number, HLC), applies it through
-//! the one apply function and appends it to the outbox, all inside the caller's transaction.
+//! nothing. `commit_local` turns a change into an op (sequence number, HLC) and applies it through
+//! the one apply function inside the caller's transaction; the outbox is this device's ops above
+//! the acknowledged sequence number, so recording an op and queueing it are one insert.
 //!
 //! `interrupt` cancels what is running (SQLite statements and long loops); `shutdown` closes the
 //! connections and every later call gets `Error::ShutDown`.
@@ -13,10 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, InterruptHandle, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{
+    Connection, InterruptHandle, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use uuid::Uuid;
 
 use crate::apply::{self, Mode};
+use crate::checklist::TemplateCache;
 use crate::clock::{Clock, Day, Hlc};
 use crate::error::{Error, Result};
 use crate::op::{Op, OpBody};
@@ -33,6 +37,9 @@ pub struct Store {
     shut: AtomicBool,
     clock: Clock,
     device_id: Uuid,
+    templates: TemplateCache,
+    /// Set when the running write transaction applied a template op.
+    templates_touched: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,8 +48,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Pages are read through a memory map: a reader's page cache is dropped whenever another
+/// connection commits, and with a map re-reading a page is a memory access, not a copy.
+const MMAP_BYTES: i64 = 1 << 30;
+
+/// Statements the store prepares with `prepare_cached`. rusqlite keeps 16 by default; the
+/// patrol write path alone uses more, and an evicted statement is parsed again on every call.
+const STATEMENT_CACHE: usize = 128;
+
 fn configure(conn: &Connection) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -101,6 +118,8 @@ impl Store {
             shut: AtomicBool::new(false),
             clock,
             device_id,
+            templates: TemplateCache::default(),
+            templates_touched: AtomicBool::new(false),
         })
     }
 
@@ -162,7 +181,24 @@ impl Store {
             tx.commit()?;
             Ok(out)
         };
-        run().map_err(map_interrupt)
+        let out = run().map_err(map_interrupt);
+        if self.templates_touched.swap(false, Ordering::SeqCst) {
+            self.templates.invalidate();
+        }
+        out
+    }
+
+    pub(crate) fn templates(&self) -> &TemplateCache {
+        &self.templates
+    }
+
+    /// Applies an op through the one apply function, keeping the template cache honest.
+    fn apply(&self, tx: &Transaction, op: &Op, mode: Mode) -> Result<apply::Applied> {
+        if matches!(op.body, OpBody::Template(_)) {
+            self.templates_touched.store(true, Ordering::SeqCst);
+            self.templates.invalidate();
+        }
+        apply::apply_op(tx, op, mode)
     }
 
     /// Runs `f` on a read-only connection; it sees the last committed state.
@@ -176,6 +212,8 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 lock(&self.interrupts).push(c.get_interrupt_handle());
                 c
             }
@@ -188,17 +226,25 @@ impl Store {
         out
     }
 
-    /// Makes `body` into an op by `actor`, applies it and queues it for upload, inside `tx`.
+    /// Makes `body` into an op by `actor` and applies it inside `tx`; being this device's op above
+    /// the acknowledged sequence number, it is queued for upload by the same insert.
     /// The op is checked by the same apply function remote ops go through; an op that would be
     /// a conflict is refused with its reason and the transaction rolls back.
     pub(crate) fn commit_local(&self, tx: &Transaction, actor: &Actor, body: OpBody) -> Result<Op> {
         let now = self.now_ms();
-        let (seq, hlc): (i64, i64) = tx
+        // Continue from this device's last op; the device row holds floors under both.
+        let (floor_seq, floor_hlc): (i64, i64) = tx
             .prepare_cached("SELECT next_seq, hlc FROM device WHERE id = 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let hlc = Hlc(hlc).tick(now);
-        tx.prepare_cached("UPDATE device SET next_seq = ?1, hlc = ?2 WHERE id = 1")?
-            .execute(params![seq + 1, hlc.0])?;
+        let last: Option<(i64, i64)> = tx
+            .prepare_cached(
+                "SELECT seq, hlc FROM ops WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([self.device_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (last_seq, last_hlc) = last.unwrap_or((0, 0));
+        let seq = floor_seq.max(last_seq + 1);
+        let hlc = Hlc(floor_hlc.max(last_hlc)).tick(now);
         let op = Op {
             id: Uuid::now_v7(),
             device_id: self.device_id,
@@ -209,9 +255,7 @@ impl Store {
             actor_role: actor.role,
             body,
         };
-        apply::apply_op(tx, &op, Mode::Local)?;
-        tx.prepare_cached("INSERT INTO outbox (op_id, seq) VALUES (?1, ?2)")?
-            .execute(params![op.id.to_string(), op.seq])?;
+        self.apply(tx, &op, Mode::Local)?;
         Ok(op)
     }
 
@@ -219,21 +263,22 @@ impl Store {
     /// an op invalid at its position is kept and marked conflicted.
     pub fn apply_remote(&self, op: &Op) -> Result<apply::Applied> {
         self.write(|tx| {
-            let out = apply::apply_op(tx, op, Mode::Remote)?;
-            let (hlc,): (i64,) = tx.query_row("SELECT hlc FROM device WHERE id = 1", [], |r| {
-                Ok((r.get(0)?,))
-            })?;
-            tx.execute(
-                "UPDATE device SET hlc = ?1 WHERE id = 1",
-                [Hlc(hlc).observe(op.hlc).0],
-            )?;
+            let out = self.apply(tx, op, Mode::Remote)?;
+            tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?
+                .execute([op.hlc.0])?;
             Ok(out)
         })
     }
 
     /// Number of local ops not yet acknowledged by a server.
     pub fn pending_ops(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT count(*) FROM ops WHERE device_id = ?1
+                 AND seq > (SELECT acked_seq FROM device WHERE id = 1)",
+            )?
+            .query_row([self.device_id.to_string()], |r| r.get(0))?)
+        })
     }
 
     /// Every op in the log, in (HLC, id) order: the audit trail, and what sync sends.
@@ -244,6 +289,7 @@ impl Store {
     /// Recomputes all derived state from the op log.
     pub fn rebuild(&self) -> Result<()> {
         let scope = self.interrupt_scope();
+        self.templates_touched.store(true, Ordering::SeqCst);
         self.write(|tx| apply::rebuild(tx, &scope))
     }
 }

@@ -2,7 +2,7 @@
 //! older version has one upgrade step keyed on `PRAGMA user_version`. A test opens a frozen
 //! version-1 database and checks that upgrading it gives exactly the schema `CURRENT` makes.
 //!
-//! Tables fall in two kinds. The op log (`ops`, `outbox`, `device`) is the truth: nothing in it
+//! Tables fall in two kinds. The op log (`ops`, `device`) is the truth: nothing in it
 //! is rewritten except `ops.conflict`, which the fold recomputes. Every other table is state
 //! derived from the log by `apply`, and could be rebuilt from it (`Store::rebuild`).
 
@@ -13,12 +13,17 @@ use crate::error::{Error, Result};
 pub const VERSION: u32 = 2;
 
 const CURRENT: &str = r#"
--- This device: its id, the next sequence number for its ops, and its HLC.
+-- This device. Its next sequence number and HLC continue from its own last op in the log;
+-- `next_seq` and `hlc` here are floors under them: the highest remote HLC seen, and what must
+-- survive if old ops are ever compacted away. The outbox is this device's ops with a sequence
+-- number above `acked_seq`: an op is queued for upload by the same insert that records it.
+-- Written rarely, never once per op.
 CREATE TABLE device (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     device_id TEXT NOT NULL,
     next_seq INTEGER NOT NULL,
-    hlc INTEGER NOT NULL
+    hlc INTEGER NOT NULL,
+    acked_seq INTEGER NOT NULL DEFAULT 0
 );
 
 -- Every op made here or received. `conflict` holds the rejection (JSON) when the fold found the
@@ -39,12 +44,6 @@ CREATE TABLE ops (
 );
 CREATE INDEX ops_entity ON ops (entity, hlc, id);
 CREATE INDEX ops_conflicted ON ops (entity) WHERE conflict IS NOT NULL;
-
--- Local ops the server has not acknowledged yet, in the order they were made.
-CREATE TABLE outbox (
-    op_id TEXT PRIMARY KEY REFERENCES ops (id),
-    seq INTEGER NOT NULL
-);
 
 CREATE TABLE org_nodes (
     id TEXT PRIMARY KEY,
@@ -77,7 +76,7 @@ CREATE TABLE templates (
     PRIMARY KEY (id, version)
 );
 
--- Places; `last_patrol_at` caches the latest patrol's end for the due list.
+-- Places, with their fields folded last-writer-wins from the log.
 CREATE TABLE places (
     id TEXT PRIMARY KEY,
     place_type TEXT NOT NULL,
@@ -90,8 +89,7 @@ CREATE TABLE places (
     responsible_phone TEXT,
     risk_level TEXT NOT NULL,
     patrol_every_days INTEGER,
-    archived INTEGER NOT NULL DEFAULT 0,
-    last_patrol_at INTEGER
+    archived INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX places_grid ON places (grid_id);
 
@@ -166,8 +164,13 @@ CREATE TABLE activities (
 CREATE INDEX activities_org ON activities (org_id, held_on);
 "#;
 
-/// Version 1 had no publicity/training log and no overdue index.
+/// Version 1 had no publicity/training log, no overdue index, a cached
+/// `places.last_patrol_at`, and an outbox table beside the op log (two more B-trees written per
+/// op). Nothing was ever acknowledged by a server in version 1, so every local op stays pending.
 const UPGRADE_FROM_1: &str = r#"
+DROP TABLE outbox;
+ALTER TABLE device ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE places DROP COLUMN last_patrol_at;
 CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
     WHERE status IN ('notified', 'rectifying');
 CREATE TABLE activities (
