@@ -61,6 +61,9 @@ impl GpsSample {
 pub struct Answer {
     pub key: String,
     pub value: AnswerValue,
+    /// Left out of the op when false: most answers pass, and every byte of the log is carried
+    /// on every sync.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub failed: bool,
 }
 
@@ -336,7 +339,7 @@ impl Store {
             self.commit_local(tx, actor, OpBody::Patrol(record))?;
             let mut hazard_ids = Vec::with_capacity(raised.len());
             for h in raised {
-                let (id, body, _) = hazard::report_body(tx, h)?;
+                let (id, body) = hazard::report_body(tx, &place.place, h)?;
                 self.commit_local(tx, actor, body)?;
                 hazard_ids.push(id);
             }

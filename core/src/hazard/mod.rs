@@ -13,7 +13,7 @@ use crate::clock::{Day, Hlc};
 use crate::error::{Entity, Error, Result};
 use crate::op::OpBody;
 use crate::org::{Actor, Role};
-use crate::place::{self, GeoPoint};
+use crate::place::{self, GeoPoint, Place};
 use crate::store::Store;
 use lifecycle::{Ctx, Rejection};
 
@@ -513,15 +513,19 @@ pub struct NewHazard {
     pub legal_basis: Option<String>,
 }
 
-pub(crate) fn report_body(conn: &Connection, h: NewHazard) -> Result<(Uuid, OpBody, String)> {
-    let place = place::load_place(conn, h.place_id, Day(0))?.place;
+/// The report op for a new hazard at `place`, with the place's grid, village, township and type
+/// copied in.
+pub(crate) fn report_body(
+    conn: &Connection,
+    place: &Place,
+    h: NewHazard,
+) -> Result<(Uuid, OpBody)> {
     let (village_id, township_id) = crate::org::ancestors_of_grid(conn, &place.grid_id)?;
     let id = Uuid::now_v7();
-    let grid = place.grid_id.clone();
     let report = HazardReport {
         place_id: place.id,
-        place_type: place.place_type,
-        grid_id: place.grid_id,
+        place_type: place.place_type.clone(),
+        grid_id: place.grid_id.clone(),
         village_id,
         township_id,
         category: h.category,
@@ -536,7 +540,7 @@ pub(crate) fn report_body(conn: &Connection, h: NewHazard) -> Result<(Uuid, OpBo
         hazard_id: id,
         event: HazardEvent::Report(Box::new(report)),
     };
-    Ok((id, body, grid))
+    Ok((id, body))
 }
 
 pub(crate) fn load_hazard(conn: &Connection, id: Uuid) -> Result<Hazard> {
@@ -552,8 +556,9 @@ impl Store {
     /// Raises a hazard at a place in the actor's grids.
     pub fn report_hazard(&self, actor: &Actor, h: NewHazard) -> Result<Uuid> {
         self.write(|tx| {
-            let (id, body, grid) = report_body(tx, h)?;
-            place::require_grid_in_scope(tx, actor, &grid)?;
+            let place = place::load_place(tx, h.place_id, Day(0))?.place;
+            place::require_grid_in_scope(tx, actor, &place.grid_id)?;
+            let (id, body) = report_body(tx, &place, h)?;
             self.commit_local(tx, actor, body)?;
             Ok(id)
         })

@@ -40,6 +40,15 @@ pub struct Store {
     templates: TemplateCache,
     /// Set when the running write transaction applied a template op.
     templates_touched: AtomicBool,
+    /// This device's last (sequence number, HLC): `committed` as of the last commit (read from
+    /// the log the first time it is needed), `staged` by the running write transaction.
+    cursor: Mutex<Cursor>,
+}
+
+#[derive(Default)]
+struct Cursor {
+    committed: Option<(i64, Hlc)>,
+    staged: Option<(i64, Hlc)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -120,6 +129,7 @@ impl Store {
             device_id,
             templates: TemplateCache::default(),
             templates_touched: AtomicBool::new(false),
+            cursor: Mutex::new(Cursor::default()),
         })
     }
 
@@ -182,6 +192,13 @@ impl Store {
             Ok(out)
         };
         let out = run().map_err(map_interrupt);
+        {
+            let mut cursor = lock(&self.cursor);
+            let staged = cursor.staged.take();
+            if out.is_ok() && staged.is_some() {
+                cursor.committed = staged;
+            }
+        }
         if self.templates_touched.swap(false, Ordering::SeqCst) {
             self.templates.invalidate();
         }
@@ -190,6 +207,25 @@ impl Store {
 
     pub(crate) fn templates(&self) -> &TemplateCache {
         &self.templates
+    }
+
+    /// This device's last op (sequence number, HLC), continuing within the running transaction.
+    fn last_local(&self, tx: &Transaction) -> Result<(i64, Hlc)> {
+        let known = {
+            let cursor = lock(&self.cursor);
+            cursor.staged.or(cursor.committed)
+        };
+        if let Some(k) = known {
+            return Ok(k);
+        }
+        let last: Option<(i64, i64)> = tx
+            .prepare_cached(
+                "SELECT seq, hlc FROM ops WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([self.device_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (seq, hlc) = last.unwrap_or((0, 0));
+        Ok((seq, Hlc(hlc)))
     }
 
     /// Applies an op through the one apply function, keeping the template cache honest.
@@ -232,19 +268,14 @@ impl Store {
     /// a conflict is refused with its reason and the transaction rolls back.
     pub(crate) fn commit_local(&self, tx: &Transaction, actor: &Actor, body: OpBody) -> Result<Op> {
         let now = self.now_ms();
-        // Continue from this device's last op; the device row holds floors under both.
+        let (last_seq, last_hlc) = self.last_local(tx)?;
+        // The device row holds floors: remote HLCs seen, and what survives a compaction.
         let (floor_seq, floor_hlc): (i64, i64) = tx
             .prepare_cached("SELECT next_seq, hlc FROM device WHERE id = 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let last: Option<(i64, i64)> = tx
-            .prepare_cached(
-                "SELECT seq, hlc FROM ops WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
-            .query_row([self.device_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let (last_seq, last_hlc) = last.unwrap_or((0, 0));
         let seq = floor_seq.max(last_seq + 1);
-        let hlc = Hlc(floor_hlc.max(last_hlc)).tick(now);
+        let hlc = Hlc(floor_hlc).max(last_hlc).tick(now);
+        lock(&self.cursor).staged = Some((seq, hlc));
         let op = Op {
             id: Uuid::now_v7(),
             device_id: self.device_id,
