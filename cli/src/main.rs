@@ -5,6 +5,7 @@
 
 mod commands;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -82,8 +83,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(&cli.db, cli.json, cli.command) {
         Ok(out) => {
+            // A closed pipe (`| head`) is not an error worth a panic.
             if !out.is_empty() {
-                println!("{out}");
+                let _ = writeln!(std::io::stdout(), "{out}");
             }
             ExitCode::SUCCESS
         }
