@@ -361,7 +361,7 @@ impl Store {
 
     /// Resolves a place id typed by a person: the full id or a unique tail of 6+ characters.
     pub fn find_place(&self, id_or_tail: &str) -> Result<Uuid> {
-        crate::hazard::resolve_id(self, "places", id_or_tail, Entity::Place)
+        self.resolve_id("places", id_or_tail, Entity::Place)
     }
 
     pub fn place(&self, id: Uuid) -> Result<PlaceRow> {

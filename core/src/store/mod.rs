@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::apply::{self, Mode};
 use crate::checklist::TemplateCache;
 use crate::clock::{Clock, Day, Hlc};
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::op::{Op, OpBody};
 use crate::org::Actor;
 
@@ -315,6 +315,32 @@ impl Store {
     /// Every op in the log, in (HLC, id) order: the audit trail, and what sync sends.
     pub fn ops(&self) -> Result<Vec<Op>> {
         self.read(apply::all_ops)
+    }
+
+    /// Resolves an id typed by a person in `table`: the full id, or a unique tail of at least 6
+    /// characters (the tail of a UUIDv7 is random, its head is a timestamp).
+    pub(crate) fn resolve_id(&self, table: &str, id_or_tail: &str, what: Entity) -> Result<Uuid> {
+        let s = id_or_tail.trim().to_ascii_lowercase();
+        if let Ok(id) = Uuid::parse_str(&s) {
+            return Ok(id);
+        }
+        let not_found = || Error::not_found(what, id_or_tail.chars().take(40).collect::<String>());
+        if s.len() < 6 || !s.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(not_found());
+        }
+        let ids: Vec<String> = self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM {table} WHERE id LIKE '%' || ?1 LIMIT 2"
+            ))?;
+            let ids = stmt
+                .query_map([&s], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })?;
+        match ids.as_slice() {
+            [one] => Uuid::parse_str(one).map_err(|_| not_found()),
+            _ => Err(not_found()),
+        }
     }
 
     /// Recomputes all derived state from the op log.

@@ -1,0 +1,376 @@
+//! What the store does with hazards: the `hazards` table (a cache of the fold, rewritten whole
+//! by apply), the commands that record lifecycle events, and the queries. Overdue, days overdue,
+//! escalation due and repeat are worked out when read, never stored, so they cannot conflict
+//! between devices.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::lifecycle::Rejection;
+use super::{
+    EscalationReason, Hazard, HazardEvent, HazardReport, HazardSource, HazardStatus, Level,
+    Severity,
+};
+use crate::clock::{Day, Hlc};
+use crate::error::{Entity, Error, Result};
+use crate::op::{Op, OpBody};
+use crate::org::{Actor, Role};
+use crate::place::{self, GeoPoint, Place};
+use crate::store::Store;
+
+/// Writes the folded state into the `hazards` cache (or removes it when nothing valid remains).
+pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Result<()> {
+    let Some(h) = h else {
+        tx.execute("DELETE FROM hazards WHERE id = ?1", [id.to_string()])?;
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO hazards (id, place_id, grid_id, village_id, township_id,
+             place_type, category, severity, status, level, deadline, reported_at, closed_at,
+             closed_on_time, escalated, rework_count, supervised, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        h.id.to_string(),
+        h.report.place_id.to_string(),
+        h.report.grid_id,
+        h.report.village_id,
+        h.report.township_id,
+        h.report.place_type,
+        h.report.category,
+        h.severity.code(),
+        h.status.code(),
+        h.level.code(),
+        h.deadline.map(|d| d.0),
+        h.reported_at,
+        h.closed_at,
+        h.closed_on_time,
+        h.escalated,
+        h.rework_count,
+        h.supervised,
+        serde_json::to_string(h)?,
+    ])?;
+    Ok(())
+}
+
+/// A hazard in a list: the columns a list shows, plus what is derived for today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HazardRow {
+    pub id: Uuid,
+    pub place_id: Uuid,
+    pub grid_id: String,
+    pub category: String,
+    pub severity: Severity,
+    pub status: HazardStatus,
+    pub level: Level,
+    pub deadline: Option<Day>,
+    pub reported_at: i64,
+    pub days_overdue: Option<i32>,
+}
+
+const ROW_COLUMNS: &str =
+    "id, place_id, grid_id, category, severity, status, level, deadline, reported_at";
+
+fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
+    let id: String = r.get(0)?;
+    let place: String = r.get(1)?;
+    let status: String = r.get(5)?;
+    let status = HazardStatus::parse(&status).unwrap_or(HazardStatus::Reported);
+    let severity: String = r.get(4)?;
+    let deadline = r.get::<_, Option<i32>>(7)?.map(Day);
+    let days_overdue = match (status, deadline) {
+        (HazardStatus::Notified | HazardStatus::Rectifying, Some(d)) if today > d => {
+            Some(today.days_since(d))
+        }
+        _ => None,
+    };
+    Ok(HazardRow {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        place_id: Uuid::parse_str(&place).unwrap_or_default(),
+        grid_id: r.get(2)?,
+        category: r.get(3)?,
+        severity: if severity == "major" {
+            Severity::Major
+        } else {
+            Severity::General
+        },
+        status,
+        level: Level::parse(&r.get::<_, String>(6)?),
+        deadline,
+        reported_at: r.get(8)?,
+        days_overdue,
+    })
+}
+
+/// One event of a hazard's history, with its conflict mark if it did not apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    pub op_id: Uuid,
+    pub hlc: Hlc,
+    pub device_wall_ms: i64,
+    pub actor_id: String,
+    pub actor_role: Role,
+    pub event: HazardEvent,
+    pub conflict: Option<Rejection>,
+}
+
+impl EventRow {
+    /// The hazard and event row of a hazard op; `None` for other ops.
+    fn from_op(op: Op, conflict: Option<Rejection>) -> Option<(Uuid, EventRow)> {
+        let OpBody::Hazard { hazard_id, event } = op.body else {
+            return None;
+        };
+        Some((
+            hazard_id,
+            EventRow {
+                op_id: op.id,
+                hlc: op.hlc,
+                device_wall_ms: op.wall_ms,
+                actor_id: op.actor_id,
+                actor_role: op.actor_role,
+                event,
+                conflict,
+            },
+        ))
+    }
+}
+
+/// Everything about one hazard: its state, what is derived today, and its full history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HazardDetail {
+    pub hazard: Hazard,
+    pub days_overdue: Option<i32>,
+    pub escalation_due: Option<EscalationReason>,
+    /// Same place and category closed within `REPEAT_WINDOW_DAYS` before this report.
+    pub repeat_of: Vec<Uuid>,
+    pub events: Vec<EventRow>,
+}
+
+pub const REPEAT_WINDOW_DAYS: i64 = 180;
+
+/// What a person fills in to raise a hazard at a place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHazard {
+    pub place_id: Uuid,
+    pub category: String,
+    pub severity: Severity,
+    pub description: String,
+    pub photos: Vec<String>,
+    pub location: Option<GeoPoint>,
+    pub source: Option<HazardSource>,
+    pub legal_basis: Option<String>,
+}
+
+/// The report op for a new hazard at `place`, with the place's grid, village, township and type
+/// copied in.
+pub(crate) fn report_body(
+    conn: &Connection,
+    place: &Place,
+    h: NewHazard,
+) -> Result<(Uuid, OpBody)> {
+    let (village_id, township_id) = crate::org::ancestors_of_grid(conn, &place.grid_id)?;
+    let id = Uuid::now_v7();
+    let report = HazardReport {
+        place_id: place.id,
+        place_type: place.place_type.clone(),
+        grid_id: place.grid_id.clone(),
+        village_id,
+        township_id,
+        category: h.category,
+        severity: h.severity,
+        description: h.description,
+        source: h.source,
+        legal_basis: h.legal_basis,
+        photos: h.photos,
+        location: h.location,
+    };
+    let body = OpBody::Hazard {
+        hazard_id: id,
+        event: HazardEvent::Report(Box::new(report)),
+    };
+    Ok((id, body))
+}
+
+pub(crate) fn load_hazard(conn: &Connection, id: Uuid) -> Result<Hazard> {
+    let body: String = conn
+        .prepare_cached("SELECT body FROM hazards WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found(Entity::Hazard, id.to_string()))?;
+    Ok(serde_json::from_str(&body)?)
+}
+
+impl Store {
+    /// Raises a hazard at a place in the actor's grids.
+    pub fn report_hazard(&self, actor: &Actor, h: NewHazard) -> Result<Uuid> {
+        self.write(|tx| {
+            let place = place::load_place(tx, h.place_id, Day(0))?.place;
+            place::require_grid_in_scope(tx, actor, &place.grid_id)?;
+            let (id, body) = report_body(tx, &place, h)?;
+            self.commit_local(tx, actor, body)?;
+            Ok(id)
+        })
+    }
+
+    /// Records one lifecycle event. The event is checked by the same state machine that folds
+    /// the log; a rejection comes back as an error and nothing is stored.
+    pub fn hazard_event(&self, actor: &Actor, hazard_id: Uuid, event: HazardEvent) -> Result<()> {
+        if matches!(event, HazardEvent::Report(_)) {
+            return Err(Rejection::AlreadyExists.into());
+        }
+        self.write(|tx| {
+            let h = load_hazard(tx, hazard_id)?;
+            if !actor.covers(&h.report.grid_id) {
+                return Err(Rejection::OutOfScope.into());
+            }
+            self.commit_local(tx, actor, OpBody::Hazard { hazard_id, event })?;
+            Ok(())
+        })
+    }
+
+    pub fn hazard(&self, id: Uuid) -> Result<HazardDetail> {
+        let today = self.today();
+        self.read(|c| {
+            let hazard = load_hazard(c, id)?;
+            let mut repeat = c.prepare_cached(
+                "SELECT id FROM hazards WHERE place_id = ?1 AND category = ?2 AND status = 'closed'
+                 AND id <> ?3 AND closed_at BETWEEN ?4 AND ?5 ORDER BY closed_at",
+            )?;
+            let repeat_of = repeat
+                .query_map(
+                    params![
+                        hazard.report.place_id.to_string(),
+                        hazard.report.category,
+                        id.to_string(),
+                        hazard.reported_at - REPEAT_WINDOW_DAYS * crate::clock::MS_PER_DAY,
+                        hazard.reported_at,
+                    ],
+                    |r| r.get::<_, String>(0),
+                )?
+                .filter_map(|r| r.ok().and_then(|s| Uuid::parse_str(&s).ok()))
+                .collect();
+            let events = crate::apply::entity_ops(c, &format!("hazard:{id}"))?
+                .into_iter()
+                .filter_map(|(op, conflict)| EventRow::from_op(op, conflict).map(|(_, e)| e))
+                .collect();
+            Ok(HazardDetail {
+                days_overdue: hazard.days_overdue(today),
+                escalation_due: hazard.escalation_due(today),
+                repeat_of,
+                events,
+                hazard,
+            })
+        })
+    }
+
+    /// Open hazards of one grid, oldest first.
+    pub fn open_hazards(&self, grid_id: &str) -> Result<Vec<HazardRow>> {
+        let today = self.today();
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM hazards
+                 WHERE grid_id = ?1 AND status NOT IN ('closed', 'withdrawn')
+                 ORDER BY reported_at, id"
+            ))?;
+            let rows = stmt
+                .query_map([grid_id], |r| hazard_row(r, today))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Overdue hazards of a township, most overdue first, at most `limit`, with the full count.
+    pub fn overdue_hazards(
+        &self,
+        township_id: &str,
+        limit: usize,
+    ) -> Result<(usize, Vec<HazardRow>)> {
+        let today = self.today();
+        self.read(|c| overdue_in(c, "township_id", township_id, today, limit))
+    }
+
+    /// Hazards in the actor's grids, newest first, optionally only those in one status.
+    pub fn hazards(&self, actor: &Actor, status: Option<HazardStatus>) -> Result<Vec<HazardRow>> {
+        let today = self.today();
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM hazards WHERE grid_id = ?1 AND (?2 IS NULL OR status = ?2)
+                 ORDER BY reported_at DESC, id"
+            ))?;
+            let mut out = Vec::new();
+            for g in &actor.grids {
+                for r in stmt.query_map(params![g, status.map(|s| s.code())], |r| hazard_row(r, today))? {
+                    out.push(r?);
+                }
+            }
+            out.sort_by(|a, b| b.reported_at.cmp(&a.reported_at).then(a.id.cmp(&b.id)));
+            Ok(out)
+        })
+    }
+
+    /// Resolves a hazard id typed by a person: the full id, or a unique tail of at least 6
+    /// characters (the tail of a UUIDv7 is random, its head is a timestamp).
+    pub fn find_hazard(&self, id_or_tail: &str) -> Result<Uuid> {
+        self.resolve_id("hazards", id_or_tail, Entity::Hazard)
+    }
+
+    /// Every hazard ever raised at a place, newest first.
+    pub fn hazards_at_place(&self, place_id: Uuid, today: Day) -> Result<Vec<HazardRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM hazards WHERE place_id = ?1 ORDER BY reported_at DESC, id"
+            ))?;
+            let rows = stmt
+                .query_map([place_id.to_string()], |r| hazard_row(r, today))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Conflicted hazard events in the actor's grids: each needs a person to look at it.
+    pub fn conflicts(&self, actor: &Actor) -> Result<Vec<(Uuid, EventRow)>> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            for (op, why) in crate::apply::conflicted_ops(c)? {
+                let Some((hazard_id, row)) = EventRow::from_op(op, Some(why)) else {
+                    continue;
+                };
+                // A hazard whose report itself conflicted has no row; show it to everyone
+                // who can see conflicts rather than to no one.
+                let visible = match load_hazard(c, hazard_id) {
+                    Ok(h) => actor.covers(&h.report.grid_id),
+                    Err(_) => true,
+                };
+                if visible {
+                    out.push((hazard_id, row));
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Overdue list for one org column (`grid_id`, `village_id` or `township_id`).
+pub(crate) fn overdue_in(
+    c: &Connection,
+    column: &str,
+    node_id: &str,
+    today: Day,
+    limit: usize,
+) -> Result<(usize, Vec<HazardRow>)> {
+    let filter =
+        format!("{column} = ?1 AND status IN ('notified', 'rectifying') AND deadline < ?2");
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*) FROM hazards WHERE {filter}"))?
+        .query_row(params![node_id, today.0], |r| r.get(0))?;
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {ROW_COLUMNS} FROM hazards WHERE {filter} ORDER BY deadline, id LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![node_id, today.0, limit as i64], |r| {
+            hazard_row(r, today)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((count as usize, rows))
+}
