@@ -3,6 +3,7 @@
 //! first) or, with `--json`, as JSON for scripts. It is how a person tries the product on a
 //! laptop, and how end-to-end tests drive a device.
 
+mod args;
 mod commands;
 
 use std::io::Write as _;
@@ -48,20 +49,20 @@ enum Command {
     /// List users and their roles.
     Users,
     /// List the places in your grids.
-    Places(commands::AsUser),
+    Places(args::AsUser),
     /// List places due or overdue for a patrol.
-    Due(commands::AsUser),
+    Due(args::AsUser),
     /// Show a place's file (一户一档): visits and hazards.
-    Place(commands::PlaceArgs),
+    Place(args::PlaceArgs),
     /// Show the checklist for a place, with the items that failed last time.
-    Form(commands::PlaceArgs),
+    Form(args::PlaceArgs),
     /// Record a patrol: answer items, raise hazards from failed ones, finish.
-    Patrol(commands::PatrolArgs),
+    Patrol(args::PatrolArgs),
     /// List hazards in your grids.
-    Hazards(commands::HazardsArgs),
+    Hazards(args::HazardsArgs),
     /// Show one hazard, or record a lifecycle transition.
     #[command(subcommand)]
-    Hazard(commands::HazardCmd),
+    Hazard(args::HazardCmd),
     /// Overdue hazards of a township, most overdue first.
     Overdue {
         #[arg(long)]
@@ -70,11 +71,11 @@ enum Command {
         limit: usize,
     },
     /// Conflicted events that need a person to look at them.
-    Conflicts(commands::AsUser),
+    Conflicts(args::AsUser),
     /// Log a publicity (宣传) or training (培训) activity.
-    Log(commands::LogArgs),
+    Log(args::LogArgs),
     /// Print a report for a grid, village or township, and optionally export the ledger.
-    Report(commands::ReportArgs),
+    Report(args::ReportArgs),
     /// Pending op count and device id.
     Status,
 }

@@ -1,0 +1,310 @@
+//! The command line's shapes: the arguments of each subcommand and the value lists, mapped to
+//! the core's types.
+
+use clap::{Args, Subcommand, ValueEnum};
+use gridpatrol_core::hazard::{EscalationReason, Level};
+
+#[derive(Args)]
+pub struct AsUser {
+    /// The acting user's id.
+    #[arg(long = "as", env = "GRIDPATROL_USER")]
+    pub(crate) user: String,
+}
+
+#[derive(Args)]
+pub struct PlaceArgs {
+    /// Place id, or a unique tail of it (6+ characters).
+    pub(crate) place: String,
+}
+
+#[derive(Args)]
+pub struct PatrolArgs {
+    #[command(flatten)]
+    pub(crate) who: AsUser,
+    #[arg(long)]
+    pub(crate) place: String,
+    /// An answer, `ITEM=VALUE` (pass, fail, na, a number, a choice, text or a photo hash).
+    #[arg(long = "answer", value_name = "ITEM=VALUE")]
+    pub(crate) answers: Vec<String>,
+    /// Raise a hazard from this failed item (repeatable).
+    #[arg(long = "raise", value_name = "ITEM")]
+    pub(crate) raise: Vec<String>,
+    /// Raise a hazard from every failed item.
+    #[arg(long)]
+    pub(crate) raise_all: bool,
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) lat: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) lon: Option<f64>,
+    #[arg(long)]
+    pub(crate) accuracy: Option<f64>,
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
+    /// Minutes the visit took (its start time is now minus this).
+    #[arg(long, default_value_t = 15)]
+    pub(crate) minutes: i64,
+}
+
+#[derive(Args)]
+pub struct HazardsArgs {
+    #[command(flatten)]
+    pub(crate) who: AsUser,
+    /// Only hazards in this status (e.g. notified, rectifying, closed).
+    #[arg(long)]
+    pub(crate) status: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Target {
+    /// Hazard id, or a unique tail of it (6+ characters).
+    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) who: AsUser,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    Grid,
+    Village,
+    Township,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Grid => Level::Grid,
+            LevelArg::Village => Level::Village,
+            LevelArg::Township => Level::Township,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReasonArg {
+    BeyondPower,
+    Major,
+    NeedsEnforcement,
+    OwnerRefuses,
+    ReworkTwice,
+    Overdue,
+    ImminentDanger,
+}
+
+impl From<ReasonArg> for EscalationReason {
+    fn from(r: ReasonArg) -> Self {
+        match r {
+            ReasonArg::BeyondPower => EscalationReason::BeyondPower,
+            ReasonArg::Major => EscalationReason::Major,
+            ReasonArg::NeedsEnforcement => EscalationReason::NeedsEnforcement,
+            ReasonArg::OwnerRefuses => EscalationReason::OwnerRefuses,
+            ReasonArg::ReworkTwice => EscalationReason::ReworkTwice,
+            ReasonArg::Overdue => EscalationReason::Overdue,
+            ReasonArg::ImminentDanger => EscalationReason::ImminentDanger,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    General,
+    Major,
+}
+
+#[derive(Subcommand)]
+pub enum HazardCmd {
+    /// Show a hazard with its whole history.
+    Show { id: String },
+    /// Raise a hazard at a place directly (outside a patrol).
+    Report {
+        #[command(flatten)]
+        who: AsUser,
+        #[arg(long)]
+        place: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long, value_enum, default_value = "general")]
+        severity: SeverityArg,
+        #[arg(long)]
+        description: String,
+        #[arg(long = "photo")]
+        photos: Vec<String>,
+    },
+    /// 下发整改通知: name the responsible party and a deadline.
+    Notify {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        deadline: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 开始整改.
+    Start {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 提交整改, for review.
+    Submit {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long = "photo")]
+        photos: Vec<String>,
+    },
+    /// 当场整改.
+    FixOnSpot {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        before: Option<String>,
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 复查: pass closes the case, fail sends it back with a new deadline.
+    Review {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, conflicts_with = "fail")]
+        pass: bool,
+        #[arg(long)]
+        fail: bool,
+        #[arg(long)]
+        new_deadline: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 申请延期: the deadline does not move until approved.
+    Extend {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "to")]
+        proposed: String,
+        #[arg(long)]
+        measures: String,
+    },
+    /// 审批延期.
+    DecideExtension {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, conflicts_with = "reject")]
+        approve: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long)]
+        basis: String,
+    },
+    /// 上报上级.
+    Escalate {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long = "to", value_enum)]
+        to: LevelArg,
+        #[arg(long, value_enum)]
+        reason: ReasonArg,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 交办: hand a case back down with guidance and a deadline.
+    HandBack {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long = "to", value_enum)]
+        to: LevelArg,
+        #[arg(long)]
+        guidance: String,
+        #[arg(long)]
+        deadline: String,
+    },
+    /// 联合执法.
+    JointEnforcement {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        departments: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 移交监督执法部门.
+    Refer {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        case_number: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 登记处理结果 of joint enforcement or a referral.
+    Outcome {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        outcome: String,
+    },
+    /// 挂牌督办 (major hazards at township level).
+    Supervise {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 撤销, with a reason.
+    Withdraw {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ActivityArg {
+    Publicity,
+    Training,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    #[arg(value_enum)]
+    pub(crate) kind: ActivityArg,
+    #[command(flatten)]
+    pub(crate) who: AsUser,
+    #[arg(long)]
+    pub(crate) org: String,
+    #[arg(long)]
+    pub(crate) title: String,
+    #[arg(long, default_value_t = 0)]
+    pub(crate) audience: u32,
+    /// The day it was held (default today).
+    #[arg(long)]
+    pub(crate) date: Option<String>,
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A grid, village, township or county id.
+    #[arg(long)]
+    pub(crate) scope: String,
+    #[arg(long)]
+    pub(crate) from: String,
+    #[arg(long)]
+    pub(crate) to: String,
+    /// Also write the hazard ledger (台账) as CSV here.
+    #[arg(long)]
+    pub(crate) csv: Option<std::path::PathBuf>,
+    /// Also write the hazard ledger as XLSX here.
+    #[arg(long)]
+    pub(crate) xlsx: Option<std::path::PathBuf>,
+}
