@@ -308,3 +308,34 @@ pub struct ReportArgs {
     #[arg(long)]
     pub(crate) xlsx: Option<std::path::PathBuf>,
 }
+
+#[derive(Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) who: AsUser,
+    /// Replace this plan (its id or id tail) instead of adding one.
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    #[arg(long)]
+    pub(crate) grid: String,
+    /// The grid worker it assigns (default: every worker of the grid).
+    #[arg(long)]
+    pub(crate) worker: Option<String>,
+    /// Place types it covers, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) types: Vec<String>,
+    /// Risk levels it covers, comma-separated: high, medium, low (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) risk: Vec<String>,
+    /// Days between visits (default: the place type × risk rule).
+    #[arg(long)]
+    pub(crate) every: Option<u32>,
+    /// Checklist items to look at first, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) focus: Vec<String>,
+    /// Switch the plan off.
+    #[arg(long)]
+    pub(crate) inactive: bool,
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
+}

@@ -8,6 +8,8 @@ use gridpatrol_core::checklist::{library, AnswerValue};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::{HazardEvent, HazardStatus, NewHazard, Severity};
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
+use gridpatrol_core::place::RiskLevel;
+use gridpatrol_core::plan::PatrolPlan;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
 
@@ -119,6 +121,60 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &due)
         }
+        Command::Plan(a) => {
+            let store = open(db)?;
+            let actor = store.actor(&a.who.user)?;
+            let id = match &a.id {
+                Some(tail) => store.find_plan(tail)?,
+                None => uuid::Uuid::now_v7(),
+            };
+            let risk_levels = a
+                .risk
+                .iter()
+                .map(|r| r.parse())
+                .collect::<std::result::Result<Vec<RiskLevel>, _>>()?;
+            let id = store.put_plan(
+                &actor,
+                PatrolPlan {
+                    id,
+                    grid_id: a.grid,
+                    worker_id: a.worker,
+                    place_types: a.types,
+                    risk_levels,
+                    every_days: a.every,
+                    focus_items: a.focus,
+                    active: !a.inactive,
+                    note: a.note,
+                },
+            )?;
+            out(
+                format!("巡查计划已保存 / plan saved {id}"),
+                &serde_json::json!({"id": id}),
+            )
+        }
+        Command::Plans(who) => {
+            let store = open(db)?;
+            let plans = store.plans(&store.actor(&who.user)?)?;
+            let mut s = format!("巡查计划 / plans: {}\n", plans.len());
+            for p in &plans {
+                let _ = writeln!(
+                    s,
+                    "{}\t{}\t{}\t{}\t每 {} 天\t{}{}",
+                    short(&p.id.to_string()),
+                    p.grid_id,
+                    p.worker_id.as_deref().unwrap_or("全体网格员"),
+                    if p.place_types.is_empty() {
+                        "全部场所".into()
+                    } else {
+                        p.place_types.join(",")
+                    },
+                    p.every_days.map_or("—".into(), |d| d.to_string()),
+                    p.focus_items.join(","),
+                    if p.active { "" } else { "\t已停用" }
+                );
+            }
+            out(s, &plans)
+        }
         Command::Place(a) => {
             let store = open(db)?;
             let file = store.place_file(store.find_place(&a.place)?)?;
@@ -150,12 +206,17 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let form = store.patrol_form(store.find_place(&a.place)?)?;
             let mut s = format!("{} v{}\n", form.template.name, form.template.version);
             for i in &form.template.items {
+                let focus = if form.focus_items.contains(&i.key) {
+                    " ★计划重点 plan focus"
+                } else {
+                    ""
+                };
                 let mark = if form.failed_last_time.contains(&i.key) {
                     " ⚠上次不合格 failed last time"
                 } else {
                     ""
                 };
-                let _ = writeln!(s, "  {:<26} [{:?}] {}{mark}", i.key, i.kind, i.label);
+                let _ = writeln!(s, "  {:<26} [{:?}] {}{focus}{mark}", i.key, i.kind, i.label);
             }
             out(s, &form)
         }

@@ -52,6 +52,10 @@ enum Command {
     Places(args::AsUser),
     /// List places due or overdue for a patrol.
     Due(args::AsUser),
+    /// Add or replace a patrol plan (巡查计划): who patrols which places, how often, what first.
+    Plan(args::PlanArgs),
+    /// List the patrol plans of your grids.
+    Plans(args::AsUser),
     /// Show a place's file (一户一档): visits and hazards.
     Place(args::PlaceArgs),
     /// Show the checklist for a place, with the items that failed last time.

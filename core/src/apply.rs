@@ -20,6 +20,7 @@ use crate::op::{Op, OpBody};
 use crate::org;
 use crate::patrol;
 use crate::place;
+use crate::plan;
 use crate::store::InterruptScope;
 use lifecycle::Rejection;
 
@@ -212,6 +213,12 @@ fn refold(
             }
             Vec::new()
         }
+        OpBody::Plan(_) => {
+            if let Some(OpBody::Plan(p)) = ops.last().map(|o| &o.body) {
+                plan::put_plan(tx, p)?;
+            }
+            Vec::new()
+        }
         OpBody::Template(_) | OpBody::Patrol(_) | OpBody::Activity(_) => write_once(tx, &ops)?,
     };
     mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
@@ -280,6 +287,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
     tx.execute_batch(
         "DELETE FROM hazards; DELETE FROM patrol_answers; DELETE FROM patrols;
          DELETE FROM places; DELETE FROM activities; DELETE FROM templates;
+         DELETE FROM patrol_plans;
          DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
     )?;
     // Reference data first, so records that point at it find it.

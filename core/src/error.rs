@@ -74,6 +74,7 @@ pub enum Entity {
     TemplateItem,
     Patrol,
     Hazard,
+    Plan,
     Device,
 }
 
@@ -88,6 +89,7 @@ impl Entity {
             Entity::TemplateItem => "检查项",
             Entity::Patrol => "巡查记录",
             Entity::Hazard => "隐患",
+            Entity::Plan => "巡查计划",
             Entity::Device => "设备",
         }
     }
@@ -101,6 +103,7 @@ impl Entity {
             Entity::TemplateItem => "checklist item",
             Entity::Patrol => "patrol",
             Entity::Hazard => "hazard",
+            Entity::Plan => "patrol plan",
             Entity::Device => "device",
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! Everything a person does is an op (`op`), applied through one function (`apply`) that folds
 //! each record's ops into its current state; `store` holds the SQLite database; the domain lives
-//! in `org`, `place`, `checklist`, `patrol`, `hazard` and `activity`; `report` computes the
+//! in `org`, `place`, `plan`, `checklist`, `patrol`, `hazard` and `activity`; `report` computes the
 //! figures and ledgers; `demo` builds a demo township.
 
 pub mod activity;
@@ -16,6 +16,7 @@ pub mod op;
 pub mod org;
 pub mod patrol;
 pub mod place;
+pub mod plan;
 pub mod report;
 pub mod store;
 

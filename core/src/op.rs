@@ -15,6 +15,7 @@ use crate::hazard::HazardEvent;
 use crate::org::{OrgNode, Role, User};
 use crate::patrol::PatrolRecord;
 use crate::place::{Place, PlaceChanges};
+use crate::plan::PatrolPlan;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Op {
@@ -42,6 +43,7 @@ pub enum OpBody {
     Patrol(PatrolRecord),
     Hazard { hazard_id: Uuid, event: HazardEvent },
     Activity(Activity),
+    Plan(PatrolPlan),
 }
 
 impl OpBody {
@@ -56,6 +58,7 @@ impl OpBody {
             OpBody::Patrol(p) => format!("patrol:{}", p.id),
             OpBody::Hazard { hazard_id, .. } => format!("hazard:{hazard_id}"),
             OpBody::Activity(a) => format!("activity:{}", a.id),
+            OpBody::Plan(p) => format!("plan:{}", p.id),
         }
     }
 
@@ -84,6 +87,7 @@ impl OpBody {
             OpBody::Patrol(_) => "patrol",
             OpBody::Hazard { event, .. } => event.kind(),
             OpBody::Activity(_) => "activity",
+            OpBody::Plan(_) => "plan",
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct PatrolForm {
     pub place: PlaceRow,
     pub template: Template,
     pub failed_last_time: Vec<String>,
+    /// Items the patrol plan asks to look at first.
+    pub focus_items: Vec<String>,
 }
 
 /// A hazard the app proposes from a failed item, prefilled for the worker to confirm or edit.
@@ -257,6 +259,7 @@ impl Store {
             let (place, template) = self.place_and_template(c, place_id, today)?;
             Ok(PatrolForm {
                 failed_last_time: failed_last_time(c, place_id)?,
+                focus_items: crate::plan::focus_items(c, &place.place)?,
                 place,
                 template: Template::clone(&template),
             })

@@ -374,11 +374,17 @@ impl Store {
         self.read(|c| places_in(c, &actor.grids, today))
     }
 
-    /// Places due or overdue for a patrol today, most overdue first.
+    /// Places due or overdue for a patrol today, most overdue first, after the grids' patrol
+    /// plans (see `plan`) have said who goes where how often.
     pub fn due_patrols(&self, actor: &Actor) -> Result<Vec<PlaceRow>> {
         let today = self.today();
-        let mut due: Vec<PlaceRow> = self
-            .places(actor)?
+        let (rows, plans) = self.read(|c| {
+            Ok((
+                places_in(c, &actor.grids, today)?,
+                self.plans_for(c, actor)?,
+            ))
+        })?;
+        let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, actor)
             .into_iter()
             .filter(|p| p.next_due <= today)
             .collect();

@@ -656,3 +656,112 @@ fn a_hazard_detail_shows_repeat_hazards_and_its_history() {
     assert!(first_detail.events.iter().all(|e| e.conflict.is_none()));
     assert_eq!(t.store.open_hazards("g1").unwrap().len(), 1);
 }
+
+#[test]
+fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
+    use gridpatrol_core::plan::PatrolPlan;
+    let t = town();
+    let (w1, w2, l1, o1) = (t.actor("w1"), t.actor("w2"), t.actor("l1"), t.actor("o1"));
+    let patrol = |who: &gridpatrol_core::org::Actor| {
+        t.store
+            .record_patrol(
+                who,
+                PatrolInput {
+                    place_id: t.place_g1,
+                    started_at: T0 - 1,
+                    gps: GpsSample::default(),
+                    answers: vec![],
+                    raise: vec![],
+                    note: String::new(),
+                },
+            )
+            .unwrap()
+    };
+    // No plan: both workers of g1 see its shop, due today.
+    assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
+    assert_eq!(t.store.due_patrols(&w2).unwrap().len(), 1);
+    patrol(&w1);
+
+    // The village gives g1's shops to w2, every 3 days, looking first at e-bikes.
+    let plan = PatrolPlan {
+        id: Uuid::now_v7(),
+        grid_id: "g1".into(),
+        worker_id: Some("w2".into()),
+        place_types: vec!["small_shop".into()],
+        risk_levels: vec![],
+        every_days: Some(3),
+        focus_items: vec!["no_ebike_indoor".into()],
+        active: true,
+        note: "电动车专项整治".into(),
+    };
+    let refused = t.store.put_plan(&w1, plan.clone()).unwrap_err();
+    assert_eq!(refused.code(), "role_not_allowed");
+    let mut bad = plan.clone();
+    bad.worker_id = Some("w3".into());
+    assert!(
+        t.store.put_plan(&l1, bad).is_err(),
+        "w3 does not work in g1"
+    );
+    let mut bad = plan.clone();
+    bad.place_types = vec!["castle".into()];
+    assert!(t.store.put_plan(&l1, bad).is_err());
+    t.store.put_plan(&l1, plan.clone()).unwrap();
+
+    assert!(
+        t.store.due_patrols(&w1).unwrap().is_empty(),
+        "w1 is not assigned g1's shops"
+    );
+    assert!(
+        t.store.due_patrols(&w2).unwrap().is_empty(),
+        "visited today"
+    );
+    t.advance_days(3);
+    let due = t.store.due_patrols(&w2).unwrap();
+    assert_eq!((due.len(), due[0].cycle_days), (1, 3));
+    assert!(t.store.due_patrols(&w1).unwrap().is_empty());
+    assert_eq!(
+        t.store.due_patrols(&o1).unwrap().len(),
+        2,
+        "the township sees every due place, g3 too"
+    );
+    assert_eq!(
+        t.store.patrol_form(t.place_g1).unwrap().focus_items,
+        ["no_ebike_indoor"]
+    );
+    assert_eq!(t.store.plans(&w2).unwrap().len(), 1);
+
+    // A plan that does not cover a place leaves it on its workers' lists with the rule.
+    let high_risk_only = PatrolPlan {
+        id: Uuid::now_v7(),
+        grid_id: "g3".into(),
+        worker_id: None,
+        place_types: vec![],
+        risk_levels: vec![RiskLevel::High],
+        every_days: Some(2),
+        focus_items: vec![],
+        active: true,
+        note: String::new(),
+    };
+    t.store.put_plan(&o1, high_risk_only).unwrap();
+    let w3_due = t.store.due_patrols(&t.actor("w3")).unwrap();
+    assert_eq!((w3_due.len(), w3_due[0].cycle_days), (1, 15));
+
+    // The campaign ends: the township switches the plan off, the rule applies again.
+    let ended = PatrolPlan {
+        active: false,
+        ..plan
+    };
+    t.store.put_plan(&o1, ended).unwrap();
+    assert!(
+        t.store.due_patrols(&w1).unwrap().is_empty(),
+        "back to the 15-day rule"
+    );
+    t.advance_days(13);
+    assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
+    assert!(t
+        .store
+        .patrol_form(t.place_g1)
+        .unwrap()
+        .focus_items
+        .is_empty());
+}

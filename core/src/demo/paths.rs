@@ -15,6 +15,7 @@ use crate::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
 use crate::op::{Op, OpBody};
 use crate::org::Role;
 use crate::patrol::{GpsSample, PatrolInput, RaiseHazard};
+use crate::plan::PatrolPlan;
 use crate::store::Store;
 
 struct Script<'a> {
@@ -465,7 +466,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         d.escalation_due.map_or("—", |r| r.zh())
     ));
 
-    s.say("【12】宣传与培训 / publicity and training");
+    s.say("【12】宣传、培训与巡查计划 / publicity, training and a patrol plan");
     let w1 = store.actor("w01")?;
     store.log_activity(
         &w1,
@@ -491,6 +492,21 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         },
     )?;
     s.say("  已登记 1 次宣传、1 次培训 / logged one publicity event and one training");
+    store.put_plan(
+        &o,
+        PatrolPlan {
+            id: Uuid::now_v7(),
+            grid_id: "g01".into(),
+            worker_id: None,
+            place_types: vec!["rental_house".into(), "shared_rental".into()],
+            risk_levels: vec![],
+            every_days: Some(7),
+            focus_items: vec!["no_ebike_indoor".into(), "wiring".into()],
+            active: true,
+            note: text("电动自行车专项整治"),
+        },
+    )?;
+    s.say("  乡镇为 g01 出租房定了每 7 天一次的巡查计划，重点查电动车和电线 / the township put g01's rented houses on a 7-day plan, e-bikes and wiring first");
 
     Ok(s.log)
 }

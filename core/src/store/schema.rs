@@ -162,9 +162,17 @@ CREATE TABLE activities (
     user_id TEXT NOT NULL
 );
 CREATE INDEX activities_org ON activities (org_id, held_on);
+
+-- Patrol plans, folded last-writer-wins as whole records.
+CREATE TABLE patrol_plans (
+    id TEXT PRIMARY KEY,
+    grid_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
 "#;
 
-/// Version 1 had no publicity/training log, no overdue index, a cached
+/// Version 1 had no publicity/training log, no patrol plans, no overdue index, a cached
 /// `places.last_patrol_at`, and an outbox table beside the op log (two more B-trees written per
 /// op). Nothing was ever acknowledged by a server in version 1, so every local op stays pending.
 const UPGRADE_FROM_1: &str = r#"
@@ -184,6 +192,13 @@ CREATE TABLE activities (
     user_id TEXT NOT NULL
 );
 CREATE INDEX activities_org ON activities (org_id, held_on);
+-- Patrol plans, folded last-writer-wins as whole records.
+CREATE TABLE patrol_plans (
+    id TEXT PRIMARY KEY,
+    grid_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
 "#;
 
 fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
