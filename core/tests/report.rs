@@ -320,6 +320,16 @@ fn grid_and_village_figures_match_the_hand_count() {
     assert!(close(v2.in_grid_closure_rate, 0.0));
     let county = f.t.store.report("c1", f.from, f.to).unwrap();
     assert_eq!(county.hazards_reported, 9);
+    assert_eq!(
+        (county.publicity_events, county.training_events),
+        (1, 1),
+        "township-level training counts for the county"
+    );
+    assert_eq!(
+        (g1.publicity_events, g1.training_events),
+        (1, 0),
+        "a grid report counts only its own"
+    );
     assert!(
         f.t.store.report("t1", f.to, f.from).is_err(),
         "a period that ends before it starts"

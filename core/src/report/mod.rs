@@ -313,20 +313,15 @@ pub(crate) fn build(
         })
         .collect();
 
-    let org_args: Vec<rusqlite::types::Value> = [from.0.into(), to.0.into()]
-        .into_iter()
-        .chain(grids.iter().cloned().map(Into::into))
-        .chain(std::iter::once(node.id.clone().into()))
-        .collect();
-    let mut act = c.prepare(&format!(
-        "SELECT kind, count(*), coalesce(sum(audience), 0) FROM activities
-         WHERE held_on >= ?1 AND held_on <= ?2
-           AND (org_id IN ({grid_in}) OR org_id = ?{}
-                OR org_id IN (SELECT parent_id FROM org_nodes WHERE id IN ({grid_in})))
+    // Activities logged anywhere at or below the scope's node.
+    let mut act = c.prepare_cached(
+        "WITH RECURSIVE sub(id) AS (
+            SELECT ?1 UNION ALL SELECT o.id FROM org_nodes o JOIN sub ON o.parent_id = sub.id)
+         SELECT kind, count(*), coalesce(sum(audience), 0) FROM activities
+         WHERE held_on >= ?2 AND held_on <= ?3 AND org_id IN sub
          GROUP BY kind",
-        grids.len() + 3
-    ))?;
-    let mut rows = act.query(params_from_iter(org_args.iter()))?;
+    )?;
+    let mut rows = act.query(rusqlite::params![node.id, from.0, to.0])?;
     while let Some(row) = rows.next()? {
         let kind: String = row.get(0)?;
         let (n, audience): (u32, u32) = (row.get(1)?, row.get(2)?);
