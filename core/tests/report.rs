@@ -8,7 +8,7 @@ use common::{photo, town, Town, T0};
 use gridpatrol_core::activity::{ActivityKind, NewActivity};
 use gridpatrol_core::clock::{Day, MS_PER_DAY};
 use gridpatrol_core::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
-use gridpatrol_core::patrol::{GpsSample, PatrolInput};
+
 use gridpatrol_core::place::RiskLevel;
 use uuid::Uuid;
 
@@ -89,20 +89,7 @@ fn fixture() -> Fixture {
         note: String::new(),
         new_deadline: None,
     };
-    let patrol = |who, place| {
-        s.record_patrol(
-            who,
-            PatrolInput {
-                place_id: place,
-                started_at: s.now_ms() - 60_000,
-                gps: GpsSample::default(),
-                answers: vec![],
-                raise: vec![],
-                note: String::new(),
-            },
-        )
-        .unwrap()
-    };
+    let patrol = |who, place| common::visit(s, who, place);
     let log = |who, kind, org: &str, people| {
         s.log_activity(
             who,

@@ -405,19 +405,7 @@ fn due_patrols_follow_the_type_and_risk_rule() {
     let w1 = t.actor("w1");
     // Never patrolled: due today.
     assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
-    t.store
-        .record_patrol(
-            &w1,
-            PatrolInput {
-                place_id: t.place_g1,
-                started_at: T0 - 1,
-                gps: GpsSample::default(),
-                answers: vec![],
-                raise: vec![],
-                note: String::new(),
-            },
-        )
-        .unwrap();
+    common::visit(&t.store, &w1, t.place_g1);
     assert!(t.store.due_patrols(&w1).unwrap().is_empty());
     let cycle = library().patrol_every_days("small_shop", RiskLevel::Medium) as i64;
     assert_eq!(t.store.place(t.place_g1).unwrap().cycle_days as i64, cycle);
@@ -662,21 +650,7 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
     use gridpatrol_core::plan::PatrolPlan;
     let t = town();
     let (w1, w2, l1, o1) = (t.actor("w1"), t.actor("w2"), t.actor("l1"), t.actor("o1"));
-    let patrol = |who: &gridpatrol_core::org::Actor| {
-        t.store
-            .record_patrol(
-                who,
-                PatrolInput {
-                    place_id: t.place_g1,
-                    started_at: T0 - 1,
-                    gps: GpsSample::default(),
-                    answers: vec![],
-                    raise: vec![],
-                    note: String::new(),
-                },
-            )
-            .unwrap()
-    };
+    let patrol = |who: &gridpatrol_core::org::Actor| common::visit(&t.store, who, t.place_g1);
     // No plan: both workers of g1 see its shop, due today.
     assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
     assert_eq!(t.store.due_patrols(&w2).unwrap().len(), 1);

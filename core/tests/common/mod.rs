@@ -113,6 +113,23 @@ pub fn town() -> Town {
     }
 }
 
+/// A visit to `place` with nothing answered: enough to count as a patrol.
+pub fn visit(store: &Store, who: &Actor, place: Uuid) -> gridpatrol_core::patrol::PatrolOutcome {
+    store
+        .record_patrol(
+            who,
+            gridpatrol_core::patrol::PatrolInput {
+                place_id: place,
+                started_at: store.now_ms() - 60_000,
+                gps: gridpatrol_core::patrol::GpsSample::default(),
+                answers: vec![],
+                raise: vec![],
+                note: String::new(),
+            },
+        )
+        .expect("visit")
+}
+
 /// A photo reference (64 hex chars).
 pub fn photo(n: u8) -> String {
     format!("{n:02x}").repeat(32)
