@@ -57,7 +57,20 @@ pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied>
             serde_json::to_string(&op.body)?,
         ])?;
     if inserted == 0 {
-        return Ok(Applied::Duplicate);
+        // Ignored: either this op is already here (a duplicate, harmless), or another op holds
+        // its device and sequence number, as when a phone's database was copied or restored
+        // from an old backup. That one must never pass for a duplicate: it would be lost.
+        let known: bool = tx
+            .prepare_cached("SELECT count(*) FROM ops WHERE id = ?1")?
+            .query_row([op.id.to_string()], |r| r.get::<_, i64>(0))?
+            > 0;
+        if known {
+            return Ok(Applied::Duplicate);
+        }
+        return Err(Error::SequenceClash {
+            device_id: op.device_id,
+            seq: op.seq,
+        });
     }
     // A record this device has just created under a fresh UUIDv7 has no other ops anywhere.
     let fresh = mode == Mode::Local && op.body.creates_record();

@@ -24,6 +24,10 @@ pub enum Error {
     ShutDown,
     #[error("{}", bilingual(&format!("数据库版本 {found} 比本程序支持的 {supported} 新，请升级应用"), &format!("database schema {found} is newer than supported {supported}; update the app")))]
     SchemaTooNew { found: u32, supported: u32 },
+    /// Another op already holds this device's sequence number: two copies of one device's
+    /// database are in use. The op is not applied and nothing is dropped silently.
+    #[error("{}", bilingual(&format!("设备 {device_id} 的序号 {seq} 已被另一操作占用（设备数据可能被复制）"), &format!("sequence {seq} of device {device_id} is already used by another op (a copied device database?)")))]
+    SequenceClash { device_id: uuid::Uuid, seq: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("data encoding error: {0}")]
@@ -44,6 +48,7 @@ impl Error {
             Error::Interrupted => "interrupted",
             Error::ShutDown => "shut_down",
             Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::SequenceClash { .. } => "sequence_clash",
             Error::Sqlite(_) => "storage",
             Error::Json(_) => "encoding",
             Error::Io(_) => "io",

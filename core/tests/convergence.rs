@@ -283,3 +283,20 @@ fn a_late_earlier_event_reorders_the_fold() {
         .collect();
     assert_eq!(conflicted, vec![ops[3].id]);
 }
+
+#[test]
+fn an_op_reusing_a_device_sequence_number_is_refused_not_dropped() {
+    let hazard = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_2000);
+    let ops = ops_for(hazard, false, &[(0, 0, 10, 3)]);
+    let (store, _dir) = common::empty_store();
+    store.apply_remote(&ops[0]).unwrap();
+    store.apply_remote(&ops[1]).unwrap();
+    assert_eq!(store.apply_remote(&ops[1]).unwrap(), Applied::Duplicate);
+    // A copy of the same device made its own op under an already used sequence number.
+    let mut clash = ops[1].clone();
+    clash.id = Uuid::now_v7();
+    let e = store.apply_remote(&clash).unwrap_err();
+    assert_eq!(e.code(), "sequence_clash");
+    assert!(e.to_string().contains(" / "));
+    assert_eq!(store.ops().unwrap().len(), 2, "nothing changed");
+}
