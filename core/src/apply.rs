@@ -8,7 +8,7 @@
 //! In `Mode::Local` such an op is refused instead (the caller's transaction rolls back), so a
 //! person sees the reason as an error at the moment they act.
 
-use rusqlite::{params, Connection, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use uuid::Uuid;
 
 use crate::activity;
@@ -318,4 +318,13 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
         refold(tx, &e, None)?;
     }
     Ok(())
+}
+
+/// The op with this id, if the log has it.
+pub(crate) fn op_by_id(conn: &Connection, id: &str) -> Result<Option<Op>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {OP_COLUMNS} FROM ops WHERE id = ?1"))?
+        .query_row([id], op_row)
+        .optional()?
+        .map(|(op, _, _)| op))
 }

@@ -19,6 +19,7 @@ pub mod place;
 pub mod plan;
 pub mod report;
 pub mod store;
+pub mod sync;
 
 pub use clock::{Clock, Day, Hlc};
 pub use error::{Error, Result};

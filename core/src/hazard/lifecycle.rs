@@ -32,19 +32,33 @@ pub enum Rejection {
     NotReported,
     AlreadyExists,
     NotCreated,
-    Finished { status: HazardStatus },
-    WrongStatus { event: String, status: HazardStatus },
-    RoleNotAllowed { event: String, role: Role },
+    Finished {
+        status: HazardStatus,
+    },
+    WrongStatus {
+        event: String,
+        status: HazardStatus,
+    },
+    RoleNotAllowed {
+        event: String,
+        role: Role,
+    },
     SeparationOfDuties,
     OutOfScope,
     NeedsMajor,
     NeedsGeneral,
     ExtensionPending,
     NoExtensionPending,
-    WrongLevel { level: Level },
+    WrongLevel {
+        level: Level,
+    },
     AlreadySupervised,
     NotAboveReporter,
-    Invalid { input: InvalidInput },
+    /// A pushed op that names another user, or another role, than the one who pushed it.
+    ActorMismatch,
+    Invalid {
+        input: InvalidInput,
+    },
 }
 
 impl From<InvalidInput> for Rejection {
@@ -71,6 +85,7 @@ impl Rejection {
             Rejection::WrongLevel { .. } => "wrong_level",
             Rejection::AlreadySupervised => "already_supervised",
             Rejection::NotAboveReporter => "not_above_reporter",
+            Rejection::ActorMismatch => "actor_mismatch",
             Rejection::Invalid { .. } => "invalid_input",
         }
     }
@@ -95,6 +110,7 @@ impl Rejection {
             Rejection::WrongLevel { level } => format!("当前由{}处理，不能这样操作", level.zh()),
             Rejection::AlreadySupervised => "已挂牌督办".into(),
             Rejection::NotAboveReporter => "只有上报人的上级可以撤销".into(),
+            Rejection::ActorMismatch => "操作人与登录用户不符".into(),
             Rejection::Invalid { input } => input.zh(),
         }
     }
@@ -123,6 +139,7 @@ impl Rejection {
             }
             Rejection::AlreadySupervised => "already under formal supervision".into(),
             Rejection::NotAboveReporter => "only someone above the reporter may withdraw".into(),
+            Rejection::ActorMismatch => "the op names someone other than the signed-in user".into(),
             Rejection::Invalid { input } => input.en(),
         }
     }

@@ -170,9 +170,16 @@ CREATE TABLE patrol_plans (
     body TEXT NOT NULL
 );
 CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
+-- Local ops the server refused, with its reason; they stay in the log and in front of people.
+CREATE TABLE push_rejections (
+    op_id TEXT PRIMARY KEY REFERENCES ops (id),
+    code TEXT NOT NULL,
+    zh TEXT NOT NULL,
+    en TEXT NOT NULL
+);
 "#;
 
-/// Version 1 had no publicity/training log, no patrol plans, no overdue index, a cached
+/// Version 1 had no publicity/training log, no patrol plans, no record of refused pushes, no overdue index, a cached
 /// `places.last_patrol_at`, and an outbox table beside the op log (two more B-trees written per
 /// op). Nothing was ever acknowledged by a server in version 1, so every local op stays pending.
 const UPGRADE_FROM_1: &str = r#"
@@ -199,6 +206,13 @@ CREATE TABLE patrol_plans (
     body TEXT NOT NULL
 );
 CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
+-- Local ops the server refused, with its reason; they stay in the log and in front of people.
+CREATE TABLE push_rejections (
+    op_id TEXT PRIMARY KEY REFERENCES ops (id),
+    code TEXT NOT NULL,
+    zh TEXT NOT NULL,
+    en TEXT NOT NULL
+);
 "#;
 
 fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {

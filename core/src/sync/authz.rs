@@ -1,0 +1,78 @@
+//! Who may write which op, and who may read which record: the server's rule (role × scope × op
+//! kind), one pure function each, so the rule has one home and one test table.
+//!
+//! Writes: the op's acting user and role must be the authenticated user's own; the brigade
+//! advisor writes nothing; org nodes and users are managed on the server, never pushed; every
+//! other kind names the roles that may ever make it (the hazard state machine then decides,
+//! case by case, whether it fits where it falls); and every grid the op touches must be in the
+//! user's scope (for an activity logged for a village or township, one of its grids is enough).
+//! Reads: a record is visible to a user whose scope holds its grid; scope comes from the
+//! user's assignments on the server, never from a filter the device sends.
+
+use crate::hazard::lifecycle::Rejection;
+use crate::hazard::HazardEvent;
+use crate::op::{Op, OpBody};
+use crate::org::{Actor, Role};
+
+use Role::{GridWorker as G, TownshipOfficer as T, VillageLeader as V};
+
+/// The roles that may make an op of this kind at all.
+pub fn writers(body: &OpBody) -> &'static [Role] {
+    match body {
+        OpBody::OrgNode(_) | OpBody::User(_) => &[],
+        OpBody::Template(_) => &[T],
+        OpBody::Plan(_) => &[V, T],
+        OpBody::PlaceCreate(_)
+        | OpBody::PlaceUpdate(_)
+        | OpBody::Patrol(_)
+        | OpBody::Activity(_) => &[G, V, T],
+        OpBody::Hazard { event, .. } => match event {
+            HazardEvent::Report(_)
+            | HazardEvent::Notify { .. }
+            | HazardEvent::StartRectification { .. }
+            | HazardEvent::SubmitRectification { .. }
+            | HazardEvent::FixOnSpot { .. }
+            | HazardEvent::RequestExtension { .. }
+            | HazardEvent::Escalate { .. }
+            // A grid worker closes only their own on-the-spot fix with before and after photos.
+            | HazardEvent::Review { .. } => &[G, V, T],
+            HazardEvent::DecideExtension { .. }
+            | HazardEvent::HandBack { .. }
+            | HazardEvent::Withdraw { .. } => &[V, T],
+            HazardEvent::JointEnforcement { .. }
+            | HazardEvent::Refer { .. }
+            | HazardEvent::RecordOutcome { .. }
+            | HazardEvent::Supervise { .. } => &[T],
+        },
+    }
+}
+
+/// May `user` push `op`, which touches `grids` (resolved by the caller from the op and the
+/// server's records: a place's grid before and after a move, a hazard's grid, the grids under
+/// an activity's org node)?
+pub fn authorize_write(user: &Actor, op: &Op, grids: &[String]) -> Result<(), Rejection> {
+    if op.actor_id != user.user_id || op.actor_role != user.role {
+        return Err(Rejection::ActorMismatch);
+    }
+    if !writers(&op.body).contains(&user.role) {
+        return Err(Rejection::RoleNotAllowed {
+            event: op.body.kind().into(),
+            role: user.role,
+        });
+    }
+    let in_scope = match op.body {
+        OpBody::Template(_) => true,
+        OpBody::Activity(_) => grids.iter().any(|g| user.covers(g)),
+        _ => !grids.is_empty() && grids.iter().all(|g| user.covers(g)),
+    };
+    if in_scope {
+        Ok(())
+    } else {
+        Err(Rejection::OutOfScope)
+    }
+}
+
+/// May `user` receive a record of `grid`?
+pub fn may_read(user: &Actor, grid: &str) -> bool {
+    user.covers(grid)
+}
