@@ -331,13 +331,40 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &report)
         }
-        Command::Status => {
+        Command::Status { user } => {
             let store = open(db)?;
             let pending = store.pending_ops()?;
+            let rejected = store.rejected_ops()?;
+            let conflicts = match &user {
+                Some(u) => store.conflicts(&store.actor(u)?)?.len(),
+                None => 0,
+            };
             let id = store.device_id();
+            let mut s = format!(
+                "设备 device {id}\n待同步操作 pending ops: {pending}\n被拒绝的操作 refused ops: {}\n",
+                rejected.len()
+            );
+            for r in &rejected {
+                let _ = writeln!(
+                    s,
+                    "  {} {} — {} / {}",
+                    short(&r.op.id.to_string()),
+                    r.op.body.kind(),
+                    r.zh,
+                    r.en
+                );
+            }
+            if user.is_some() {
+                let _ = writeln!(s, "冲突 conflicts: {conflicts}");
+            }
             out(
-                format!("设备 device {id}\n待同步操作 pending ops: {pending}"),
-                &serde_json::json!({"device_id": id, "pending_ops": pending}),
+                s,
+                &serde_json::json!({
+                    "device_id": id,
+                    "pending_ops": pending,
+                    "refused_ops": rejected,
+                    "conflicts": conflicts,
+                }),
             )
         }
     }

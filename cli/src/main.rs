@@ -80,8 +80,12 @@ enum Command {
     Log(args::LogArgs),
     /// Print a report for a grid, village or township, and optionally export the ledger.
     Report(args::ReportArgs),
-    /// Pending op count and device id.
-    Status,
+    /// This device: ops waiting to be sent, ops the server refused (with why), and, with
+    /// `--as`, conflicts in that user's grids.
+    Status {
+        #[arg(long = "as", env = "GRIDPATROL_USER")]
+        user: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {

@@ -175,8 +175,10 @@ fn a_device_session_from_init_to_report() {
             "25",
         ],
     );
-    let status = json(&db, &["status"]);
+    let status = json(&db, &["status", "--as", "w04"]);
     assert!(status["pending_ops"].as_i64().unwrap() > 200);
+    assert_eq!(status["refused_ops"].as_array().unwrap().len(), 0);
+    assert_eq!(status["conflicts"], 0);
 
     let csv = dir.path().join("ledger.csv");
     let xlsx = dir.path().join("ledger.xlsx");

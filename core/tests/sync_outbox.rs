@@ -77,3 +77,50 @@ fn outbox_hands_out_in_order_and_moves_over_the_answered_prefix() {
     assert_eq!(rest.len() as i64, total - 7 + 1);
     assert!(rest.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+        /// Each round of a push: how many ops to send, and for each sent op whether the
+        /// server's answer gets back (a cut connection loses the tail) and whether it refuses.
+        #[test]
+        fn no_op_is_lost_or_skipped(rounds in prop::collection::vec((1usize..8, prop::collection::vec((any::<bool>(), prop::bool::weighted(0.2)), 8)), 1..30)) {
+            let t = common::town();
+            let all: Vec<Uuid> = t.store.outbox_batch(usize::MAX >> 1).unwrap().iter().map(|o| o.id).collect();
+            let mut answered: BTreeSet<Uuid> = BTreeSet::new();
+            let mut rejected: BTreeSet<Uuid> = BTreeSet::new();
+            for (size, answers) in rounds {
+                let batch = t.store.outbox_batch(size).unwrap();
+                // Whatever is pending is exactly what has not been answered, oldest first.
+                let pending_expected: Vec<Uuid> = all.iter().filter(|id| !answered.contains(id)).take(size).copied().collect();
+                prop_assert_eq!(batch.iter().map(|o| o.id).collect::<Vec<_>>(), pending_expected);
+                let mut results = Vec::new();
+                for (op, (arrives, is_reject)) in batch.iter().zip(answers) {
+                    if !arrives {
+                        break;
+                    }
+                    results.push(if is_reject { reject(op.id) } else { answer(op.id) });
+                    // The server may answer the same op twice (a retried request).
+                    if is_reject { results.push(reject(op.id)); }
+                }
+                let ack = t.store.acknowledge(&results).unwrap();
+                for r in &results {
+                    if answered.insert(r.op_id) && matches!(r.outcome, PushOutcome::Rejected { .. }) {
+                        rejected.insert(r.op_id);
+                    }
+                }
+                prop_assert_eq!(ack.done, results.iter().map(|r| r.op_id).collect::<BTreeSet<_>>().len());
+            }
+            let pending = t.store.pending_ops().unwrap() as usize;
+            prop_assert_eq!(pending + answered.len(), all.len());
+            let kept: BTreeSet<Uuid> = t.store.rejected_ops().unwrap().iter().map(|r| r.op.id).collect();
+            prop_assert_eq!(kept, rejected);
+            prop_assert_eq!(t.store.ops().unwrap().len(), all.len(), "every op still in the log");
+        }
+    }
+}
