@@ -399,7 +399,7 @@ fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
         &actor,
         PatrolInput {
             place_id,
-            started_at: store.now_ms() - a.minutes.clamp(0, 24 * 60) * 60_000,
+            started_at: store.device_wall_ms() - a.minutes.clamp(0, 24 * 60) * 60_000,
             gps: GpsSample {
                 lat: a.lat,
                 lon: a.lon,

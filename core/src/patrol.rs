@@ -98,6 +98,7 @@ pub struct RaiseHazard {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatrolInput {
     pub place_id: Uuid,
+    /// When the visit began, as this device's clock read it (Unix ms).
     pub started_at: i64,
     pub gps: GpsSample,
     pub answers: Vec<(String, AnswerValue)>,
@@ -289,7 +290,9 @@ impl Store {
         let note = error::optional_text(Field::Note, &input.note, 500)?;
         let now = self.now_ms();
         let today = self.today();
-        if input.started_at > now {
+        // The app read the start off the device's clock; correct it the way `now` is corrected.
+        let started_at = input.started_at + (now - self.device_wall_ms());
+        if started_at > now {
             return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
         }
         self.write(|tx| {
@@ -302,7 +305,7 @@ impl Store {
                 worker_id: actor.user_id.clone(),
                 template_id: template.id.clone(),
                 template_version: template.version,
-                started_at: input.started_at,
+                started_at,
                 ended_at: now,
                 gps,
                 answers: judge_all(&template, &input.answers)?,

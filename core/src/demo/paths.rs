@@ -110,7 +110,7 @@ impl Script<'_> {
             &actor,
             PatrolInput {
                 place_id: place.place.id,
-                started_at: self.store.now_ms() - 15 * 60_000,
+                started_at: self.store.device_wall_ms() - 15 * 60_000,
                 gps: GpsSample {
                     lat: place.place.location.map(|l| l.lat),
                     lon: place.place.location.map(|l| l.lon),

@@ -78,7 +78,7 @@ fn patrol_once(store: &Store, actor: &Actor, place: Uuid, rng: &mut Rng) -> Resu
         actor,
         PatrolInput {
             place_id: place,
-            started_at: store.now_ms() - 20 * 60_000,
+            started_at: store.device_wall_ms() - 20 * 60_000,
             gps: GpsSample {
                 lat: form.place.place.location.map(|l| l.lat),
                 lon: form.place.place.location.map(|l| l.lon),

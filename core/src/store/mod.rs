@@ -11,7 +11,7 @@
 pub mod schema;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{
@@ -43,6 +43,15 @@ pub struct Store {
     /// This device's last (sequence number, HLC): `committed` as of the last commit (read from
     /// the log the first time it is needed), `staged` by the running write transaction.
     cursor: Mutex<Cursor>,
+    /// The server's clock minus this device's, as last learnt from a sync (`device` row).
+    clock_offset_ms: AtomicI64,
+}
+
+/// What applying a pulled page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pulled {
+    pub applied: usize,
+    pub duplicates: usize,
 }
 
 #[derive(Default)]
@@ -117,6 +126,10 @@ impl Store {
             })?;
         let device_id = Uuid::parse_str(&device)
             .map_err(|_| Error::not_found(crate::error::Entity::Device, "device"))?;
+        let offset: i64 =
+            writer.query_row("SELECT clock_offset_ms FROM device WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
         let interrupts = vec![writer.get_interrupt_handle()];
         Ok(Store {
             path,
@@ -130,6 +143,7 @@ impl Store {
             templates: TemplateCache::default(),
             templates_touched: AtomicBool::new(false),
             cursor: Mutex::new(Cursor::default()),
+            clock_offset_ms: AtomicI64::new(offset),
         })
     }
 
@@ -142,11 +156,18 @@ impl Store {
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
+    /// The best estimate of the true time: this device's clock corrected by what the last sync
+    /// learnt of the server's. HLCs, deadlines and "today" use it, so a phone whose clock is
+    /// days fast does not stamp its ops days ahead once it has synced.
     pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms() + self.clock_offset_ms.load(Ordering::SeqCst)
+    }
+    /// The device's own clock, uncorrected: shown to people next to what they recorded.
+    pub fn device_wall_ms(&self) -> i64 {
         self.clock.now_ms()
     }
     pub fn today(&self) -> Day {
-        self.clock.today()
+        Day::from_ms(self.now_ms())
     }
 
     fn check_open(&self) -> Result<()> {
@@ -268,6 +289,7 @@ impl Store {
     /// a conflict is refused with its reason and the transaction rolls back.
     pub(crate) fn commit_local(&self, tx: &Transaction, actor: &Actor, body: OpBody) -> Result<Op> {
         let now = self.now_ms();
+        let wall_ms = self.device_wall_ms();
         let (last_seq, last_hlc) = self.last_local(tx)?;
         // The device row holds floors: remote HLCs seen, and what survives a compaction.
         let (floor_seq, floor_hlc): (i64, i64) = tx
@@ -281,7 +303,7 @@ impl Store {
             device_id: self.device_id,
             seq,
             hlc,
-            wall_ms: now,
+            wall_ms,
             actor_id: actor.user_id.clone(),
             actor_role: actor.role,
             body,
@@ -293,11 +315,48 @@ impl Store {
     /// Applies an op that was made elsewhere (another device, via sync). A duplicate is a no-op;
     /// an op invalid at its position is kept and marked conflicted.
     pub fn apply_remote(&self, op: &Op) -> Result<apply::Applied> {
-        self.write(|tx| {
-            let out = self.apply(tx, op, Mode::Remote)?;
-            tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?
-                .execute([op.hlc.0])?;
-            Ok(out)
+        self.write(|tx| self.apply_remote_in(tx, op))
+    }
+
+    fn apply_remote_in(&self, tx: &Transaction, op: &Op) -> Result<apply::Applied> {
+        let out = self.apply(tx, op, Mode::Remote)?;
+        // Later local ops must sort after every op this device has seen.
+        tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?
+            .execute([op.hlc.0])?;
+        Ok(out)
+    }
+
+    /// Applies one page of pulled ops and moves the pull cursor, in one transaction: a crash
+    /// or an error leaves neither half done, and the page is pulled again. The server's clock
+    /// from the same response corrects this device's clock from now on.
+    pub fn apply_pulled(&self, ops: &[Op], cursor: &str, server_time_ms: i64) -> Result<Pulled> {
+        let offset = server_time_ms - self.device_wall_ms();
+        let pulled = self.write(|tx| {
+            let mut pulled = Pulled::default();
+            for op in ops {
+                match self.apply_remote_in(tx, op)? {
+                    apply::Applied::Applied => pulled.applied += 1,
+                    apply::Applied::Duplicate => pulled.duplicates += 1,
+                }
+            }
+            tx.prepare_cached(
+                "UPDATE device SET pull_cursor = ?1, clock_offset_ms = ?2 WHERE id = 1",
+            )?
+            .execute(rusqlite::params![cursor, offset])?;
+            Ok(pulled)
+        })?;
+        self.clock_offset_ms.store(offset, Ordering::SeqCst);
+        Ok(pulled)
+    }
+
+    /// Where the next pull starts (`None` before the first).
+    pub fn pull_cursor(&self) -> Result<Option<String>> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT pull_cursor FROM device WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
         })
     }
 

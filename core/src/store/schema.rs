@@ -17,13 +17,16 @@ const CURRENT: &str = r#"
 -- `next_seq` and `hlc` here are floors under them: the highest remote HLC seen, and what must
 -- survive if old ops are ever compacted away. The outbox is this device's ops with a sequence
 -- number above `acked_seq`: an op is queued for upload by the same insert that records it.
--- Written rarely, never once per op.
+-- `clock_offset_ms` is the server's clock minus this device's, learnt at each sync, and
+-- `pull_cursor` is where the next pull starts. Written rarely, never once per op.
 CREATE TABLE device (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     device_id TEXT NOT NULL,
     next_seq INTEGER NOT NULL,
     hlc INTEGER NOT NULL,
-    acked_seq INTEGER NOT NULL DEFAULT 0
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    pull_cursor TEXT
 );
 
 -- Every op made here or received. `conflict` holds the rejection (JSON) when the fold found the
@@ -185,6 +188,8 @@ CREATE TABLE push_rejections (
 const UPGRADE_FROM_1: &str = r#"
 DROP TABLE outbox;
 ALTER TABLE device ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE device ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE device ADD COLUMN pull_cursor TEXT;
 ALTER TABLE places DROP COLUMN last_patrol_at;
 CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
     WHERE status IN ('notified', 'rectifying');

@@ -120,7 +120,7 @@ pub fn visit(store: &Store, who: &Actor, place: Uuid) -> gridpatrol_core::patrol
             who,
             gridpatrol_core::patrol::PatrolInput {
                 place_id: place,
-                started_at: store.now_ms() - 60_000,
+                started_at: store.device_wall_ms() - 60_000,
                 gps: gridpatrol_core::patrol::GpsSample::default(),
                 answers: vec![],
                 raise: vec![],

@@ -1,6 +1,7 @@
-//! The device side of push: pending ops leave in sequence order, every answer is taken in one
-//! transaction, a rejected op stays with its reason and never blocks the ops behind it, and an
-//! op the server did not answer is sent again.
+//! The device side of sync. Push: pending ops leave in sequence order, every answer is taken in
+//! one transaction, a rejected op stays with its reason and never blocks the ops behind it, and
+//! an op the server did not answer is sent again. Pull: a page and its cursor are applied
+//! together or not at all, and the server's clock corrects a phone whose clock is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -76,6 +77,94 @@ fn outbox_hands_out_in_order_and_moves_over_the_answered_prefix() {
     let rest = t.store.outbox_batch(10_000).unwrap();
     assert_eq!(rest.len() as i64, total - 7 + 1);
     assert!(rest.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
+}
+
+#[test]
+fn a_pulled_page_and_its_cursor_commit_together() {
+    let a = common::town();
+    let (b, _dir) = common::empty_store();
+    let page = a.store.ops().unwrap();
+    assert_eq!(b.pull_cursor().unwrap(), None);
+    let pulled = b.apply_pulled(&page, "c-1", a.store.now_ms()).unwrap();
+    assert_eq!((pulled.applied, pulled.duplicates), (page.len(), 0));
+    assert_eq!(b.pull_cursor().unwrap().as_deref(), Some("c-1"));
+    assert_eq!(
+        b.place(a.place_g1).unwrap().place,
+        a.store.place(a.place_g1).unwrap().place
+    );
+    assert_eq!(
+        b.pending_ops().unwrap(),
+        0,
+        "other devices' ops are not this device's to send"
+    );
+
+    // Pulled again (the response was lost after it was applied): nothing changes but the cursor.
+    let again = b.apply_pulled(&page, "c-1", a.store.now_ms()).unwrap();
+    assert_eq!((again.applied, again.duplicates), (0, page.len()));
+
+    // A page with a bad op is refused whole: neither its ops nor its cursor move.
+    let before = common::dump(&b);
+    let w1 = a.actor("w1");
+    common::visit(&a.store, &w1, a.place_g1);
+    let mut fresh = a.store.ops().unwrap();
+    fresh.retain(|op| !page.iter().any(|p| p.id == op.id));
+    let mut clash = fresh[0].clone();
+    clash.id = Uuid::now_v7();
+    clash.seq = page[0].seq;
+    clash.device_id = page[0].device_id;
+    let e = b
+        .apply_pulled(&[fresh[0].clone(), clash], "c-2", a.store.now_ms())
+        .unwrap_err();
+    assert_eq!(e.code(), "sequence_clash");
+    assert_eq!(before, common::dump(&b));
+    assert_eq!(b.pull_cursor().unwrap().as_deref(), Some("c-1"));
+}
+
+#[test]
+fn a_phone_three_days_fast_stamps_true_time_after_a_sync() {
+    use gridpatrol_core::clock::{Clock, MS_PER_DAY};
+    let server = common::town();
+    let dir = tempfile::tempdir().unwrap();
+    let fast = gridpatrol_core::Store::open(
+        dir.path().join("fast.db"),
+        Clock::manual(common::T0 + 3 * MS_PER_DAY),
+    )
+    .unwrap();
+    fast.apply_pulled(&server.store.ops().unwrap(), "c-1", common::T0)
+        .unwrap();
+    assert_eq!(
+        fast.today(),
+        server.today(),
+        "the phone's idea of today is corrected"
+    );
+    let w1 = fast.actor("w1").unwrap();
+    let out = common::visit(&fast, &w1, server.place_g1);
+    let op = fast
+        .ops()
+        .unwrap()
+        .into_iter()
+        .find(
+            |o| matches!(&o.body, gridpatrol_core::op::OpBody::Patrol(p) if p.id == out.patrol_id),
+        )
+        .unwrap();
+    assert!(
+        (op.hlc.wall_ms() - common::T0).abs() < 60_000,
+        "HLC near true time: {}",
+        op.hlc.wall_ms() - common::T0
+    );
+    assert_eq!(
+        op.wall_ms,
+        common::T0 + 3 * MS_PER_DAY,
+        "the phone's own time is kept for display"
+    );
+    // The correction survives a restart.
+    drop(fast);
+    let reopened = gridpatrol_core::Store::open(
+        dir.path().join("fast.db"),
+        Clock::manual(common::T0 + 3 * MS_PER_DAY),
+    )
+    .unwrap();
+    assert_eq!(reopened.today(), server.today());
 }
 
 mod property {
