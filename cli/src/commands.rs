@@ -46,7 +46,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
     match cmd {
         Command::Init => {
             let store = Store::open(db, Clock::System)?;
-            let n = store.install_library(&gridpatrol_core::org::Actor::provisioner())?;
+            let n = store.install_library()?;
             let id = store.device_id().to_string();
             out(
                 format!(

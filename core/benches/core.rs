@@ -51,7 +51,7 @@ fn write_fixture(dir: &Path) -> (Store, Actor, Vec<Uuid>, Vec<(String, AnswerVal
         };
         store.put_org_node(&sys, node).expect("org");
     }
-    store.install_library(&sys).expect("library");
+    store.install_library().expect("library");
     let mut t = store.template("nine_small", None).expect("template");
     t.items.retain(|i| {
         matches!(

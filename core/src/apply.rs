@@ -270,8 +270,10 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
         OpBody::Template(t) => checklist::put_template(tx, t)?,
         _ => {}
     }
+    // The same record sent again with the same content is not a conflict; anything else is.
     Ok(ops[1..]
         .iter()
+        .filter(|op| op.body != first.body)
         .map(|op| (op.id, Rejection::AlreadyExists))
         .collect())
 }

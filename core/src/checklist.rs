@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
+use crate::clock::Hlc;
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::hazard::Severity;
-use crate::op::OpBody;
+use crate::op::{Op, OpBody};
 use crate::org::{unknown, Actor};
 use crate::place::RiskLevel;
 use crate::store::Store;
@@ -288,6 +290,31 @@ pub(crate) fn latest_version(conn: &Connection, id: &str) -> Result<Option<u32>>
         .query_row([id], |r| r.get(0))?)
 }
 
+/// The built-in library as ops that are identical wherever they are made: a name-based id, the
+/// nil device, the library's position as sequence number (the library only ever grows at the
+/// end) and an HLC at the epoch, so they sort before anything a person did.
+pub fn builtin_template_ops() -> Vec<Op> {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6772_6964_7061_7472_6f6c_2d6c_6962_7279);
+    library()
+        .templates
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Op {
+            id: Uuid::new_v5(
+                &NAMESPACE,
+                format!("template:{}:{}", t.id, t.version).as_bytes(),
+            ),
+            device_id: Uuid::nil(),
+            seq: i as i64 + 1,
+            hlc: Hlc::new(0, i as i64),
+            wall_ms: 0,
+            actor_id: "system".into(),
+            actor_role: crate::org::Role::TownshipOfficer,
+            body: OpBody::Template(t.clone()),
+        })
+        .collect()
+}
+
 /// The latest version of each template, parsed, so a patrol does not read and decode its
 /// checklist every time. Emptied whenever a template op is applied and again when that
 /// transaction ends; the generation stops a reader that raced such a write from putting back
@@ -325,13 +352,14 @@ impl TemplateCache {
 }
 
 impl Store {
-    /// Publishes the built-in library's templates that this database does not have yet.
-    pub fn install_library(&self, actor: &Actor) -> Result<usize> {
+    /// Installs the built-in library's templates. They go in as the same ops on every device
+    /// and on the server (see `builtin_template_ops`), so a device that syncs receives them as
+    /// duplicates and none is ever uploaded. Returns how many were new here.
+    pub fn install_library(&self) -> Result<usize> {
         self.write(|tx| {
             let mut n = 0;
-            for t in &library().templates {
-                if latest_version(tx, &t.id)?.is_none() {
-                    self.commit_local(tx, actor, OpBody::Template(t.clone()))?;
+            for op in builtin_template_ops() {
+                if self.apply_remote_in(tx, &op)? == crate::apply::Applied::Applied {
                     n += 1;
                 }
             }

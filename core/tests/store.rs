@@ -560,20 +560,45 @@ fn template_edits_make_a_new_version_and_old_records_keep_theirs() {
 #[test]
 fn every_change_is_an_op_in_the_outbox_with_increasing_sequence() {
     let t = town();
-    let ops = t.store.ops().unwrap();
-    assert_eq!(t.store.pending_ops().unwrap() as usize, ops.len());
-    let mut seqs: Vec<i64> = ops
-        .iter()
+    let local: Vec<_> = t
+        .store
+        .ops()
+        .unwrap()
+        .into_iter()
         .filter(|o| o.device_id == t.store.device_id())
-        .map(|o| o.seq)
         .collect();
+    assert_eq!(t.store.pending_ops().unwrap() as usize, local.len());
+    let mut seqs: Vec<i64> = local.iter().map(|o| o.seq).collect();
     seqs.sort();
-    assert_eq!(seqs, (1..=ops.len() as i64).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=local.len() as i64).collect::<Vec<_>>());
     assert!(
-        ops.windows(2).all(|w| w[0].hlc < w[1].hlc),
+        local.windows(2).all(|w| w[0].hlc < w[1].hlc),
         "local HLCs strictly increase"
     );
-    assert!(ops.iter().all(|o| o.id.get_version_num() == 7));
+    assert!(local.iter().all(|o| o.id.get_version_num() == 7));
+}
+
+#[test]
+fn the_built_in_library_is_the_same_ops_on_every_device() {
+    let (a, _da) = common::empty_store();
+    let (b, _db) = common::empty_store();
+    assert_eq!(a.install_library().unwrap(), library().templates.len());
+    assert_eq!(
+        a.install_library().unwrap(),
+        0,
+        "installing twice adds nothing"
+    );
+    b.install_library().unwrap();
+    let (ops_a, ops_b) = (a.ops().unwrap(), b.ops().unwrap());
+    assert_eq!(ops_a, ops_b);
+    assert_eq!(
+        a.pending_ops().unwrap(),
+        0,
+        "nothing of the library is uploaded"
+    );
+    // What another device sends of the library is a duplicate here, not a conflict.
+    let pulled = a.apply_pulled(&ops_b, "c", T0).unwrap();
+    assert_eq!((pulled.applied, pulled.duplicates), (0, ops_b.len()));
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn reject(id: Uuid) -> PushResult {
 fn outbox_hands_out_in_order_and_moves_over_the_answered_prefix() {
     let t = common::town();
     let total = t.store.pending_ops().unwrap();
-    assert!(total > 20);
+    assert!(total > 10);
     let batch = t.store.outbox_batch(5).unwrap();
     let seqs: Vec<i64> = batch.iter().map(|o| o.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
@@ -209,7 +209,8 @@ mod property {
             prop_assert_eq!(pending + answered.len(), all.len());
             let kept: BTreeSet<Uuid> = t.store.rejected_ops().unwrap().iter().map(|r| r.op.id).collect();
             prop_assert_eq!(kept, rejected);
-            prop_assert_eq!(t.store.ops().unwrap().len(), all.len(), "every op still in the log");
+            let local = t.store.ops().unwrap().into_iter().filter(|o| o.device_id == t.store.device_id()).count();
+            prop_assert_eq!(local, all.len(), "every op still in the log");
         }
     }
 }

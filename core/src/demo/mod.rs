@@ -120,7 +120,7 @@ pub fn seed(store: &Store) -> Result<Cast> {
             store.put_org_node(&sys, node(g, OrgLevel::Grid, Some(v), &gname))?;
         }
     }
-    store.install_library(&sys)?;
+    store.install_library()?;
 
     // One worker per grid, except that w01 covers two grids and g03 has two workers.
     let workers: Vec<(String, Vec<String>)> = vec![

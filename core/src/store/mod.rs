@@ -318,7 +318,7 @@ impl Store {
         self.write(|tx| self.apply_remote_in(tx, op))
     }
 
-    fn apply_remote_in(&self, tx: &Transaction, op: &Op) -> Result<apply::Applied> {
+    pub(crate) fn apply_remote_in(&self, tx: &Transaction, op: &Op) -> Result<apply::Applied> {
         let out = self.apply(tx, op, Mode::Remote)?;
         // Later local ops must sort after every op this device has seen.
         tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?

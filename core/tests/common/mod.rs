@@ -57,7 +57,7 @@ pub fn town() -> Town {
     ] {
         store.put_org_node(&sys, n).unwrap();
     }
-    store.install_library(&sys).unwrap();
+    store.install_library().unwrap();
     let users = [
         ("w1", Role::GridWorker, vec!["g1"]),
         ("w2", Role::GridWorker, vec!["g1", "g2"]),
