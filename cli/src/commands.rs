@@ -10,6 +10,7 @@ use gridpatrol_core::hazard::{HazardEvent, HazardStatus, NewHazard, Severity};
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use gridpatrol_core::place::RiskLevel;
 use gridpatrol_core::plan::PatrolPlan;
+use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
 
@@ -331,6 +332,42 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &report)
         }
+        Command::Login {
+            server,
+            user,
+            password,
+        } => {
+            let store = open(db)?;
+            let who = store.sign_in(&server, &user, &password)?;
+            out(
+                format!("已登录 / signed in to {} as {}", who.server, who.user_id),
+                &who,
+            )
+        }
+        Command::Sync => {
+            let store = open(db)?;
+            let mut progress = |p: Progress| {
+                if !as_json {
+                    match p {
+                        Progress::Pushed { done, total } => {
+                            eprint!("\r上传 push {done}/{total}   ")
+                        }
+                        Progress::Pulled { ops } => eprint!("\r下载 pull {ops}   "),
+                    }
+                }
+            };
+            let report = store.sync(&mut progress)?;
+            if !as_json {
+                eprintln!();
+            }
+            out(
+                format!(
+                    "同步完成 / synced: 上传 pushed {}（被拒绝 refused {}），下载 pulled {}",
+                    report.pushed, report.refused, report.pulled
+                ),
+                &report,
+            )
+        }
         Command::Status { user } => {
             let store = open(db)?;
             let pending = store.pending_ops()?;
@@ -340,10 +377,24 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 None => 0,
             };
             let id = store.device_id();
+            let signed_in = store.signed_in()?;
             let mut s = format!(
                 "设备 device {id}\n待同步操作 pending ops: {pending}\n被拒绝的操作 refused ops: {}\n",
                 rejected.len()
             );
+            match &signed_in {
+                Some((who, last)) => {
+                    let _ = writeln!(
+                        s,
+                        "同步服务器 server {} ({})，上次同步 last sync: {}",
+                        who.server,
+                        who.user_id,
+                        last.map_or("—".into(), |ms| gridpatrol_core::Day::from_ms(ms)
+                            .to_string())
+                    );
+                }
+                None => s.push_str("未登录同步服务器 / not signed in\n"),
+            }
             for r in &rejected {
                 let _ = writeln!(
                     s,
@@ -364,6 +415,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     "pending_ops": pending,
                     "refused_ops": rejected,
                     "conflicts": conflicts,
+                    "last_sync_ms": signed_in.as_ref().and_then(|s| s.1),
                 }),
             )
         }

@@ -80,6 +80,18 @@ enum Command {
     Log(args::LogArgs),
     /// Print a report for a grid, village or township, and optionally export the ledger.
     Report(args::ReportArgs),
+    /// Sign this device in to a sync server.
+    Login {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+        /// The password (or set GRIDPATROL_PASSWORD).
+        #[arg(long, env = "GRIDPATROL_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Send this device's work and receive everyone else's (push, then pull).
+    Sync,
     /// This device: ops waiting to be sent, ops the server refused (with why), and, with
     /// `--as`, conflicts in that user's grids.
     Status {

@@ -28,6 +28,23 @@ pub enum Error {
     /// database are in use. The op is not applied and nothing is dropped silently.
     #[error("{}", bilingual(&format!("设备 {device_id} 的序号 {seq} 已被另一操作占用（设备数据可能被复制）"), &format!("sequence {seq} of device {device_id} is already used by another op (a copied device database?)")))]
     SequenceClash { device_id: uuid::Uuid, seq: i64 },
+    /// The sync server answered with an error it explained.
+    #[error("{zh} / {en}")]
+    Remote {
+        status: u16,
+        code: String,
+        zh: String,
+        en: String,
+    },
+    /// The sync server could not be reached or gave no usable answer (after retries).
+    #[error("{}", bilingual("无法连接同步服务器，数据已保存在本机，有网络时再同步", &format!("cannot reach the sync server ({detail}); everything is kept on this device")))]
+    Network { detail: String },
+    /// This device has not signed in to a sync server yet.
+    #[error(
+        "{}",
+        bilingual("请先登录同步服务器", "sign in to a sync server first")
+    )]
+    NotSignedIn,
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("data encoding error: {0}")]
@@ -49,6 +66,9 @@ impl Error {
             Error::ShutDown => "shut_down",
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::SequenceClash { .. } => "sequence_clash",
+            Error::Remote { .. } => "remote",
+            Error::Network { .. } => "network",
+            Error::NotSignedIn => "not_signed_in",
             Error::Sqlite(_) => "storage",
             Error::Json(_) => "encoding",
             Error::Io(_) => "io",

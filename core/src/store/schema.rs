@@ -180,6 +180,15 @@ CREATE TABLE push_rejections (
     zh TEXT NOT NULL,
     en TEXT NOT NULL
 );
+-- The server this device syncs with, who signed in on it, and the device token (a secret the
+-- server keeps only as a hash).
+CREATE TABLE sync_session (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    last_sync_ms INTEGER
+);
 "#;
 
 /// Version 1 had no publicity/training log, no patrol plans, no record of refused pushes, no overdue index, a cached
@@ -217,6 +226,15 @@ CREATE TABLE push_rejections (
     code TEXT NOT NULL,
     zh TEXT NOT NULL,
     en TEXT NOT NULL
+);
+-- The server this device syncs with, who signed in on it, and the device token (a secret the
+-- server keeps only as a hash).
+CREATE TABLE sync_session (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    last_sync_ms INTEGER
 );
 "#;
 

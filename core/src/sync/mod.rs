@@ -4,5 +4,7 @@
 //! applies to every pushed op and every pulled one.
 
 pub mod authz;
+pub mod engine;
 pub mod outbox;
 pub mod protocol;
+pub mod server;

@@ -1,0 +1,87 @@
+//! What a sync server needs from a store that holds everyone's ops: the grids an incoming op
+//! touches (to authorise it), and the log read forward from a position with each op's grids
+//! (to serve pulls by scope). The log's row order is the server's own sequence: ops are only
+//! ever appended, so a position never moves backwards.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::hazard::HazardEvent;
+use crate::op::{Op, OpBody};
+use crate::org;
+use crate::store::Store;
+
+/// One op of the feed with its server position and the grids it belongs to (empty: reference
+/// data every device receives).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedItem {
+    pub position: i64,
+    pub op: Op,
+    pub grids: Vec<String>,
+}
+
+fn grid_of(c: &Connection, table: &str, id: &Uuid) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached(&format!("SELECT grid_id FROM {table} WHERE id = ?1"))?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// The grids `body` touches, as far as the records held here tell: where a place is now and
+/// where it moves to, the grid of a hazard (from its report when it is the report), the grids
+/// under an activity's org node. Reference data touches none.
+pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>> {
+    let mut grids: Vec<String> = match body {
+        OpBody::OrgNode(_) | OpBody::User(_) | OpBody::Template(_) => Vec::new(),
+        OpBody::PlaceCreate(p) => vec![p.grid_id.clone()],
+        OpBody::PlaceUpdate(ch) => grid_of(c, "places", &ch.place_id)?
+            .into_iter()
+            .chain(ch.grid_id.clone())
+            .collect(),
+        OpBody::Patrol(p) => vec![p.grid_id.clone()],
+        OpBody::Plan(p) => vec![p.grid_id.clone()],
+        OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
+        OpBody::Hazard { hazard_id, event } => match event {
+            HazardEvent::Report(r) => vec![r.grid_id.clone()],
+            _ => grid_of(c, "hazards", hazard_id)?.into_iter().collect(),
+        },
+    };
+    grids.sort();
+    grids.dedup();
+    Ok(grids)
+}
+
+impl Store {
+    /// The grids an op touches, for authorising it (see `sync::authz`).
+    pub fn grids_touched(&self, body: &OpBody) -> Result<Vec<String>> {
+        self.read(|c| grids_touched(c, body))
+    }
+
+    /// Up to `limit` ops after `position`, in the order they were stored here.
+    pub fn feed_after(&self, position: i64, limit: usize) -> Result<Vec<FeedItem>> {
+        self.read(|c| {
+            let ids: Vec<(i64, String)> = c
+                .prepare_cached(
+                    "SELECT rowid, id FROM ops WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+                )?
+                .query_map(params![position, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::with_capacity(ids.len());
+            for (position, id) in ids {
+                if let Some(op) = crate::apply::op_by_id(c, &id)? {
+                    let grids = grids_touched(c, &op.body)?;
+                    out.push(FeedItem {
+                        position,
+                        op,
+                        grids,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+}

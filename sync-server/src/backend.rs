@@ -1,0 +1,108 @@
+//! What the HTTP layer needs from storage, whatever the database: accounts and device tokens,
+//! and push and pull of ops. The SQLite backend (`sqlite`) is the default; a PostgreSQL backend
+//! is to implement the same trait and pass the same tests.
+
+use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
+use gridpatrol_core::sync::protocol::{PullResponse, PushResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// An authenticated request: the user (with their scope, from the server's own records) and
+/// the device the token was issued to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: Actor,
+    pub device_id: Uuid,
+}
+
+/// An error a client receives as JSON: a stable code and a message in zh-CN and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{code}: {zh} / {en}")]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    /// Seconds to wait before trying again (rate limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, zh: &str, en: &str) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            zh: zh.into(),
+            en: en.into(),
+            retry_after: None,
+        }
+    }
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            401,
+            "unauthorized",
+            "未登录或登录已失效",
+            "not signed in, or the token is no longer valid",
+        )
+    }
+    pub fn bad_credentials() -> Self {
+        ApiError::new(
+            401,
+            "bad_credentials",
+            "用户名或密码错误",
+            "wrong user name or password",
+        )
+    }
+    pub fn bad_request(what: &str) -> Self {
+        ApiError::new(
+            400,
+            "bad_request",
+            &format!("请求格式不正确：{what}"),
+            &format!("malformed request: {what}"),
+        )
+    }
+    pub fn internal() -> Self {
+        ApiError::new(
+            500,
+            "internal",
+            "服务器内部错误，请稍后再试",
+            "server error, please try again later",
+        )
+    }
+}
+
+impl From<gridpatrol_core::Error> for ApiError {
+    fn from(e: gridpatrol_core::Error) -> Self {
+        use gridpatrol_core::Error as E;
+        match &e {
+            E::Invalid(_) | E::Rejected(_) | E::NotFound { .. } | E::SequenceClash { .. } => {
+                let text = e.to_string();
+                let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+                ApiError::new(400, e.code(), zh, en)
+            }
+            _ => ApiError::internal(),
+        }
+    }
+}
+
+pub trait Backend: Send + Sync + 'static {
+    /// Checks a user's password and issues a token for one device.
+    fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError>;
+    /// The session a token belongs to, unless it is unknown or revoked.
+    fn authenticate(&self, token: &str) -> Result<Session, ApiError>;
+    /// Revokes a token; later requests with it are refused.
+    fn revoke(&self, token: &str) -> Result<(), ApiError>;
+    /// Authorises, validates and stores each op; answers each one.
+    fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError>;
+    /// Ops of the session's scope after `cursor`, at most `limit`.
+    fn pull(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PullResponse, ApiError>;
+    fn now_ms(&self) -> i64;
+}

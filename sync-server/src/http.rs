@@ -1,0 +1,185 @@
+//! The HTTP API under `/v1/`: JSON in and out, gzip either way, a body limit, and every error a
+//! JSON body with a code and zh-CN and English messages. Handlers hand the blocking storage
+//! work to tokio's blocking pool.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gridpatrol_core::sync::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use uuid::Uuid;
+
+use crate::backend::{ApiError, Backend, Session};
+
+type Shared = Arc<dyn Backend>;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry = self.retry_after;
+        let mut res = (status, Json(self)).into_response();
+        if let Some(secs) = retry {
+            if let Ok(v) = secs.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+fn from_json_rejection(r: JsonRejection) -> ApiError {
+    let status = r.status().as_u16();
+    if status == 413 {
+        return ApiError::new(413, "too_large", "请求过大", "request body too large");
+    }
+    // The rejection's text names fields and positions, never the values sent.
+    ApiError {
+        status: 400,
+        ..ApiError::bad_request(&r.body_text().chars().take(200).collect::<String>())
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(ApiError::unauthorized)
+}
+
+async fn session(backend: &Shared, headers: &HeaderMap) -> Result<(Session, String), ApiError> {
+    let token = bearer(headers)?;
+    let b = backend.clone();
+    let t = token.clone();
+    let s = blocking(move || b.authenticate(&t)).await?;
+    Ok((s, token))
+}
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    pub user_id: String,
+    pub password: String,
+    pub device_id: Uuid,
+}
+
+#[derive(Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user_id: String,
+    pub role: gridpatrol_core::org::Role,
+    pub server_time_ms: i64,
+}
+
+async fn login(
+    State(b): State<Shared>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let Json(req) = body.map_err(from_json_rejection)?;
+    if req.user_id.len() > 64 || req.password.len() > 256 {
+        return Err(ApiError::bad_credentials());
+    }
+    let res = blocking(move || {
+        let token = b.login(&req.user_id, &req.password, req.device_id)?;
+        let session = b.authenticate(&token)?;
+        Ok(LoginResponse {
+            token,
+            user_id: session.user.user_id,
+            role: session.user.role,
+            server_time_ms: b.now_ms(),
+        })
+    })
+    .await?;
+    Ok(Json(res))
+}
+
+async fn logout(State(b): State<Shared>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let (_, token) = session(&b, &headers).await?;
+    blocking(move || b.revoke(&token)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn push(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<PushRequest>, JsonRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let Json(req) = body.map_err(from_json_rejection)?;
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::new(
+            400,
+            "protocol",
+            "协议版本不支持，请升级应用",
+            "unsupported protocol version; update the app",
+        ));
+    }
+    if req.device_id != session.device_id {
+        return Err(ApiError::new(
+            403,
+            "wrong_device",
+            "只能上传本设备的操作",
+            "a device may push only its own ops",
+        ));
+    }
+    let results = blocking(move || {
+        let results = b.push(&session, req.ops)?;
+        Ok(PushResponse {
+            results,
+            server_time_ms: b.now_ms(),
+        })
+    })
+    .await?;
+    Ok(Json(results))
+}
+
+#[derive(Deserialize)]
+pub struct PullQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+async fn pull(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
+    let res =
+        blocking(move || b.pull(&session, q.cursor.as_deref(), q.limit.unwrap_or(1000))).await?;
+    Ok(Json(res))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(404, "not_found", "没有这个接口", "no such endpoint")
+}
+
+pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/v1/login", post(login))
+        .route("/v1/logout", post(logout))
+        .route("/v1/push", post(push))
+        .route("/v1/pull", get(pull))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .with_state(backend)
+}

@@ -1,0 +1,261 @@
+//! The default backend: everyone's ops in a core `Store` (its op log in insertion order is the
+//! server's sequence, and the same apply function folds them as on the devices), and accounts
+//! and device tokens in a separate SQLite file. Passwords are argon2 hashes; a token is 244
+//! random bits shown to the device once and kept only as its SHA-256.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use gridpatrol_core::op::Op;
+use gridpatrol_core::sync::authz;
+use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult};
+use gridpatrol_core::{Clock, Store};
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::backend::{ApiError, Backend, Session};
+
+/// Failed logins allowed per user within `LOGIN_WINDOW` before further tries are refused.
+const LOGIN_FAILURES: u32 = 5;
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+pub struct SqliteBackend {
+    store: Store,
+    accounts: Mutex<Connection>,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn db_error(_: rusqlite::Error) -> ApiError {
+    ApiError::internal()
+}
+
+impl SqliteBackend {
+    pub fn open(dir: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(dir)?;
+        let store = Store::open(dir.join("ops.db"), Clock::System)?;
+        let accounts = Connection::open(dir.join("accounts.db"))?;
+        accounts.pragma_update(None, "journal_mode", "WAL")?;
+        accounts.execute_batch(
+            "CREATE TABLE IF NOT EXISTS passwords (
+                 user_id TEXT PRIMARY KEY,
+                 hash TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS tokens (
+                 token_hash TEXT PRIMARY KEY,
+                 user_id TEXT NOT NULL,
+                 device_id TEXT NOT NULL,
+                 issued_at INTEGER NOT NULL,
+                 revoked_at INTEGER
+             );",
+        )?;
+        Ok(SqliteBackend {
+            store,
+            accounts: Mutex::new(accounts),
+            failures: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Sets a user's password (the user must exist in the org records).
+    pub fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError> {
+        self.store.actor(user_id)?;
+        // 16 random bytes from the OS, by way of a v4 UUID.
+        let salt =
+            SaltString::encode_b64(Uuid::new_v4().as_bytes()).map_err(|_| ApiError::internal())?;
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|_| ApiError::internal())?
+            .to_string();
+        lock(&self.accounts)
+            .execute(
+                "INSERT INTO passwords (user_id, hash) VALUES (?1, ?2)
+                 ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash",
+                params![user_id, hash],
+            )
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn too_many_failures(&self, user_id: &str) -> Option<u64> {
+        let failures = lock(&self.failures);
+        let (n, since) = failures.get(user_id)?;
+        let left = LOGIN_WINDOW.checked_sub(since.elapsed())?;
+        (*n >= LOGIN_FAILURES).then(|| left.as_secs().max(1))
+    }
+
+    fn record_failure(&self, user_id: &str) {
+        let mut failures = lock(&self.failures);
+        let entry = failures
+            .entry(user_id.to_string())
+            .or_insert((0, Instant::now()));
+        if entry.1.elapsed() > LOGIN_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    fn push_one(&self, session: &Session, op: &Op) -> PushOutcome {
+        let rejected = |e: ApiError| PushOutcome::Rejected {
+            code: e.code,
+            zh: e.zh,
+            en: e.en,
+        };
+        if op.device_id != session.device_id {
+            return rejected(ApiError::new(
+                403,
+                "wrong_device",
+                "只能上传本设备的操作",
+                "a device may push only its own ops",
+            ));
+        }
+        let grids = match self.store.grids_touched(&op.body) {
+            Ok(g) => g,
+            Err(e) => return rejected(e.into()),
+        };
+        if let Err(r) = authz::authorize_write(&session.user, op, &grids) {
+            return rejected(gridpatrol_core::Error::Rejected(r).into());
+        }
+        match self.store.apply_remote(op) {
+            Ok(gridpatrol_core::apply::Applied::Applied) => PushOutcome::Applied,
+            Ok(gridpatrol_core::apply::Applied::Duplicate) => PushOutcome::Duplicate,
+            Err(e) => rejected(e.into()),
+        }
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError> {
+        if let Some(wait) = self.too_many_failures(user_id) {
+            return Err(ApiError {
+                retry_after: Some(wait),
+                ..ApiError::new(
+                    429,
+                    "too_many_attempts",
+                    "登录失败次数过多，请稍后再试",
+                    "too many failed sign-ins; try again later",
+                )
+            });
+        }
+        let hash: Option<String> = lock(&self.accounts)
+            .query_row(
+                "SELECT hash FROM passwords WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_error)?;
+        let ok = hash.is_some_and(|h| {
+            PasswordHash::new(&h).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        });
+        if !ok {
+            self.record_failure(user_id);
+            return Err(ApiError::bad_credentials());
+        }
+        lock(&self.failures).remove(user_id);
+        let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        lock(&self.accounts)
+            .execute(
+                "INSERT INTO tokens (token_hash, user_id, device_id, issued_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash(&token), user_id, device_id.to_string(), self.now_ms()],
+            )
+            .map_err(db_error)?;
+        Ok(token)
+    }
+
+    fn authenticate(&self, token: &str) -> Result<Session, ApiError> {
+        let row: Option<(String, String)> = lock(&self.accounts)
+            .query_row(
+                "SELECT user_id, device_id FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+                [token_hash(token)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_error)?;
+        let (user_id, device) = row.ok_or_else(ApiError::unauthorized)?;
+        let device_id = Uuid::parse_str(&device).map_err(|_| ApiError::unauthorized())?;
+        // Scope comes from the server's records as they are now, never from the client.
+        let user = self
+            .store
+            .actor(&user_id)
+            .map_err(|_| ApiError::unauthorized())?;
+        Ok(Session { user, device_id })
+    }
+
+    fn revoke(&self, token: &str) -> Result<(), ApiError> {
+        lock(&self.accounts)
+            .execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![token_hash(token), self.now_ms()],
+            )
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
+        Ok(ops
+            .iter()
+            .map(|op| PushResult {
+                op_id: op.id,
+                outcome: self.push_one(session, op),
+            })
+            .collect())
+    }
+
+    fn pull(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PullResponse, ApiError> {
+        let after: i64 = match cursor {
+            None | Some("") => 0,
+            Some(c) => c
+                .strip_prefix('p')
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| ApiError::bad_request("cursor"))?,
+        };
+        let limit = limit.clamp(1, 5000);
+        let items = self.store.feed_after(after, limit)?;
+        let more = items.len() == limit;
+        let last = items.last().map_or(after, |i| i.position);
+        let ops = items
+            .into_iter()
+            // A device has its own ops already; reference data goes to everyone.
+            .filter(|i| i.op.device_id != session.device_id)
+            .filter(|i| {
+                i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(&session.user, g))
+            })
+            .map(|i| i.op)
+            .collect();
+        Ok(PullResponse {
+            ops,
+            cursor: format!("p{last}"),
+            more,
+            server_time_ms: self.now_ms(),
+        })
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.store.device_wall_ms()
+    }
+}
