@@ -18,6 +18,23 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// Stops the server and opens its op store, to check what it holds.
+    fn stop_and_open(mut self) -> (Store, tempfile::TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(self._dir.path().join("ops.db"), dir.path().join("ops.db")).unwrap();
+        for ext in ["ops.db-wal", "ops.db-shm"] {
+            let _ = std::fs::copy(self._dir.path().join(ext), dir.path().join(ext));
+        }
+        (
+            Store::open(dir.path().join("ops.db"), Clock::System).unwrap(),
+            dir,
+        )
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -314,6 +331,20 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
     assert_eq!(figures[0], (2, 1, 1, 0));
     assert!(figures.iter().all(|f| *f == figures[0]));
     assert_eq!(worker.store.pending_ops().unwrap(), 0);
+
+    // And on the server, which folds the same ops with the same function.
+    let (held, _copy) = server.stop_and_open();
+    assert_eq!(held.hazard(hazard).unwrap().hazard, states[0].hazard);
+    let r = held.report("g01", today.plus(-1), today.plus(1)).unwrap();
+    assert_eq!(
+        (
+            r.hazards_reported,
+            r.closed,
+            r.general_closed,
+            r.general_closed_in_grid
+        ),
+        figures[0]
+    );
 }
 
 #[test]
