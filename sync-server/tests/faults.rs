@@ -1,0 +1,220 @@
+//! Faults: the server killed with SIGKILL in the middle of a push and restarted, and the
+//! connection cut in the middle of a pull response. Afterwards a sync completes with no op lost
+//! or duplicated.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gridpatrol_core::{Clock, Store};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(dir: &Path, port: u16) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+        .args([
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on"), "{line}");
+    child
+}
+
+fn ops_of_device_on_server(dir: &Path, device: uuid::Uuid) -> usize {
+    let c = rusqlite::Connection::open(dir.join("ops.db")).unwrap();
+    c.query_row(
+        "SELECT count(*) FROM ops WHERE device_id = ?1",
+        [device.to_string()],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as usize
+}
+
+/// A device with `n` visits recorded offline.
+fn busy_device(url: &str, n: usize) -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("d.db"), Clock::System).unwrap();
+    store.sign_in(url, "w01", "gridpatrol").unwrap();
+    store.sync(&mut |_| {}).unwrap();
+    let w = store.actor("w01").unwrap();
+    let places = store.places(&w).unwrap();
+    for i in 0..n {
+        let p = &places[i % places.len()].place;
+        store
+            .record_patrol(
+                &w,
+                gridpatrol_core::patrol::PatrolInput {
+                    place_id: p.id,
+                    started_at: store.device_wall_ms() - 60_000,
+                    gps: Default::default(),
+                    answers: vec![],
+                    raise: vec![],
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+    }
+    (store, dir)
+}
+
+#[test]
+fn server_killed_during_a_push_loses_and_duplicates_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = start(data.path(), port);
+    let (device, _d) = busy_device(&url, 3000);
+    let pending = device.pending_ops().unwrap() as usize;
+    assert_eq!(pending, 3000);
+
+    // Kill the server (SIGKILL) as soon as the first batch has been acknowledged.
+    let first_batch = Arc::new(AtomicBool::new(false));
+    let seen = first_batch.clone();
+    let killed = std::thread::scope(|s| {
+        let sync = s.spawn(|| {
+            device.sync(&mut |p| {
+                if matches!(p, gridpatrol_core::sync::engine::Progress::Pushed { .. }) {
+                    seen.store(true, Ordering::SeqCst);
+                }
+            })
+        });
+        while !first_batch.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+        sync.join().unwrap()
+    });
+    assert!(killed.is_err(), "the sync cannot finish without a server");
+    let left = device.pending_ops().unwrap() as usize;
+    assert!(
+        left > 0 && left < pending,
+        "stopped part way: {left} of {pending} left"
+    );
+
+    let mut server = start(data.path(), port);
+    let report = device.sync(&mut |_| {}).unwrap();
+    assert_eq!(report.refused, 0);
+    assert_eq!(device.pending_ops().unwrap(), 0);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        ops_of_device_on_server(data.path(), device.device_id()),
+        pending,
+        "every op exactly once"
+    );
+}
+
+/// Forwards connections to `target`; the first time a response stream from the server passes
+/// `cut_after` bytes (only a pull page is that large), it is cut off there.
+fn cutting_proxy(target: u16, cut_after: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let counter = cuts.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)) else {
+                break;
+            };
+            let counter = counter.clone();
+            let (mut c_read, mut u_write) =
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut u_write);
+                let _ = u_write.shutdown(std::net::Shutdown::Both);
+            });
+            let (mut u_read, mut c_write) = (upstream, client);
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut sent = 0usize;
+                loop {
+                    let n = match u_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if sent + n > cut_after && counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                        let _ = c_write.write_all(&buf[..cut_after.saturating_sub(sent)]);
+                        break;
+                    }
+                    if c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+                let _ = u_read.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (port, cuts)
+}
+
+#[test]
+fn connection_cut_during_a_pull_response_loses_and_duplicates_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(data.path(), port);
+    let url = format!("http://127.0.0.1:{port}");
+    // Another device puts plenty of work on the server.
+    let (writer, _w) = busy_device(&url, 1500);
+    writer.sync(&mut |_| {}).unwrap();
+
+    let (proxy, cuts) = cutting_proxy(port, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let reader = Store::open(dir.path().join("r.db"), Clock::System).unwrap();
+    reader
+        .sign_in(&format!("http://127.0.0.1:{proxy}"), "l01", "gridpatrol")
+        .unwrap();
+    let first = reader.sync(&mut |_| {});
+    assert!(
+        matches!(first, Err(gridpatrol_core::Error::Network { .. })),
+        "{first:?}"
+    );
+    reader.sync(&mut |_| {}).unwrap();
+    assert!(cuts.load(Ordering::SeqCst) >= 1, "a pull response was cut");
+
+    let mine: std::collections::BTreeSet<_> = writer
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == writer.device_id())
+        .map(|o| o.id)
+        .collect();
+    let got: Vec<_> = reader
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == writer.device_id())
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(got.len(), mine.len(), "no op lost or duplicated");
+    assert_eq!(
+        got.into_iter().collect::<std::collections::BTreeSet<_>>(),
+        mine
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
