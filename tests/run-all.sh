@@ -26,6 +26,11 @@ step "cargo test (unit, property, integration, end-to-end)"
 # 10,000+ proptest cases in CI runs are set inside the tests themselves.
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 
+step "convergence property test, 10,000 cases (release build)"
+GRIDPATROL_PROPTEST_CASES=10000 cargo test --release --locked -p gridpatrol-core --test convergence \
+  2>&1 | tee target/convergence-output.txt
+grep -q "test result: ok" target/convergence-output.txt
+
 step "benchmarks compile"
 cargo bench -p gridpatrol-core --no-run --locked
 
@@ -34,7 +39,7 @@ cargo run --release --locked --bin gridpatrol -- demo > target/demo-output.txt
 grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt
 tail -n 5 target/demo-output.txt
 
-passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/test-output.txt | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test-output.txt | awk '{s+=$1} END {print s+0}')
+passed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
+failed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 echo
 echo "${passed} passed, ${failed} failed"

@@ -352,6 +352,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                         Progress::Pushed { done, total } => {
                             eprint!("\r上传 push {done}/{total}   ")
                         }
+                        Progress::Received { .. } => {}
                         Progress::Pulled { ops } => eprint!("\r下载 pull {ops}   "),
                     }
                 }

@@ -1,6 +1,7 @@
-//! Faults: the server killed with SIGKILL in the middle of a push and restarted, and the
-//! connection cut in the middle of a pull response. Afterwards a sync completes with no op lost
-//! or duplicated.
+//! Faults: the server killed with SIGKILL in the middle of a push and restarted, the
+//! connection cut in the middle of a pull response, and the client process killed between
+//! receiving a pulled page and committing it. Afterwards a sync completes with no op lost or
+//! duplicated.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -196,6 +197,87 @@ fn connection_cut_during_a_pull_response_loses_and_duplicates_nothing() {
     reader.sync(&mut |_| {}).unwrap();
     assert!(cuts.load(Ordering::SeqCst) >= 1, "a pull response was cut");
 
+    let mine: std::collections::BTreeSet<_> = writer
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == writer.device_id())
+        .map(|o| o.id)
+        .collect();
+    let got: Vec<_> = reader
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == writer.device_id())
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(got.len(), mine.len(), "no op lost or duplicated");
+    assert_eq!(
+        got.into_iter().collect::<std::collections::BTreeSet<_>>(),
+        mine
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// Run only as a child of `client_killed_between_receiving_and_committing_a_pull`: syncs the
+/// device database named in the environment and dies the moment a page has arrived.
+#[test]
+#[ignore = "run as a child process by another test"]
+fn child_sync_that_dies_on_receipt() {
+    let Ok(db) = std::env::var("GRIDPATROL_CHILD_DB") else {
+        return;
+    };
+    let store = Store::open(db, Clock::System).unwrap();
+    let mut seen = Vec::new();
+    let result = store.sync(&mut |p| {
+        seen.push(format!("{p:?}"));
+        if matches!(p, gridpatrol_core::sync::engine::Progress::Received { ops } if ops > 0) {
+            std::process::abort();
+        }
+    });
+    panic!("the sync ended without receiving a page: {result:?} {seen:?}");
+}
+
+#[test]
+fn client_killed_between_receiving_and_committing_a_pull() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(data.path(), port);
+    let url = format!("http://127.0.0.1:{port}");
+    let (writer, _w) = busy_device(&url, 300);
+    writer.sync(&mut |_| {}).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("reader.db");
+    Store::open(&db, Clock::System)
+        .unwrap()
+        .sign_in(&url, "l01", "gridpatrol")
+        .unwrap();
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_sync_that_dies_on_receipt",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("GRIDPATROL_CHILD_DB", &db)
+        .output()
+        .unwrap();
+    assert!(
+        !child.status.success(),
+        "the child should die mid-sync: {}\n{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+
+    let reader = Store::open(&db, Clock::System).unwrap();
+    assert_eq!(
+        reader.pull_cursor().unwrap(),
+        None,
+        "nothing of the page was committed"
+    );
+    reader.sync(&mut |_| {}).unwrap();
     let mine: std::collections::BTreeSet<_> = writer
         .ops()
         .unwrap()

@@ -22,8 +22,17 @@ const ATTEMPTS: u32 = 5;
 /// Where a sync stands, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    Pushed { done: usize, total: usize },
-    Pulled { ops: usize },
+    Pushed {
+        done: usize,
+        total: usize,
+    },
+    /// A page has arrived and is about to be applied.
+    Received {
+        ops: usize,
+    },
+    Pulled {
+        ops: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -222,6 +231,9 @@ impl Store {
             .map_err(|e| Error::Network {
                 detail: e.to_string(),
             })?;
+            progress(Progress::Received {
+                ops: page.ops.len(),
+            });
             self.apply_pulled(&page.ops, &page.cursor, page.server_time_ms)?;
             report.pulled += page.ops.len();
             progress(Progress::Pulled { ops: report.pulled });

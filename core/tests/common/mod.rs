@@ -31,8 +31,20 @@ impl Town {
     }
 }
 
+/// A scratch folder, in memory (tmpfs) where the machine has one: property tests open
+/// thousands of stores, and nothing here needs to survive a power cut.
+pub fn scratch() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().expect("tempdir")
+}
+
 pub fn empty_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = scratch();
     let store = Store::open(dir.path().join("t.db"), Clock::manual(T0)).expect("open");
     (store, dir)
 }
