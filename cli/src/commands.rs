@@ -6,7 +6,7 @@ use std::path::Path;
 use gridpatrol_core::activity::{ActivityKind, NewActivity};
 use gridpatrol_core::checklist::{library, AnswerValue};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
-use gridpatrol_core::hazard::{HazardEvent, HazardStatus, NewHazard, Severity};
+use gridpatrol_core::hazard::HazardStatus;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use gridpatrol_core::place::RiskLevel;
 use gridpatrol_core::plan::PatrolPlan;
@@ -14,15 +14,15 @@ use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
 
-use crate::args::{ActivityArg, HazardCmd, PatrolArgs, SeverityArg};
+use crate::args::{ActivityArg, PatrolArgs};
 use crate::Command;
 
-fn day(s: &str) -> Result<Day> {
+pub(crate) fn day(s: &str) -> Result<Day> {
     s.parse::<Day>()
         .map_err(|e: InvalidInput| Error::Invalid(InvalidInput::new(Field::Deadline, e.problem)))
 }
 
-fn open(db: &Path) -> Result<Store> {
+pub(crate) fn open(db: &Path) -> Result<Store> {
     if !db.exists() {
         return Err(Error::not_found(
             gridpatrol_core::error::Entity::Device,
@@ -32,7 +32,7 @@ fn open(db: &Path) -> Result<Store> {
     Store::open(db, Clock::System)
 }
 
-fn json<T: Serialize>(v: &T) -> Result<String> {
+pub(crate) fn json<T: Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string_pretty(v)?)
 }
 
@@ -253,7 +253,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &rows)
         }
-        Command::Hazard(cmd) => hazard(db, as_json, cmd),
+        Command::Hazard(cmd) => crate::hazard::run(db, as_json, cmd),
         Command::Overdue { township, limit } => {
             let store = open(db)?;
             let (n, rows) = store.overdue_hazards(&township, limit)?;
@@ -423,7 +423,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
     }
 }
 
-fn short(id: &str) -> &str {
+pub(crate) fn short(id: &str) -> &str {
     &id[id.len().saturating_sub(8)..]
 }
 
@@ -488,236 +488,6 @@ fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
         );
     }
     Ok(s)
-}
-
-fn hazard(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
-    let store = open(db)?;
-    if let HazardCmd::Show { id } = &cmd {
-        let d = store.hazard(store.find_hazard(id)?)?;
-        if as_json {
-            return json(&d);
-        }
-        let h = &d.hazard;
-        let mut s = format!(
-            "隐患 {}\n{} · {} · {} · 由{}处理\n{}\n",
-            h.id,
-            library().category_zh(&h.report.category),
-            h.severity.zh(),
-            h.status.zh(),
-            h.level.zh(),
-            h.report.description
-        );
-        if let Some(d) = h.deadline {
-            let _ = writeln!(s, "整改期限 deadline {d}");
-        }
-        if let Some(n) = d.days_overdue {
-            let _ = writeln!(s, "逾期 overdue {n} 天");
-        }
-        if let Some(r) = d.escalation_due {
-            let _ = writeln!(s, "建议上报 escalation proposed: {}", r.zh());
-        }
-        if !d.repeat_of.is_empty() {
-            let _ = writeln!(s, "重复隐患 repeat of {} closed case(s)", d.repeat_of.len());
-        }
-        for e in &d.events {
-            let mark = e
-                .conflict
-                .as_ref()
-                .map_or(String::new(), |c| format!("  ✗ 冲突 conflict: {c}"));
-            let _ = writeln!(
-                s,
-                "  {} {} {}{mark}",
-                Day::from_ms(e.hlc.wall_ms()),
-                e.actor_id,
-                e.event.verb()
-            );
-        }
-        return Ok(s);
-    }
-    if let HazardCmd::Report {
-        who,
-        place,
-        category,
-        severity,
-        description,
-        photos,
-    } = cmd
-    {
-        let actor = store.actor(&who.user)?;
-        let place_id = store.find_place(&place)?;
-        let place = store.place(place_id)?;
-        let id = store.report_hazard(
-            &actor,
-            NewHazard {
-                place_id,
-                category,
-                severity: match severity {
-                    SeverityArg::General => Severity::General,
-                    SeverityArg::Major => Severity::Major,
-                },
-                description,
-                photos,
-                location: place.place.location,
-                source: None,
-                legal_basis: None,
-            },
-        )?;
-        return if as_json {
-            json(&serde_json::json!({"id": id}))
-        } else {
-            Ok(format!("隐患已上报 / hazard reported {id}"))
-        };
-    }
-    let (t, event) = match cmd {
-        HazardCmd::Show { .. } | HazardCmd::Report { .. } => return Ok(String::new()),
-        HazardCmd::Notify {
-            t,
-            party,
-            deadline,
-            note,
-        } => (
-            t,
-            HazardEvent::Notify {
-                responsible_party: party,
-                deadline: day(&deadline)?,
-                note,
-            },
-        ),
-        HazardCmd::Start { t, note } => (t, HazardEvent::StartRectification { note }),
-        HazardCmd::Submit { t, note, photos } => {
-            (t, HazardEvent::SubmitRectification { note, photos })
-        }
-        HazardCmd::FixOnSpot {
-            t,
-            before,
-            after,
-            note,
-        } => (
-            t,
-            HazardEvent::FixOnSpot {
-                note,
-                before_photo: before,
-                after_photo: after,
-            },
-        ),
-        HazardCmd::Review {
-            t,
-            pass,
-            fail,
-            new_deadline,
-            note,
-        } => {
-            if pass == fail {
-                return Err(Error::Invalid(InvalidInput::new(
-                    Field::Answer,
-                    Problem::Empty,
-                )));
-            }
-            let new_deadline = new_deadline.as_deref().map(day).transpose()?;
-            (
-                t,
-                HazardEvent::Review {
-                    passed: pass,
-                    note,
-                    new_deadline,
-                },
-            )
-        }
-        HazardCmd::Extend {
-            t,
-            reason,
-            proposed,
-            measures,
-        } => (
-            t,
-            HazardEvent::RequestExtension {
-                reason,
-                proposed_deadline: day(&proposed)?,
-                interim_measures: measures,
-            },
-        ),
-        HazardCmd::DecideExtension {
-            t,
-            approve,
-            reject,
-            basis,
-        } => {
-            if approve == reject {
-                return Err(Error::Invalid(InvalidInput::new(
-                    Field::Answer,
-                    Problem::Empty,
-                )));
-            }
-            (
-                t,
-                HazardEvent::DecideExtension {
-                    approved: approve,
-                    basis,
-                },
-            )
-        }
-        HazardCmd::Escalate {
-            t,
-            to,
-            reason,
-            note,
-        } => (
-            t,
-            HazardEvent::Escalate {
-                to: to.into(),
-                reason: reason.into(),
-                note,
-            },
-        ),
-        HazardCmd::HandBack {
-            t,
-            to,
-            guidance,
-            deadline,
-        } => (
-            t,
-            HazardEvent::HandBack {
-                to: to.into(),
-                guidance,
-                deadline: day(&deadline)?,
-            },
-        ),
-        HazardCmd::JointEnforcement {
-            t,
-            departments,
-            note,
-        } => (t, HazardEvent::JointEnforcement { departments, note }),
-        HazardCmd::Refer {
-            t,
-            department,
-            case_number,
-            note,
-        } => (
-            t,
-            HazardEvent::Refer {
-                department,
-                case_number,
-                note,
-            },
-        ),
-        HazardCmd::Outcome { t, outcome } => (t, HazardEvent::RecordOutcome { outcome }),
-        HazardCmd::Supervise { t, note } => (t, HazardEvent::Supervise { note }),
-        HazardCmd::Withdraw { t, reason } => (t, HazardEvent::Withdraw { reason }),
-    };
-    let actor = store.actor(&t.who.user)?;
-    let id = store.find_hazard(&t.id)?;
-    let verb = event.verb();
-    store.hazard_event(&actor, id, event)?;
-    let h = store.hazard(id)?.hazard;
-    if as_json {
-        return json(&h);
-    }
-    Ok(format!(
-        "{verb}: 隐患 {} → {}{}",
-        short(&id.to_string()),
-        h.status.zh(),
-        h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
-    ))
 }
 
 fn run_demo(keep: Option<&Path>, as_json: bool) -> Result<String> {

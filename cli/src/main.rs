@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod hazard;
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -1,0 +1,243 @@
+//! `gridpatrol hazard …`: show a hazard with its history, raise one, or record a lifecycle
+//! transition. Every transition goes through the same state machine the devices fold with.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use gridpatrol_core::checklist::library;
+use gridpatrol_core::error::{Field, InvalidInput, Problem};
+use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use gridpatrol_core::{Day, Error, Result};
+
+use crate::args::{HazardCmd, SeverityArg};
+use crate::commands::{day, json, open, short};
+
+pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
+    let store = open(db)?;
+    if let HazardCmd::Show { id } = &cmd {
+        let d = store.hazard(store.find_hazard(id)?)?;
+        if as_json {
+            return json(&d);
+        }
+        let h = &d.hazard;
+        let mut s = format!(
+            "隐患 {}\n{} · {} · {} · 由{}处理\n{}\n",
+            h.id,
+            library().category_zh(&h.report.category),
+            h.severity.zh(),
+            h.status.zh(),
+            h.level.zh(),
+            h.report.description
+        );
+        if let Some(d) = h.deadline {
+            let _ = writeln!(s, "整改期限 deadline {d}");
+        }
+        if let Some(n) = d.days_overdue {
+            let _ = writeln!(s, "逾期 overdue {n} 天");
+        }
+        if let Some(r) = d.escalation_due {
+            let _ = writeln!(s, "建议上报 escalation proposed: {}", r.zh());
+        }
+        if !d.repeat_of.is_empty() {
+            let _ = writeln!(s, "重复隐患 repeat of {} closed case(s)", d.repeat_of.len());
+        }
+        for e in &d.events {
+            let mark = e
+                .conflict
+                .as_ref()
+                .map_or(String::new(), |c| format!("  ✗ 冲突 conflict: {c}"));
+            let _ = writeln!(
+                s,
+                "  {} {} {}{mark}",
+                Day::from_ms(e.hlc.wall_ms()),
+                e.actor_id,
+                e.event.verb()
+            );
+        }
+        return Ok(s);
+    }
+    if let HazardCmd::Report {
+        who,
+        place,
+        category,
+        severity,
+        description,
+        photos,
+    } = cmd
+    {
+        let actor = store.actor(&who.user)?;
+        let place_id = store.find_place(&place)?;
+        let place = store.place(place_id)?;
+        let id = store.report_hazard(
+            &actor,
+            NewHazard {
+                place_id,
+                category,
+                severity: match severity {
+                    SeverityArg::General => Severity::General,
+                    SeverityArg::Major => Severity::Major,
+                },
+                description,
+                photos,
+                location: place.place.location,
+                source: None,
+                legal_basis: None,
+            },
+        )?;
+        return if as_json {
+            json(&serde_json::json!({"id": id}))
+        } else {
+            Ok(format!("隐患已上报 / hazard reported {id}"))
+        };
+    }
+    let (t, event) = match cmd {
+        HazardCmd::Show { .. } | HazardCmd::Report { .. } => return Ok(String::new()),
+        HazardCmd::Notify {
+            t,
+            party,
+            deadline,
+            note,
+        } => (
+            t,
+            HazardEvent::Notify {
+                responsible_party: party,
+                deadline: day(&deadline)?,
+                note,
+            },
+        ),
+        HazardCmd::Start { t, note } => (t, HazardEvent::StartRectification { note }),
+        HazardCmd::Submit { t, note, photos } => {
+            (t, HazardEvent::SubmitRectification { note, photos })
+        }
+        HazardCmd::FixOnSpot {
+            t,
+            before,
+            after,
+            note,
+        } => (
+            t,
+            HazardEvent::FixOnSpot {
+                note,
+                before_photo: before,
+                after_photo: after,
+            },
+        ),
+        HazardCmd::Review {
+            t,
+            pass,
+            fail,
+            new_deadline,
+            note,
+        } => {
+            if pass == fail {
+                return Err(Error::Invalid(InvalidInput::new(
+                    Field::Answer,
+                    Problem::Empty,
+                )));
+            }
+            let new_deadline = new_deadline.as_deref().map(day).transpose()?;
+            (
+                t,
+                HazardEvent::Review {
+                    passed: pass,
+                    note,
+                    new_deadline,
+                },
+            )
+        }
+        HazardCmd::Extend {
+            t,
+            reason,
+            proposed,
+            measures,
+        } => (
+            t,
+            HazardEvent::RequestExtension {
+                reason,
+                proposed_deadline: day(&proposed)?,
+                interim_measures: measures,
+            },
+        ),
+        HazardCmd::DecideExtension {
+            t,
+            approve,
+            reject,
+            basis,
+        } => {
+            if approve == reject {
+                return Err(Error::Invalid(InvalidInput::new(
+                    Field::Answer,
+                    Problem::Empty,
+                )));
+            }
+            (
+                t,
+                HazardEvent::DecideExtension {
+                    approved: approve,
+                    basis,
+                },
+            )
+        }
+        HazardCmd::Escalate {
+            t,
+            to,
+            reason,
+            note,
+        } => (
+            t,
+            HazardEvent::Escalate {
+                to: to.into(),
+                reason: reason.into(),
+                note,
+            },
+        ),
+        HazardCmd::HandBack {
+            t,
+            to,
+            guidance,
+            deadline,
+        } => (
+            t,
+            HazardEvent::HandBack {
+                to: to.into(),
+                guidance,
+                deadline: day(&deadline)?,
+            },
+        ),
+        HazardCmd::JointEnforcement {
+            t,
+            departments,
+            note,
+        } => (t, HazardEvent::JointEnforcement { departments, note }),
+        HazardCmd::Refer {
+            t,
+            department,
+            case_number,
+            note,
+        } => (
+            t,
+            HazardEvent::Refer {
+                department,
+                case_number,
+                note,
+            },
+        ),
+        HazardCmd::Outcome { t, outcome } => (t, HazardEvent::RecordOutcome { outcome }),
+        HazardCmd::Supervise { t, note } => (t, HazardEvent::Supervise { note }),
+        HazardCmd::Withdraw { t, reason } => (t, HazardEvent::Withdraw { reason }),
+    };
+    let actor = store.actor(&t.who.user)?;
+    let id = store.find_hazard(&t.id)?;
+    let verb = event.verb();
+    store.hazard_event(&actor, id, event)?;
+    let h = store.hazard(id)?.hazard;
+    if as_json {
+        return json(&h);
+    }
+    Ok(format!(
+        "{verb}: 隐患 {} → {}{}",
+        short(&id.to_string()),
+        h.status.zh(),
+        h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
+    ))
+}
