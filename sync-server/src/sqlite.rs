@@ -46,6 +46,8 @@ impl SqliteBackend {
     pub fn open(dir: &Path) -> Result<Self, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let store = Store::open(dir.join("ops.db"), Clock::System)?;
+        // The same built-in library every device installs (identical ops, so never conflicting).
+        store.install_library()?;
         let accounts = Connection::open(dir.join("accounts.db"))?;
         accounts.pragma_update(None, "journal_mode", "WAL")?;
         accounts.execute_batch(
