@@ -34,8 +34,8 @@ grep -q "test result: ok" target/convergence-output.txt
 step "benchmarks compile"
 cargo bench -p gridpatrol-core --no-run --locked
 
-step "demo"
-cargo run --release --locked --bin gridpatrol -- demo > target/demo-output.txt
+step "demo (the debug build the tests made; README's release run prints the same)"
+cargo run --locked --bin gridpatrol -- demo > target/demo-output.txt
 grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt
 tail -n 5 target/demo-output.txt
 
