@@ -99,6 +99,20 @@ fn act(d: &Device, user: &str, hazard: Uuid, ev: HazardEvent) {
     d.store.hazard_event(&actor, hazard, ev).unwrap();
 }
 
+/// Signs in over raw HTTP, as any client could, and returns the device token.
+fn login_token(http: &reqwest::blocking::Client, url: &str, user: &str, device_id: Uuid) -> String {
+    let login =
+        serde_json::json!({"user_id": user, "password": "gridpatrol", "device_id": device_id});
+    let reply: serde_json::Value = http
+        .post(format!("{url}/v1/login"))
+        .json(&login)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    reply["token"].as_str().unwrap().to_string()
+}
+
 fn submit() -> HazardEvent {
     HazardEvent::SubmitRectification {
         note: "已整改".into(),
@@ -395,18 +409,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
     // Write rules: ops a modified app might send, straight to the API with the worker's token.
     let http = reqwest::blocking::Client::new();
     let device_id = Uuid::now_v7();
-    let login =
-        serde_json::json!({"user_id": "w01", "password": "gridpatrol", "device_id": device_id});
-    let token: String = http
-        .post(format!("{}/v1/login", server.url))
-        .json(&login)
-        .send()
-        .unwrap()
-        .json::<serde_json::Value>()
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .into();
+    let token = login_token(&http, &server.url, "w01", device_id);
     let op = |seq: i64, actor: &str, role: Role, body: OpBody| Op {
         id: Uuid::now_v7(),
         device_id,
@@ -563,16 +566,7 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
     let device_id = Uuid::now_v7();
     let login =
         serde_json::json!({"user_id": "w01", "password": "gridpatrol", "device_id": device_id});
-    let token: String = http
-        .post(url("/v1/login"))
-        .json(&login)
-        .send()
-        .unwrap()
-        .json::<serde_json::Value>()
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .into();
+    let token = login_token(&http, &server.url, "w01", device_id);
 
     let (s, e) = json_err(
         http.post(url("/v1/push"))

@@ -52,6 +52,24 @@ fn ops_of_device_on_server(dir: &Path, device: uuid::Uuid) -> usize {
     .unwrap() as usize
 }
 
+/// `reader` holds every op `writer` made, each exactly once.
+fn assert_holds_exactly_the_ops_of(reader: &Store, writer: &Store) {
+    let of_writer = |s: &Store| -> Vec<uuid::Uuid> {
+        let mut ids: Vec<_> = s
+            .ops()
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.device_id == writer.device_id())
+            .map(|o| o.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (mine, got) = (of_writer(writer), of_writer(reader));
+    assert!(!mine.is_empty());
+    assert_eq!(got, mine, "no op lost or duplicated");
+}
+
 /// A device with `n` visits recorded offline.
 fn busy_device(url: &str, n: usize) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -197,25 +215,7 @@ fn connection_cut_during_a_pull_response_loses_and_duplicates_nothing() {
     reader.sync(&mut |_| {}).unwrap();
     assert!(cuts.load(Ordering::SeqCst) >= 1, "a pull response was cut");
 
-    let mine: std::collections::BTreeSet<_> = writer
-        .ops()
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.device_id == writer.device_id())
-        .map(|o| o.id)
-        .collect();
-    let got: Vec<_> = reader
-        .ops()
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.device_id == writer.device_id())
-        .map(|o| o.id)
-        .collect();
-    assert_eq!(got.len(), mine.len(), "no op lost or duplicated");
-    assert_eq!(
-        got.into_iter().collect::<std::collections::BTreeSet<_>>(),
-        mine
-    );
+    assert_holds_exactly_the_ops_of(&reader, &writer);
     server.kill().unwrap();
     server.wait().unwrap();
 }
@@ -278,25 +278,7 @@ fn client_killed_between_receiving_and_committing_a_pull() {
         "nothing of the page was committed"
     );
     reader.sync(&mut |_| {}).unwrap();
-    let mine: std::collections::BTreeSet<_> = writer
-        .ops()
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.device_id == writer.device_id())
-        .map(|o| o.id)
-        .collect();
-    let got: Vec<_> = reader
-        .ops()
-        .unwrap()
-        .into_iter()
-        .filter(|o| o.device_id == writer.device_id())
-        .map(|o| o.id)
-        .collect();
-    assert_eq!(got.len(), mine.len(), "no op lost or duplicated");
-    assert_eq!(
-        got.into_iter().collect::<std::collections::BTreeSet<_>>(),
-        mine
-    );
+    assert_holds_exactly_the_ops_of(&reader, &writer);
     server.kill().unwrap();
     server.wait().unwrap();
 }
