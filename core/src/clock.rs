@@ -129,9 +129,6 @@ impl Clock {
             Clock::Manual(t) => t.load(Ordering::SeqCst),
         }
     }
-    pub fn today(&self) -> Day {
-        Day::from_ms(self.now_ms())
-    }
     /// Moves a manual clock; a no-op on the system clock.
     pub fn advance_ms(&self, ms: i64) {
         if let Clock::Manual(t) = self {

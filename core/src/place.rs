@@ -381,7 +381,7 @@ impl Store {
         let (rows, plans) = self.read(|c| {
             Ok((
                 places_in(c, &actor.grids, today)?,
-                self.plans_for(c, actor)?,
+                crate::plan::plans_in(c, &actor.grids)?,
             ))
         })?;
         let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, actor)

@@ -87,7 +87,7 @@ pub(crate) fn put_plan(tx: &Transaction, p: &PatrolPlan) -> Result<()> {
     Ok(())
 }
 
-fn plans_in(c: &Connection, grids: &[String]) -> Result<Vec<PatrolPlan>> {
+pub(crate) fn plans_in(c: &Connection, grids: &[String]) -> Result<Vec<PatrolPlan>> {
     let mut stmt =
         c.prepare_cached("SELECT body FROM patrol_plans WHERE grid_id = ?1 ORDER BY id")?;
     let mut out = Vec::new();
@@ -182,7 +182,4 @@ impl Store {
         self.read(|c| plans_in(c, &actor.grids))
     }
 
-    pub(crate) fn plans_for(&self, c: &Connection, actor: &Actor) -> Result<Vec<PatrolPlan>> {
-        plans_in(c, &actor.grids)
-    }
 }

@@ -192,6 +192,14 @@ pub(crate) fn report_body(
     Ok((id, body))
 }
 
+/// The grid a hazard belongs to, from its indexed column (no need to decode the state).
+fn grid_of_hazard(conn: &Connection, id: Uuid) -> Result<String> {
+    conn.prepare_cached("SELECT grid_id FROM hazards WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found(Entity::Hazard, id.to_string()))
+}
+
 pub(crate) fn load_hazard(conn: &Connection, id: Uuid) -> Result<Hazard> {
     let body: String = conn
         .prepare_cached("SELECT body FROM hazards WHERE id = ?1")?
@@ -220,8 +228,7 @@ impl Store {
             return Err(Rejection::AlreadyExists.into());
         }
         self.write(|tx| {
-            let h = load_hazard(tx, hazard_id)?;
-            if !actor.covers(&h.report.grid_id) {
+            if !actor.covers(&grid_of_hazard(tx, hazard_id)?) {
                 return Err(Rejection::OutOfScope.into());
             }
             self.commit_local(tx, actor, OpBody::Hazard { hazard_id, event })?;
@@ -338,8 +345,8 @@ impl Store {
                 };
                 // A hazard whose report itself conflicted has no row; show it to everyone
                 // who can see conflicts rather than to no one.
-                let visible = match load_hazard(c, hazard_id) {
-                    Ok(h) => actor.covers(&h.report.grid_id),
+                let visible = match grid_of_hazard(c, hazard_id) {
+                    Ok(grid) => actor.covers(&grid),
                     Err(_) => true,
                 };
                 if visible {

@@ -238,6 +238,9 @@ CREATE TABLE sync_session (
 );
 "#;
 
+// An upgrade step repeats DDL that `CURRENT` also holds, on purpose: a step is frozen once
+// released and must not change when `CURRENT` is edited later; the upgrade test checks both
+// still agree.
 fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
     match version {
         1 => tx.execute_batch(UPGRADE_FROM_1)?,
