@@ -181,5 +181,4 @@ impl Store {
     pub fn plans(&self, actor: &Actor) -> Result<Vec<PatrolPlan>> {
         self.read(|c| plans_in(c, &actor.grids))
     }
-
 }
