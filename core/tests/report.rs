@@ -62,14 +62,8 @@ fn fixture() -> Fixture {
         s.report_hazard(
             who,
             NewHazard {
-                place_id: place,
-                category: category.into(),
-                severity,
-                description: "隐患".into(),
                 photos: vec![photo(9)],
-                location: None,
-                source: None,
-                legal_basis: None,
+                ..NewHazard::new(place, category, severity, "隐患")
             },
         )
         .unwrap()

@@ -108,16 +108,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         .store
         .report_hazard(
             &w1,
-            NewHazard {
-                place_id: t.place_g1,
-                category: "wiring".into(),
-                severity: Severity::General,
-                description: "私拉电线".into(),
-                photos: vec![],
-                location: None,
-                source: None,
-                legal_basis: None,
-            },
+            NewHazard::new(t.place_g1, "wiring", Severity::General, "私拉电线"),
         )
         .unwrap();
     let before = dump(&t.store);
@@ -504,16 +495,7 @@ fn a_worker_writes_only_in_their_grids() {
         .store
         .report_hazard(
             &w3,
-            NewHazard {
-                place_id: t.place_g1,
-                category: "wiring".into(),
-                severity: Severity::General,
-                description: "x".into(),
-                photos: vec![],
-                location: None,
-                source: None,
-                legal_basis: None,
-            },
+            NewHazard::new(t.place_g1, "wiring", Severity::General, "x"),
         )
         .unwrap_err();
     assert_eq!(e.code(), "out_of_scope");
@@ -625,14 +607,8 @@ fn a_hazard_detail_shows_repeat_hazards_and_its_history() {
             .report_hazard(
                 &w1,
                 NewHazard {
-                    place_id: t.place_g1,
-                    category: "ebike".into(),
-                    severity: Severity::General,
-                    description: "电动车楼道充电".into(),
                     photos: vec![photo(4)],
-                    location: None,
-                    source: None,
-                    legal_basis: None,
+                    ..NewHazard::new(t.place_g1, "ebike", Severity::General, "电动车楼道充电")
                 },
             )
             .unwrap()

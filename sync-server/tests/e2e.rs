@@ -160,16 +160,7 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
         .store
         .report_hazard(
             &w,
-            NewHazard {
-                place_id: place.id,
-                category: "extinguisher".into(),
-                severity: Severity::General,
-                description: "灭火器过期".into(),
-                photos: vec![],
-                location: None,
-                source: None,
-                legal_basis: None,
-            },
+            NewHazard::new(place.id, "extinguisher", Severity::General, "灭火器过期"),
         )
         .unwrap();
     let today = worker.store.today();
@@ -257,16 +248,7 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
         .store
         .report_hazard(
             &w,
-            NewHazard {
-                place_id: place.id,
-                category: "wiring".into(),
-                severity: Severity::General,
-                description: "私拉电线".into(),
-                photos: vec![],
-                location: None,
-                source: None,
-                legal_basis: None,
-            },
+            NewHazard::new(place.id, "wiring", Severity::General, "私拉电线"),
         )
         .unwrap();
     act(
@@ -378,16 +360,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         .store
         .report_hazard(
             &w,
-            NewHazard {
-                place_id: place,
-                category: "ebike".into(),
-                severity: Severity::General,
-                description: "楼道充电".into(),
-                photos: vec![],
-                location: None,
-                source: None,
-                legal_basis: None,
-            },
+            NewHazard::new(place, "ebike", Severity::General, "楼道充电"),
         )
         .unwrap();
     sync(&worker);

@@ -322,14 +322,15 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
     let h = store.report_hazard(
         &w8,
         NewHazard {
-            place_id: place.place.id,
-            category: text("three_in_one"),
-            severity: Severity::Major,
-            description: text("一楼生产加工，二楼住人，三合一"),
             photos: vec![photo(51)],
             location: place.place.location,
-            source: None,
             legal_basis: Some(text("《中华人民共和国消防法》第十九条")),
+            ..NewHazard::new(
+                place.place.id,
+                "three_in_one",
+                Severity::Major,
+                "一楼生产加工，二楼住人，三合一",
+            )
         },
     )?;
     s.say(format!(

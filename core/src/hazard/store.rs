@@ -164,6 +164,23 @@ pub struct NewHazard {
 
 /// The report op for a new hazard at `place`, with the place's grid, village, township and type
 /// copied in.
+impl NewHazard {
+    /// A hazard at a place with no photos, location, checklist source or legal basis yet: set
+    /// those with struct update syntax where they are known.
+    pub fn new(place_id: Uuid, category: &str, severity: Severity, description: &str) -> Self {
+        NewHazard {
+            place_id,
+            category: category.to_string(),
+            severity,
+            description: description.to_string(),
+            photos: Vec::new(),
+            location: None,
+            source: None,
+            legal_basis: None,
+        }
+    }
+}
+
 pub(crate) fn report_body(
     conn: &Connection,
     place: &Place,
