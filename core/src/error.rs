@@ -56,6 +56,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this error refuses one op or one request for what it says (bad input, a rule, a
+    /// missing record, a sequence clash), as opposed to a failure of storage or of the machine.
+    pub fn refuses_input(&self) -> bool {
+        matches!(
+            self,
+            Error::Invalid(_)
+                | Error::Rejected(_)
+                | Error::NotFound { .. }
+                | Error::SequenceClash { .. }
+        )
+    }
+
     /// A stable code for programs and for the sync protocol.
     pub fn code(&self) -> &'static str {
         match self {

@@ -76,14 +76,12 @@ impl ApiError {
 
 impl From<gridpatrol_core::Error> for ApiError {
     fn from(e: gridpatrol_core::Error) -> Self {
-        use gridpatrol_core::Error as E;
-        match &e {
-            E::Invalid(_) | E::Rejected(_) | E::NotFound { .. } | E::SequenceClash { .. } => {
-                let text = e.to_string();
-                let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-                ApiError::new(400, e.code(), zh, en)
-            }
-            _ => ApiError::internal(),
+        if e.refuses_input() {
+            let text = e.to_string();
+            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+            ApiError::new(400, e.code(), zh, en)
+        } else {
+            ApiError::internal()
         }
     }
 }

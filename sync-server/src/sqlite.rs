@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use gridpatrol_core::apply::Applied;
+use gridpatrol_core::hazard::lifecycle::Rejection;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::sync::authz;
 use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult};
@@ -111,34 +113,6 @@ impl SqliteBackend {
         }
         entry.0 += 1;
     }
-
-    fn push_one(&self, session: &Session, op: &Op) -> PushOutcome {
-        let rejected = |e: ApiError| PushOutcome::Rejected {
-            code: e.code,
-            zh: e.zh,
-            en: e.en,
-        };
-        if op.device_id != session.device_id {
-            return rejected(ApiError::new(
-                403,
-                "wrong_device",
-                "只能上传本设备的操作",
-                "a device may push only its own ops",
-            ));
-        }
-        let grids = match self.store.grids_touched(&op.body) {
-            Ok(g) => g,
-            Err(e) => return rejected(e.into()),
-        };
-        if let Err(r) = authz::authorize_write(&session.user, op, &grids) {
-            return rejected(gridpatrol_core::Error::Rejected(r).into());
-        }
-        match self.store.apply_remote(op) {
-            Ok(gridpatrol_core::apply::Applied::Applied) => PushOutcome::Applied,
-            Ok(gridpatrol_core::apply::Applied::Duplicate) => PushOutcome::Duplicate,
-            Err(e) => rejected(e.into()),
-        }
-    }
 }
 
 impl Backend for SqliteBackend {
@@ -214,11 +188,29 @@ impl Backend for SqliteBackend {
     }
 
     fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
+        let outcomes = self.store.accept_pushed(&ops, |op, grids| {
+            if op.device_id != session.device_id {
+                return Err(Rejection::WrongDevice.into());
+            }
+            Ok(authz::authorize_write(&session.user, op, grids)?)
+        })?;
         Ok(ops
             .iter()
-            .map(|op| PushResult {
+            .zip(outcomes)
+            .map(|(op, outcome)| PushResult {
                 op_id: op.id,
-                outcome: self.push_one(session, op),
+                outcome: match outcome {
+                    Ok(Applied::Applied) => PushOutcome::Applied,
+                    Ok(Applied::Duplicate) => PushOutcome::Duplicate,
+                    Err(e) => {
+                        let e = ApiError::from(e);
+                        PushOutcome::Rejected {
+                            code: e.code,
+                            zh: e.zh,
+                            en: e.en,
+                        }
+                    }
+                },
             })
             .collect())
     }

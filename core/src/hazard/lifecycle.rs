@@ -56,6 +56,8 @@ pub enum Rejection {
     NotAboveReporter,
     /// A pushed op that names another user, or another role, than the one who pushed it.
     ActorMismatch,
+    /// A pushed op made on another device than the one whose token pushed it.
+    WrongDevice,
     Invalid {
         input: InvalidInput,
     },
@@ -86,6 +88,7 @@ impl Rejection {
             Rejection::AlreadySupervised => "already_supervised",
             Rejection::NotAboveReporter => "not_above_reporter",
             Rejection::ActorMismatch => "actor_mismatch",
+            Rejection::WrongDevice => "wrong_device",
             Rejection::Invalid { .. } => "invalid_input",
         }
     }
@@ -111,6 +114,7 @@ impl Rejection {
             Rejection::AlreadySupervised => "已挂牌督办".into(),
             Rejection::NotAboveReporter => "只有上报人的上级可以撤销".into(),
             Rejection::ActorMismatch => "操作人与登录用户不符".into(),
+            Rejection::WrongDevice => "只能上传本设备的操作".into(),
             Rejection::Invalid { input } => input.zh(),
         }
     }
@@ -140,6 +144,7 @@ impl Rejection {
             Rejection::AlreadySupervised => "already under formal supervision".into(),
             Rejection::NotAboveReporter => "only someone above the reporter may withdraw".into(),
             Rejection::ActorMismatch => "the op names someone other than the signed-in user".into(),
+            Rejection::WrongDevice => "a device may push only its own ops".into(),
             Rejection::Invalid { input } => input.en(),
         }
     }

@@ -6,6 +6,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
+use crate::apply::Applied;
 use crate::error::Result;
 use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
@@ -57,6 +58,39 @@ impl Store {
     /// The grids an op touches, for authorising it (see `sync::authz`).
     pub fn grids_touched(&self, body: &OpBody) -> Result<Vec<String>> {
         self.read(|c| grids_touched(c, body))
+    }
+
+    /// Stores a pushed batch in one transaction, answering each op: `authorize` sees the op with
+    /// the grids it touches as of the ops before it in the batch (a report and its notification
+    /// may arrive together), and an op it refuses, or one the log refuses, is undone alone by
+    /// its savepoint and never holds back the ops behind it. Only a storage failure fails the
+    /// whole batch, which then changes nothing.
+    pub fn accept_pushed(
+        &self,
+        ops: &[Op],
+        authorize: impl Fn(&Op, &[String]) -> Result<()>,
+    ) -> Result<Vec<Result<Applied>>> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(ops.len());
+            for op in ops {
+                tx.execute_batch("SAVEPOINT pushed_op")?;
+                let one = grids_touched(tx, &op.body)
+                    .and_then(|grids| authorize(op, &grids))
+                    .and_then(|()| self.apply_remote_in(tx, op));
+                match one {
+                    Ok(applied) => {
+                        tx.execute_batch("RELEASE pushed_op")?;
+                        out.push(Ok(applied));
+                    }
+                    Err(e) if e.refuses_input() => {
+                        tx.execute_batch("ROLLBACK TO pushed_op; RELEASE pushed_op")?;
+                        out.push(Err(e));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Up to `limit` ops after `position`, in the order they were stored here.
