@@ -83,31 +83,37 @@ pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied>
     Ok(Applied::Applied)
 }
 
-const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body, conflict";
+pub(crate) const OP_COLUMNS: &str =
+    "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body, conflict";
 
-fn op_row(r: &Row<'_>) -> rusqlite::Result<(Op, Option<String>, String)> {
-    let id: String = r.get(0)?;
-    let device: String = r.get(1)?;
-    let role: String = r.get(6)?;
+pub(crate) fn op_row(r: &Row<'_>) -> rusqlite::Result<(Op, Option<String>, String)> {
+    op_row_at(r, 0)
+}
+
+/// An op read from `OP_COLUMNS` starting at column `at`, with its conflict mark and raw body.
+pub(crate) fn op_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<(Op, Option<String>, String)> {
+    let id: String = r.get(at)?;
+    let device: String = r.get(at + 1)?;
+    let role: String = r.get(at + 6)?;
     let bad = |i: usize, e: &dyn std::fmt::Display| {
         rusqlite::Error::FromSqlConversionFailure(
-            i,
+            at + i,
             rusqlite::types::Type::Text,
             e.to_string().into(),
         )
     };
-    let body: String = r.get(7)?;
+    let body: String = r.get(at + 7)?;
     let op = Op {
         id: Uuid::parse_str(&id).map_err(|e| bad(0, &e))?,
         device_id: Uuid::parse_str(&device).map_err(|e| bad(1, &e))?,
-        seq: r.get(2)?,
-        hlc: Hlc(r.get(3)?),
-        wall_ms: r.get(4)?,
-        actor_id: r.get(5)?,
+        seq: r.get(at + 2)?,
+        hlc: Hlc(r.get(at + 3)?),
+        wall_ms: r.get(at + 4)?,
+        actor_id: r.get(at + 5)?,
         actor_role: role.parse().map_err(|e| bad(6, &e))?,
         body: serde_json::from_str(&body).map_err(|e| bad(7, &e))?,
     };
-    Ok((op, r.get(8)?, body))
+    Ok((op, r.get(at + 8)?, body))
 }
 
 fn parse_conflict(c: Option<String>) -> Option<Rejection> {
@@ -156,13 +162,14 @@ fn load_for_fold(
     just_added: Option<(&Op, bool)>,
 ) -> Result<Vec<Op>> {
     if let Some((op, fresh)) = just_added {
-        if fresh {
-            return Ok(vec![op.clone()]);
-        }
-        let others: i64 = tx
-            .prepare_cached("SELECT count(*) FROM ops WHERE entity = ?1 AND id <> ?2")?
-            .query_row(params![entity, op.id.to_string()], |r| r.get(0))?;
-        if others == 0 {
+        // An op that creates a record is usually its only op; an event on a record never is.
+        let alone = fresh
+            || op.body.creates_record()
+                && tx
+                    .prepare_cached("SELECT count(*) FROM ops WHERE entity = ?1 AND id <> ?2")?
+                    .query_row(params![entity, op.id.to_string()], |r| r.get::<_, i64>(0))?
+                    == 0;
+        if alone {
             return Ok(vec![op.clone()]);
         }
     }

@@ -229,13 +229,11 @@ impl Backend for SqliteBackend {
                 .ok_or_else(|| ApiError::bad_request("cursor"))?,
         };
         let limit = limit.clamp(1, 5000);
-        let items = self.store.feed_after(after, limit)?;
-        let more = items.len() == limit;
-        let last = items.last().map_or(after, |i| i.position);
-        let ops = items
+        let feed = self.store.feed_after(after, limit, session.device_id)?;
+        let ops = feed
+            .items
             .into_iter()
-            // A device has its own ops already; reference data goes to everyone.
-            .filter(|i| i.op.device_id != session.device_id)
+            // Reference data (no grid) goes to everyone.
             .filter(|i| {
                 i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(&session.user, g))
             })
@@ -243,8 +241,8 @@ impl Backend for SqliteBackend {
             .collect();
         Ok(PullResponse {
             ops,
-            cursor: format!("p{last}"),
-            more,
+            cursor: format!("p{}", feed.last_position),
+            more: feed.full,
             server_time_ms: self.now_ms(),
         })
     }

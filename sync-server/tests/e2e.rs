@@ -4,8 +4,9 @@
 //! input with a clear JSON error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Child;
 
 use gridpatrol_core::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
 use gridpatrol_core::sync::engine::Progress;
@@ -44,28 +45,8 @@ impl Drop for Server {
 
 fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-        .args([
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--max-body-bytes",
-            "200000",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_string();
+    let (child, url) =
+        common::start_server(dir.path(), "127.0.0.1:0", &["--max-body-bytes", "200000"]);
     Server {
         child,
         url,

@@ -25,15 +25,24 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
         tx.execute("DELETE FROM hazards WHERE id = ?1", [id.to_string()])?;
         return Ok(());
     };
+    let id = h.id.to_string();
+    let place_id = h.report.place_id.to_string();
+    // An upsert rewrites only the columns a lifecycle event can change, so the indexes over a
+    // hazard's place, grid and report time are left alone on every event after the report.
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO hazards (id, place_id, grid_id, village_id, township_id,
+        "INSERT INTO hazards (id, place_id, grid_id, village_id, township_id,
              place_type, category, severity, status, level, deadline, reported_at, closed_at,
              closed_on_time, escalated, rework_count, supervised, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, status = excluded.status,
+             level = excluded.level, deadline = excluded.deadline,
+             closed_at = excluded.closed_at, closed_on_time = excluded.closed_on_time,
+             escalated = excluded.escalated, rework_count = excluded.rework_count,
+             supervised = excluded.supervised, body = excluded.body",
     )?
     .execute(params![
-        h.id.to_string(),
-        h.report.place_id.to_string(),
+        id,
+        place_id,
         h.report.grid_id,
         h.report.village_id,
         h.report.township_id,
@@ -50,6 +59,24 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
         h.rework_count,
         h.supervised,
         serde_json::to_string(h)?,
+    ])?;
+    // A different report can win the fold only when a rival report for the same id arrives
+    // with an earlier HLC; then the report's own columns move too.
+    tx.prepare_cached(
+        "UPDATE hazards SET place_id = ?2, grid_id = ?3, village_id = ?4, township_id = ?5,
+             place_type = ?6, category = ?7, reported_at = ?8
+         WHERE id = ?1 AND (place_id <> ?2 OR grid_id <> ?3 OR village_id <> ?4
+             OR township_id <> ?5 OR place_type <> ?6 OR category <> ?7 OR reported_at <> ?8)",
+    )?
+    .execute(params![
+        id,
+        place_id,
+        h.report.grid_id,
+        h.report.village_id,
+        h.report.township_id,
+        h.report.place_type,
+        h.report.category,
+        h.reported_at,
     ])?;
     Ok(())
 }

@@ -74,12 +74,20 @@ const MMAP_BYTES: i64 = 1 << 30;
 /// patrol write path alone uses more, and an evicted statement is parsed again on every call.
 const STATEMENT_CACHE: usize = 128;
 
+/// The writer's page cache, in KiB (as SQLite's negative `cache_size` means).
+const CACHE_KIB: i64 = -16 * 1024;
+
 fn configure(conn: &Connection) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A pulled page or a pushed batch dirties thousands of pages in one transaction: a larger
+    // cache keeps them from spilling into the WAL before commit, and statement journals (each
+    // pushed op's savepoint) stay in memory instead of a temporary file.
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION}
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-const PUSH_BATCH: usize = 500;
+const PUSH_BATCH: usize = 2000;
 const PULL_PAGE: usize = 1000;
 const ATTEMPTS: u32 = 5;
 

@@ -39,18 +39,15 @@ impl Store {
     pub fn outbox_batch(&self, limit: usize) -> Result<Vec<Op>> {
         let device = self.device_id().to_string();
         self.read(|c| {
-            let ids: Vec<String> = c
-                .prepare_cached(
-                    "SELECT id FROM ops WHERE device_id = ?1
+            let ops = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM ops WHERE device_id = ?1
                      AND seq > (SELECT acked_seq FROM device WHERE id = 1)
                      ORDER BY seq LIMIT ?2",
-                )?
-                .query_map(params![device, limit as i64], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut ops = Vec::with_capacity(ids.len());
-            for id in ids {
-                ops.extend(apply::op_by_id(c, &id)?);
-            }
+                    apply::OP_COLUMNS
+                ))?
+                .query_map(params![device, limit as i64], |r| Ok(apply::op_row(r)?.0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(ops)
         })
     }

@@ -6,12 +6,21 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use crate::apply::Applied;
+use crate::apply::{op_row_at, Applied, OP_COLUMNS};
 use crate::error::Result;
 use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
 use crate::org;
 use crate::store::Store;
+
+/// A stretch of the log read forward: the ops to consider, where reading stopped, and whether
+/// it stopped at the limit (more may follow).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    pub items: Vec<FeedItem>,
+    pub last_position: i64,
+    pub full: bool,
+}
 
 /// One op of the feed with its server position and the grids it belongs to (empty: reference
 /// data every device receives).
@@ -93,20 +102,29 @@ impl Store {
         })
     }
 
-    /// Up to `limit` ops after `position`, in the order they were stored here.
-    pub fn feed_after(&self, position: i64, limit: usize) -> Result<Vec<FeedItem>> {
+    /// Up to `limit` ops after `position`, in the order they were stored here, leaving out
+    /// those made on `skip_device` (a device has its own ops already), each with its grids.
+    pub fn feed_after(&self, position: i64, limit: usize, skip_device: Uuid) -> Result<Feed> {
         self.read(|c| {
-            let ids: Vec<(i64, String)> = c
-                .prepare_cached(
-                    "SELECT rowid, id FROM ops WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            let rows: Vec<(i64, Option<Op>)> = c
+                .prepare_cached(&format!(
+                    "SELECT rowid, device_id = ?3, {OP_COLUMNS} FROM ops
+                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+                ))?
+                .query_map(
+                    params![position, limit as i64, skip_device.to_string()],
+                    |r| {
+                        let own: bool = r.get(1)?;
+                        let op = if own { None } else { Some(op_row_at(r, 2)?.0) };
+                        Ok((r.get(0)?, op))
+                    },
                 )?
-                .query_map(params![position, limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut out = Vec::with_capacity(ids.len());
-            for (position, id) in ids {
-                if let Some(op) = crate::apply::op_by_id(c, &id)? {
+            let full = rows.len() == limit;
+            let last_position = rows.last().map_or(position, |(p, _)| *p);
+            let mut out = Vec::with_capacity(rows.len());
+            for (position, op) in rows {
+                if let Some(op) = op {
                     let grids = grids_touched(c, &op.body)?;
                     out.push(FeedItem {
                         position,
@@ -115,7 +133,11 @@ impl Store {
                     });
                 }
             }
-            Ok(out)
+            Ok(Feed {
+                items: out,
+                last_position,
+                full,
+            })
         })
     }
 }
