@@ -4,7 +4,7 @@
 
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
-use gridpatrol_core::sync::protocol::{PullResponse, PushResult};
+use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -64,6 +64,15 @@ impl ApiError {
             &format!("malformed request: {what}"),
         )
     }
+    /// The cursor cannot be served incrementally: the device starts again from a snapshot.
+    pub fn resync_required(zh_why: &str, en_why: &str) -> Self {
+        ApiError::new(
+            410,
+            gridpatrol_core::sync::protocol::RESYNC_REQUIRED,
+            &format!("{zh_why}，需要重新同步全部数据（本机未上传的记录会保留）"),
+            &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
+        )
+    }
     pub fn internal() -> Self {
         ApiError::new(
             500,
@@ -95,12 +104,21 @@ pub trait Backend: Send + Sync + 'static {
     fn revoke(&self, token: &str) -> Result<(), ApiError>;
     /// Authorises, validates and stores each op; answers each one.
     fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError>;
-    /// Ops of the session's scope after `cursor`, at most `limit`.
+    /// Ops of the session's scope after `cursor`, at most `limit`. A cursor made for another
+    /// scope, or older than the retention window, is refused with `resync_required`.
     fn pull(
         &self,
         session: &Session,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<PullResponse, ApiError>;
+    /// One page of a compacted snapshot of the session's scope (from the start when `cursor`
+    /// is empty), at most `limit` ops read.
+    fn snapshot(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<SnapshotPage, ApiError>;
     fn now_ms(&self) -> i64;
 }

@@ -10,7 +10,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gridpatrol_core::sync::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use gridpatrol_core::sync::protocol::{
+    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
+};
 use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -167,6 +169,18 @@ async fn pull(
     Ok(Json(res))
 }
 
+async fn snapshot(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<SnapshotPage>, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
+    let res = blocking(move || b.snapshot(&session, q.cursor.as_deref(), q.limit.unwrap_or(1000)))
+        .await?;
+    Ok(Json(res))
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(404, "not_found", "没有这个接口", "no such endpoint")
 }
@@ -177,6 +191,7 @@ pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
         .route("/v1/logout", post(logout))
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
+        .route("/v1/snapshot", get(snapshot))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestDecompressionLayer::new())

@@ -1,17 +1,23 @@
 //! `gridpatrol-sync-server`: the sync server. It keeps accounts and device tokens, takes
-//! pushed ops (authorised by role × scope × kind, stored idempotently) and serves pulls by the
-//! user's scope. `--demo` seeds the demo township; every demo user's password is `gridpatrol`.
+//! pushed ops (authorised by role × scope × kind, stored idempotently), serves pulls and
+//! bootstrap snapshots by the user's scope, and compacts superseded history older than the
+//! retention window. `--demo` seeds the demo township; every demo user's password is
+//! `gridpatrol`. `user ...` manages accounts in the data directory (safe while the server runs).
 
 mod backend;
+mod cursor;
 mod http;
 mod sqlite;
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use gridpatrol_core::org::{Actor, Role, User};
 
 #[derive(Parser)]
 #[command(
@@ -21,22 +27,70 @@ use clap::Parser;
 )]
 struct Args {
     /// Where the server keeps its databases.
-    #[arg(long, default_value = "gridpatrol-data")]
+    #[arg(long, default_value = "gridpatrol-data", global = true)]
     data_dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// Seed the demo township (org tree, users with password `gridpatrol`, 200 places).
     #[arg(long)]
     demo: bool,
-    /// Largest request body accepted, in bytes (larger ones get 413).
+    /// Largest request body accepted, in bytes, after decompression (larger ones get 413).
     #[arg(long, default_value_t = 8 << 20)]
     max_body_bytes: usize,
+    /// Superseded history older than this many days is compacted; a device away longer
+    /// starts again from a snapshot (keeping its unsynced records).
+    #[arg(long, default_value_t = 90)]
+    retention_days: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage accounts: passwords are read from standard input, one line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// List users with their role and org nodes.
+    List,
+    /// Add a user (or replace their record) and set their password.
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// grid_worker, village_leader, township_officer or brigade_advisor.
+        #[arg(long)]
+        role: String,
+        /// Org node the user answers for (repeat for several grids).
+        #[arg(long = "org", required = true)]
+        orgs: Vec<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Reassign a user to other org nodes; their devices resync to the new scope.
+    Assign {
+        id: String,
+        #[arg(long = "org", required = true)]
+        orgs: Vec<String>,
+    },
+    /// Set a user's password.
+    Password { id: String },
+    /// Revoke every device token of a user (a lost phone); they must sign in again.
+    Revoke { id: String },
 }
 
 /// The demo users' password: printed in the README, for trying the product only.
 pub const DEMO_PASSWORD: &str = "gridpatrol";
 
-fn seed_demo(b: &sqlite::SqliteBackend) -> Result<(), Box<dyn std::error::Error>> {
+/// How often a running server compacts.
+const COMPACT_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn seed_demo(b: &sqlite::SqliteBackend) -> AnyResult<()> {
     if b.store().users()?.is_empty() {
         gridpatrol_core::demo::seed(b.store())?;
     }
@@ -46,9 +100,102 @@ fn seed_demo(b: &sqlite::SqliteBackend) -> Result<(), Box<dyn std::error::Error>
     Ok(())
 }
 
+fn read_password() -> AnyResult<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn user_command(b: &sqlite::SqliteBackend, cmd: UserCommand) -> AnyResult<()> {
+    let sys = Actor::provisioner();
+    match cmd {
+        UserCommand::List => {
+            for (id, name, role) in b.store().users()? {
+                let orgs = b.store().user(&id)?.org_ids.join(",");
+                println!("{id}\t{name}\t{}\t{orgs}", role.zh());
+            }
+        }
+        UserCommand::Add {
+            id,
+            name,
+            role,
+            orgs,
+            phone,
+        } => {
+            let role: Role = role.parse()?;
+            let password = read_password()?;
+            sqlite::check_password(&password)?;
+            b.store().put_user(
+                &sys,
+                User {
+                    id: id.clone(),
+                    name,
+                    phone,
+                    role,
+                    org_ids: orgs,
+                },
+            )?;
+            b.set_password(&id, &password)?;
+            println!("已添加用户 / user added: {id}");
+        }
+        UserCommand::Assign { id, orgs } => {
+            let mut user = b.store().user(&id)?;
+            user.org_ids = orgs;
+            b.store().put_user(&sys, user)?;
+            println!("已调整负责范围 / reassigned: {id}");
+        }
+        UserCommand::Password { id } => {
+            let password = read_password()?;
+            sqlite::check_password(&password)?;
+            b.set_password(&id, &password)?;
+            println!("已设置密码 / password set: {id}");
+        }
+        UserCommand::Revoke { id } => {
+            let n = b.revoke_user(&id)?;
+            println!("已注销 {n} 台设备的登录 / revoked {n} device token(s): {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(args: Args, backend: sqlite::SqliteBackend) -> AnyResult<()> {
+    if args.demo {
+        seed_demo(&backend)?;
+    }
+    let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
+    backend.compact(retention)?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr().map_or(args.listen, |a| a);
+    println!("listening on http://{addr}");
+    let backend = Arc::new(backend);
+    let compactor = backend.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(COMPACT_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let b = compactor.clone();
+            if tokio::task::spawn_blocking(move || b.compact(retention))
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                eprintln!("错误 / error: compaction failed; will try again");
+            }
+        }
+    });
+    let app = http::router(backend, args.max_body_bytes);
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
     let backend = match sqlite::SqliteBackend::open(&args.data_dir) {
         Ok(b) => b,
         Err(e) => {
@@ -56,29 +203,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if args.demo {
-        if let Err(e) = seed_demo(&backend) {
-            eprintln!("错误 / error: demo seed failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("错误 / error: cannot listen on {}: {e}", args.listen);
-            return ExitCode::FAILURE;
-        }
+    let result = match args.command.take() {
+        Some(Command::User(cmd)) => user_command(&backend, cmd),
+        None => serve(args, backend).await,
     };
-    let addr = listener.local_addr().map_or(args.listen, |a| a);
-    println!("listening on http://{addr}");
-    let app = http::router(Arc::new(backend), args.max_body_bytes);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("错误 / error: {e}");

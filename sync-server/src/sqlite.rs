@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,21 +14,28 @@ use argon2::Argon2;
 use gridpatrol_core::apply::Applied;
 use gridpatrol_core::hazard::lifecycle::Rejection;
 use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::authz;
-use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult};
+use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
+use gridpatrol_core::sync::server::{FeedItem, FeedQuery};
 use gridpatrol_core::{Clock, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Backend, Session};
+use crate::cursor::{self, Cursor};
 
 /// Failed logins allowed per user within `LOGIN_WINDOW` before further tries are refused.
 const LOGIN_FAILURES: u32 = 5;
 const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 
+/// The most ops one pull or snapshot page reads.
+const MAX_PAGE: usize = 5000;
+
 pub struct SqliteBackend {
     store: Store,
+    horizon: AtomicI64,
     accounts: Mutex<Connection>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
@@ -44,6 +52,21 @@ fn db_error(_: rusqlite::Error) -> ApiError {
     ApiError::internal()
 }
 
+/// A new password must be 8 to 256 characters.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if (8..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            400,
+            "weak_password",
+            "密码长度须为 8 到 256 个字符",
+            "a password must be 8 to 256 characters long",
+        ))
+    }
+}
+
 impl SqliteBackend {
     pub fn open(dir: &Path) -> Result<Self, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
@@ -57,6 +80,10 @@ impl SqliteBackend {
                  user_id TEXT PRIMARY KEY,
                  hash TEXT NOT NULL
              );
+             CREATE TABLE IF NOT EXISTS meta (
+                 key TEXT PRIMARY KEY,
+                 value INTEGER NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS tokens (
                  token_hash TEXT PRIMARY KEY,
                  user_id TEXT NOT NULL,
@@ -65,8 +92,15 @@ impl SqliteBackend {
                  revoked_at INTEGER
              );",
         )?;
+        let horizon: i64 = accounts
+            .query_row("SELECT value FROM meta WHERE key = 'horizon'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0);
         Ok(SqliteBackend {
             store,
+            horizon: AtomicI64::new(horizon),
             accounts: Mutex::new(accounts),
             failures: Mutex::new(HashMap::new()),
         })
@@ -74,6 +108,31 @@ impl SqliteBackend {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Pull cursors below this position are refused: ops they would have needed are compacted.
+    fn horizon(&self) -> i64 {
+        self.horizon.load(Ordering::SeqCst)
+    }
+
+    /// Deletes superseded whole-record ops older than the retention window and raises the
+    /// horizon over them (kept in the accounts database, so it survives a restart).
+    pub fn compact(&self, retention: Duration) -> Result<usize, ApiError> {
+        let window = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let (n, highest) = self
+            .store
+            .compact_superseded(self.now_ms().saturating_sub(window))?;
+        if let Some(h) = highest.filter(|h| *h > self.horizon()) {
+            lock(&self.accounts)
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('horizon', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [h],
+                )
+                .map_err(db_error)?;
+            self.horizon.store(h, Ordering::SeqCst);
+        }
+        Ok(n)
     }
 
     /// Sets a user's password (the user must exist in the org records).
@@ -96,6 +155,16 @@ impl SqliteBackend {
         Ok(())
     }
 
+    /// Revokes every live token of a user; returns how many.
+    pub fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {
+        lock(&self.accounts)
+            .execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![user_id, self.now_ms()],
+            )
+            .map_err(db_error)
+    }
+
     fn too_many_failures(&self, user_id: &str) -> Option<u64> {
         let failures = lock(&self.failures);
         let (n, since) = failures.get(user_id)?;
@@ -113,6 +182,15 @@ impl SqliteBackend {
         }
         entry.0 += 1;
     }
+}
+
+/// The ops of `items` that `user` may read; reference data (no grid) goes to everyone.
+fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
+    items
+        .into_iter()
+        .filter(|i| i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(user, g)))
+        .map(|i| i.op)
+        .collect()
 }
 
 impl Backend for SqliteBackend {
@@ -221,28 +299,90 @@ impl Backend for SqliteBackend {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<PullResponse, ApiError> {
-        let after: i64 = match cursor {
-            None | Some("") => 0,
-            Some(c) => c
-                .strip_prefix('p')
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| ApiError::bad_request("cursor"))?,
+        let scope = cursor::scope_of(&session.user);
+        let after = match cursor
+            .filter(|c| !c.is_empty())
+            .map(Cursor::parse)
+            .transpose()?
+        {
+            None => 0,
+            Some(Cursor::Pull { after, scope: s }) if s == scope => after,
+            Some(Cursor::Pull { .. }) => {
+                return Err(ApiError::resync_required(
+                    "您负责的范围已变更",
+                    "your area of responsibility has changed",
+                ))
+            }
+            Some(Cursor::Snapshot { .. }) => return Err(ApiError::bad_request("cursor")),
         };
-        let limit = limit.clamp(1, 5000);
-        let feed = self.store.feed_after(after, limit, session.device_id)?;
-        let ops = feed
-            .items
-            .into_iter()
-            // Reference data (no grid) goes to everyone.
-            .filter(|i| {
-                i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(&session.user, g))
-            })
-            .map(|i| i.op)
-            .collect();
+        if after < self.horizon() {
+            return Err(ApiError::resync_required(
+                "离线时间超过服务器保留期限",
+                "offline for longer than the server keeps history",
+            ));
+        }
+        let feed = self.store.feed(&FeedQuery {
+            after,
+            limit: limit.clamp(1, MAX_PAGE),
+            skip_device: Some(session.device_id),
+            ..FeedQuery::default()
+        })?;
         Ok(PullResponse {
-            ops,
-            cursor: format!("p{}", feed.last_position),
+            ops: visible(&session.user, feed.items),
+            cursor: Cursor::Pull {
+                after: feed.last_position,
+                scope,
+            }
+            .to_string(),
             more: feed.full,
+            server_time_ms: self.now_ms(),
+        })
+    }
+
+    fn snapshot(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<SnapshotPage, ApiError> {
+        let scope = cursor::scope_of(&session.user);
+        let (upto, after) = match cursor
+            .filter(|c| !c.is_empty())
+            .map(Cursor::parse)
+            .transpose()?
+        {
+            None => (self.store.last_position()?, 0),
+            Some(Cursor::Snapshot {
+                upto,
+                after,
+                scope: s,
+            }) if s == scope => (upto, after),
+            Some(Cursor::Snapshot { .. }) => {
+                return Err(ApiError::resync_required(
+                    "您负责的范围已变更",
+                    "your area of responsibility has changed",
+                ))
+            }
+            Some(Cursor::Pull { .. }) => return Err(ApiError::bad_request("cursor")),
+        };
+        let feed = self.store.feed(&FeedQuery {
+            after,
+            limit: limit.clamp(1, MAX_PAGE),
+            upto: Some(upto),
+            skip_device: None,
+            compact: true,
+        })?;
+        let more = feed.full && feed.last_position < upto;
+        Ok(SnapshotPage {
+            ops: visible(&session.user, feed.items),
+            cursor: Cursor::Snapshot {
+                upto,
+                after: feed.last_position,
+                scope: scope.clone(),
+            }
+            .to_string(),
+            more,
+            pull_cursor: (!more).then(|| Cursor::Pull { after: upto, scope }.to_string()),
             server_time_ms: self.now_ms(),
         })
     }

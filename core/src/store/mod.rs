@@ -338,6 +338,21 @@ impl Store {
     /// or an error leaves neither half done, and the page is pulled again. The server's clock
     /// from the same response corrects this device's clock from now on.
     pub fn apply_pulled(&self, ops: &[Op], cursor: &str, server_time_ms: i64) -> Result<Pulled> {
+        self.apply_page(ops, server_time_ms, |tx| {
+            tx.prepare_cached("UPDATE device SET pull_cursor = ?1 WHERE id = 1")?
+                .execute([cursor])?;
+            Ok(())
+        })
+    }
+
+    /// Applies a page of ops from the server and, in the same transaction, `advance` (which
+    /// moves whichever cursor the page came with) and the clock correction.
+    pub(crate) fn apply_page(
+        &self,
+        ops: &[Op],
+        server_time_ms: i64,
+        advance: impl FnOnce(&Transaction) -> Result<()>,
+    ) -> Result<Pulled> {
         let offset = server_time_ms - self.device_wall_ms();
         let pulled = self.write(|tx| {
             let mut pulled = Pulled::default();
@@ -347,10 +362,9 @@ impl Store {
                     apply::Applied::Duplicate => pulled.duplicates += 1,
                 }
             }
-            tx.prepare_cached(
-                "UPDATE device SET pull_cursor = ?1, clock_offset_ms = ?2 WHERE id = 1",
-            )?
-            .execute(rusqlite::params![cursor, offset])?;
+            advance(tx)?;
+            tx.prepare_cached("UPDATE device SET clock_offset_ms = ?1 WHERE id = 1")?
+                .execute([offset])?;
             Ok(pulled)
         })?;
         self.clock_offset_ms.store(offset, Ordering::SeqCst);
@@ -408,6 +422,11 @@ impl Store {
             [one] => Uuid::parse_str(one).map_err(|_| not_found()),
             _ => Err(not_found()),
         }
+    }
+
+    /// Marks the template cache stale once the running write transaction ends.
+    pub(crate) fn templates_changed(&self) {
+        self.templates_touched.store(true, Ordering::SeqCst);
     }
 
     /// Recomputes all derived state from the op log.

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 const CURRENT: &str = r#"
 -- This device. Its next sequence number and HLC continue from its own last op in the log;
@@ -18,7 +18,8 @@ const CURRENT: &str = r#"
 -- survive if old ops are ever compacted away. The outbox is this device's ops with a sequence
 -- number above `acked_seq`: an op is queued for upload by the same insert that records it.
 -- `clock_offset_ms` is the server's clock minus this device's, learnt at each sync, and
--- `pull_cursor` is where the next pull starts. Written rarely, never once per op.
+-- `pull_cursor` is where the next pull starts, `snapshot_cursor` where an unfinished bootstrap
+-- resumes. Written rarely, never once per op.
 CREATE TABLE device (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     device_id TEXT NOT NULL,
@@ -26,7 +27,8 @@ CREATE TABLE device (
     hlc INTEGER NOT NULL,
     acked_seq INTEGER NOT NULL DEFAULT 0,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
-    pull_cursor TEXT
+    pull_cursor TEXT,
+    snapshot_cursor TEXT
 );
 
 -- Every op made here or received. `conflict` holds the rejection (JSON) when the fold found the
@@ -238,12 +240,18 @@ CREATE TABLE sync_session (
 );
 "#;
 
+/// Version 2 had no bootstrap: a device pulled everything from the start.
+const UPGRADE_FROM_2: &str = r#"
+ALTER TABLE device ADD COLUMN snapshot_cursor TEXT;
+"#;
+
 // An upgrade step repeats DDL that `CURRENT` also holds, on purpose: a step is frozen once
 // released and must not change when `CURRENT` is edited later; the upgrade test checks both
 // still agree.
 fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
     match version {
         1 => tx.execute_batch(UPGRADE_FROM_1)?,
+        2 => tx.execute_batch(UPGRADE_FROM_2)?,
         _ => unreachable_version(version)?,
     }
     Ok(())

@@ -11,7 +11,9 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use super::protocol::{
+    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION, RESYNC_REQUIRED,
+};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -33,6 +35,9 @@ pub enum Progress {
     Pulled {
         ops: usize,
     },
+    /// The server sent this device back to a snapshot (its scope changed, or it was away too
+    /// long); what it received before was dropped, its own unsynced ops kept.
+    Restarted,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -121,7 +126,54 @@ fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
     Err(Error::Network { detail: last })
 }
 
+fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T> {
+    res.json().map_err(|e| Error::Network {
+        detail: e.to_string(),
+    })
+}
+
 impl Store {
+    /// Fetches and applies one snapshot page; `Ok(true)` while more follow (or pulls do).
+    fn snapshot_step(
+        &self,
+        get: &dyn Fn(&str, &str) -> Result<Response>,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool> {
+        let cursor = self.snapshot_cursor()?.unwrap_or_default();
+        let page: SnapshotPage = json(get("/v1/snapshot", &cursor)?)?;
+        progress(Progress::Received {
+            ops: page.ops.len(),
+        });
+        self.apply_snapshot_page(
+            &page.ops,
+            &page.cursor,
+            page.pull_cursor.as_deref(),
+            page.server_time_ms,
+        )?;
+        report.pulled += page.ops.len();
+        progress(Progress::Pulled { ops: report.pulled });
+        Ok(true)
+    }
+
+    /// Fetches and applies one pulled page; `Ok(true)` while more follow.
+    fn pull_step(
+        &self,
+        get: &dyn Fn(&str, &str) -> Result<Response>,
+        cursor: &str,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool> {
+        let page: PullResponse = json(get("/v1/pull", cursor)?)?;
+        progress(Progress::Received {
+            ops: page.ops.len(),
+        });
+        self.apply_pulled(&page.ops, &page.cursor, page.server_time_ms)?;
+        report.pulled += page.ops.len();
+        progress(Progress::Pulled { ops: report.pulled });
+        Ok(page.more)
+    }
+
     /// Signs in to `server` as `user_id` for this device, keeping the device token here.
     pub fn sign_in(&self, server: &str, user_id: &str, password: &str) -> Result<SignedIn> {
         let server = server.trim_end_matches('/').to_string();
@@ -201,17 +253,13 @@ impl Store {
                 device_id: self.device_id(),
                 ops: batch,
             })?;
-            let reply: PushResponse = send(|| {
+            let reply: PushResponse = json(send(|| {
                 http.post(format!("{server}/v1/push"))
                     .header("Authorization", &auth)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header(reqwest::header::CONTENT_ENCODING, "zstd")
                     .body(body.clone())
-            })?
-            .json()
-            .map_err(|e| Error::Network {
-                detail: e.to_string(),
-            })?;
+            })?)?;
             let ack = self.acknowledge(&reply.results)?;
             if ack.done == 0 {
                 // The server answered none of what was sent: stop rather than loop.
@@ -227,28 +275,32 @@ impl Store {
             });
         }
 
-        loop {
-            let cursor = self.pull_cursor()?.unwrap_or_default();
-            let page: PullResponse = send(|| {
-                http.get(format!("{server}/v1/pull"))
+        let get = |path: &str, cursor: &str| {
+            send(|| {
+                http.get(format!("{server}{path}"))
                     .header("Authorization", &auth)
-                    .query(&[
-                        ("cursor", cursor.as_str()),
-                        ("limit", &PULL_PAGE.to_string()),
-                    ])
-            })?
-            .json()
-            .map_err(|e| Error::Network {
-                detail: e.to_string(),
-            })?;
-            progress(Progress::Received {
-                ops: page.ops.len(),
-            });
-            self.apply_pulled(&page.ops, &page.cursor, page.server_time_ms)?;
-            report.pulled += page.ops.len();
-            progress(Progress::Pulled { ops: report.pulled });
-            if !page.more {
-                break;
+                    .query(&[("cursor", cursor), ("limit", &PULL_PAGE.to_string())])
+            })
+        };
+        // The server sends a device back to a snapshot at most once per sync; a second
+        // refusal in a row is an error rather than a loop.
+        let mut resynced = false;
+        loop {
+            let step = match self.pull_cursor()? {
+                None => self.snapshot_step(&get, &mut report, progress),
+                Some(cursor) => self.pull_step(&get, &cursor, &mut report, progress),
+            };
+            match step {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(Error::Remote {
+                    status: 410, code, ..
+                }) if code == RESYNC_REQUIRED && !resynced => {
+                    resynced = true;
+                    self.reset_for_snapshot()?;
+                    progress(Progress::Restarted);
+                }
+                Err(e) => return Err(e),
             }
         }
         let now = self.device_wall_ms();

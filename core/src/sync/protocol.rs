@@ -53,6 +53,24 @@ pub struct PullResponse {
     pub server_time_ms: i64,
 }
 
+/// One page of a bootstrap: a compacted snapshot of the user's scope as of one server
+/// position. `cursor` resumes it; on the last page (`more` false) `pull_cursor` is where pulls
+/// continue from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    pub ops: Vec<Op>,
+    pub cursor: String,
+    pub more: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_cursor: Option<String>,
+    pub server_time_ms: i64,
+}
+
+/// The error code with which a server refuses a pull cursor it can no longer serve (the
+/// user's scope changed, or the cursor is older than the retention window): the device
+/// starts again from a snapshot, keeping its unsynced ops.
+pub const RESYNC_REQUIRED: &str = "resync_required";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,16 @@ use crate::op::{Op, OpBody};
 use crate::org;
 use crate::store::Store;
 
+/// What to read of the log: see `Store::feed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedQuery {
+    pub after: i64,
+    pub limit: usize,
+    pub upto: Option<i64>,
+    pub skip_device: Option<Uuid>,
+    pub compact: bool,
+}
+
 /// A stretch of the log read forward: the ops to consider, where reading stopped, and whether
 /// it stopped at the limit (more may follow).
 #[derive(Debug, Clone, PartialEq)]
@@ -102,31 +112,43 @@ impl Store {
         })
     }
 
-    /// Up to `limit` ops after `position`, in the order they were stored here, leaving out
-    /// those made on `skip_device` (a device has its own ops already), each with its grids.
-    pub fn feed_after(&self, position: i64, limit: usize, skip_device: Uuid) -> Result<Feed> {
+    /// A stretch of the log in the order it was stored here: up to `limit` rows after
+    /// `q.after` (and not after `q.upto`), each with its grids, leaving out ops made on
+    /// `q.skip_device` (a device has its own ops already) and, when `q.compact`, whole-record
+    /// ops (org nodes, users, plans) that a later op of the same record supersedes.
+    pub fn feed(&self, q: &FeedQuery) -> Result<Feed> {
         self.read(|c| {
+            let skip_device = q.skip_device.map(|d| d.to_string()).unwrap_or_default();
             let rows: Vec<(i64, Option<Op>)> = c
                 .prepare_cached(&format!(
-                    "SELECT rowid, device_id = ?3, {OP_COLUMNS} FROM ops
-                     WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+                    "SELECT rowid, device_id = ?3 OR (?5 AND kind IN ('org_node', 'user', 'plan')
+                         AND EXISTS (SELECT 1 FROM ops later WHERE later.entity = ops.entity
+                             AND (later.hlc, later.id) > (ops.hlc, ops.id))),
+                         {OP_COLUMNS}
+                     FROM ops WHERE rowid > ?1 AND rowid <= ?4 ORDER BY rowid LIMIT ?2"
                 ))?
                 .query_map(
-                    params![position, limit as i64, skip_device.to_string()],
+                    params![
+                        q.after,
+                        q.limit as i64,
+                        skip_device,
+                        q.upto.unwrap_or(i64::MAX),
+                        q.compact
+                    ],
                     |r| {
-                        let own: bool = r.get(1)?;
-                        let op = if own { None } else { Some(op_row_at(r, 2)?.0) };
+                        let skip: bool = r.get(1)?;
+                        let op = if skip { None } else { Some(op_row_at(r, 2)?.0) };
                         Ok((r.get(0)?, op))
                     },
                 )?
                 .collect::<rusqlite::Result<_>>()?;
-            let full = rows.len() == limit;
-            let last_position = rows.last().map_or(position, |(p, _)| *p);
-            let mut out = Vec::with_capacity(rows.len());
+            let full = rows.len() == q.limit;
+            let last_position = rows.last().map_or(q.after, |(p, _)| *p);
+            let mut items = Vec::with_capacity(rows.len());
             for (position, op) in rows {
                 if let Some(op) = op {
                     let grids = grids_touched(c, &op.body)?;
-                    out.push(FeedItem {
+                    items.push(FeedItem {
                         position,
                         op,
                         grids,
@@ -134,10 +156,39 @@ impl Store {
                 }
             }
             Ok(Feed {
-                items: out,
+                items,
                 last_position,
                 full,
             })
+        })
+    }
+
+    /// The position of the newest op stored here (0 when there is none).
+    pub fn last_position(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT coalesce(max(rowid), 0) FROM ops", [], |r| r.get(0))?))
+    }
+
+    /// Deletes whole-record ops (org nodes, users, plans) that a later op of the same record
+    /// supersedes and whose HLC is older than `before_ms`. State does not change: the fold of
+    /// such a record reads only its last op. Returns how many went and the highest position
+    /// removed, below which a pull cursor can no longer be served incrementally.
+    pub fn compact_superseded(&self, before_ms: i64) -> Result<(usize, Option<i64>)> {
+        let before = crate::clock::Hlc::new(before_ms, 0).0;
+        self.write(|tx| {
+            let doomed = "SELECT rowid FROM ops WHERE kind IN ('org_node', 'user', 'plan')
+                AND hlc < ?1 AND conflict IS NULL
+                AND EXISTS (SELECT 1 FROM ops later WHERE later.entity = ops.entity
+                    AND (later.hlc, later.id) > (ops.hlc, ops.id))";
+            let highest: Option<i64> = tx.query_row(
+                &format!("SELECT max(rowid) FROM ({doomed})"),
+                [before],
+                |r| r.get(0),
+            )?;
+            let n = tx.execute(
+                &format!("DELETE FROM ops WHERE rowid IN ({doomed})"),
+                [before],
+            )?;
+            Ok((n, highest))
         })
     }
 }
