@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use gridpatrol_core::apply::Applied;
-use gridpatrol_core::hazard::lifecycle::Rejection;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::authz;
@@ -184,6 +183,19 @@ impl SqliteBackend {
     }
 }
 
+fn scope_changed() -> ApiError {
+    ApiError::resync_required(
+        "您负责的范围已变更",
+        "your area of responsibility has changed",
+    )
+}
+
+/// A cursor this server cannot read (another version's, or damaged) is not the device's
+/// fault: it starts again from a snapshot and loses nothing.
+fn unreadable_cursor() -> ApiError {
+    ApiError::resync_required("无法识别的同步位置", "unrecognised sync cursor")
+}
+
 /// The ops of `items` that `user` may read; reference data (no grid) goes to everyone.
 fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
     items
@@ -266,12 +278,9 @@ impl Backend for SqliteBackend {
     }
 
     fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
-        let outcomes = self.store.accept_pushed(&ops, |op, grids| {
-            if op.device_id != session.device_id {
-                return Err(Rejection::WrongDevice.into());
-            }
-            Ok(authz::authorize_write(&session.user, op, grids)?)
-        })?;
+        let outcomes = self
+            .store
+            .accept_pushed(&session.user, session.device_id, &ops)?;
         Ok(ops
             .iter()
             .zip(outcomes)
@@ -300,20 +309,11 @@ impl Backend for SqliteBackend {
         limit: usize,
     ) -> Result<PullResponse, ApiError> {
         let scope = cursor::scope_of(&session.user);
-        let after = match cursor
-            .filter(|c| !c.is_empty())
-            .map(Cursor::parse)
-            .transpose()?
-        {
+        let after = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
             None => 0,
-            Some(Cursor::Pull { after, scope: s }) if s == scope => after,
-            Some(Cursor::Pull { .. }) => {
-                return Err(ApiError::resync_required(
-                    "您负责的范围已变更",
-                    "your area of responsibility has changed",
-                ))
-            }
-            Some(Cursor::Snapshot { .. }) => return Err(ApiError::bad_request("cursor")),
+            Some(Ok(Cursor::Pull { after, scope: s })) if s == scope => after,
+            Some(Ok(Cursor::Pull { .. })) => return Err(scope_changed()),
+            Some(_) => return Err(unreadable_cursor()),
         };
         if after < self.horizon() {
             return Err(ApiError::resync_required(
@@ -346,24 +346,15 @@ impl Backend for SqliteBackend {
         limit: usize,
     ) -> Result<SnapshotPage, ApiError> {
         let scope = cursor::scope_of(&session.user);
-        let (upto, after) = match cursor
-            .filter(|c| !c.is_empty())
-            .map(Cursor::parse)
-            .transpose()?
-        {
+        let (upto, after) = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
             None => (self.store.last_position()?, 0),
-            Some(Cursor::Snapshot {
+            Some(Ok(Cursor::Snapshot {
                 upto,
                 after,
                 scope: s,
-            }) if s == scope => (upto, after),
-            Some(Cursor::Snapshot { .. }) => {
-                return Err(ApiError::resync_required(
-                    "您负责的范围已变更",
-                    "your area of responsibility has changed",
-                ))
-            }
-            Some(Cursor::Pull { .. }) => return Err(ApiError::bad_request("cursor")),
+            })) if s == scope => (upto, after),
+            Some(Ok(Cursor::Snapshot { .. })) => return Err(scope_changed()),
+            Some(_) => return Err(unreadable_cursor()),
         };
         let feed = self.store.feed(&FeedQuery {
             after,

@@ -7,11 +7,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use crate::apply::{op_row_at, Applied, OP_COLUMNS};
+use crate::clock::Hlc;
 use crate::error::Result;
+use crate::hazard::lifecycle::Rejection;
 use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
 use crate::org;
+use crate::org::Actor;
 use crate::store::Store;
+use crate::sync::authz;
 
 /// What to read of the log: see `Store::feed`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,29 +77,70 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
     Ok(grids)
 }
 
+/// `user_id` as their record stood at `hlc` (the last version of it not after then), with the
+/// grids under the org nodes it named.
+fn actor_as_of(c: &Connection, user_id: &str, hlc: Hlc) -> Result<Option<Actor>> {
+    let body: Option<String> = c
+        .prepare_cached(
+            "SELECT body FROM ops WHERE entity = 'user:' || ?1 AND hlc <= ?2
+             ORDER BY hlc DESC, id DESC LIMIT 1",
+        )?
+        .query_row(params![user_id, hlc.0], |r| r.get(0))
+        .optional()?;
+    let Some(OpBody::User(u)) = body.map(|b| serde_json::from_str(&b)).transpose()? else {
+        return Ok(None);
+    };
+    let mut grids = Vec::new();
+    for org in &u.org_ids {
+        grids.extend(org::grids_under(c, org)?);
+    }
+    grids.sort();
+    grids.dedup();
+    Ok(Some(Actor {
+        user_id: u.id,
+        role: u.role,
+        grids,
+    }))
+}
+
 impl Store {
     /// The grids an op touches, for authorising it (see `sync::authz`).
     pub fn grids_touched(&self, body: &OpBody) -> Result<Vec<String>> {
         self.read(|c| grids_touched(c, body))
     }
 
-    /// Stores a pushed batch in one transaction, answering each op: `authorize` sees the op with
-    /// the grids it touches as of the ops before it in the batch (a report and its notification
-    /// may arrive together), and an op it refuses, or one the log refuses, is undone alone by
-    /// its savepoint and never holds back the ops behind it. Only a storage failure fails the
+    /// Stores a batch pushed by `user` from `device_id` in one transaction, answering each op.
+    /// Each is authorised (`authz::authorize_write`) against the grids it touches as of the ops
+    /// before it in the batch (a report and its notification may arrive together). An op made
+    /// before the user was reassigned is judged by the assignment they had when they made it
+    /// (by its HLC), so work done offline in a grid that has since left their scope still
+    /// arrives. An op refused, by authorisation or by the log, is undone alone by its
+    /// savepoint and never holds back the ops behind it. Only a storage failure fails the
     /// whole batch, which then changes nothing.
     pub fn accept_pushed(
         &self,
+        user: &Actor,
+        device_id: Uuid,
         ops: &[Op],
-        authorize: impl Fn(&Op, &[String]) -> Result<()>,
     ) -> Result<Vec<Result<Applied>>> {
+        let authorize = |tx: &Connection, op: &Op| -> Result<()> {
+            if op.device_id != device_id {
+                return Err(Rejection::WrongDevice.into());
+            }
+            let grids = grids_touched(tx, &op.body)?;
+            match authz::authorize_write(user, op, &grids) {
+                Err(Rejection::OutOfScope) => match actor_as_of(tx, &user.user_id, op.hlc)? {
+                    Some(then) => Ok(authz::authorize_write(&then, op, &grids)?),
+                    None => Err(Rejection::OutOfScope.into()),
+                },
+                other => Ok(other?),
+            }
+        };
         self.write(|tx| {
             let mut out = Vec::with_capacity(ops.len());
             for op in ops {
                 tx.execute_batch("SAVEPOINT pushed_op")?;
-                let one = grids_touched(tx, &op.body)
-                    .and_then(|grids| authorize(op, &grids))
-                    .and_then(|()| self.apply_remote_in(tx, op));
+                let one = authorize(tx, op).and_then(|()| self.apply_remote_in(tx, op));
                 match one {
                     Ok(applied) => {
                         tx.execute_batch("RELEASE pushed_op")?;
