@@ -270,23 +270,34 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &serde_json::json!({"count": n, "hazards": rows}))
         }
-        Command::Conflicts(who) => {
+        Command::Conflicts { who, all } => {
             let store = open(db)?;
             let actor = store.actor(&who.user)?;
-            let rows = store.conflicts(&actor)?;
+            let rows = if all {
+                store.conflicts_in_scope(&actor)?
+            } else {
+                store.conflicts(&actor)?
+            };
             let mut s = format!("冲突 / conflicts: {}\n", rows.len());
-            for (h, e) in &rows {
-                let why = e
+            for c in &rows {
+                let why = c
+                    .event
                     .conflict
                     .as_ref()
-                    .map(|c| c.to_string())
+                    .map(|r| r.to_string())
                     .unwrap_or_default();
+                let rival = c
+                    .rival
+                    .as_ref()
+                    .map(|r| format!("{} {}", r.actor_id, r.event.verb()))
+                    .unwrap_or_else(|| "-".into());
                 let _ = writeln!(
                     s,
-                    "{}\t{}\t{}\t{why}",
-                    short(&h.to_string()),
-                    e.actor_id,
-                    e.event.verb()
+                    "{}\t{} {}\t与 vs {rival}\t{}\t{why}",
+                    short(&c.hazard_id.to_string()),
+                    c.event.actor_id,
+                    c.event.event.verb(),
+                    c.node_id.as_deref().unwrap_or("-"),
                 );
             }
             out(s, &rows)

@@ -75,8 +75,14 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
-    /// Conflicted events that need a person to look at them.
-    Conflicts(args::AsUser),
+    /// Conflicted events for your level to sort out (offline edits that collided), with
+    /// whose action each collided with; `--all` lists every conflict in your area.
+    Conflicts {
+        #[command(flatten)]
+        who: args::AsUser,
+        #[arg(long)]
+        all: bool,
+    },
     /// Log a publicity (宣传) or training (培训) activity.
     Log(args::LogArgs),
     /// Print a report for a grid, village or township, and optionally export the ledger.

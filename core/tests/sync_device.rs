@@ -214,3 +214,100 @@ mod property {
         }
     }
 }
+
+#[test]
+fn a_conflict_is_listed_for_the_lowest_level_that_sees_both_actors() {
+    use gridpatrol_core::clock::Clock;
+    use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+    use gridpatrol_core::org::OrgLevel;
+    let server = common::town();
+    let w1 = server.actor("w1");
+    let report = |what: &str| {
+        server
+            .store
+            .report_hazard(
+                &w1,
+                NewHazard::new(server.place_g1, "wiring", Severity::General, what),
+            )
+            .unwrap()
+    };
+    let (between_workers, worker_and_leader) = (report("私拉电线"), report("插座过载"));
+    let dir = tempfile::tempdir().unwrap();
+    let replica = |name: &str| {
+        let s =
+            gridpatrol_core::Store::open(dir.path().join(name), Clock::manual(common::T0)).unwrap();
+        s.apply_pulled(&server.store.ops().unwrap(), "c", common::T0)
+            .unwrap();
+        s
+    };
+    let (a, b, c) = (replica("w1.db"), replica("w2.db"), replica("l1.db"));
+    let notify = |party: &str| HazardEvent::Notify {
+        responsible_party: party.into(),
+        deadline: server.today().plus(3),
+        note: String::new(),
+    };
+    // Offline on three phones: both workers of g1 notify the same hazard; the worker notifies
+    // another while the village leader withdraws it.
+    let (w1a, w2b, l1c) = (
+        a.actor("w1").unwrap(),
+        b.actor("w2").unwrap(),
+        c.actor("l1").unwrap(),
+    );
+    a.hazard_event(&w1a, between_workers, notify("店主"))
+        .unwrap();
+    a.hazard_event(&w1a, worker_and_leader, notify("店主"))
+        .unwrap();
+    b.hazard_event(&w2b, between_workers, notify("房东"))
+        .unwrap();
+    c.hazard_event(
+        &l1c,
+        worker_and_leader,
+        HazardEvent::Withdraw {
+            reason: "重复上报".into(),
+        },
+    )
+    .unwrap();
+    let everything: Vec<_> = [&a, &b, &c].iter().flat_map(|s| s.ops().unwrap()).collect();
+    for s in [&a, &b, &c] {
+        for op in &everything {
+            s.apply_remote(op).unwrap();
+        }
+    }
+
+    for s in [&a, &b, &c] {
+        let grid = s.conflicts(&s.actor("w2").unwrap()).unwrap();
+        assert_eq!(grid.len(), 1, "the workers' race is the grid's");
+        assert_eq!(grid[0].hazard_id, between_workers);
+        assert_eq!(grid[0].listed_for, OrgLevel::Grid);
+        assert_eq!(grid[0].node_id.as_deref(), Some("g1"));
+
+        let village = s.conflicts(&s.actor("l1").unwrap()).unwrap();
+        assert_eq!(
+            village.len(),
+            1,
+            "the worker against the leader is the village's"
+        );
+        assert_eq!(village[0].hazard_id, worker_and_leader);
+        assert_eq!(village[0].node_id.as_deref(), Some("v1"));
+        let actors = [
+            village[0].event.actor_id.as_str(),
+            village[0].rival.as_ref().unwrap().actor_id.as_str(),
+        ];
+        assert!(
+            actors.contains(&"w1") && actors.contains(&"l1"),
+            "{actors:?}"
+        );
+
+        assert!(s.conflicts(&s.actor("o1").unwrap()).unwrap().is_empty());
+        assert_eq!(
+            s.conflicts_in_scope(&s.actor("o1").unwrap()).unwrap().len(),
+            2
+        );
+        assert!(
+            s.conflicts_in_scope(&s.actor("w3").unwrap())
+                .unwrap()
+                .is_empty(),
+            "another village's worker sees neither"
+        );
+    }
+}

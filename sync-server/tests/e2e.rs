@@ -287,7 +287,22 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
     assert!(races
         .iter()
         .all(|r| r.hazard == races[0].hazard && conflicted(r) == 1));
-    assert_eq!(worker.store.conflicts(&w).unwrap().len(), 1);
+    // The worker's submission lost to the township's escalation: the township sorts it out,
+    // and every device routes it the same way.
+    let o = officer.store.actor("o01").unwrap();
+    let listed = officer.store.conflicts(&o).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].event.actor_id, "w01");
+    assert_eq!(listed[0].rival.as_ref().unwrap().actor_id, "o01");
+    assert_eq!(
+        listed[0].listed_for,
+        gridpatrol_core::org::OrgLevel::Township
+    );
+    assert!(worker.store.conflicts(&w).unwrap().is_empty());
+    assert_eq!(worker.store.conflicts_in_scope(&w).unwrap(), listed);
+    let l = leader.store.actor("l01").unwrap();
+    assert!(leader.store.conflicts(&l).unwrap().is_empty());
+    assert_eq!(leader.store.conflicts_in_scope(&l).unwrap(), listed);
 
     // The in-grid closure figures agree on every device.
     let figures: Vec<_> = [&worker, &leader, &officer]

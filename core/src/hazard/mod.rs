@@ -1,6 +1,7 @@
 //! Hazards (隐患): what a hazard is and the events of its lifecycle. The state machine is in
 //! `lifecycle`; the `hazards` table, the commands and the queries are in `store`.
 
+mod conflict;
 pub mod lifecycle;
 mod store;
 
@@ -10,6 +11,7 @@ use uuid::Uuid;
 use crate::clock::Day;
 use crate::org::Role;
 use crate::place::GeoPoint;
+pub use conflict::Conflict;
 use lifecycle::Ctx;
 pub(crate) use store::{overdue_in, put_hazard, report_body};
 pub use store::{EventRow, HazardDetail, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};

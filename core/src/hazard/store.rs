@@ -144,7 +144,7 @@ pub struct EventRow {
 
 impl EventRow {
     /// The hazard and event row of a hazard op; `None` for other ops.
-    fn from_op(op: Op, conflict: Option<Rejection>) -> Option<(Uuid, EventRow)> {
+    pub(crate) fn from_op(op: Op, conflict: Option<Rejection>) -> Option<(Uuid, EventRow)> {
         let OpBody::Hazard { hazard_id, event } = op.body else {
             return None;
         };
@@ -376,28 +376,6 @@ impl Store {
                 .query_map([place_id.to_string()], |r| hazard_row(r, today))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
-        })
-    }
-
-    /// Conflicted hazard events in the actor's grids: each needs a person to look at it.
-    pub fn conflicts(&self, actor: &Actor) -> Result<Vec<(Uuid, EventRow)>> {
-        self.read(|c| {
-            let mut out = Vec::new();
-            for (op, why) in crate::apply::conflicted_ops(c)? {
-                let Some((hazard_id, row)) = EventRow::from_op(op, Some(why)) else {
-                    continue;
-                };
-                // A hazard whose report itself conflicted has no row; show it to everyone
-                // who can see conflicts rather than to no one.
-                let visible = match grid_of_hazard(c, hazard_id) {
-                    Ok(grid) => actor.covers(&grid),
-                    Err(_) => true,
-                };
-                if visible {
-                    out.push((hazard_id, row));
-                }
-            }
-            Ok(out)
         })
     }
 }
