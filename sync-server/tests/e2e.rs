@@ -254,6 +254,10 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
             note: String::new(),
         },
     );
+    // Later than the escalation by more than the devices' clock corrections can differ
+    // (each learns the server's clock to within a loopback round trip), so the submission is
+    // the one that finds the hazard escalated.
+    std::thread::sleep(std::time::Duration::from_millis(50));
     act(&worker, "w01", second, submit());
     sync(&officer);
     sync(&worker);
