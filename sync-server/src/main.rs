@@ -4,10 +4,7 @@
 //! retention window. `--demo` seeds the demo township; every demo user's password is
 //! `gridpatrol`. `user ...` manages accounts in the data directory (safe while the server runs).
 
-mod backend;
-mod cursor;
-mod http;
-mod sqlite;
+use gridpatrol_sync_server::{http, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -82,23 +79,10 @@ enum UserCommand {
     Revoke { id: String },
 }
 
-/// The demo users' password: printed in the README, for trying the product only.
-pub const DEMO_PASSWORD: &str = "gridpatrol";
-
 /// How often a running server compacts.
 const COMPACT_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn seed_demo(b: &sqlite::SqliteBackend) -> AnyResult<()> {
-    if b.store().users()?.is_empty() {
-        gridpatrol_core::demo::seed(b.store())?;
-    }
-    for (id, _, _) in b.store().users()? {
-        b.set_password(&id, DEMO_PASSWORD)?;
-    }
-    Ok(())
-}
 
 fn read_password() -> AnyResult<String> {
     let mut line = String::new();
@@ -160,7 +144,7 @@ fn user_command(b: &sqlite::SqliteBackend, cmd: UserCommand) -> AnyResult<()> {
 
 async fn serve(args: Args, backend: sqlite::SqliteBackend) -> AnyResult<()> {
     if args.demo {
-        seed_demo(&backend)?;
+        backend.seed_demo(DEMO_PASSWORD)?;
     }
     let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     backend.compact(retention)?;

@@ -109,6 +109,18 @@ impl SqliteBackend {
         &self.store
     }
 
+    /// Seeds the demo township (org tree, users, places) unless users exist, and gives every
+    /// user `password`.
+    pub fn seed_demo(&self, password: &str) -> Result<(), Box<dyn std::error::Error>> {
+        if self.store.users()?.is_empty() {
+            gridpatrol_core::demo::seed(&self.store)?;
+        }
+        for (id, _, _) in self.store.users()? {
+            self.set_password(&id, password)?;
+        }
+        Ok(())
+    }
+
     /// Pull cursors below this position are refused: ops they would have needed are compacted.
     fn horizon(&self) -> i64 {
         self.horizon.load(Ordering::SeqCst)

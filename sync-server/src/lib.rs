@@ -1,0 +1,12 @@
+//! The GridPatrol sync server as a library: the HTTP API (`http`), what it needs of storage
+//! (`backend`, with the SQLite implementation in `sqlite`), and the cursors it hands out
+//! (`cursor`). The binary in `main.rs` wires them to the command line; the backend contract
+//! tests drive a backend directly.
+
+pub mod backend;
+pub mod cursor;
+pub mod http;
+pub mod sqlite;
+
+/// The demo users' password: printed in the README, for trying the product only.
+pub const DEMO_PASSWORD: &str = "gridpatrol";

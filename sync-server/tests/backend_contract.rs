@@ -1,0 +1,219 @@
+//! What every storage backend must do, driven through the `Backend` trait alone: sign-in and
+//! its rate limit, tokens and their revocation, push answered op by op (applied, duplicate,
+//! rejected without blocking what follows), pull by scope with an advancing cursor, paged
+//! snapshots that hand over to pull, and the resync answer for a cursor of another scope.
+//! `contract` takes a way to make a fresh demo-seeded backend; the SQLite backend runs it here,
+//! and a PostgreSQL backend is to run the same function.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use gridpatrol_core::op::Op;
+use gridpatrol_core::patrol::PatrolInput;
+use gridpatrol_core::sync::protocol::PushOutcome;
+use gridpatrol_core::{Clock, Store};
+use gridpatrol_sync_server::backend::{Backend, Session};
+use gridpatrol_sync_server::sqlite::SqliteBackend;
+use gridpatrol_sync_server::DEMO_PASSWORD;
+use uuid::Uuid;
+
+/// A backend and whatever keeps it alive (its directory, its database).
+type Fresh = (Box<dyn Backend>, Box<dyn std::any::Any>);
+
+fn session(b: &dyn Backend, user: &str, device: Uuid) -> Session {
+    let token = b.login(user, DEMO_PASSWORD, device).unwrap();
+    b.authenticate(&token).unwrap()
+}
+
+/// A device store filled from the backend's snapshot for `s`, page by page.
+fn device_from_snapshot(b: &dyn Backend, s: &Session, dir: &std::path::Path) -> (Store, String) {
+    let store = Store::open(dir.join(format!("{}.db", s.device_id)), Clock::System).unwrap();
+    let mut cursor = String::new();
+    let mut pages = 0;
+    loop {
+        let page = b.snapshot(s, Some(&cursor), 200).unwrap();
+        pages += 1;
+        store
+            .apply_snapshot_page(
+                &page.ops,
+                &page.cursor,
+                page.pull_cursor.as_deref(),
+                page.server_time_ms,
+            )
+            .unwrap();
+        cursor = page.cursor;
+        if !page.more {
+            assert!(pages > 1, "the demo township takes several pages of 200");
+            return (store, page.pull_cursor.unwrap());
+        }
+        assert!(
+            page.pull_cursor.is_none(),
+            "pull starts only after the last page"
+        );
+    }
+}
+
+/// A patrol recorded on `store` by `user`, as the op that `device` pushes.
+fn patrol_op(store: &Store, user: &str, device: Uuid) -> Op {
+    let who = store.actor(user).unwrap();
+    let place = store.places(&who).unwrap()[0].place.id;
+    store
+        .record_patrol(
+            &who,
+            PatrolInput {
+                place_id: place,
+                started_at: store.device_wall_ms() - 60_000,
+                gps: Default::default(),
+                answers: vec![],
+                raise: vec![],
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    let mut op = store.outbox_batch(1000).unwrap().pop().unwrap();
+    // The store numbered it as itself; the session's device is the one pushing.
+    op.device_id = device;
+    op
+}
+
+fn code(outcome: &PushOutcome) -> &str {
+    match outcome {
+        PushOutcome::Applied => "applied",
+        PushOutcome::Duplicate => "duplicate",
+        PushOutcome::Rejected { code, .. } => code,
+    }
+}
+
+fn contract(fresh: &dyn Fn() -> Fresh) {
+    let dir = tempfile::tempdir().unwrap();
+
+    // Sign-in, tokens, revocation, rate limit.
+    {
+        let (b, _keep) = fresh();
+        let b = b.as_ref();
+        let device = Uuid::new_v4();
+        let token = b.login("w01", DEMO_PASSWORD, device).unwrap();
+        let s = b.authenticate(&token).unwrap();
+        assert_eq!(
+            s.user.grids,
+            ["g01", "g02"],
+            "scope from the server's records"
+        );
+        assert_eq!(s.device_id, device);
+        assert_eq!(
+            b.login("w01", "wrong", device).unwrap_err().code,
+            "bad_credentials"
+        );
+        assert_eq!(
+            b.login("nobody", DEMO_PASSWORD, device).unwrap_err().status,
+            401
+        );
+        assert_eq!(b.authenticate("junk").unwrap_err().status, 401);
+        b.revoke(&token).unwrap();
+        assert_eq!(b.authenticate(&token).unwrap_err().code, "unauthorized");
+        for _ in 0..5 {
+            let _ = b.login("w02", "wrong", device);
+        }
+        let limited = b.login("w02", DEMO_PASSWORD, device).unwrap_err();
+        assert_eq!(limited.status, 429);
+        assert!(limited.retry_after.is_some());
+    }
+
+    let (b, _keep) = fresh();
+    let b = b.as_ref();
+    let worker = session(b, "w01", Uuid::new_v4());
+    let leader = session(b, "l01", Uuid::new_v4());
+    let far = session(b, "w04", Uuid::new_v4());
+
+    // Snapshots page and hand over to pull; each device holds its scope.
+    let (w_store, w_cursor) = device_from_snapshot(b, &worker, dir.path());
+    let (_, l_cursor) = device_from_snapshot(b, &leader, dir.path());
+    let (_, far_cursor) = device_from_snapshot(b, &far, dir.path());
+    let w = w_store.actor("w01").unwrap();
+    assert_eq!(w_store.places(&w).unwrap().len(), 50);
+
+    // Push: applied, duplicate by id, duplicate by device sequence under another id is a
+    // clash, forged ops rejected without blocking the ones behind them.
+    let good = patrol_op(&w_store, "w01", worker.device_id);
+    let mut forged = patrol_op(&w_store, "w01", worker.device_id);
+    forged.actor_id = "w04".into();
+    let after_forged = patrol_op(&w_store, "w01", worker.device_id);
+    let mut clash = good.clone();
+    clash.id = Uuid::now_v7();
+    let answers = b
+        .push(
+            &worker,
+            vec![
+                good.clone(),
+                forged,
+                after_forged.clone(),
+                good.clone(),
+                clash,
+            ],
+        )
+        .unwrap();
+    let codes: Vec<&str> = answers.iter().map(|a| code(&a.outcome)).collect();
+    assert_eq!(
+        codes,
+        [
+            "applied",
+            "actor_mismatch",
+            "applied",
+            "duplicate",
+            "sequence_clash"
+        ]
+    );
+    let mut other_device = good.clone();
+    other_device.id = Uuid::now_v7();
+    other_device.device_id = Uuid::new_v4();
+    let answers = b.push(&worker, vec![other_device]).unwrap();
+    assert_eq!(code(&answers[0].outcome), "wrong_device");
+
+    // Pull: the village sees the worker's patrols, another village does not, and the
+    // worker's own device is not sent its own ops.
+    let page = b.pull(&leader, Some(&l_cursor), 1000).unwrap();
+    let ids: Vec<Uuid> = page.ops.iter().map(|o| o.id).collect();
+    assert_eq!(ids, [good.id, after_forged.id]);
+    let again = b.pull(&leader, Some(&page.cursor), 1000).unwrap();
+    assert!(again.ops.is_empty() && !again.more, "the cursor moved on");
+    assert!(b
+        .pull(&far, Some(&far_cursor), 1000)
+        .unwrap()
+        .ops
+        .is_empty());
+    assert!(b
+        .pull(&worker, Some(&w_cursor), 1000)
+        .unwrap()
+        .ops
+        .is_empty());
+
+    // Small pages still cover everything.
+    let mut cursor = l_cursor.clone();
+    let mut seen = Vec::new();
+    loop {
+        let p = b.pull(&leader, Some(&cursor), 1).unwrap();
+        seen.extend(p.ops.iter().map(|o| o.id));
+        cursor = p.cursor;
+        if !p.more {
+            break;
+        }
+    }
+    assert_eq!(seen, [good.id, after_forged.id]);
+
+    // A cursor made for another scope: start again from a snapshot.
+    let wrong = b.pull(&far, Some(&l_cursor), 1000).unwrap_err();
+    assert_eq!(
+        (wrong.status, wrong.code.as_str()),
+        (410, "resync_required")
+    );
+    let junk = b.pull(&far, Some("not a cursor"), 1000).unwrap_err();
+    assert_eq!(junk.code, "resync_required");
+}
+
+#[test]
+fn the_sqlite_backend_keeps_the_contract() {
+    contract(&|| {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SqliteBackend::open(dir.path()).unwrap();
+        b.seed_demo(DEMO_PASSWORD).unwrap();
+        (Box::new(b), Box::new(dir))
+    });
+}
