@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 
 use gridpatrol_core::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
 use gridpatrol_core::sync::engine::Progress;
@@ -616,4 +616,72 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
         .unwrap()
         .status()
         .is_success());
+}
+
+#[test]
+fn accounts_are_managed_on_the_server_and_a_revoked_device_is_shut_out() {
+    let server = server();
+    let data = server._dir.path();
+    // A weak password is refused and nothing is created.
+    let weak = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+        .args([
+            "user",
+            "add",
+            "w10",
+            "--name",
+            "新网格员",
+            "--role",
+            "grid_worker",
+        ])
+        .args(["--org", "g05", "--data-dir"])
+        .arg(data)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("8 to 256"));
+
+    let added = common::admin(
+        data,
+        &[
+            "user",
+            "add",
+            "w10",
+            "--name",
+            "新网格员",
+            "--role",
+            "grid_worker",
+            "--org",
+            "g05",
+        ],
+        "long enough secret\n",
+    );
+    assert!(added.contains("w10"));
+    let listed = common::admin(data, &["user", "list"], "");
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("w10\t") && l.ends_with("g05")));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("w10.db"), Clock::System).unwrap();
+    assert!(store.sign_in(&server.url, "w10", "gridpatrol").is_err());
+    store
+        .sign_in(&server.url, "w10", "long enough secret")
+        .unwrap();
+    store.sync(&mut |_| {}).unwrap();
+    let me = store.actor("w10").unwrap();
+    assert_eq!(me.grids, ["g05"]);
+    assert!(!store.places(&me).unwrap().is_empty());
+
+    common::admin(data, &["user", "password", "w10"], "another long secret\n");
+    let revoked = common::admin(data, &["user", "revoke", "w10"], "");
+    assert!(revoked.contains("1"), "{revoked}");
+    match store.sync(&mut |_| {}) {
+        Err(gridpatrol_core::Error::Remote { status: 401, .. }) => {}
+        other => panic!("a revoked token is refused: {other:?}"),
+    }
+    store
+        .sign_in(&server.url, "w10", "another long secret")
+        .unwrap();
+    store.sync(&mut |_| {}).unwrap();
 }
