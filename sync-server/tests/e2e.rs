@@ -570,6 +570,33 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
             .unwrap(),
     );
     assert_eq!((s, e["code"].as_str()), (413, Some("too_large")));
+    // The limit holds after decompression: 300 kB of zeros in a few hundred bytes of zstd.
+    let bomb = zstd::encode_all(
+        format!("{{\"pad\":\"{}\"}}", "0".repeat(300_000)).as_bytes(),
+        19,
+    )
+    .unwrap();
+    assert!(bomb.len() < 1000);
+    let (s, e) = json_err(
+        http.post(url("/v1/push"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("content-encoding", "zstd")
+            .body(bomb)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((s, e["code"].as_str()), (413, Some("too_large")));
+    let (s, e) = json_err(
+        http.post(url("/v1/push"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("content-encoding", "zstd")
+            .body("not zstd at all")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((s, e["code"].as_str()), (400, Some("bad_request")));
     let (s, _) = json_err(http.get(url("/v1/nowhere")).send().unwrap());
     assert_eq!(s, 404);
 
