@@ -183,13 +183,15 @@ fn connection_cut_during_a_pull_response_loses_and_duplicates_nothing() {
     let port = free_port();
     let mut server = start(data.path(), port);
     let url = format!("http://127.0.0.1:{port}");
-    // Another device puts plenty of work on the server.
+    // The reader has bootstrapped; then another device puts plenty of work on the server.
+    let dir = tempfile::tempdir().unwrap();
+    let reader = Store::open(dir.path().join("r.db"), Clock::System).unwrap();
+    reader.sign_in(&url, "l01", "gridpatrol").unwrap();
+    reader.sync(&mut |_| {}).unwrap();
     let (writer, _w) = busy_device(&url, 1500);
     writer.sync(&mut |_| {}).unwrap();
 
     let (proxy, cuts) = cutting_proxy(port, 20_000);
-    let dir = tempfile::tempdir().unwrap();
-    let reader = Store::open(dir.path().join("r.db"), Clock::System).unwrap();
     reader
         .sign_in(&format!("http://127.0.0.1:{proxy}"), "l01", "gridpatrol")
         .unwrap();
@@ -231,15 +233,19 @@ fn client_killed_between_receiving_and_committing_a_pull() {
     let port = free_port();
     let mut server = start(data.path(), port);
     let url = format!("http://127.0.0.1:{port}");
+    // The reader has bootstrapped; then another device puts work on the server.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("reader.db");
+    let before = {
+        let reader = Store::open(&db, Clock::System).unwrap();
+        reader.sign_in(&url, "l01", "gridpatrol").unwrap();
+        reader.sync(&mut |_| {}).unwrap();
+        reader.pull_cursor().unwrap()
+    };
+    assert!(before.is_some());
     let (writer, _w) = busy_device(&url, 300);
     writer.sync(&mut |_| {}).unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("reader.db");
-    Store::open(&db, Clock::System)
-        .unwrap()
-        .sign_in(&url, "l01", "gridpatrol")
-        .unwrap();
     let child = Command::new(std::env::current_exe().unwrap())
         .args([
             "child_sync_that_dies_on_receipt",
@@ -260,7 +266,7 @@ fn client_killed_between_receiving_and_committing_a_pull() {
     let reader = Store::open(&db, Clock::System).unwrap();
     assert_eq!(
         reader.pull_cursor().unwrap(),
-        None,
+        before,
         "nothing of the page was committed"
     );
     reader.sync(&mut |_| {}).unwrap();
