@@ -220,8 +220,10 @@ impl Store {
     pub fn compact_superseded(&self, before_ms: i64) -> Result<(usize, Option<i64>)> {
         let before = crate::clock::Hlc::new(before_ms, 0).0;
         self.write(|tx| {
+            // The newest row is never deleted: SQLite gives the next insert max(rowid) + 1,
+            // and a reused position would hide that insert from cursors already past it.
             let doomed = "SELECT rowid FROM ops WHERE kind IN ('org_node', 'user', 'plan')
-                AND hlc < ?1 AND conflict IS NULL
+                AND hlc < ?1 AND conflict IS NULL AND rowid < (SELECT max(rowid) FROM ops)
                 AND EXISTS (SELECT 1 FROM ops later WHERE later.entity = ops.entity
                     AND (later.hlc, later.id) > (ops.hlc, ops.id))";
             let highest: Option<i64> = tx.query_row(

@@ -149,6 +149,15 @@ pub fn photo(n: u8) -> String {
 
 /// Every table's rows, as text, for "nothing changed" checks.
 pub fn dump(store: &Store) -> String {
+    dump_tables(store, |_| true)
+}
+
+/// The derived state only: every table but the op log and the device row.
+pub fn dump_state(store: &Store) -> String {
+    dump_tables(store, |t| t != "ops" && t != "device")
+}
+
+fn dump_tables(store: &Store, wanted: impl Fn(&str) -> bool) -> String {
     let conn = rusqlite::Connection::open(store.path()).unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -158,7 +167,7 @@ pub fn dump(store: &Store) -> String {
         .collect::<Result<_, _>>()
         .unwrap();
     let mut out = String::new();
-    for t in tables {
+    for t in tables.into_iter().filter(|t| wanted(t)) {
         let mut stmt = conn
             .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2"))
             .unwrap();
