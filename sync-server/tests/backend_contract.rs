@@ -6,8 +6,9 @@
 //! and a PostgreSQL backend is to run the same function.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use gridpatrol_core::op::Op;
-use gridpatrol_core::patrol::PatrolInput;
 use gridpatrol_core::sync::protocol::PushOutcome;
 use gridpatrol_core::{Clock, Store};
 use gridpatrol_sync_server::backend::{Backend, Session};
@@ -53,21 +54,7 @@ fn device_from_snapshot(b: &dyn Backend, s: &Session, dir: &std::path::Path) -> 
 
 /// A patrol recorded on `store` by `user`, as the op that `device` pushes.
 fn patrol_op(store: &Store, user: &str, device: Uuid) -> Op {
-    let who = store.actor(user).unwrap();
-    let place = store.places(&who).unwrap()[0].place.id;
-    store
-        .record_patrol(
-            &who,
-            PatrolInput {
-                place_id: place,
-                started_at: store.device_wall_ms() - 60_000,
-                gps: Default::default(),
-                answers: vec![],
-                raise: vec![],
-                note: String::new(),
-            },
-        )
-        .unwrap();
+    common::visit(store, user, common::place_in(store, user, "g01").id);
     let mut op = store.outbox_batch(1000).unwrap().pop().unwrap();
     // The store numbered it as itself; the session's device is the one pushing.
     op.device_id = device;

@@ -7,11 +7,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Child;
 
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::op::OpBody;
-use gridpatrol_core::patrol::PatrolInput;
 use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{Clock, Store};
 
@@ -70,28 +69,7 @@ fn sync(store: &Store) -> (gridpatrol_core::sync::engine::SyncReport, bool) {
 }
 
 fn patrol(store: &Store, user: &str, grid: &str) -> uuid::Uuid {
-    let who = store.actor(user).unwrap();
-    let place = store
-        .places(&who)
-        .unwrap()
-        .into_iter()
-        .find(|p| p.place.grid_id == grid)
-        .unwrap()
-        .place;
-    store
-        .record_patrol(
-            &who,
-            PatrolInput {
-                place_id: place.id,
-                started_at: store.device_wall_ms() - 60_000,
-                gps: Default::default(),
-                answers: vec![],
-                raise: vec![],
-                note: String::new(),
-            },
-        )
-        .unwrap()
-        .patrol_id
+    common::visit(store, user, common::place_in(store, user, grid).id)
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -151,16 +129,7 @@ fn a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot() {
         .unwrap()
         .sign_in(&server.url, "l01", "gridpatrol")
         .unwrap();
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_sync_that_dies_on_the_second_page",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("GRIDPATROL_CHILD_DB", &db)
-        .output()
-        .unwrap();
+    let child = common::run_child_test("child_sync_that_dies_on_the_second_page", &db);
     assert!(
         !child.status.success(),
         "the child should die mid-bootstrap"
@@ -229,13 +198,7 @@ fn a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope() {
     // Offline in g01, before the reassignment.
     let done_before = patrol(&worker, "w01", "g01");
     let w = worker.actor("w01").unwrap();
-    let place = worker
-        .places(&w)
-        .unwrap()
-        .into_iter()
-        .find(|p| p.place.grid_id == "g01")
-        .unwrap()
-        .place;
+    let place = common::place_in(&worker, "w01", "g01");
     let hazard = worker
         .report_hazard(
             &w,

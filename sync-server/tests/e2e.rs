@@ -129,14 +129,7 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
     );
 
     // Offline on the worker's phone: a patrol finds a hazard, the owner is notified.
-    let place = worker
-        .store
-        .places(&w)
-        .unwrap()
-        .into_iter()
-        .find(|p| p.place.grid_id == "g01")
-        .unwrap()
-        .place;
+    let place = common::place_in(&worker.store, "w01", "g01");
     let hazard = worker
         .store
         .report_hazard(

@@ -9,7 +9,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,20 +65,7 @@ fn busy_device(url: &str, n: usize) -> (Store, tempfile::TempDir) {
     let w = store.actor("w01").unwrap();
     let places = store.places(&w).unwrap();
     for i in 0..n {
-        let p = &places[i % places.len()].place;
-        store
-            .record_patrol(
-                &w,
-                gridpatrol_core::patrol::PatrolInput {
-                    place_id: p.id,
-                    started_at: store.device_wall_ms() - 60_000,
-                    gps: Default::default(),
-                    answers: vec![],
-                    raise: vec![],
-                    note: String::new(),
-                },
-            )
-            .unwrap();
+        common::visit(&store, "w01", places[i % places.len()].place.id);
     }
     (store, dir)
 }
@@ -246,16 +233,7 @@ fn client_killed_between_receiving_and_committing_a_pull() {
     let (writer, _w) = busy_device(&url, 300);
     writer.sync(&mut |_| {}).unwrap();
 
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_sync_that_dies_on_receipt",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("GRIDPATROL_CHILD_DB", &db)
-        .output()
-        .unwrap();
+    let child = common::run_child_test("child_sync_that_dies_on_receipt", &db);
     assert!(
         !child.status.success(),
         "the child should die mid-sync: {}\n{}",

@@ -64,3 +64,48 @@ pub fn admin(dir: &Path, args: &[&str], stdin: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The first place of `grid` that `user` sees on `store`.
+pub fn place_in(
+    store: &gridpatrol_core::Store,
+    user: &str,
+    grid: &str,
+) -> gridpatrol_core::place::Place {
+    let who = store.actor(user).unwrap();
+    store
+        .places(&who)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.place.grid_id == grid)
+        .unwrap()
+        .place
+}
+
+/// Records a visit with no answers at `place` by `user`, started a minute ago.
+pub fn visit(store: &gridpatrol_core::Store, user: &str, place: uuid::Uuid) -> uuid::Uuid {
+    let who = store.actor(user).unwrap();
+    store
+        .record_patrol(
+            &who,
+            gridpatrol_core::patrol::PatrolInput {
+                place_id: place,
+                started_at: store.device_wall_ms() - 60_000,
+                gps: Default::default(),
+                answers: vec![],
+                raise: vec![],
+                note: String::new(),
+            },
+        )
+        .unwrap()
+        .patrol_id
+}
+
+/// Runs the ignored test `name` of this test binary as a child process with the device
+/// database `db` in its environment (for tests that kill a client mid-sync).
+pub fn run_child_test(name: &str, db: &Path) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--ignored", "--nocapture"])
+        .env("GRIDPATROL_CHILD_DB", db)
+        .output()
+        .unwrap()
+}
