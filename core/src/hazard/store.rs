@@ -3,7 +3,8 @@
 //! escalation due and repeat are worked out when read, never stored, so they cannot conflict
 //! between devices.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::types::ToSql;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -25,13 +26,38 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
         tx.execute("DELETE FROM hazards WHERE id = ?1", [id.to_string()])?;
         return Ok(());
     };
-    let id = h.id.to_string();
-    let place_id = h.report.place_id.to_string();
+    let (id, place_id) = (h.id.to_string(), h.report.place_id.to_string());
+    let (severity, status, level) = (h.severity.code(), h.status.code(), h.level.code());
+    let body = serde_json::to_string(h)?;
+    // What the report fixes (?1-?8), then what lifecycle events change (?9-?18).
+    let report: [&dyn ToSql; 8] = [
+        &id,
+        &place_id,
+        &h.report.grid_id,
+        &h.report.village_id,
+        &h.report.township_id,
+        &h.report.place_type,
+        &h.report.category,
+        &h.reported_at,
+    ];
+    let deadline = h.deadline.map(|d| d.0);
+    let changing: [&dyn ToSql; 10] = [
+        &severity,
+        &status,
+        &level,
+        &deadline,
+        &h.closed_at,
+        &h.closed_on_time,
+        &h.escalated,
+        &h.rework_count,
+        &h.supervised,
+        &body,
+    ];
     // An upsert rewrites only the columns a lifecycle event can change, so the indexes over a
     // hazard's place, grid and report time are left alone on every event after the report.
     tx.prepare_cached(
-        "INSERT INTO hazards (id, place_id, grid_id, village_id, township_id,
-             place_type, category, severity, status, level, deadline, reported_at, closed_at,
+        "INSERT INTO hazards (id, place_id, grid_id, village_id, township_id, place_type,
+             category, reported_at, severity, status, level, deadline, closed_at,
              closed_on_time, escalated, rework_count, supervised, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, status = excluded.status,
@@ -40,26 +66,7 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
              escalated = excluded.escalated, rework_count = excluded.rework_count,
              supervised = excluded.supervised, body = excluded.body",
     )?
-    .execute(params![
-        id,
-        place_id,
-        h.report.grid_id,
-        h.report.village_id,
-        h.report.township_id,
-        h.report.place_type,
-        h.report.category,
-        h.severity.code(),
-        h.status.code(),
-        h.level.code(),
-        h.deadline.map(|d| d.0),
-        h.reported_at,
-        h.closed_at,
-        h.closed_on_time,
-        h.escalated,
-        h.rework_count,
-        h.supervised,
-        serde_json::to_string(h)?,
-    ])?;
+    .execute(params_from_iter(report.iter().chain(changing.iter())))?;
     // A different report can win the fold only when a rival report for the same id arrives
     // with an earlier HLC; then the report's own columns move too.
     tx.prepare_cached(
@@ -68,16 +75,7 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
          WHERE id = ?1 AND (place_id <> ?2 OR grid_id <> ?3 OR village_id <> ?4
              OR township_id <> ?5 OR place_type <> ?6 OR category <> ?7 OR reported_at <> ?8)",
     )?
-    .execute(params![
-        id,
-        place_id,
-        h.report.grid_id,
-        h.report.village_id,
-        h.report.township_id,
-        h.report.place_type,
-        h.report.category,
-        h.reported_at,
-    ])?;
+    .execute(params_from_iter(report.iter()))?;
     Ok(())
 }
 
