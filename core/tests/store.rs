@@ -740,3 +740,65 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
         .focus_items
         .is_empty());
 }
+
+#[test]
+fn allowed_transitions_follow_state_role_and_separation_of_duties() {
+    use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+    let town = common::town();
+    let s = &town.store;
+    let (w1, l1, o1, w3) = (
+        town.actor("w1"),
+        town.actor("l1"),
+        town.actor("o1"),
+        town.actor("w3"),
+    );
+    let h = s
+        .report_hazard(
+            &w1,
+            NewHazard::new(town.place_g1, "wiring", Severity::General, "私拉电线"),
+        )
+        .unwrap();
+    assert_eq!(
+        s.allowed_transitions(&w1, h).unwrap(),
+        ["notify", "fix_on_spot", "escalate"]
+    );
+    assert!(s.allowed_transitions(&l1, h).unwrap().contains(&"withdraw"));
+    assert!(
+        s.allowed_transitions(&w3, h).unwrap().is_empty(),
+        "another grid's worker"
+    );
+    s.hazard_event(
+        &w1,
+        h,
+        HazardEvent::SubmitRectification {
+            note: String::new(),
+            photos: vec![],
+        },
+    )
+    .unwrap_err();
+    s.hazard_event(
+        &w1,
+        h,
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: town.today().plus(3),
+            note: String::new(),
+        },
+    )
+    .unwrap();
+    s.hazard_event(
+        &w1,
+        h,
+        HazardEvent::SubmitRectification {
+            note: String::new(),
+            photos: vec![],
+        },
+    )
+    .unwrap();
+    assert!(
+        !s.allowed_transitions(&w1, h).unwrap().contains(&"review"),
+        "not one's own"
+    );
+    assert!(s.allowed_transitions(&l1, h).unwrap().contains(&"review"));
+    assert!(s.allowed_transitions(&o1, h).unwrap().contains(&"review"));
+}

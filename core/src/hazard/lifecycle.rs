@@ -564,3 +564,81 @@ impl Hazard {
         None
     }
 }
+
+/// The events `role` could make next on `cur` (as `verb()` names them), for an app to offer as
+/// buttons: each kind is tried with plausible content (a deadline a week ahead, a photo, a
+/// note), and with each level where the kind names one. Whether the user's scope covers the
+/// hazard is the caller's to check.
+pub fn allowed_next(cur: &Hazard, actor_id: &str, role: Role, at: Hlc) -> Vec<&'static str> {
+    let week = Day(at.day().0 + 7);
+    let photo = "0".repeat(64);
+    let text = || "-".to_string();
+    let levels = [Level::Grid, Level::Village, Level::Township];
+    let mut candidates = vec![
+        HazardEvent::Notify {
+            responsible_party: text(),
+            deadline: week,
+            note: String::new(),
+        },
+        HazardEvent::StartRectification {
+            note: String::new(),
+        },
+        HazardEvent::SubmitRectification {
+            note: String::new(),
+            photos: vec![photo.clone()],
+        },
+        HazardEvent::FixOnSpot {
+            note: String::new(),
+            before_photo: Some(photo.clone()),
+            after_photo: Some(photo),
+        },
+        HazardEvent::Review {
+            passed: true,
+            note: String::new(),
+            new_deadline: None,
+        },
+        HazardEvent::RequestExtension {
+            reason: text(),
+            proposed_deadline: Day(week.0 + 7),
+            interim_measures: text(),
+        },
+        HazardEvent::DecideExtension {
+            approved: true,
+            basis: text(),
+        },
+        HazardEvent::JointEnforcement {
+            departments: text(),
+            note: String::new(),
+        },
+        HazardEvent::Refer {
+            department: text(),
+            case_number: text(),
+            note: String::new(),
+        },
+        HazardEvent::RecordOutcome { outcome: text() },
+        HazardEvent::Supervise {
+            note: String::new(),
+        },
+        HazardEvent::Withdraw { reason: text() },
+    ];
+    for to in levels {
+        candidates.push(HazardEvent::Escalate {
+            to,
+            reason: EscalationReason::BeyondPower,
+            note: String::new(),
+        });
+        candidates.push(HazardEvent::HandBack {
+            to,
+            guidance: text(),
+            deadline: week,
+        });
+    }
+    let ctx = Ctx { actor_id, role, at };
+    let mut out: Vec<&'static str> = candidates
+        .iter()
+        .filter(|ev| step(cur.id, Some(cur), ctx, ev).is_ok())
+        .map(|ev| ev.verb())
+        .collect();
+    out.dedup();
+    out
+}

@@ -278,6 +278,21 @@ impl Store {
         })
     }
 
+    /// What `actor` may do next on a hazard (verbs, as `HazardEvent::verb` names them): nothing
+    /// outside their scope.
+    pub fn allowed_transitions(&self, actor: &Actor, hazard_id: Uuid) -> Result<Vec<&'static str>> {
+        let h = self.read(|c| load_hazard(c, hazard_id))?;
+        if !actor.covers(&h.report.grid_id) {
+            return Ok(Vec::new());
+        }
+        Ok(super::lifecycle::allowed_next(
+            &h,
+            &actor.user_id,
+            actor.role,
+            Hlc::new(self.now_ms(), 0),
+        ))
+    }
+
     pub fn hazard(&self, id: Uuid) -> Result<HazardDetail> {
         let today = self.today();
         self.read(|c| {
