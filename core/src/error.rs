@@ -45,6 +45,9 @@ pub enum Error {
         bilingual("请先登录同步服务器", "sign in to a sync server first")
     )]
     NotSignedIn,
+    /// Signing out would strand records not yet sent.
+    #[error("{}", bilingual(&format!("还有 {count} 条记录未上传，请先同步再退出登录"), &format!("{count} records are not sent yet; sync before signing out")))]
+    PendingOps { count: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("data encoding error: {0}")]
@@ -81,6 +84,7 @@ impl Error {
             Error::Remote { .. } => "remote",
             Error::Network { .. } => "network",
             Error::NotSignedIn => "not_signed_in",
+            Error::PendingOps { .. } => "pending_ops",
             Error::Sqlite(_) => "storage",
             Error::Json(_) => "encoding",
             Error::Io(_) => "io",

@@ -203,6 +203,28 @@ impl Store {
         })
     }
 
+    /// Signs this device out: asks the server to revoke its token (when it can be reached) and
+    /// forgets the session here. Ops not yet sent stay on the device; while there are any,
+    /// signing out is refused unless `force`, so nobody loses work by signing out offline.
+    /// Returns whether the server revoked the token.
+    pub fn sign_out(&self, force: bool) -> Result<bool> {
+        let (server, _, token) = self.session()?;
+        let pending = self.pending_ops()?;
+        if pending > 0 && !force {
+            return Err(Error::PendingOps { count: pending });
+        }
+        let revoked = client()?
+            .post(format!("{server}/v1/logout"))
+            .bearer_auth(&token)
+            .send()
+            .is_ok_and(|r| r.status().is_success());
+        self.write(|tx| {
+            tx.execute("DELETE FROM sync_session WHERE id = 1", [])?;
+            Ok(())
+        })?;
+        Ok(revoked)
+    }
+
     fn session(&self) -> Result<(String, String, String)> {
         self.read(|c| {
             c.query_row(

@@ -1,0 +1,16 @@
+//! GridPatrol's FFI facade, for the Android and iOS apps (and Python scripts): one store
+//! object with blocking methods shaped after the app's screens, plain records, and one small
+//! error type. Apps call it from their own background threads; nothing here spawns threads or
+//! holds a runtime. It is a thin layer: every rule lives in `gridpatrol-core`, and this crate
+//! only converts between the core's types and ones every binding language can carry (ids and
+//! days as strings, enums as codes with their zh-CN labels beside them).
+
+mod error;
+mod records;
+mod store;
+
+pub use error::GridPatrolError;
+pub use records::*;
+pub use store::{PatrolStore, SyncListener};
+
+uniffi::setup_scaffolding!();

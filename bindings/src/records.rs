@@ -1,0 +1,534 @@
+//! The records and enums the apps see. Ids are UUID strings, days are `YYYY-MM-DD` (China
+//! Standard Time), instants are Unix milliseconds; every coded value comes with its zh-CN label
+//! so the apps never keep a second copy of the vocabulary.
+
+use gridpatrol_core::checklist::{library, AnswerValue, ItemKind};
+use gridpatrol_core::clock::Day;
+use gridpatrol_core::hazard::{self, EscalationReason, HazardEvent};
+use gridpatrol_core::sync::engine::Progress;
+
+use crate::error::GridPatrolError;
+
+/// How a device store is opened.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DeviceConfig {
+    /// A fixed clock (Unix ms) for training and tests; `None` reads the system clock.
+    pub fixed_clock_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DuePatrol {
+    pub place_id: String,
+    pub name: String,
+    pub address: String,
+    pub place_type_zh: String,
+    pub grid_id: String,
+    pub risk_zh: String,
+    pub next_due: String,
+    pub days_overdue: i32,
+    pub last_patrol_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ItemType {
+    PassFail,
+    Number,
+    Select,
+    Text,
+    Photo,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ChecklistItem {
+    pub key: String,
+    pub label: String,
+    pub item_type: ItemType,
+    pub options: Vec<String>,
+    pub unit: Option<String>,
+    pub photo_on_fail: bool,
+    /// This item failed at the place's last patrol.
+    pub failed_last_time: bool,
+    /// The patrol plan asks to look at this item first.
+    pub focus: bool,
+}
+
+/// A place with the checklist to run there.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PatrolForm {
+    pub place_id: String,
+    pub place_name: String,
+    pub template_name: String,
+    pub template_version: u32,
+    pub items: Vec<ChecklistItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum Answer {
+    Pass,
+    Fail,
+    NotApplicable,
+    Number {
+        value: f64,
+    },
+    Choice {
+        value: String,
+    },
+    Text {
+        value: String,
+    },
+    /// A photo by the SHA-256 (lower-case hex) of its original file.
+    Photo {
+        sha256: String,
+    },
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ItemAnswer {
+    pub key: String,
+    pub answer: Answer,
+}
+
+/// A finished visit, as the checklist screen submits it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PatrolDraft {
+    pub place_id: String,
+    /// When the visit began, by the phone's clock (Unix ms).
+    pub started_at_ms: i64,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub answers: Vec<ItemAnswer>,
+    /// Failed items to raise as hazards right away, with the library's prefilled text.
+    pub raise_items: Vec<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HazardProposal {
+    pub item_key: String,
+    pub description: String,
+    pub severity: Severity,
+    pub suggested_deadline: String,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PatrolResult {
+    pub patrol_id: String,
+    pub hazard_ids: Vec<String>,
+    /// Failed items not raised: offered to the worker, prefilled.
+    pub proposals: Vec<HazardProposal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Severity {
+    General,
+    Major,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NewHazard {
+    pub place_id: String,
+    pub category: String,
+    pub severity: Severity,
+    pub description: String,
+    /// Photos by the SHA-256 (lower-case hex) of their original files.
+    pub photos: Vec<String>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HazardSummary {
+    pub id: String,
+    pub place_id: String,
+    pub grid_id: String,
+    pub category: String,
+    pub category_zh: String,
+    pub severity: Severity,
+    pub status: String,
+    pub status_zh: String,
+    pub level: OrgLevelCode,
+    pub deadline: Option<String>,
+    pub days_overdue: Option<i32>,
+    pub reported_at_ms: i64,
+}
+
+/// One entry of a hazard's timeline.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimelineEvent {
+    pub op_id: String,
+    pub verb: String,
+    pub actor_id: String,
+    pub actor_role_zh: String,
+    /// The phone's own clock when it was done (for display).
+    pub device_time_ms: i64,
+    /// Why it did not apply, when it collided with another action.
+    pub conflict_zh: Option<String>,
+    pub conflict_en: Option<String>,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HazardDetail {
+    pub summary: HazardSummary,
+    pub description: String,
+    pub responsible_party: Option<String>,
+    pub photos: Vec<String>,
+    pub rework_count: u32,
+    pub escalation_due_zh: Option<String>,
+    pub timeline: Vec<TimelineEvent>,
+    /// What this user may do next, as `Transition` verbs (`notify`, `review`, ...).
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OrgLevelCode {
+    Grid,
+    Village,
+    Township,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum EscalationCause {
+    BeyondPower,
+    Major,
+    NeedsEnforcement,
+    OwnerRefuses,
+    ReworkTwice,
+    Overdue,
+    ImminentDanger,
+}
+
+/// A step in a hazard's life, with what the person entered. Days are `YYYY-MM-DD`.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum Transition {
+    Notify {
+        responsible_party: String,
+        deadline: String,
+        note: String,
+    },
+    StartRectification {
+        note: String,
+    },
+    SubmitRectification {
+        note: String,
+        photos: Vec<String>,
+    },
+    FixOnSpot {
+        note: String,
+        before_photo: String,
+        after_photo: String,
+    },
+    Review {
+        passed: bool,
+        note: String,
+        new_deadline: Option<String>,
+    },
+    RequestExtension {
+        reason: String,
+        proposed_deadline: String,
+        interim_measures: String,
+    },
+    DecideExtension {
+        approved: bool,
+        basis: String,
+    },
+    Escalate {
+        to: OrgLevelCode,
+        cause: EscalationCause,
+        note: String,
+    },
+    HandBack {
+        to: OrgLevelCode,
+        guidance: String,
+        deadline: String,
+    },
+    JointEnforcement {
+        departments: String,
+        note: String,
+    },
+    Refer {
+        department: String,
+        case_number: String,
+        note: String,
+    },
+    RecordOutcome {
+        outcome: String,
+    },
+    Supervise {
+        note: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+}
+
+/// The figures of one grid, village or township over a period.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ReportFigures {
+    pub scope_id: String,
+    pub scope_name: String,
+    pub from: String,
+    pub to: String,
+    pub hazards_reported: u32,
+    pub closed: u32,
+    pub closed_on_time: u32,
+    pub general_closed: u32,
+    pub general_closed_in_grid: u32,
+    pub escalated: u32,
+    pub overdue_count: u32,
+    pub patrols: u32,
+    /// 闭环率, 按期整改率, 一般隐患网格内闭环率 (0 to 1; none when nothing to count).
+    pub closure_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub in_grid_closure_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum SyncProgress {
+    Pushed {
+        done: u64,
+        total: u64,
+    },
+    Received {
+        ops: u64,
+    },
+    Pulled {
+        ops: u64,
+    },
+    /// The server sent the device back to a snapshot; its own unsent work is kept.
+    Restarted,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub refused: u64,
+    pub pulled: u64,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncStatus {
+    pub user_id: Option<String>,
+    pub server: Option<String>,
+    pub pending_ops: u64,
+    pub last_sync_ms: Option<i64>,
+    pub refused_ops: u64,
+    pub conflicts: u64,
+}
+
+/// A record the server refused, kept on the device with its reason.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RefusedOp {
+    pub op_id: String,
+    pub kind: String,
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// Two offline actions that collided, listed for the level that sorts them out.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ConflictItem {
+    pub hazard_id: String,
+    pub actor_id: String,
+    pub verb: String,
+    pub rival_actor_id: Option<String>,
+    pub rival_verb: Option<String>,
+    pub listed_for_zh: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+pub(crate) fn day(field: &str, s: &str) -> Result<Day, GridPatrolError> {
+    s.trim()
+        .parse::<Day>()
+        .map_err(|_| GridPatrolError::InvalidInput {
+            field: field.into(),
+            zh: format!(
+                "日期格式应为 年-月-日：{}",
+                s.chars().take(20).collect::<String>()
+            ),
+            en: format!(
+                "a date must be YYYY-MM-DD: {}",
+                s.chars().take(20).collect::<String>()
+            ),
+        })
+}
+
+impl From<gridpatrol_core::hazard::Severity> for Severity {
+    fn from(s: gridpatrol_core::hazard::Severity) -> Self {
+        match s {
+            gridpatrol_core::hazard::Severity::General => Severity::General,
+            gridpatrol_core::hazard::Severity::Major => Severity::Major,
+        }
+    }
+}
+
+impl From<Severity> for gridpatrol_core::hazard::Severity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::General => gridpatrol_core::hazard::Severity::General,
+            Severity::Major => gridpatrol_core::hazard::Severity::Major,
+        }
+    }
+}
+
+impl From<hazard::Level> for OrgLevelCode {
+    fn from(l: hazard::Level) -> Self {
+        match l {
+            hazard::Level::Grid => OrgLevelCode::Grid,
+            hazard::Level::Village => OrgLevelCode::Village,
+            hazard::Level::Township => OrgLevelCode::Township,
+        }
+    }
+}
+
+impl From<OrgLevelCode> for hazard::Level {
+    fn from(l: OrgLevelCode) -> Self {
+        match l {
+            OrgLevelCode::Grid => hazard::Level::Grid,
+            OrgLevelCode::Village => hazard::Level::Village,
+            OrgLevelCode::Township => hazard::Level::Township,
+        }
+    }
+}
+
+impl From<EscalationCause> for EscalationReason {
+    fn from(c: EscalationCause) -> Self {
+        match c {
+            EscalationCause::BeyondPower => EscalationReason::BeyondPower,
+            EscalationCause::Major => EscalationReason::Major,
+            EscalationCause::NeedsEnforcement => EscalationReason::NeedsEnforcement,
+            EscalationCause::OwnerRefuses => EscalationReason::OwnerRefuses,
+            EscalationCause::ReworkTwice => EscalationReason::ReworkTwice,
+            EscalationCause::Overdue => EscalationReason::Overdue,
+            EscalationCause::ImminentDanger => EscalationReason::ImminentDanger,
+        }
+    }
+}
+
+impl From<ItemKind> for ItemType {
+    fn from(k: ItemKind) -> Self {
+        match k {
+            ItemKind::PassFail => ItemType::PassFail,
+            ItemKind::Number => ItemType::Number,
+            ItemKind::Select => ItemType::Select,
+            ItemKind::Text => ItemType::Text,
+            ItemKind::Photo => ItemType::Photo,
+        }
+    }
+}
+
+impl From<Answer> for AnswerValue {
+    fn from(a: Answer) -> Self {
+        match a {
+            Answer::Pass => AnswerValue::Pass,
+            Answer::Fail => AnswerValue::Fail,
+            Answer::NotApplicable => AnswerValue::NotApplicable,
+            Answer::Number { value } => AnswerValue::Number(value),
+            Answer::Choice { value } => AnswerValue::Choice(value),
+            Answer::Text { value } => AnswerValue::Text(value),
+            Answer::Photo { sha256 } => AnswerValue::Photo(sha256),
+        }
+    }
+}
+
+impl From<Progress> for SyncProgress {
+    fn from(p: Progress) -> Self {
+        let n = |x: usize| x as u64;
+        match p {
+            Progress::Pushed { done, total } => SyncProgress::Pushed {
+                done: n(done),
+                total: n(total),
+            },
+            Progress::Received { ops } => SyncProgress::Received { ops: n(ops) },
+            Progress::Pulled { ops } => SyncProgress::Pulled { ops: n(ops) },
+            Progress::Restarted => SyncProgress::Restarted,
+        }
+    }
+}
+
+impl Transition {
+    pub(crate) fn into_event(self) -> Result<HazardEvent, GridPatrolError> {
+        Ok(match self {
+            Transition::Notify {
+                responsible_party,
+                deadline,
+                note,
+            } => HazardEvent::Notify {
+                responsible_party,
+                deadline: day("deadline", &deadline)?,
+                note,
+            },
+            Transition::StartRectification { note } => HazardEvent::StartRectification { note },
+            Transition::SubmitRectification { note, photos } => {
+                HazardEvent::SubmitRectification { note, photos }
+            }
+            Transition::FixOnSpot {
+                note,
+                before_photo,
+                after_photo,
+            } => HazardEvent::FixOnSpot {
+                note,
+                before_photo: Some(before_photo),
+                after_photo: Some(after_photo),
+            },
+            Transition::Review {
+                passed,
+                note,
+                new_deadline,
+            } => HazardEvent::Review {
+                passed,
+                note,
+                new_deadline: new_deadline.map(|d| day("deadline", &d)).transpose()?,
+            },
+            Transition::RequestExtension {
+                reason,
+                proposed_deadline,
+                interim_measures,
+            } => HazardEvent::RequestExtension {
+                reason,
+                proposed_deadline: day("deadline", &proposed_deadline)?,
+                interim_measures,
+            },
+            Transition::DecideExtension { approved, basis } => {
+                HazardEvent::DecideExtension { approved, basis }
+            }
+            Transition::Escalate { to, cause, note } => HazardEvent::Escalate {
+                to: to.into(),
+                reason: cause.into(),
+                note,
+            },
+            Transition::HandBack {
+                to,
+                guidance,
+                deadline,
+            } => HazardEvent::HandBack {
+                to: to.into(),
+                guidance,
+                deadline: day("deadline", &deadline)?,
+            },
+            Transition::JointEnforcement { departments, note } => {
+                HazardEvent::JointEnforcement { departments, note }
+            }
+            Transition::Refer {
+                department,
+                case_number,
+                note,
+            } => HazardEvent::Refer {
+                department,
+                case_number,
+                note,
+            },
+            Transition::RecordOutcome { outcome } => HazardEvent::RecordOutcome { outcome },
+            Transition::Supervise { note } => HazardEvent::Supervise { note },
+            Transition::Withdraw { reason } => HazardEvent::Withdraw { reason },
+        })
+    }
+}
+
+pub(crate) fn category_zh(code: &str) -> String {
+    library().category_zh(code).to_string()
+}
+
+pub(crate) fn place_type_zh(code: &str) -> String {
+    library().place_type_zh(code).to_string()
+}

@@ -1,0 +1,170 @@
+"""The FFI surface from Python, through the generated bindings and the real library: open a
+store, load the demo, run a patrol, report a hazard, drive it to closed, read the report,
+catch typed errors for bad input, and sync two stores through a real sync-server process
+(its URL in GRIDPATROL_SERVER_URL). Run by tests/bindings.sh with the generated module on
+PYTHONPATH; exits non-zero on the first failed check."""
+
+import datetime
+import os
+import sys
+import tempfile
+
+import gridpatrol_ffi as gp
+
+
+def day_after(day: str, n: int) -> str:
+    return (datetime.date.fromisoformat(day) + datetime.timedelta(days=n)).isoformat()
+
+
+def expect_error(kind, call):
+    try:
+        call()
+    except kind as e:
+        return e
+    raise AssertionError(f"expected {kind.__name__}")
+
+
+class Progress(gp.SyncListener):
+    def __init__(self):
+        self.seen = []
+
+    def on_progress(self, progress):
+        self.seen.append(progress)
+
+
+PHOTO = "ab" * 32
+
+
+def local_loop(folder):
+    store = gp.PatrolStore.open(os.path.join(folder, "local.db"), gp.DeviceConfig(fixed_clock_ms=None))
+    store.load_demo()
+    today = store.today()
+
+    due = store.due_patrols("w01")
+    assert due, "the demo worker has patrols due"
+    place = due[0]
+    form = store.patrol_form(place.place_id)
+    assert form.items, "a checklist to run"
+    first_fail = next(i for i in form.items if i.item_type == gp.ItemType.PASS_FAIL)
+    answers = [gp.ItemAnswer(key=first_fail.key, answer=gp.Answer.FAIL())]
+    result = store.record_patrol(
+        "w01",
+        gp.PatrolDraft(
+            place_id=place.place_id,
+            started_at_ms=0,
+            latitude=None,
+            longitude=None,
+            accuracy_m=None,
+            answers=answers,
+            raise_items=[first_fail.key],
+            note="",
+        ),
+    )
+    assert len(result.hazard_ids) == 1, result
+    hazard = result.hazard_ids[0]
+
+    detail = store.hazard("w01", hazard)
+    assert detail.summary.status == "reported"
+    assert "notify" in detail.allowed, detail.allowed
+    detail = store.transition(
+        "w01", hazard, gp.Transition.NOTIFY(responsible_party="店主", deadline=day_after(today, 3), note="")
+    )
+    assert detail.summary.status == "notified"
+    store.transition("w01", hazard, gp.Transition.START_RECTIFICATION(note=""))
+    detail = store.transition("w01", hazard, gp.Transition.SUBMIT_RECTIFICATION(note="已整改", photos=[PHOTO]))
+    assert "review" not in detail.allowed, "a worker does not verify their own grid's rectification"
+    err = expect_error(
+        gp.GridPatrolError.NotAllowed,
+        lambda: store.transition("w01", hazard, gp.Transition.REVIEW(passed=True, note="", new_deadline=None)),
+    )
+    assert err.code == "role_not_allowed", err.code
+    assert "review" in store.hazard("l01", hazard).allowed
+    detail = store.transition("l01", hazard, gp.Transition.REVIEW(passed=True, note="复查合格", new_deadline=None))
+    assert detail.summary.status == "closed", detail.summary.status
+    assert detail.allowed == []
+    assert [e.verb for e in detail.timeline] == ["report", "notify", "start_rectification", "submit_rectification", "review"]
+
+    other = store.report_hazard(
+        "w01",
+        gp.NewHazard(place_id=place.place_id, category="wiring", severity=gp.Severity.GENERAL,
+                     description="私拉电线", photos=[PHOTO]),
+    )
+    assert store.hazard("w01", other).photos == [PHOTO]
+
+    report = store.report(detail.summary.grid_id, day_after(today, -30), today)
+    assert report.closed >= 1 and report.hazards_reported >= 2, report
+    assert report.in_grid_closure_rate is not None
+
+    # Typed errors for bad input, and nothing stored by them.
+    before = len(store.hazards("w01"))
+    err = expect_error(
+        gp.GridPatrolError.InvalidInput,
+        lambda: store.report_hazard("w01", gp.NewHazard(place_id=place.place_id, category="wiring",
+                                                        severity=gp.Severity.GENERAL, description="  ", photos=[])),
+    )
+    assert err.field == "description", err.field
+    assert err.zh and err.en
+    err = expect_error(gp.GridPatrolError.InvalidInput, lambda: store.hazard("w01", "not-an-id"))
+    assert err.field == "id"
+    err = expect_error(
+        gp.GridPatrolError.InvalidInput,
+        lambda: store.transition("w01", other, gp.Transition.NOTIFY(responsible_party="店主", deadline="明天", note="")),
+    )
+    assert err.field == "deadline"
+    expect_error(gp.GridPatrolError.NotFound, lambda: store.due_patrols("nobody"))
+    assert len(store.hazards("w01")) == before
+
+    store.shutdown()
+    expect_error(gp.GridPatrolError.Storage, lambda: store.hazards("w01"))
+
+
+def two_devices(folder, url):
+    worker = gp.PatrolStore.open(os.path.join(folder, "worker.db"), gp.DeviceConfig(fixed_clock_ms=None))
+    leader = gp.PatrolStore.open(os.path.join(folder, "leader.db"), gp.DeviceConfig(fixed_clock_ms=None))
+    expect_error(gp.GridPatrolError.AuthExpired, lambda: worker.sync_now(Progress()))
+    err = expect_error(gp.GridPatrolError.AuthExpired, lambda: worker.sign_in(url, "w01", "wrong password"))
+    assert "密码" in err.zh, err.zh
+    worker.sign_in(url, "w01", "gridpatrol")
+    leader.sign_in(url, "l01", "gridpatrol")
+    progress = Progress()
+    worker.sync_now(progress)
+    assert progress.seen, "progress is reported"
+    leader.sync_now(Progress())
+
+    place = worker.due_patrols("w01")[0].place_id
+    hazard = worker.report_hazard(
+        "w01", gp.NewHazard(place_id=place, category="extinguisher", severity=gp.Severity.GENERAL,
+                            description="灭火器过期", photos=[])
+    )
+    status = worker.sync_status("w01")
+    assert status.pending_ops == 1 and status.user_id == "w01", status
+    report = worker.sync_now(Progress())
+    assert report.pushed == 1 and report.refused == 0, report
+    assert worker.sync_status("w01").pending_ops == 0
+
+    leader.sync_now(Progress())
+    assert hazard in [h.id for h in leader.hazards("l01")], "the leader's phone has the worker's report"
+    assert leader.refused_ops() == [] and leader.conflicts("l01") == []
+    # Signing out with unsent work is refused unless forced.
+    worker.report_hazard(
+        "w01", gp.NewHazard(place_id=place, category="wiring", severity=gp.Severity.GENERAL,
+                            description="插座过载", photos=[])
+    )
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.sign_out(False))
+    assert err.code == "pending_ops", err.code
+    assert worker.sign_out(True) is True
+    expect_error(gp.GridPatrolError.AuthExpired, lambda: worker.sync_now(Progress()))
+
+
+def main():
+    url = os.environ.get("GRIDPATROL_SERVER_URL")
+    if not url:
+        sys.exit("GRIDPATROL_SERVER_URL is not set")
+    with tempfile.TemporaryDirectory() as folder:
+        local_loop(folder)
+        two_devices(folder, url)
+    print("python scenario: ok")
+
+
+if __name__ == "__main__":
+    main()
