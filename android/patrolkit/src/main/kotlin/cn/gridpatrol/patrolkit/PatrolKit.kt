@@ -1,0 +1,113 @@
+package cn.gridpatrol.patrolkit
+
+import cn.gridpatrol.ffi.ConflictItem
+import cn.gridpatrol.ffi.DeviceConfig
+import cn.gridpatrol.ffi.DuePatrol
+import cn.gridpatrol.ffi.GridPatrolException
+import cn.gridpatrol.ffi.HazardDetail
+import cn.gridpatrol.ffi.HazardSummary
+import cn.gridpatrol.ffi.NewHazard
+import cn.gridpatrol.ffi.PatrolDraft
+import cn.gridpatrol.ffi.PatrolForm
+import cn.gridpatrol.ffi.PatrolResult
+import cn.gridpatrol.ffi.PatrolStore
+import cn.gridpatrol.ffi.RefusedOp
+import cn.gridpatrol.ffi.ReportFigures
+import cn.gridpatrol.ffi.SyncListener
+import cn.gridpatrol.ffi.SyncProgress
+import cn.gridpatrol.ffi.SyncReport
+import cn.gridpatrol.ffi.SyncStatus
+import cn.gridpatrol.ffi.Transition
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.flow.merge
+import kotlinx.coroutines.withContext
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
+
+/**
+ * The app's way into the core: every call is a suspend function that runs the blocking core
+ * call on [io] (never the main thread) and answers with an [Outcome]. No android.* here, so it
+ * runs and is tested on a plain JVM.
+ */
+class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatcher = Dispatchers.IO) {
+
+    private val synced = MutableSharedFlow<Unit>(extraBufferCapacity = 1)
+
+    private suspend fun <T> call(block: PatrolStore.() -> T): Outcome<T> = withContext(io) {
+        try {
+            Outcome.Ok(store.block())
+        } catch (e: GridPatrolException) {
+            Outcome.Failed(PatrolError.from(e))
+        }
+    }
+
+    suspend fun loadDemo(): Outcome<Unit> = call { loadDemo() }
+    suspend fun today(): Outcome<String> = call { today() }
+    suspend fun duePatrols(userId: String): Outcome<List<DuePatrol>> = call { duePatrols(userId) }
+    suspend fun patrolForm(placeId: String): Outcome<PatrolForm> = call { patrolForm(placeId) }
+    suspend fun recordPatrol(userId: String, draft: PatrolDraft): Outcome<PatrolResult> =
+        call { recordPatrol(userId, draft) }
+    suspend fun reportHazard(userId: String, hazard: NewHazard): Outcome<String> =
+        call { reportHazard(userId, hazard) }
+    suspend fun hazards(userId: String): Outcome<List<HazardSummary>> = call { hazards(userId) }
+    suspend fun hazard(userId: String, hazardId: String): Outcome<HazardDetail> =
+        call { hazard(userId, hazardId) }
+    suspend fun transition(userId: String, hazardId: String, t: Transition): Outcome<HazardDetail> =
+        call { transition(userId, hazardId, t) }
+    suspend fun report(scopeId: String, from: String, to: String): Outcome<ReportFigures> =
+        call { report(scopeId, from, to) }
+    suspend fun signIn(server: String, userId: String, password: String): Outcome<Unit> =
+        call { signIn(server, userId, password) }
+    suspend fun signOut(force: Boolean = false): Outcome<Boolean> = call { signOut(force) }
+    suspend fun refusedOps(): Outcome<List<RefusedOp>> = call { refusedOps() }
+    suspend fun conflicts(userId: String): Outcome<List<ConflictItem>> = call { conflicts(userId) }
+    suspend fun syncStatus(userId: String?): Outcome<SyncStatus> = call { syncStatus(userId) }
+
+    /** Sends what is pending and fetches what is new; [onProgress] is called on the IO thread. */
+    suspend fun syncNow(onProgress: (SyncProgress) -> Unit = {}): Outcome<SyncReport> {
+        val listener = object : SyncListener {
+            override fun onProgress(progress: SyncProgress) = onProgress(progress)
+        }
+        val outcome = call { syncNow(listener) }
+        synced.tryEmit(Unit)
+        return outcome
+    }
+
+    /**
+     * The sync screen's status: now, after every [syncNow], and every [every] (so pending counts
+     * follow work done on other screens).
+     */
+    fun syncStatusFlow(userId: String?, every: Duration = 30.seconds): Flow<Outcome<SyncStatus>> {
+        val ticks = flow {
+            while (true) {
+                emit(Unit)
+                delay(every)
+            }
+        }
+        return flow { merge(ticks, synced).collect { emit(call { syncStatus(userId) }) } }.flowOn(io)
+    }
+
+    /** Cancels a running call (a long sync); later calls run normally. */
+    fun interrupt() = store.interrupt()
+
+    /** Closes the database; later calls answer [PatrolError.Storage]. */
+    fun shutdown() = store.shutdown()
+
+    companion object {
+        /** Opens the device database at [path] on [io]. */
+        suspend fun open(path: String, io: CoroutineDispatcher = Dispatchers.IO): Outcome<PatrolKit> =
+            withContext(io) {
+                try {
+                    Outcome.Ok(PatrolKit(PatrolStore.open(path, DeviceConfig(fixedClockMs = null)), io))
+                } catch (e: GridPatrolException) {
+                    Outcome.Failed(PatrolError.from(e))
+                }
+            }
+    }
+}

@@ -1,0 +1,150 @@
+// The FFI surface from Kotlin on the JVM, through patrolkit over the generated bindings and the
+// real library: open a store, load the demo, run a patrol, report a hazard, drive it to closed,
+// read the report, get typed errors for bad input, and sync two stores through a real
+// sync-server process (its URL in GRIDPATROL_SERVER_URL). Run by tests/bindings.sh.
+
+import cn.gridpatrol.ffi.Answer
+import cn.gridpatrol.ffi.ItemAnswer
+import cn.gridpatrol.ffi.ItemType
+import cn.gridpatrol.ffi.NewHazard
+import cn.gridpatrol.ffi.PatrolDraft
+import cn.gridpatrol.ffi.Severity
+import cn.gridpatrol.ffi.SyncProgress
+import cn.gridpatrol.ffi.Transition
+import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.patrolkit.Outcome
+import cn.gridpatrol.patrolkit.PatrolError
+import cn.gridpatrol.patrolkit.PatrolKit
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.nio.file.Files
+import java.time.LocalDate
+import kotlin.test.assertEquals
+import kotlin.test.assertIs
+import kotlin.test.assertTrue
+
+const val PHOTO = "abababababababababababababababababababababababababababababababab"
+
+fun day(today: String, plus: Long) = LocalDate.parse(today).plusDays(plus).toString()
+
+inline fun <reified E : PatrolError> failed(o: Outcome<*>): E {
+    assertIs<Outcome.Failed>(o, "expected a failure, got $o")
+    return assertIs<E>(o.error)
+}
+
+suspend fun localLoop(dir: File) {
+    val kit = PatrolKit.open(File(dir, "local.db").path).getOrThrow()
+    kit.loadDemo().getOrThrow()
+    val today = kit.today().getOrThrow()
+
+    val due = kit.duePatrols("w01").getOrThrow()
+    assertTrue(due.isNotEmpty(), "the demo worker has patrols due")
+    val place = due.first()
+    val form = kit.patrolForm(place.placeId).getOrThrow()
+    val item = form.items.first { it.itemType == ItemType.PASS_FAIL }
+    val result = kit.recordPatrol(
+        "w01",
+        PatrolDraft(
+            placeId = place.placeId, startedAtMs = 0, latitude = null, longitude = null, accuracyM = null,
+            answers = listOf(ItemAnswer(item.key, Answer.Fail)), raiseItems = listOf(item.key), note = "",
+        ),
+    ).getOrThrow()
+    assertEquals(1, result.hazardIds.size)
+    val hazard = result.hazardIds.first()
+
+    var detail = kit.hazard("w01", hazard).getOrThrow()
+    assertEquals("reported", detail.summary.status)
+    assertTrue("notify" in detail.allowed)
+    assertEquals("下发整改通知", Labels.action("notify"))
+    detail = kit.transition("w01", hazard, Transition.Notify("店主", day(today, 3), "")).getOrThrow()
+    assertEquals("notified", detail.summary.status)
+    kit.transition("w01", hazard, Transition.StartRectification("")).getOrThrow()
+    kit.transition("w01", hazard, Transition.SubmitRectification("已整改", listOf(PHOTO))).getOrThrow()
+    val refused = failed<PatrolError.NotAllowed>(
+        kit.transition("w01", hazard, Transition.Review(true, "", null)),
+    )
+    assertEquals("role_not_allowed", refused.code)
+    detail = kit.transition("l01", hazard, Transition.Review(true, "复查合格", null)).getOrThrow()
+    assertEquals("closed", detail.summary.status)
+    assertEquals(emptyList(), detail.allowed)
+    assertEquals(
+        listOf("report", "notify", "start_rectification", "submit_rectification", "review"),
+        detail.timeline.map { it.verb },
+    )
+
+    val other = kit.reportHazard(
+        "w01", NewHazard(place.placeId, "wiring", Severity.GENERAL, "私拉电线", listOf(PHOTO)),
+    ).getOrThrow()
+    assertEquals(listOf(PHOTO), kit.hazard("w01", other).getOrThrow().photos)
+
+    val report = kit.report(detail.summary.gridId, day(today, -30), today).getOrThrow()
+    assertTrue(report.closed >= 1u && report.hazardsReported >= 2u, "$report")
+    assertTrue(report.inGridClosureRate != null)
+
+    // Typed errors for bad input, and nothing stored by them.
+    val before = kit.hazards("w01").getOrThrow().size
+    val blank = failed<PatrolError.InvalidInput>(
+        kit.reportHazard("w01", NewHazard(place.placeId, "wiring", Severity.GENERAL, "  ", emptyList())),
+    )
+    assertEquals("description", blank.field)
+    assertTrue(blank.zh.isNotEmpty() && blank.en.isNotEmpty())
+    assertEquals("id", failed<PatrolError.InvalidInput>(kit.hazard("w01", "not-an-id")).field)
+    assertEquals(
+        "deadline",
+        failed<PatrolError.InvalidInput>(kit.transition("w01", other, Transition.Notify("店主", "明天", ""))).field,
+    )
+    failed<PatrolError.NotFound>(kit.duePatrols("nobody"))
+    assertEquals(before, kit.hazards("w01").getOrThrow().size)
+
+    kit.shutdown()
+    failed<PatrolError.Storage>(kit.hazards("w01"))
+}
+
+suspend fun twoDevices(dir: File, url: String) {
+    val worker = PatrolKit.open(File(dir, "worker.db").path).getOrThrow()
+    val leader = PatrolKit.open(File(dir, "leader.db").path).getOrThrow()
+    failed<PatrolError.AuthExpired>(worker.syncNow())
+    failed<PatrolError.AuthExpired>(worker.signIn(url, "w01", "wrong password"))
+    worker.signIn(url, "w01", "gridpatrol").getOrThrow()
+    leader.signIn(url, "l01", "gridpatrol").getOrThrow()
+    val seen = mutableListOf<SyncProgress>()
+    worker.syncNow { seen += it }.getOrThrow()
+    assertTrue(seen.isNotEmpty(), "progress is reported")
+    assertTrue(Labels.progress(seen.last()).isNotEmpty())
+    leader.syncNow().getOrThrow()
+
+    val place = worker.duePatrols("w01").getOrThrow().first().placeId
+    val hazard = worker.reportHazard(
+        "w01", NewHazard(place, "extinguisher", Severity.GENERAL, "灭火器过期", emptyList()),
+    ).getOrThrow()
+    val status = worker.syncStatusFlow("w01").first().getOrThrow()
+    assertEquals(1uL, status.pendingOps)
+    assertEquals("w01", status.userId)
+    val pushed = worker.syncNow().getOrThrow()
+    assertEquals(1uL, pushed.pushed)
+    assertEquals(0uL, pushed.refused)
+    assertEquals(0uL, worker.syncStatus("w01").getOrThrow().pendingOps)
+
+    leader.syncNow().getOrThrow()
+    assertTrue(leader.hazards("l01").getOrThrow().any { it.id == hazard }, "the leader's phone has it")
+    assertEquals(emptyList(), leader.refusedOps().getOrThrow())
+    assertEquals(emptyList(), leader.conflicts("l01").getOrThrow())
+
+    worker.reportHazard("w01", NewHazard(place, "wiring", Severity.GENERAL, "插座过载", emptyList())).getOrThrow()
+    assertEquals("pending_ops", failed<PatrolError.NotAllowed>(worker.signOut()).code)
+    assertEquals(true, worker.signOut(force = true).getOrThrow())
+    failed<PatrolError.AuthExpired>(worker.syncNow())
+}
+
+fun main() = runBlocking {
+    val url = System.getenv("GRIDPATROL_SERVER_URL") ?: error("GRIDPATROL_SERVER_URL is not set")
+    val dir = Files.createTempDirectory("gridpatrol-kotlin").toFile()
+    try {
+        localLoop(dir)
+        twoDevices(dir, url)
+    } finally {
+        dir.deleteRecursively()
+    }
+    println("kotlin scenario: ok")
+}
