@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every Rust test (unit, property, integration,
-# end-to-end through the gridpatrol binary) and the demo. Installs what it needs when missing.
+# end-to-end through the gridpatrol binary and the sync server), the bindings from Python and
+# Kotlin (tests/bindings.sh), the sync benchmark at a small size, and the demo. Installs what
+# it needs when missing (rustfmt, clippy; kotlinc, JNA and tree-sitter through bindings.sh).
 # Usage: bash tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,9 @@ step "cargo test (unit, property, integration, end-to-end)"
 # 10,000+ proptest cases in CI runs are set inside the tests themselves.
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 
+step "bindings: Python and Kotlin scenarios against the real library and server; Swift checks"
+bash tests/bindings.sh
+
 step "convergence property test, 10,000 cases (release build)"
 GRIDPATROL_PROPTEST_CASES=10000 cargo test --release --locked -p gridpatrol-core --test convergence \
   2>&1 | tee target/convergence-output.txt
@@ -38,11 +43,12 @@ cargo bench -p gridpatrol-core --no-run --locked
 GRIDPATROL_SYNC_BENCH_N=2000 cargo bench -p gridpatrol-sync-server --bench sync --locked
 
 step "demo (the debug build the tests made; README's release run prints the same)"
-cargo run --locked --bin gridpatrol -- demo > target/demo-output.txt
+target/debug/gridpatrol demo > target/demo-output.txt
 grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt
 tail -n 5 target/demo-output.txt
 
 passed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
+passed=$((passed + $(grep -c '^PASS' target/bindings-results.txt)))
 failed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 echo
 echo "${passed} passed, ${failed} failed"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The bindings end to end: generates Kotlin, Swift and Python from the built library, starts a
+# real sync server, runs the Python scenario and the Kotlin one (patrolkit on the JVM, JNA),
+# then syntax-checks the C header (gcc) and the Swift sources (tree-sitter: a parse, not a
+# compile). Installs kotlinc (npm), JNA (apt) and tree-sitter (PyPI, in a venv) when missing,
+# into GRIDPATROL_TOOLS (default ~/.cache/gridpatrol-tools). Writes one line per check to
+# target/bindings-results.txt. Usage: bash tests/bindings.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools="${GRIDPATROL_TOOLS:-$HOME/.cache/gridpatrol-tools}"
+kotlin_version=2.4.20
+kotlinc="$tools/kotlinc-$kotlin_version"
+results=target/bindings-results.txt
+mkdir -p "$tools" target
+: > "$results"
+step() { printf '\n=== %s ===\n' "$*"; }
+
+if [[ ! -x "$kotlinc/bin/kotlinc" ]]; then
+  step "installing kotlinc $kotlin_version (npm kotlin-compiler)"
+  (cd "$tools" && npm pack --silent "kotlin-compiler@$kotlin_version" >/dev/null &&
+    rm -rf package && tar xzf "kotlin-compiler-$kotlin_version.tgz" &&
+    mv package "kotlinc-$kotlin_version" && rm "kotlin-compiler-$kotlin_version.tgz")
+fi
+if [[ ! -f /usr/share/java/jna.jar ]]; then
+  step "installing JNA (libjna-java)"
+  apt-get install -y -qq libjna-java >/dev/null
+fi
+if [[ ! -x "$tools/venv/bin/python" ]] || ! "$tools/venv/bin/python" -c "import tree_sitter_swift" 2>/dev/null; then
+  step "installing tree-sitter-swift (PyPI)"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q tree-sitter tree-sitter-swift
+fi
+
+step "generating bindings"
+bash bindings/generate.sh
+cargo build --locked -p gridpatrol-sync-server
+
+step "starting a sync server"
+data=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
+target/debug/gridpatrol-sync-server --demo --listen 127.0.0.1:0 --data-dir "$data" > "$data/out" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$data/out" 2>/dev/null && break
+  sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$data/out")
+[[ -n "$url" ]] || { cat "$data/out"; echo "the server did not start"; exit 1; }
+export GRIDPATROL_SERVER_URL="$url"
+echo "server at $url"
+
+step "Python scenario (generated bindings, real library and server)"
+PYTHONPATH=target/bindings/python python3 tests/bindings/test_scenario.py
+echo "PASS python scenario" >> "$results"
+
+step "Kotlin scenario on the JVM (patrolkit over the generated bindings, JNA)"
+lib="$kotlinc/lib"
+jar=target/kotlin/scenario.jar
+mkdir -p target/kotlin
+"$kotlinc/bin/kotlinc" -Werror \
+  -cp "/usr/share/java/jna.jar:$lib/kotlinx-coroutines-core-jvm.jar:$lib/kotlin-test.jar" \
+  target/bindings/kotlin/cn/gridpatrol/ffi/*.kt \
+  android/patrolkit/src/main/kotlin/cn/gridpatrol/patrolkit/*.kt \
+  tests/bindings/Scenario.kt -d "$jar"
+java -Djna.library.path=target/debug \
+  -cp "$jar:/usr/share/java/jna.jar:$lib/kotlin-stdlib.jar:$lib/kotlinx-coroutines-core-jvm.jar:$lib/kotlin-test.jar" \
+  ScenarioKt
+echo "PASS kotlin scenario" >> "$results"
+
+step "Swift: the C header compiles with gcc; Swift sources are syntax-checked (not compiled)"
+printf '#include "GridPatrolFFIC.h"\n' |
+  gcc -fsyntax-only -Wall -Werror -D_Nullable= -D_Nonnull= -I target/bindings/swift -x c -
+echo "PASS C header (gcc -fsyntax-only)" >> "$results"
+mapfile -t swift < <(find target/bindings/swift ios -name '*.swift' | sort)
+"$tools/venv/bin/python" tests/bindings/swift_syntax.py "${swift[@]}"
+echo "PASS swift syntax-checked (${#swift[@]} files)" >> "$results"
+
+step "bindings results"
+cat "$results"
