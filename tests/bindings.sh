@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The bindings end to end: generates Kotlin, Swift and Python from the built library, starts a
 # real sync server, runs the Python scenario and the Kotlin one (patrolkit on the JVM, JNA),
-# then syntax-checks the C header (gcc) and the Swift sources (tree-sitter: a parse, not a
-# compile). Installs kotlinc (npm), JNA (apt) and tree-sitter (PyPI, in a venv) when missing,
+# then checks what cannot be compiled here: the C header with gcc, and the Swift sources and
+# the Android app's Kotlin with tree-sitter (a parse, not a compile). Installs kotlinc (npm),
+# JNA (apt) and tree-sitter grammars (PyPI, in a venv) when missing,
 # into GRIDPATROL_TOOLS (default ~/.cache/gridpatrol-tools). Writes one line per check to
 # target/bindings-results.txt. Usage: bash tests/bindings.sh
 set -euo pipefail
@@ -26,10 +27,11 @@ if [[ ! -f /usr/share/java/jna.jar ]]; then
   step "installing JNA (libjna-java)"
   apt-get install -y -qq libjna-java >/dev/null
 fi
-if [[ ! -x "$tools/venv/bin/python" ]] || ! "$tools/venv/bin/python" -c "import tree_sitter_swift" 2>/dev/null; then
-  step "installing tree-sitter-swift (PyPI)"
+if [[ ! -x "$tools/venv/bin/python" ]] ||
+  ! "$tools/venv/bin/python" -c "import tree_sitter_swift, tree_sitter_kotlin" 2>/dev/null; then
+  step "installing tree-sitter with its Swift and Kotlin grammars (PyPI)"
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install -q tree-sitter tree-sitter-swift
+  "$tools/venv/bin/pip" install -q tree-sitter tree-sitter-swift tree-sitter-kotlin
 fi
 
 step "generating bindings"
@@ -73,13 +75,16 @@ java -Djna.library.path=target/debug \
   ScenarioKt
 echo "PASS kotlin scenario" >> "$results"
 
-step "Swift: the C header compiles with gcc; Swift sources are syntax-checked (not compiled)"
+step "not compiled here: the C header (gcc), Swift and the Android app's Kotlin (syntax-checked)"
 printf '#include "GridPatrolFFIC.h"\n' |
   gcc -fsyntax-only -Wall -Werror -D_Nullable= -D_Nonnull= -I target/bindings/swift -x c -
 echo "PASS C header (gcc -fsyntax-only)" >> "$results"
 mapfile -t swift < <(find target/bindings/swift ios -name '*.swift' | sort)
-"$tools/venv/bin/python" tests/bindings/swift_syntax.py "${swift[@]}"
-echo "PASS swift syntax-checked (${#swift[@]} files)" >> "$results"
+"$tools/venv/bin/python" tests/bindings/syntax_check.py "${swift[@]}"
+echo "PASS swift syntax-checked, not compiled (${#swift[@]} files)" >> "$results"
+mapfile -t app < <(find android -path android/patrolkit/src -prune -o \( -name '*.kt' -o -name '*.kts' \) -print | sort)
+"$tools/venv/bin/python" tests/bindings/syntax_check.py "${app[@]}"
+echo "PASS android app kotlin syntax-checked, not compiled (${#app[@]} files)" >> "$results"
 
 step "bindings results"
 cat "$results"

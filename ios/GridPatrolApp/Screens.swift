@@ -1,0 +1,296 @@
+import GridPatrolKit
+import SwiftUI
+
+/// 登录
+struct SignInView: View {
+    let kit: PatrolKit
+    @EnvironmentObject var model: AppModel
+    @State private var server = "https://"
+    @State private var user = ""
+    @State private var password = ""
+    @State private var error: String?
+
+    var body: some View {
+        Form {
+            TextField("服务器地址", text: $server).textInputAutocapitalization(.never)
+            TextField("账号", text: $user).textInputAutocapitalization(.never)
+            SecureField("密码", text: $password)
+            if let error { Text(error).foregroundStyle(.red) }
+            Button("登录") {
+                Task {
+                    do {
+                        try await kit.signIn(server: server, user: user, password: password)
+                        _ = try await kit.syncNow()
+                        await model.refreshUser()
+                    } catch let e as PatrolError {
+                        error = e.zh
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// 今日巡查: places due, most overdue first.
+struct DueView: View {
+    let kit: PatrolKit
+    let user: String
+    @State private var due: [DuePatrol] = []
+    @State private var error: String?
+
+    var body: some View {
+        List(due, id: \.placeId) { p in
+            NavigationLink(value: p.placeId) {
+                VStack(alignment: .leading) {
+                    Text(p.name)
+                    Text("\(p.placeTypeZh) · \(p.riskZh) · \(p.daysOverdue > 0 ? "逾期 \(p.daysOverdue) 天" : "今日")")
+                        .font(.caption)
+                }
+            }
+        }
+        .navigationTitle("今日巡查")
+        .navigationDestination(for: String.self) { place in ChecklistView(kit: kit, user: user, placeId: place) }
+        .overlay { if let error { Text(error).foregroundStyle(.red) } }
+        .task {
+            do { due = try await kit.duePatrols(user: user) } catch let e as PatrolError { error = e.zh } catch {}
+        }
+    }
+}
+
+/// 巡查表: the checklist; failed items are raised as hazards on submit.
+struct ChecklistView: View {
+    let kit: PatrolKit
+    let user: String
+    let placeId: String
+    @Environment(\.dismiss) private var dismiss
+    @State private var form: PatrolForm?
+    @State private var answers: [String: Answer] = [:]
+    @State private var note = ""
+    @State private var error: String?
+    @State private var startedAt = Date()
+
+    var body: some View {
+        Form {
+            if let form {
+                ForEach(form.items, id: \.key) { item in
+                    VStack(alignment: .leading) {
+                        Text(item.label + (item.focus ? " ★重点" : "") + (item.failedLastTime ? " ⚠上次不合格" : ""))
+                        if item.itemType == .passFail {
+                            Picker("", selection: binding(item.key)) {
+                                Text("合格").tag(Answer?.some(.pass))
+                                Text("不合格").tag(Answer?.some(.fail))
+                                Text("不适用").tag(Answer?.some(.notApplicable))
+                            }
+                            .pickerStyle(.segmented)
+                        }
+                    }
+                }
+                TextField("备注", text: $note)
+                NavigationLink("上报其他隐患") { ReportHazardView(kit: kit, user: user, placeId: placeId) }
+                Button("提交巡查") { submit() }
+            }
+            if let error { Text(error).foregroundStyle(.red) }
+        }
+        .navigationTitle(form?.placeName ?? "")
+        .task {
+            do { form = try await kit.patrolForm(place: placeId) } catch let e as PatrolError { error = e.zh } catch {}
+        }
+    }
+
+    private func binding(_ key: String) -> Binding<Answer?> {
+        Binding(get: { answers[key] }, set: { answers[key] = $0 })
+    }
+
+    private func submit() {
+        let draft = PatrolDraft(
+            placeId: placeId,
+            startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
+            latitude: nil, longitude: nil, accuracyM: nil,
+            answers: answers.map { ItemAnswer(key: $0.key, answer: $0.value) },
+            raiseItems: answers.filter { $0.value == .fail }.map { $0.key },
+            note: note
+        )
+        Task {
+            do {
+                _ = try await kit.recordPatrol(user: user, draft: draft)
+                GridPatrolApp.scheduleBackgroundSync()
+                dismiss()
+            } catch let e as PatrolError { error = e.zh } catch {}
+        }
+    }
+}
+
+/// 隐患上报, with photos from the camera kept by their SHA-256.
+struct ReportHazardView: View {
+    let kit: PatrolKit
+    let user: String
+    let placeId: String
+    @Environment(\.dismiss) private var dismiss
+    @State private var category = ""
+    @State private var description = ""
+    @State private var major = false
+    @State private var photos: [String] = []
+    @State private var showCamera = false
+    @State private var error: String?
+
+    var body: some View {
+        Form {
+            TextField("隐患类别（如 wiring、extinguisher）", text: $category)
+            TextField("隐患描述", text: $description, axis: .vertical)
+            Toggle("重大隐患", isOn: $major)
+            Button("拍照（已拍 \(photos.count) 张）") { showCamera = true }
+            if let error { Text(error).foregroundStyle(.red) }
+            Button("上报") {
+                let hazard = NewHazard(placeId: placeId, category: category, severity: major ? .major : .general,
+                                       description: description, photos: photos)
+                Task {
+                    do {
+                        _ = try await kit.reportHazard(user: user, hazard: hazard)
+                        GridPatrolApp.scheduleBackgroundSync()
+                        dismiss()
+                    } catch let e as PatrolError { error = e.zh } catch {}
+                }
+            }
+        }
+        .sheet(isPresented: $showCamera) {
+            CameraView { data in
+                if let hash = try? PhotoStore.keep(data) { photos.append(hash) }
+            }
+        }
+    }
+}
+
+struct HazardListView: View {
+    let kit: PatrolKit
+    let user: String
+    @State private var hazards: [HazardSummary] = []
+
+    var body: some View {
+        List(hazards, id: \.id) { h in
+            NavigationLink(value: h.id) {
+                VStack(alignment: .leading) {
+                    Text(h.categoryZh)
+                    Text("\(h.statusZh) · \(Labels.level(h.level))").font(.caption)
+                }
+            }
+        }
+        .navigationTitle("隐患")
+        .navigationDestination(for: String.self) { id in HazardDetailView(kit: kit, user: user, hazardId: id) }
+        .task { hazards = (try? await kit.hazards(user: user)) ?? [] }
+    }
+}
+
+/// 隐患详情: timeline (collided actions marked) and the actions this user may take.
+struct HazardDetailView: View {
+    let kit: PatrolKit
+    let user: String
+    let hazardId: String
+    @State private var detail: HazardDetail?
+    @State private var acting: String?
+    @State private var text = ""
+    @State private var day = ""
+    @State private var error: String?
+
+    var body: some View {
+        List {
+            if let d = detail {
+                Section {
+                    Text("\(d.summary.categoryZh) · \(d.summary.statusZh)")
+                    Text(d.description)
+                    if let deadline = d.summary.deadline { Text("整改期限 \(deadline)") }
+                }
+                Section("可执行") {
+                    ForEach(d.allowed, id: \.self) { verb in
+                        Button(Labels.action(verb)) { acting = verb }
+                    }
+                }
+                Section("处置记录") {
+                    ForEach(d.timeline, id: \.opId) { e in
+                        VStack(alignment: .leading) {
+                            Text("\(e.actorRoleZh) \(Labels.action(e.verb))")
+                            if let why = e.conflictZh { Text("未生效：\(why)").foregroundStyle(.red) }
+                        }
+                    }
+                }
+            }
+            if let error { Text(error).foregroundStyle(.red) }
+        }
+        .task { detail = try? await kit.hazard(user: user, id: hazardId) }
+        .alert(Labels.action(acting ?? ""), isPresented: Binding(get: { acting != nil }, set: { if !$0 { acting = nil } })) {
+            TextField("说明 / 责任人", text: $text)
+            TextField("日期（年-月-日）", text: $day)
+            Button("确定") { act() }
+            Button("取消", role: .cancel) {}
+        }
+    }
+
+    private func act() {
+        guard let verb = acting else { return }
+        let t: Transition
+        switch verb {
+        case "notify": t = .notify(responsibleParty: text, deadline: day, note: "")
+        case "start_rectification": t = .startRectification(note: text)
+        case "submit_rectification": t = .submitRectification(note: text, photos: [])
+        case "review": t = .review(passed: true, note: text, newDeadline: nil)
+        case "escalate": t = .escalate(to: .village, cause: .beyondPower, note: text)
+        case "supervise": t = .supervise(note: text)
+        default: t = .withdraw(reason: text)
+        }
+        Task {
+            do {
+                detail = try await kit.transition(user: user, id: hazardId, t)
+            } catch let e as PatrolError { error = e.zh } catch {}
+        }
+    }
+}
+
+/// 同步: pending, last sync, refused records (kept here with their reason), conflicts.
+struct SyncView: View {
+    let kit: PatrolKit
+    let user: String
+    @EnvironmentObject var model: AppModel
+    @State private var status: SyncStatus?
+    @State private var refused: [RefusedOp] = []
+    @State private var conflicts: [ConflictItem] = []
+    @State private var progress = ""
+    @State private var error: String?
+
+    var body: some View {
+        List {
+            if let s = status {
+                Text("待上传 \(s.pendingOps) 条")
+                Text("上次同步 \(s.lastSyncMs.map { Date(timeIntervalSince1970: Double($0) / 1000).formatted() } ?? "从未")")
+            }
+            Button("立即同步") {
+                Task {
+                    do {
+                        let r = try await kit.syncNow { p in Task { @MainActor in progress = Labels.progress(p) } }
+                        progress = "已同步：上传 \(r.pushed)，下载 \(r.pulled)"
+                        await reload()
+                    } catch let e as PatrolError { error = e.zh } catch {}
+                }
+            }
+            Text(progress)
+            if let error { Text(error).foregroundStyle(.red) }
+            Section("被服务器拒绝（已保留在本机）") { ForEach(refused, id: \.opId) { Text("\($0.kind)：\($0.zh)") } }
+            Section("需要处理的冲突") {
+                ForEach(conflicts, id: \.hazardId) { c in Text("\(c.actorId) \(Labels.action(c.verb))：\(c.reasonZh)") }
+            }
+            Button("退出登录") {
+                Task {
+                    do {
+                        _ = try await kit.signOut()
+                        await model.refreshUser()
+                    } catch let e as PatrolError { error = e.zh } catch {}
+                }
+            }
+        }
+        .task { await reload() }
+    }
+
+    private func reload() async {
+        status = try? await kit.syncStatus(user: user)
+        refused = (try? await kit.refusedOps()) ?? []
+        conflicts = (try? await kit.conflicts(user: user)) ?? []
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import GridPatrolFFI
+
+/// The errors a screen acts on, each with its message in zh-CN and English.
+public enum PatrolError: Error, Equatable {
+    case invalidInput(field: String, zh: String, en: String)
+    case notAllowed(code: String, zh: String, en: String)
+    case notFound(zh: String, en: String)
+    case network(zh: String, en: String)
+    case authExpired(zh: String, en: String)
+    case storage(code: String, zh: String, en: String)
+
+    /// What the person reads.
+    public var zh: String {
+        switch self {
+        case let .invalidInput(_, zh, _), let .notAllowed(_, zh, _), let .notFound(zh, _),
+             let .network(zh, _), let .authExpired(zh, _), let .storage(_, zh, _):
+            return zh
+        }
+    }
+
+    init(_ e: GridPatrolError) {
+        switch e {
+        case let .InvalidInput(field, zh, en): self = .invalidInput(field: field, zh: zh, en: en)
+        case let .NotAllowed(code, zh, en): self = .notAllowed(code: code, zh: zh, en: en)
+        case let .NotFound(zh, en): self = .notFound(zh: zh, en: en)
+        case let .Network(zh, en): self = .network(zh: zh, en: en)
+        case let .AuthExpired(zh, en): self = .authExpired(zh: zh, en: en)
+        case let .Storage(code, zh, en): self = .storage(code: code, zh: zh, en: en)
+        }
+    }
+}
+
+/// Hands sync progress from the syncing thread to a closure.
+private final class ProgressRelay: SyncListener, @unchecked Sendable {
+    private let onProgress: @Sendable (SyncProgress) -> Void
+    init(_ onProgress: @escaping @Sendable (SyncProgress) -> Void) { self.onProgress = onProgress }
+    func onProgress(progress: SyncProgress) { onProgress(progress) }
+}
+
+/// The app's way into the core: each call runs the blocking core call on a background queue
+/// (never the main thread) and is awaited; failures throw `PatrolError`.
+public final class PatrolKit: @unchecked Sendable {
+    private let store: PatrolStore
+    private let queue = DispatchQueue(label: "cn.gridpatrol.core", qos: .userInitiated)
+
+    public init(path: String) throws {
+        do {
+            store = try PatrolStore.open(path: path, config: DeviceConfig(fixedClockMs: nil))
+        } catch let e as GridPatrolError {
+            throw PatrolError(e)
+        }
+    }
+
+    private func call<T>(_ body: @escaping (PatrolStore) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do {
+                    continuation.resume(returning: try body(self.store))
+                } catch let e as GridPatrolError {
+                    continuation.resume(throwing: PatrolError(e))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func duePatrols(user: String) async throws -> [DuePatrol] {
+        try await call { try $0.duePatrols(userId: user) }
+    }
+
+    public func patrolForm(place: String) async throws -> PatrolForm {
+        try await call { try $0.patrolForm(placeId: place) }
+    }
+
+    public func recordPatrol(user: String, draft: PatrolDraft) async throws -> PatrolResult {
+        try await call { try $0.recordPatrol(userId: user, draft: draft) }
+    }
+
+    public func reportHazard(user: String, hazard: NewHazard) async throws -> String {
+        try await call { try $0.reportHazard(userId: user, hazard: hazard) }
+    }
+
+    public func hazards(user: String) async throws -> [HazardSummary] {
+        try await call { try $0.hazards(userId: user) }
+    }
+
+    public func hazard(user: String, id: String) async throws -> HazardDetail {
+        try await call { try $0.hazard(userId: user, hazardId: id) }
+    }
+
+    public func transition(user: String, id: String, _ t: Transition) async throws -> HazardDetail {
+        try await call { try $0.transition(userId: user, hazardId: id, transition: t) }
+    }
+
+    public func report(scope: String, from: String, to: String) async throws -> ReportFigures {
+        try await call { try $0.report(scopeId: scope, from: from, to: to) }
+    }
+
+    public func signIn(server: String, user: String, password: String) async throws {
+        try await call { try $0.signIn(server: server, userId: user, password: password) }
+    }
+
+    public func signOut(force: Bool = false) async throws -> Bool {
+        try await call { try $0.signOut(force: force) }
+    }
+
+    public func syncStatus(user: String?) async throws -> SyncStatus {
+        try await call { try $0.syncStatus(userId: user) }
+    }
+
+    public func refusedOps() async throws -> [RefusedOp] {
+        try await call { try $0.refusedOps() }
+    }
+
+    public func conflicts(user: String) async throws -> [ConflictItem] {
+        try await call { try $0.conflicts(userId: user) }
+    }
+
+    /// Sends what is pending and fetches what is new; `progress` is called off the main thread.
+    public func syncNow(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        let relay = ProgressRelay(progress)
+        return try await call { try $0.syncNow(listener: relay) }
+    }
+
+    /// Cancels a running call (a long sync); later calls run normally.
+    public func interrupt() { store.interrupt() }
+
+    /// Closes the database; later calls throw `PatrolError.storage`.
+    public func shutdown() { store.shutdown() }
+}
+
+/// zh-CN labels for what the core names by code (hazard states arrive with theirs).
+public enum Labels {
+    private static let actions: [String: String] = [
+        "report": "上报隐患", "notify": "下发整改通知", "start_rectification": "开始整改",
+        "submit_rectification": "提交整改", "fix_on_spot": "现场整改", "review": "复查销号",
+        "request_extension": "申请延期", "decide_extension": "审批延期", "escalate": "上报上级",
+        "hand_back": "交办", "joint_enforcement": "联合执法", "refer": "移交执法部门",
+        "record_outcome": "登记处理结果", "supervise": "挂牌督办", "withdraw": "撤销",
+    ]
+
+    public static func action(_ verb: String) -> String { actions[verb] ?? verb }
+
+    public static func level(_ level: OrgLevelCode) -> String {
+        switch level {
+        case .grid: return "网格"
+        case .village: return "村（社区）"
+        case .township: return "乡镇（街道）"
+        }
+    }
+
+    public static func progress(_ p: SyncProgress) -> String {
+        switch p {
+        case let .pushed(done, total): return "上传 \(done)/\(total)"
+        case let .received(ops): return "接收 \(ops) 条"
+        case let .pulled(ops): return "已下载 \(ops) 条"
+        case .restarted: return "负责范围已变更，重新下载（本机未上传的记录保留）"
+        }
+    }
+}
