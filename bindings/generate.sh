@@ -11,8 +11,10 @@ if [[ "${1:-}" == "--release" ]]; then
   profile=release
   flags=(--release)
 fi
-# One cargo invocation for both, so uniffi is built once.
-cargo build "${flags[@]}" --locked -p gridpatrol-ffi -p uniffi-bindgen
+# The whole workspace in one invocation: uniffi is built once, and features unify as they do
+# for `cargo test --workspace`, so the test script's builds are reused rather than redone
+# (tests/bindings.sh also needs the sync server from the same build).
+cargo build "${flags[@]}" --locked --workspace
 lib="target/$profile/libgridpatrol_ffi.so"
 out=target/bindings
 rm -rf "$out"

@@ -25,7 +25,8 @@ if [[ ! -x "$kotlinc/bin/kotlinc" ]]; then
 fi
 if [[ ! -f /usr/share/java/jna.jar ]]; then
   step "installing JNA (libjna-java)"
-  apt-get install -y -qq libjna-java >/dev/null
+  apt-get install -y -qq libjna-java >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq libjna-java >/dev/null; }
 fi
 if [[ ! -x "$tools/venv/bin/python" ]] ||
   ! "$tools/venv/bin/python" -c "import tree_sitter_swift, tree_sitter_kotlin" 2>/dev/null; then
@@ -36,7 +37,6 @@ fi
 
 step "generating bindings"
 bash bindings/generate.sh
-cargo build --locked -p gridpatrol-sync-server
 
 step "starting a sync server"
 data=$(mktemp -d)
