@@ -46,6 +46,8 @@ pub struct ChecklistItem {
     pub options: Vec<String>,
     pub unit: Option<String>,
     pub photo_on_fail: bool,
+    /// What the place's last patrol answered here.
+    pub last_answer: Option<Answer>,
     /// This item failed at the place's last patrol.
     pub failed_last_time: bool,
     /// The patrol plan asks to look at this item first.
@@ -427,6 +429,20 @@ impl From<Answer> for AnswerValue {
             Answer::Choice { value } => AnswerValue::Choice(value),
             Answer::Text { value } => AnswerValue::Text(value),
             Answer::Photo { sha256 } => AnswerValue::Photo(sha256),
+        }
+    }
+}
+
+impl From<AnswerValue> for Answer {
+    fn from(a: AnswerValue) -> Self {
+        match a {
+            AnswerValue::Pass => Answer::Pass,
+            AnswerValue::Fail => Answer::Fail,
+            AnswerValue::NotApplicable => Answer::NotApplicable,
+            AnswerValue::Number(value) => Answer::Number { value },
+            AnswerValue::Choice(value) => Answer::Choice { value },
+            AnswerValue::Text(value) => Answer::Text { value },
+            AnswerValue::Photo(sha256) => Answer::Photo { sha256 },
         }
     }
 }

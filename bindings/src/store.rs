@@ -102,9 +102,12 @@ impl PatrolStore {
             .collect())
     }
 
-    /// 巡查表: the checklist to run at a place, with last time's failures and plan focus.
+    /// 巡查表: the checklist to run at a place, with last time's answers and failures and
+    /// the plan's focus.
     pub fn patrol_form(&self, place_id: String) -> Result<PatrolForm> {
         let form = self.store.patrol_form(id(&place_id)?)?;
+        let mut last: std::collections::HashMap<String, gridpatrol_core::checklist::AnswerValue> =
+            form.last_answers.into_iter().collect();
         Ok(PatrolForm {
             place_id,
             place_name: form.place.place.name,
@@ -115,6 +118,7 @@ impl PatrolStore {
                 .items
                 .into_iter()
                 .map(|i| ChecklistItem {
+                    last_answer: last.remove(&i.key).map(Answer::from),
                     failed_last_time: form.failed_last_time.contains(&i.key),
                     focus: form.focus_items.contains(&i.key),
                     item_type: i.kind.into(),

@@ -113,6 +113,8 @@ pub struct PatrolForm {
     pub place: PlaceRow,
     pub template: Template,
     pub failed_last_time: Vec<String>,
+    /// What the place's last patrol answered, item by item (to show beside each item).
+    pub last_answers: Vec<(String, AnswerValue)>,
     /// Items the patrol plan asks to look at first.
     pub focus_items: Vec<String>,
 }
@@ -206,16 +208,25 @@ pub(crate) fn put_patrol(tx: &Transaction, p: &PatrolRecord) -> Result<()> {
     Ok(())
 }
 
-fn failed_last_time(conn: &Connection, place_id: Uuid) -> Result<Vec<String>> {
+/// The answers of the place's last patrol, in item order, each with whether it failed.
+fn last_answers(conn: &Connection, place_id: Uuid) -> Result<Vec<(String, AnswerValue, bool)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT a.item_key FROM patrol_answers a WHERE a.failed AND a.patrol_id =
+        "SELECT a.item_key, a.value, a.failed FROM patrol_answers a WHERE a.patrol_id =
             (SELECT id FROM patrols WHERE place_id = ?1 ORDER BY ended_at DESC LIMIT 1)
          ORDER BY a.item_key",
     )?;
-    let keys = stmt
-        .query_map([place_id.to_string()], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(keys)
+    let rows = stmt
+        .query_map([place_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(key, value, failed)| Ok((key, serde_json::from_str(&value)?, failed)))
+        .collect()
 }
 
 impl Store {
@@ -258,8 +269,17 @@ impl Store {
         let today = self.today();
         self.read(|c| {
             let (place, template) = self.place_and_template(c, place_id, today)?;
+            let last = last_answers(c, place_id)?;
             Ok(PatrolForm {
-                failed_last_time: failed_last_time(c, place_id)?,
+                failed_last_time: last
+                    .iter()
+                    .filter(|(_, _, failed)| *failed)
+                    .map(|(key, _, _)| key.clone())
+                    .collect(),
+                last_answers: last
+                    .into_iter()
+                    .map(|(key, value, _)| (key, value))
+                    .collect(),
                 focus_items: crate::plan::focus_items(c, &place.place)?,
                 place,
                 template: Template::clone(&template),

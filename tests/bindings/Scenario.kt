@@ -52,6 +52,10 @@ suspend fun localLoop(dir: File) {
     ).getOrThrow()
     assertEquals(1, result.hazardIds.size)
     val hazard = result.hazardIds.first()
+    val again = kit.patrolForm(place.placeId).getOrThrow().items.first { it.key == item.key }
+    assertTrue(again.failedLastTime)
+    assertEquals(Answer.Fail, again.lastAnswer)
+    assertEquals("不合格", Labels.answer(again.lastAnswer!!))
 
     var detail = kit.hazard("w01", hazard).getOrThrow()
     assertEquals("reported", detail.summary.status)

@@ -62,6 +62,9 @@ def local_loop(folder):
     )
     assert len(result.hazard_ids) == 1, result
     hazard = result.hazard_ids[0]
+    again = {i.key: i for i in store.patrol_form(place.place_id).items}
+    assert again[first_fail.key].failed_last_time
+    assert again[first_fail.key].last_answer == gp.Answer.FAIL(), again[first_fail.key].last_answer
 
     detail = store.hazard("w01", hazard)
     assert detail.summary.status == "reported"

@@ -1,5 +1,6 @@
 package cn.gridpatrol.patrolkit
 
+import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.OrgLevelCode
 import cn.gridpatrol.ffi.SyncProgress
 
@@ -42,6 +43,17 @@ object Labels {
         OrgLevelCode.GRID -> "网格"
         OrgLevelCode.VILLAGE -> "村（社区）"
         OrgLevelCode.TOWNSHIP -> "乡镇（街道）"
+    }
+
+    /** An answer as shown beside a checklist item ("上次：不合格"). */
+    fun answer(a: Answer): String = when (a) {
+        Answer.Pass -> "合格"
+        Answer.Fail -> "不合格"
+        Answer.NotApplicable -> "不适用"
+        is Answer.Number -> a.value.toString()
+        is Answer.Choice -> a.value
+        is Answer.Text -> a.value
+        is Answer.Photo -> "照片"
     }
 
     /** One line for a sync progress bar. */
