@@ -72,6 +72,7 @@ pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied>
             seq: op.seq,
         });
     }
+    crate::photo::record_refs(tx, op, mode == Mode::Local)?;
     // A record this device has just created under a fresh UUIDv7 has no other ops anywhere.
     let fresh = mode == Mode::Local && op.body.creates_record();
     let conflicts = refold(tx, &entity, Some((op, fresh)))?;
@@ -312,6 +313,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
          DELETE FROM patrol_plans;
          DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
     )?;
+    crate::photo::rebuild_refs(tx)?;
     // Reference data first, so records that point at it find it.
     let entities: Vec<String> = tx
         .prepare(

@@ -15,6 +15,7 @@ pub mod hazard;
 pub mod op;
 pub mod org;
 pub mod patrol;
+pub mod photo;
 pub mod place;
 pub mod plan;
 pub mod report;

@@ -802,3 +802,52 @@ fn allowed_transitions_follow_state_role_and_separation_of_duties() {
     assert!(s.allowed_transitions(&l1, h).unwrap().contains(&"review"));
     assert!(s.allowed_transitions(&o1, h).unwrap().contains(&"review"));
 }
+
+#[test]
+fn photos_are_kept_by_hash_and_local_citations_queue_them_for_upload() {
+    use gridpatrol_core::hazard::{NewHazard, Severity};
+    let town = common::town();
+    let s = &town.store;
+    let w1 = town.actor("w1");
+    let hash = s
+        .add_photo(b"\xff\xd8 a photo of a broken extinguisher")
+        .unwrap();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(
+        s.add_photo(b"\xff\xd8 a photo of a broken extinguisher")
+            .unwrap(),
+        hash
+    );
+    assert_eq!(
+        std::fs::read(s.photo_path(&hash).unwrap()).unwrap(),
+        b"\xff\xd8 a photo of a broken extinguisher"
+    );
+    assert!(
+        s.photo_path("../etc/passwd").is_err(),
+        "only hashes name photo files"
+    );
+    assert!(
+        s.photo_queue().unwrap().is_empty(),
+        "kept, but cited by nothing yet"
+    );
+
+    let mut h = NewHazard::new(town.place_g1, "wiring", Severity::General, "私拉电线");
+    h.photos = vec![hash.clone()];
+    let id = s.report_hazard(&w1, h).unwrap();
+    let queue = s.photo_queue().unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!((queue[0].hash.as_str(), queue[0].sent), (hash.as_str(), 0));
+
+    // Another device's op citing a photo does not queue it here.
+    let dir = tempfile::tempdir().unwrap();
+    let other = gridpatrol_core::Store::open(
+        dir.path().join("o.db"),
+        gridpatrol_core::Clock::manual(common::T0),
+    )
+    .unwrap();
+    for op in s.ops().unwrap() {
+        other.apply_remote(&op).unwrap();
+    }
+    assert!(other.photo_queue().unwrap().is_empty());
+    assert_eq!(other.hazard(id).unwrap().hazard.report.photos, [hash]);
+}

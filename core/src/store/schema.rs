@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 const CURRENT: &str = r#"
 -- This device. Its next sequence number and HLC continue from its own last op in the log;
@@ -191,6 +191,23 @@ CREATE TABLE sync_session (
     token TEXT NOT NULL,
     last_sync_ms INTEGER
 );
+
+-- Which ops cite which photo (by the SHA-256 of the original), derived from the log.
+CREATE TABLE photo_refs (
+    hash TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    PRIMARY KEY (hash, op_id)
+) WITHOUT ROWID;
+-- This device's photos to send, in the order they were taken: bytes the server holds, the
+-- file's size once known, attempts and the last failure. Device state, not derived.
+CREATE TABLE photo_uploads (
+    hash TEXT PRIMARY KEY,
+    sent INTEGER NOT NULL DEFAULT 0,
+    size INTEGER,
+    done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
 "#;
 
 /// Version 1 had no publicity/training log, no patrol plans, no record of refused pushes, no overdue index, a cached
@@ -245,6 +262,24 @@ const UPGRADE_FROM_2: &str = r#"
 ALTER TABLE device ADD COLUMN snapshot_cursor TEXT;
 "#;
 
+/// Version 3 kept no photo references and no photo upload queue. `photo_refs` is filled from
+/// the log after this step (`photo::rebuild_refs`); nothing was ever queued before.
+const UPGRADE_FROM_3: &str = r#"
+CREATE TABLE photo_refs (
+    hash TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    PRIMARY KEY (hash, op_id)
+) WITHOUT ROWID;
+CREATE TABLE photo_uploads (
+    hash TEXT PRIMARY KEY,
+    sent INTEGER NOT NULL DEFAULT 0,
+    size INTEGER,
+    done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+"#;
+
 // An upgrade step repeats DDL that `CURRENT` also holds, on purpose: a step is frozen once
 // released and must not change when `CURRENT` is edited later; the upgrade test checks both
 // still agree.
@@ -252,6 +287,10 @@ fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
     match version {
         1 => tx.execute_batch(UPGRADE_FROM_1)?,
         2 => tx.execute_batch(UPGRADE_FROM_2)?,
+        3 => {
+            tx.execute_batch(UPGRADE_FROM_3)?;
+            crate::photo::rebuild_refs(tx)?;
+        }
         _ => unreachable_version(version)?,
     }
     Ok(())
