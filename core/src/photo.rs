@@ -134,7 +134,7 @@ impl Store {
 
     /// This device's photos not yet fully sent, oldest first, with any failure.
     pub fn photo_queue(&self) -> Result<Vec<PhotoUpload>> {
-        self.read(|c| photo_queue(c))
+        self.read(photo_queue)
     }
 }
 
