@@ -297,6 +297,11 @@ pub enum SyncProgress {
     },
     /// The server sent the device back to a snapshot; its own unsent work is kept.
     Restarted,
+    /// Photos, after the data.
+    Photos {
+        done: u64,
+        total: u64,
+    },
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -458,6 +463,10 @@ impl From<Progress> for SyncProgress {
             Progress::Received { ops } => SyncProgress::Received { ops: n(ops) },
             Progress::Pulled { ops } => SyncProgress::Pulled { ops: n(ops) },
             Progress::Restarted => SyncProgress::Restarted,
+            Progress::Photos { done, total } => SyncProgress::Photos {
+                done: n(done),
+                total: n(total),
+            },
         }
     }
 }

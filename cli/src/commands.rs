@@ -365,6 +365,9 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                         }
                         Progress::Received { .. } => {}
                         Progress::Pulled { ops } => eprint!("\r下载 pull {ops}   "),
+                        Progress::Photos { done, total } => {
+                            eprint!("\r照片 photos {done}/{total}   ")
+                        }
                         Progress::Restarted => eprintln!(
                             "\r负责范围已变更或离线过久，重新下载全部数据（本机未上传的记录保留）\n\
                              scope changed or offline too long: downloading everything again \

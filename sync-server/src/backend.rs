@@ -120,5 +120,10 @@ pub trait Backend: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<SnapshotPage, ApiError>;
+    /// May the session read (and so send) photo `hash`? Only when a record in its scope
+    /// cites it; a photo nothing cites yet is refused until its record has synced.
+    fn photo_access(&self, session: &Session, hash: &str) -> Result<(), ApiError>;
+    /// Where photos are kept.
+    fn blobs(&self) -> &dyn crate::blobs::BlobStore;
     fn now_ms(&self) -> i64;
 }

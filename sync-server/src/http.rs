@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,6 +20,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Backend, Session};
+use crate::blobs::Received;
 
 type Shared = Arc<dyn Backend>;
 
@@ -181,6 +183,66 @@ async fn snapshot(
     Ok(Json(res))
 }
 
+#[derive(Deserialize)]
+pub struct ChunkQuery {
+    pub offset: u64,
+    pub total: u64,
+}
+
+/// How much of a photo the server holds (the device resumes from there).
+async fn photo_status(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+) -> Result<Json<Received>, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let res = blocking(move || {
+        b.photo_access(&session, &hash)?;
+        b.blobs().received(&hash)
+    })
+    .await?;
+    Ok(Json(res))
+}
+
+/// One chunk of a photo, at the offset the server holds.
+async fn photo_chunk(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+    query: Result<Query<ChunkQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Received>, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("offset and total"))?;
+    let body = body.map_err(|r| {
+        if r.status().as_u16() == 413 {
+            ApiError::new(413, "too_large", "请求过大", "request body too large")
+        } else {
+            ApiError::bad_request("body")
+        }
+    })?;
+    let res = blocking(move || {
+        b.photo_access(&session, &hash)?;
+        b.blobs().append(&hash, q.offset, q.total, &body)
+    })
+    .await?;
+    Ok(Json(res))
+}
+
+async fn photo_download(
+    State(b): State<Shared>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let (session, _) = session(&b, &headers).await?;
+    let bytes = blocking(move || {
+        b.photo_access(&session, &hash)?;
+        b.blobs().read(&hash)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(404, "not_found", "没有这个接口", "no such endpoint")
 }
@@ -192,6 +254,8 @@ pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
         .route("/v1/snapshot", get(snapshot))
+        .route("/v1/photos/{hash}", get(photo_download).put(photo_chunk))
+        .route("/v1/photos/{hash}/upload", get(photo_status))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestDecompressionLayer::new())

@@ -1,9 +1,10 @@
 //! The GridPatrol sync server as a library: the HTTP API (`http`), what it needs of storage
-//! (`backend`, with the SQLite implementation in `sqlite`), and the cursors it hands out
+//! (`backend`, with the SQLite implementation in `sqlite`; photo files in `blobs`), and the cursors it hands out
 //! (`cursor`). The binary in `main.rs` wires them to the command line; the backend contract
 //! tests drive a backend directly.
 
 pub mod backend;
+pub mod blobs;
 pub mod cursor;
 pub mod http;
 pub mod sqlite;

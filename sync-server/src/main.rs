@@ -34,6 +34,9 @@ struct Args {
     /// Largest request body accepted, in bytes, after decompression (larger ones get 413).
     #[arg(long, default_value_t = 8 << 20)]
     max_body_bytes: usize,
+    /// Largest photo accepted, in bytes (larger ones are refused with a message the phone shows).
+    #[arg(long, default_value_t = 20 << 20)]
+    max_photo_bytes: u64,
     /// Superseded history older than this many days is compacted; a device away longer
     /// starts again from a snapshot (keeping its unsynced records).
     #[arg(long, default_value_t = 90)]
@@ -180,7 +183,7 @@ async fn serve(args: Args, backend: sqlite::SqliteBackend) -> AnyResult<()> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = Args::parse();
-    let backend = match sqlite::SqliteBackend::open(&args.data_dir) {
+    let backend = match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("错误 / error: cannot open {}: {e}", args.data_dir.display());

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Backend, Session};
+use crate::blobs::{BlobStore, FsBlobs};
 use crate::cursor::{self, Cursor};
 
 /// Failed logins allowed per user within `LOGIN_WINDOW` before further tries are refused.
@@ -34,6 +35,7 @@ const MAX_PAGE: usize = 5000;
 
 pub struct SqliteBackend {
     store: Store,
+    blobs: FsBlobs,
     horizon: AtomicI64,
     accounts: Mutex<Connection>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
@@ -67,7 +69,9 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 impl SqliteBackend {
-    pub fn open(dir: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+    /// Opens (creating) the databases and the photo folder in `dir`; photos larger than
+    /// `max_photo_bytes` are refused.
+    pub fn open(dir: &Path, max_photo_bytes: u64) -> Result<Self, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let store = Store::open(dir.join("ops.db"), Clock::System)?;
         // The same built-in library every device installs (identical ops, so never conflicting).
@@ -99,6 +103,7 @@ impl SqliteBackend {
             .unwrap_or(0);
         Ok(SqliteBackend {
             store,
+            blobs: FsBlobs::open(dir.join("photos"), max_photo_bytes)?,
             horizon: AtomicI64::new(horizon),
             accounts: Mutex::new(accounts),
             failures: Mutex::new(HashMap::new()),
@@ -388,6 +393,34 @@ impl Backend for SqliteBackend {
             pull_cursor: (!more).then(|| Cursor::Pull { after: upto, scope }.to_string()),
             server_time_ms: self.now_ms(),
         })
+    }
+
+    fn photo_access(&self, session: &Session, hash: &str) -> Result<(), ApiError> {
+        gridpatrol_core::checklist::check_photo_ref(hash)
+            .map_err(|_| ApiError::bad_request("photo hash"))?;
+        let grids = self.store.photo_grids(hash)?;
+        if grids.is_empty() {
+            return Err(ApiError::new(
+                404,
+                "photo_not_cited",
+                "没有记录引用这张照片，请先同步数据",
+                "no record cites this photo; sync the data first",
+            ));
+        }
+        if grids.iter().any(|g| authz::may_read(&session.user, g)) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                403,
+                "out_of_scope",
+                "不在您负责的范围内",
+                "outside your area of responsibility",
+            ))
+        }
+    }
+
+    fn blobs(&self) -> &dyn BlobStore {
+        &self.blobs
     }
 
     fn now_ms(&self) -> i64 {

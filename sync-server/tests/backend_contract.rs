@@ -199,7 +199,7 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
 fn the_sqlite_backend_keeps_the_contract() {
     contract(&|| {
         let dir = tempfile::tempdir().unwrap();
-        let b = SqliteBackend::open(dir.path()).unwrap();
+        let b = SqliteBackend::open(dir.path(), 1 << 20).unwrap();
         b.seed_demo(DEMO_PASSWORD).unwrap();
         (Box::new(b), Box::new(dir))
     });

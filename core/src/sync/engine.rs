@@ -38,6 +38,11 @@ pub enum Progress {
     /// The server sent this device back to a snapshot (its scope changed, or it was away too
     /// long); what it received before was dropped, its own unsynced ops kept.
     Restarted,
+    /// Photos, after the data: `done` of `total` handled.
+    Photos {
+        done: usize,
+        total: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -45,6 +50,9 @@ pub struct SyncReport {
     pub pushed: usize,
     pub refused: usize,
     pub pulled: usize,
+    pub photos_sent: usize,
+    /// Photos the server refused this time (each keeps its reason in the queue).
+    pub photos_failed: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,7 +92,7 @@ fn compressed_json(value: &impl Serialize) -> Result<Vec<u8>> {
 }
 
 /// Sends a request, retrying what may pass later; returns the successful response.
-fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
+pub(super) fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
     let mut wait = Duration::from_millis(300);
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
@@ -126,7 +134,7 @@ fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
     Err(Error::Network { detail: last })
 }
 
-fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T> {
     res.json().map_err(|e| Error::Network {
         detail: e.to_string(),
     })
@@ -325,6 +333,9 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        // The data is in: that is the last successful sync. Photos follow; a network failure
+        // among them is still reported (so the caller tries again later), with the data synced
+        // and the photos left queued.
         let now = self.device_wall_ms();
         self.write(|tx| {
             tx.execute(
@@ -333,6 +344,11 @@ impl Store {
             )?;
             Ok(())
         })?;
+        let photos = self.upload_photos(&http, &server, &auth, &mut |done, total| {
+            progress(Progress::Photos { done, total })
+        })?;
+        report.photos_sent = photos.sent;
+        report.photos_failed = photos.failed;
         Ok(report)
     }
 }

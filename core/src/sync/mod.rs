@@ -1,6 +1,6 @@
 //! Sync, device side and shared rules. `protocol` holds the messages a device and the server
 //! exchange; `bootstrap` starts a device from a snapshot of its scope; `outbox` hands this device's pending ops out in order and takes the server's
-//! answers back; `authz` is the one rule for who may write or read what, which the server
+//! answers back; `upload` sends photos after the data; `authz` is the one rule for who may write or read what, which the server
 //! applies to every pushed op and every pulled one.
 
 pub mod authz;
@@ -9,3 +9,4 @@ pub mod engine;
 pub mod outbox;
 pub mod protocol;
 pub mod server;
+mod upload;

@@ -208,6 +208,26 @@ impl Store {
         })
     }
 
+    /// The grids of the records whose ops cite photo `hash` (empty: nothing here cites it).
+    /// Whoever may read one of them may read the photo.
+    pub fn photo_grids(&self, hash: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let ids: Vec<String> = c
+                .prepare_cached("SELECT op_id FROM photo_refs WHERE hash = ?1")?
+                .query_map([hash], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut grids = Vec::new();
+            for id in ids {
+                if let Some(op) = crate::apply::op_by_id(c, &id)? {
+                    grids.extend(grids_touched(c, &op.body)?);
+                }
+            }
+            grids.sort();
+            grids.dedup();
+            Ok(grids)
+        })
+    }
+
     /// The position of the newest op stored here (0 when there is none).
     pub fn last_position(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row("SELECT coalesce(max(rowid), 0) FROM ops", [], |r| r.get(0))?))

@@ -157,6 +157,7 @@ public enum Labels {
         case let .received(ops): return "接收 \(ops) 条"
         case let .pulled(ops): return "已下载 \(ops) 条"
         case .restarted: return "负责范围已变更，重新下载（本机未上传的记录保留）"
+        case let .photos(done, total): return "照片 \(done)/\(total)"
         }
     }
 }

@@ -62,5 +62,6 @@ object Labels {
         is SyncProgress.Received -> "接收 ${p.ops} 条"
         is SyncProgress.Pulled -> "已下载 ${p.ops} 条"
         SyncProgress.Restarted -> "负责范围已变更，重新下载（本机未上传的记录保留）"
+        is SyncProgress.Photos -> "照片 ${p.done}/${p.total}"
     }
 }

@@ -1,0 +1,180 @@
+//! Photo blobs on the server, behind a trait so object storage can replace the filesystem.
+//! An upload is resumable: the device asks how many bytes are held and sends the rest in
+//! chunks; each chunk is appended only at the held offset. On the last byte the whole file is
+//! checked against its SHA-256 name: a mismatch (a corrupted chunk) discards it and is refused,
+//! so a stored photo is always exactly the one the op log cites. A photo already held is held
+//! once, whoever sends it again.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::backend::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Received {
+    pub received: u64,
+    pub complete: bool,
+}
+
+pub trait BlobStore: Send + Sync {
+    /// How much of `hash` is held.
+    fn received(&self, hash: &str) -> Result<Received, ApiError>;
+    /// Appends `chunk` at `offset` of a photo of `total` bytes.
+    fn append(
+        &self,
+        hash: &str,
+        offset: u64,
+        total: u64,
+        chunk: &[u8],
+    ) -> Result<Received, ApiError>;
+    /// The whole photo.
+    fn read(&self, hash: &str) -> Result<Vec<u8>, ApiError>;
+}
+
+/// Photos as files under one folder: `<hash>` when complete, `<hash>.part` while arriving.
+pub struct FsBlobs {
+    dir: PathBuf,
+    max_bytes: u64,
+    // Appends to one partial file must not interleave; uploads are few, one lock is enough.
+    lock: Mutex<()>,
+}
+
+fn io_error(_: std::io::Error) -> ApiError {
+    ApiError::internal()
+}
+
+pub fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        413,
+        "photo_too_large",
+        &format!("照片过大（上限 {} MB），请压缩后重新拍摄", max >> 20),
+        &format!(
+            "photo too large (limit {} MB); retake it smaller",
+            max >> 20
+        ),
+    )
+}
+
+impl FsBlobs {
+    pub fn open(dir: PathBuf, max_bytes: u64) -> std::io::Result<FsBlobs> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(FsBlobs {
+            dir,
+            max_bytes,
+            lock: Mutex::new(()),
+        })
+    }
+
+    fn paths(&self, hash: &str) -> (PathBuf, PathBuf) {
+        (self.dir.join(hash), self.dir.join(format!("{hash}.part")))
+    }
+
+    fn held(&self, hash: &str) -> Result<Received, ApiError> {
+        let (done, part) = self.paths(hash);
+        if let Ok(m) = std::fs::metadata(&done) {
+            return Ok(Received {
+                received: m.len(),
+                complete: true,
+            });
+        }
+        let received = std::fs::metadata(&part).map_or(0, |m| m.len());
+        Ok(Received {
+            received,
+            complete: false,
+        })
+    }
+}
+
+fn file_hash(path: &PathBuf) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut digest = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        digest.update(&buf[..n]);
+    }
+    Ok(hex::encode(digest.finalize()))
+}
+
+impl BlobStore for FsBlobs {
+    fn received(&self, hash: &str) -> Result<Received, ApiError> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.held(hash)
+    }
+
+    fn append(
+        &self,
+        hash: &str,
+        offset: u64,
+        total: u64,
+        chunk: &[u8],
+    ) -> Result<Received, ApiError> {
+        if total > self.max_bytes {
+            return Err(too_large(self.max_bytes));
+        }
+        if offset + chunk.len() as u64 > total {
+            return Err(ApiError::bad_request("offset + chunk > total"));
+        }
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.held(hash)?;
+        if held.complete {
+            return Ok(held);
+        }
+        if held.received != offset {
+            return Err(ApiError::new(
+                409,
+                "offset_mismatch",
+                &format!("续传位置不符（服务器已收到 {} 字节）", held.received),
+                &format!("wrong offset (the server holds {} bytes)", held.received),
+            ));
+        }
+        let (done, part) = self.paths(hash);
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&part)
+            .map_err(io_error)?;
+        f.write_all(chunk).map_err(io_error)?;
+        f.sync_all().map_err(io_error)?;
+        let received = offset + chunk.len() as u64;
+        if received < total {
+            return Ok(Received {
+                received,
+                complete: false,
+            });
+        }
+        if file_hash(&part).map_err(io_error)? != hash {
+            let _ = std::fs::remove_file(&part);
+            return Err(ApiError::new(
+                422,
+                "hash_mismatch",
+                "照片数据与编号不符（传输中损坏），将重新上传",
+                "the photo's bytes do not match its hash (damaged in transit); it will be sent again",
+            ));
+        }
+        std::fs::rename(&part, &done).map_err(io_error)?;
+        Ok(Received {
+            received,
+            complete: true,
+        })
+    }
+
+    fn read(&self, hash: &str) -> Result<Vec<u8>, ApiError> {
+        let (done, _) = self.paths(hash);
+        std::fs::read(done).map_err(|_| {
+            ApiError::new(
+                404,
+                "photo_not_uploaded",
+                "照片尚未上传",
+                "the photo has not been uploaded yet",
+            )
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! Photos against the real server: data first, photos after; an upload stopped by a killed
+//! server resumes from what the server holds; a damaged upload is refused and sent again; the
+//! same photo from two devices is stored once; a photo too large is refused with a reason the
+//! device keeps; a photo is readable only by whoever may read its record.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Child;
+
+use gridpatrol_core::hazard::{NewHazard, Severity};
+use gridpatrol_core::{Clock, Store};
+
+/// Bytes that do not compress, like a JPEG.
+fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn start(dir: &Path, port: u16, extra: &[&str]) -> Child {
+    common::start_server(dir, &format!("127.0.0.1:{port}"), extra).0
+}
+
+fn device(dir: &Path, name: &str, url: &str, user: &str) -> Store {
+    let store = Store::open(dir.join(name), Clock::System).unwrap();
+    store.sign_in(url, user, "gridpatrol").unwrap();
+    store.sync(&mut |_| {}).unwrap();
+    store
+}
+
+/// Reports a hazard in g01 citing `photos` (already kept on `store`).
+fn report(store: &Store, photos: &[String]) -> uuid::Uuid {
+    let w = store.actor("w01").unwrap();
+    let place = common::place_in(store, "w01", "g01");
+    let mut h = NewHazard::new(
+        place.id,
+        "extinguisher",
+        Severity::General,
+        "灭火器压力不足",
+    );
+    h.photos = photos.to_vec();
+    store.report_hazard(&w, h).unwrap()
+}
+
+fn token(url: &str, user: &str) -> String {
+    let http = reqwest::blocking::Client::new();
+    let body = serde_json::json!({"user_id": user, "password": "gridpatrol", "device_id": uuid::Uuid::new_v4()});
+    let reply: serde_json::Value = http
+        .post(format!("{url}/v1/login"))
+        .json(&body)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    reply["token"].as_str().unwrap().to_string()
+}
+
+fn download(url: &str, token: &str, hash: &str) -> (u16, Vec<u8>) {
+    let res = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/photos/{hash}"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    (res.status().as_u16(), res.bytes().unwrap().to_vec())
+}
+
+struct Server {
+    child: Child,
+    data: tempfile::TempDir,
+    port: u16,
+    url: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let port = common::free_port();
+        Server {
+            child: start(data.path(), port, extra),
+            url: format!("http://127.0.0.1:{port}"),
+            data,
+            port,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_hazard_with_two_photos_arrives_with_its_data_and_only_its_scope_reads_them() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let photos: Vec<Vec<u8>> = vec![photo_bytes(700_000, 1), photo_bytes(300_000, 2)];
+    let hashes: Vec<String> = photos
+        .iter()
+        .map(|p| worker.add_photo(p).unwrap())
+        .collect();
+    let hazard = report(&worker, &hashes);
+    assert_eq!(worker.photo_queue().unwrap().len(), 2);
+
+    let mut seen_photos = false;
+    let r = worker
+        .sync(&mut |p| {
+            seen_photos |= matches!(p, gridpatrol_core::sync::engine::Progress::Photos { .. })
+        })
+        .unwrap();
+    assert_eq!((r.pushed, r.photos_sent, r.photos_failed), (1, 2, 0));
+    assert!(seen_photos);
+    assert!(worker.photo_queue().unwrap().is_empty(), "all sent");
+    for (h, bytes) in hashes.iter().zip(&photos) {
+        assert_eq!(
+            &std::fs::read(server.data.path().join("photos").join(h)).unwrap(),
+            bytes
+        );
+    }
+
+    let leader = device(dir.path(), "l.db", &server.url, "l01");
+    assert_eq!(leader.hazard(hazard).unwrap().hazard.report.photos, hashes);
+    let (status, bytes) = download(&server.url, &token(&server.url, "l01"), &hashes[0]);
+    assert_eq!((status, &bytes), (200, &photos[0]));
+    let (status, _) = download(&server.url, &token(&server.url, "w04"), &hashes[0]);
+    assert_eq!(status, 403, "another village's worker may not read it");
+    let (status, _) = download(&server.url, &token(&server.url, "l01"), &"0".repeat(64));
+    assert_eq!(status, 404, "a photo nothing cites");
+}
+
+#[test]
+fn an_upload_stopped_by_a_killed_server_resumes_from_what_the_server_holds() {
+    let mut server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let bytes = photo_bytes(3_000_000, 7);
+    let hash = worker.add_photo(&bytes).unwrap();
+    report(&worker, std::slice::from_ref(&hash));
+
+    // Kill the server (SIGKILL) once part of the photo has arrived.
+    let part = server
+        .data
+        .path()
+        .join("photos")
+        .join(format!("{hash}.part"));
+    let stopped = std::thread::scope(|s| {
+        let sync = s.spawn(|| worker.sync(&mut |_| {}));
+        while std::fs::metadata(&part).map_or(0, |m| m.len()) < 600_000 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        sync.join().unwrap()
+    });
+    assert!(stopped.is_err(), "the photo could not finish");
+    assert_eq!(worker.pending_ops().unwrap(), 0, "the data had gone first");
+    let queued = worker.photo_queue().unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0].sent > 0 && (queued[0].sent as usize) < bytes.len(),
+        "{queued:?}"
+    );
+    assert!(queued[0].last_error.is_some(), "the failure is shown");
+    let held = std::fs::metadata(&part).unwrap().len();
+    assert!(held >= queued[0].sent as u64);
+
+    server.child = start(server.data.path(), server.port, &[]);
+    let r = worker.sync(&mut |_| {}).unwrap();
+    assert_eq!(r.photos_sent, 1);
+    let stored = std::fs::read(server.data.path().join("photos").join(&hash)).unwrap();
+    assert_eq!(stored, bytes, "complete and exact");
+    assert!(!part.exists());
+}
+
+#[test]
+fn a_damaged_upload_is_refused_and_a_missing_file_is_named() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let bytes = photo_bytes(100_000, 3);
+    let hash = worker.add_photo(&bytes).unwrap();
+    report(&worker, std::slice::from_ref(&hash));
+    // The file is gone before the sync: the data goes, the photo is named as missing.
+    std::fs::remove_file(worker.photo_path(&hash).unwrap()).unwrap();
+    let r = worker.sync(&mut |_| {}).unwrap();
+    assert_eq!((r.pushed, r.photos_sent, r.photos_failed), (1, 0, 1));
+    let queued = worker.photo_queue().unwrap();
+    assert!(
+        queued[0].last_error.as_deref().unwrap().contains("missing"),
+        "{queued:?}"
+    );
+
+    let http = reqwest::blocking::Client::new();
+    let t = token(&server.url, "w01");
+    let put = |body: Vec<u8>| {
+        http.put(format!("{}/v1/photos/{hash}", server.url))
+            .bearer_auth(&t)
+            .query(&[("offset", 0), ("total", bytes.len())])
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let mut damaged = bytes.clone();
+    damaged[50_000] ^= 0xff;
+    let res = put(damaged);
+    assert_eq!(res.status().as_u16(), 422);
+    let e: serde_json::Value = res.json().unwrap();
+    assert_eq!(e["code"], "hash_mismatch");
+    assert!(!server.data.path().join("photos").join(&hash).exists());
+    let res = put(bytes.clone());
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        std::fs::read(server.data.path().join("photos").join(&hash)).unwrap(),
+        bytes
+    );
+}
+
+#[test]
+fn the_same_photo_from_two_devices_is_stored_once_and_an_oversize_one_is_refused() {
+    let server = Server::start(&["--max-photo-bytes", "500000"]);
+    let dir = tempfile::tempdir().unwrap();
+    let a = device(dir.path(), "a.db", &server.url, "w01");
+    let b = device(dir.path(), "b.db", &server.url, "w01");
+    let bytes = photo_bytes(200_000, 5);
+    let (ha, hb) = (a.add_photo(&bytes).unwrap(), b.add_photo(&bytes).unwrap());
+    assert_eq!(ha, hb);
+    report(&a, std::slice::from_ref(&ha));
+    report(&b, std::slice::from_ref(&hb));
+    assert_eq!(a.sync(&mut |_| {}).unwrap().photos_sent, 1);
+    assert_eq!(b.sync(&mut |_| {}).unwrap().photos_sent, 1);
+    let files: Vec<_> = std::fs::read_dir(server.data.path().join("photos"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files.len(), 1, "stored once: {files:?}");
+
+    let big = a.add_photo(&photo_bytes(600_000, 9)).unwrap();
+    report(&a, std::slice::from_ref(&big));
+    let r = a.sync(&mut |_| {}).unwrap();
+    assert_eq!((r.pushed, r.photos_sent, r.photos_failed), (1, 0, 1));
+    let queued = a.photo_queue().unwrap();
+    assert_eq!(
+        queued.len(),
+        1,
+        "kept on the device, never skipped silently"
+    );
+    assert!(
+        queued[0].last_error.as_deref().unwrap().contains("过大"),
+        "{queued:?}"
+    );
+}
