@@ -309,6 +309,18 @@ pub struct SyncReport {
     pub pushed: u64,
     pub refused: u64,
     pub pulled: u64,
+    pub photos_sent: u64,
+    pub photos_failed: u64,
+}
+
+/// A photo of this device not yet sent, with the last failure if it keeps failing.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PendingPhoto {
+    pub sha256: String,
+    pub sent_bytes: i64,
+    pub size: Option<i64>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -319,6 +331,8 @@ pub struct SyncStatus {
     pub last_sync_ms: Option<i64>,
     pub refused_ops: u64,
     pub conflicts: u64,
+    /// Photos waiting to be sent ("data synced, N photos pending").
+    pub photos_pending: u64,
 }
 
 /// A record the server refused, kept on the device with its reason.

@@ -296,6 +296,8 @@ impl PatrolStore {
             pushed: r.pushed as u64,
             refused: r.refused as u64,
             pulled: r.pulled as u64,
+            photos_sent: r.photos_sent as u64,
+            photos_failed: r.photos_failed as u64,
         })
     }
 
@@ -313,7 +315,30 @@ impl PatrolStore {
             pending_ops: u64::try_from(self.store.pending_ops()?).unwrap_or(0),
             refused_ops: self.store.rejected_ops()?.len() as u64,
             conflicts,
+            photos_pending: self.store.photo_queue()?.len() as u64,
         })
+    }
+
+    /// Keeps a photo file (as the camera wrote it) unmodified under its SHA-256 and returns the
+    /// hash, which is what records cite.
+    pub fn add_photo_file(&self, path: String) -> Result<String> {
+        Ok(self.store.add_photo_file(std::path::Path::new(&path))?)
+    }
+
+    /// This device's photos not yet sent, with the reason when one keeps failing.
+    pub fn pending_photos(&self) -> Result<Vec<PendingPhoto>> {
+        Ok(self
+            .store
+            .photo_queue()?
+            .into_iter()
+            .map(|p| PendingPhoto {
+                sha256: p.hash,
+                sent_bytes: p.sent,
+                size: p.size,
+                attempts: p.attempts,
+                last_error: p.last_error,
+            })
+            .collect())
     }
 
     /// Records the server refused, kept here with its reasons.

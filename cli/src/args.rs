@@ -126,6 +126,7 @@ pub enum HazardCmd {
         severity: SeverityArg,
         #[arg(long)]
         description: String,
+        /// A photo file (kept here by its SHA-256, sent after the data) or a kept photo's hash.
         #[arg(long = "photo")]
         photos: Vec<String>,
     },

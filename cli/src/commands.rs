@@ -382,8 +382,8 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(
                 format!(
-                    "同步完成 / synced: 上传 pushed {}（被拒绝 refused {}），下载 pulled {}",
-                    report.pushed, report.refused, report.pulled
+                    "同步完成 / synced: 上传 pushed {}（被拒绝 refused {}），下载 pulled {}，照片 photos sent {}（失败 failed {}）",
+                    report.pushed, report.refused, report.pulled, report.photos_sent, report.photos_failed
                 ),
                 &report,
             )
@@ -425,6 +425,19 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     r.en
                 );
             }
+            let photos = store.photo_queue()?;
+            let _ = writeln!(s, "照片待上传 photos pending: {}", photos.len());
+            for p in photos.iter().filter(|p| p.last_error.is_some()) {
+                let _ = writeln!(
+                    s,
+                    "  照片 photo {} ({}/{} B, {} 次 attempts): {}",
+                    short(&p.hash),
+                    p.sent,
+                    p.size.map_or("?".into(), |n| n.to_string()),
+                    p.attempts,
+                    p.last_error.as_deref().unwrap_or_default()
+                );
+            }
             if user.is_some() {
                 let _ = writeln!(s, "冲突 conflicts: {conflicts}");
             }
@@ -433,6 +446,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 &serde_json::json!({
                     "device_id": id,
                     "pending_ops": pending,
+                    "photos_pending": photos,
                     "refused_ops": rejected,
                     "conflicts": conflicts,
                     "last_sync_ms": signed_in.as_ref().and_then(|s| s.1),

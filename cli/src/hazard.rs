@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gridpatrol_core::checklist::library;
+use gridpatrol_core::checklist::{check_photo_ref, library};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
-use gridpatrol_core::{Day, Error, Result};
+use gridpatrol_core::{Day, Error, Result, Store};
 
 use crate::args::{HazardCmd, SeverityArg};
 use crate::commands::{day, json, open, short};
@@ -78,7 +78,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
                     SeverityArg::Major => Severity::Major,
                 },
                 description,
-                photos,
+                photos: photo_refs(&store, &photos)?,
                 location: place.place.location,
                 source: None,
                 legal_basis: None,
@@ -106,9 +106,13 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             },
         ),
         HazardCmd::Start { t, note } => (t, HazardEvent::StartRectification { note }),
-        HazardCmd::Submit { t, note, photos } => {
-            (t, HazardEvent::SubmitRectification { note, photos })
-        }
+        HazardCmd::Submit { t, note, photos } => (
+            t,
+            HazardEvent::SubmitRectification {
+                note,
+                photos: photo_refs(&store, &photos)?,
+            },
+        ),
         HazardCmd::FixOnSpot {
             t,
             before,
@@ -118,8 +122,8 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             t,
             HazardEvent::FixOnSpot {
                 note,
-                before_photo: before,
-                after_photo: after,
+                before_photo: before.map(|p| photo_ref(&store, &p)).transpose()?,
+                after_photo: after.map(|p| photo_ref(&store, &p)).transpose()?,
             },
         ),
         HazardCmd::Review {
@@ -240,4 +244,21 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
         h.status.zh(),
         h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
     ))
+}
+
+/// A photo as typed: the hash of one already kept here, or a file to keep (its original bytes
+/// are stored by their hash, which is what the op cites).
+fn photo_ref(store: &Store, arg: &str) -> Result<String> {
+    if check_photo_ref(arg).is_ok() {
+        return Ok(arg.to_string());
+    }
+    let path = Path::new(arg);
+    if !path.is_file() {
+        return Err(InvalidInput::new(Field::Photo, Problem::Malformed).into());
+    }
+    store.add_photo_file(path)
+}
+
+fn photo_refs(store: &Store, args: &[String]) -> Result<Vec<String>> {
+    args.iter().map(|a| photo_ref(store, a)).collect()
 }

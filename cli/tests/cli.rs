@@ -323,3 +323,71 @@ fn demo_prints_every_path_and_the_report() {
     let hazards = json(&keep, &["hazards", "--as", "o01"]);
     assert!(hazards.as_array().unwrap().len() > 100);
 }
+
+#[test]
+fn a_photo_file_is_attached_to_a_hazard_and_queued_for_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    ok(&db, &["init"]);
+    ok(&db, &["load-demo"]);
+    let due = json(&db, &["due", "--as", "w04"]);
+    let place = due[0]["place"]["id"].as_str().unwrap().to_string();
+    let photo = dir.path().join("IMG_0001.jpg");
+    std::fs::write(&photo, b"\xff\xd8\xff\xe0 not really a jpeg").unwrap();
+    let photo_arg = photo.to_str().unwrap();
+
+    let missing = gp(
+        &db,
+        &[
+            "hazard",
+            "report",
+            "--as",
+            "w04",
+            "--place",
+            &place,
+            "--category",
+            "wiring",
+            "--description",
+            "私拉电线",
+            "--photo",
+            "/no/such/file.jpg",
+        ],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a missing file is bad input"
+    );
+
+    let reported = json(
+        &db,
+        &[
+            "hazard",
+            "report",
+            "--as",
+            "w04",
+            "--place",
+            &place,
+            "--category",
+            "wiring",
+            "--description",
+            "私拉电线",
+            "--photo",
+            photo_arg,
+        ],
+    );
+    let shown = json(&db, &["hazard", "show", reported["id"].as_str().unwrap()]);
+    let hash = shown["hazard"]["report"]["photos"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(hash.len(), 64);
+    let kept = dir.path().join("d.db.photos").join(&hash);
+    assert_eq!(std::fs::read(kept).unwrap(), std::fs::read(&photo).unwrap());
+
+    let status = json(&db, &["status"]);
+    let queued = status["photos_pending"].as_array().unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["hash"], hash.as_str());
+    assert!(ok(&db, &["status"]).contains("照片待上传 photos pending: 1"));
+}

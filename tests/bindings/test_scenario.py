@@ -135,15 +135,21 @@ def two_devices(folder, url):
     leader.sync_now(Progress())
 
     place = worker.due_patrols("w01")[0].place_id
+    photo_file = os.path.join(folder, "IMG_0001.jpg")
+    with open(photo_file, "wb") as f:
+        f.write(os.urandom(300_000))
+    photo = worker.add_photo_file(photo_file)
     hazard = worker.report_hazard(
         "w01", gp.NewHazard(place_id=place, category="extinguisher", severity=gp.Severity.GENERAL,
-                            description="灭火器过期", photos=[])
+                            description="灭火器过期", photos=[photo])
     )
     status = worker.sync_status("w01")
-    assert status.pending_ops == 1 and status.user_id == "w01", status
+    assert status.pending_ops == 1 and status.user_id == "w01" and status.photos_pending == 1, status
+    assert [p.sha256 for p in worker.pending_photos()] == [photo]
     report = worker.sync_now(Progress())
-    assert report.pushed == 1 and report.refused == 0, report
-    assert worker.sync_status("w01").pending_ops == 0
+    assert report.pushed == 1 and report.refused == 0 and report.photos_sent == 1, report
+    status = worker.sync_status("w01")
+    assert status.pending_ops == 0 and status.photos_pending == 0, status
 
     leader.sync_now(Progress())
     assert hazard in [h.id for h in leader.hazards("l01")], "the leader's phone has the worker's report"
