@@ -259,3 +259,46 @@ fn the_same_photo_from_two_devices_is_stored_once_and_an_oversize_one_is_refused
         "{queued:?}"
     );
 }
+
+#[test]
+fn over_a_weak_link_the_record_arrives_before_its_photos() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let officer = device(dir.path(), "o.db", &server.url, "o01");
+    // From here the worker is on one bar: 256 kbit/s.
+    let (slow, _) = common::throttled_proxy(&server.url, 32_000);
+    worker.sign_in(&slow, "w01", "gridpatrol").unwrap();
+    let photos = [photo_bytes(80_000, 11), photo_bytes(80_000, 12)];
+    let hashes: Vec<String> = photos
+        .iter()
+        .map(|p| worker.add_photo(p).unwrap())
+        .collect();
+    let hazard = report(&worker, &hashes);
+
+    let started = std::time::Instant::now();
+    let (seen_at, photos_held_then, report) = std::thread::scope(|s| {
+        let sync = s.spawn(|| worker.sync(&mut |_| {}).unwrap());
+        let seen_at = loop {
+            officer.sync(&mut |_| {}).unwrap();
+            if officer.hazard(hazard).is_ok() {
+                break started.elapsed();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let held = hashes
+            .iter()
+            .filter(|h| server.data.path().join("photos").join(h).exists())
+            .count();
+        (seen_at, held, sync.join().unwrap())
+    });
+    let done_at = started.elapsed();
+    assert_eq!(report.photos_sent, 2);
+    assert!(
+        photos_held_then < 2,
+        "the record was there before both photos"
+    );
+    assert!(seen_at < done_at, "{seen_at:?} < {done_at:?}");
+    let t = token(&server.url, "o01");
+    assert_eq!(download(&server.url, &t, &hashes[1]).1, photos[1]);
+}
