@@ -41,6 +41,7 @@ cargo bench -p gridpatrol-core --no-run --locked
 # Checks that W1-W3 still run and converge; the figures in docs/benchmarks.md come from the
 # full size (50,000), run by hand.
 GRIDPATROL_SYNC_BENCH_N=2000 cargo bench -p gridpatrol-sync-server --bench sync --locked
+GRIDPATROL_PHOTO_BENCH_BYTES=40000 cargo bench -p gridpatrol-sync-server --bench photos --locked
 
 step "demo (the debug build the tests made; README's release run prints the same)"
 target/debug/gridpatrol demo > target/demo-output.txt
