@@ -138,6 +138,52 @@ impl Store {
     }
 }
 
+/// What a storage clean-up removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Evicted {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+impl Store {
+    /// Keeps the photo folder within `budget` bytes by deleting originals the server already
+    /// holds, oldest first. A photo not yet sent is never deleted, whatever the budget.
+    pub fn evict_photos(&self, budget: u64) -> Result<Evicted> {
+        let unsent: std::collections::HashSet<String> =
+            self.photo_queue()?.into_iter().map(|p| p.hash).collect();
+        let Ok(entries) = std::fs::read_dir(self.photo_dir()) else {
+            return Ok(Evicted::default());
+        };
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            total += meta.len();
+            // Only whole photos (named by their hash) that have gone may go.
+            if check_photo_ref(&name).is_ok() && !unsent.contains(&name) {
+                let age = meta.modified().ok();
+                files.push((age, name, meta.len()));
+            }
+        }
+        files.sort();
+        let mut out = Evicted::default();
+        for (_, name, len) in files {
+            if total <= budget {
+                break;
+            }
+            std::fs::remove_file(self.photo_dir().join(&name))?;
+            total -= len;
+            out.files += 1;
+            out.bytes += len;
+        }
+        Ok(out)
+    }
+}
+
 pub(crate) fn photo_queue(c: &Connection) -> Result<Vec<PhotoUpload>> {
     let mut stmt = c.prepare_cached(
         "SELECT hash, sent, size, attempts, last_error FROM photo_uploads WHERE NOT done

@@ -14,7 +14,7 @@ use gridpatrol_core::{Clock, Store};
 
 /// Bytes that do not compress, like a JPEG.
 fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
+    let mut x = seed * 2 + 1;
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -301,4 +301,32 @@ fn over_a_weak_link_the_record_arrives_before_its_photos() {
     assert!(seen_at < done_at, "{seen_at:?} < {done_at:?}");
     let t = token(&server.url, "o01");
     assert_eq!(download(&server.url, &t, &hashes[1]).1, photos[1]);
+}
+
+#[test]
+fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let sent: Vec<String> = (0..2)
+        .map(|i| worker.add_photo(&photo_bytes(50_000, 20 + i)).unwrap())
+        .collect();
+    report(&worker, &sent);
+    let r = worker.sync(&mut |_| {}).unwrap();
+    assert_eq!(r.photos_sent, 2, "{r:?} {:?}", worker.photo_queue().unwrap());
+    let unsent = worker.add_photo(&photo_bytes(50_000, 30)).unwrap();
+    report(&worker, std::slice::from_ref(&unsent));
+
+    let gone = worker.evict_photos(0).unwrap();
+    assert_eq!((gone.files, gone.bytes), (2, 100_000));
+    assert!(
+        worker.photo_path(&unsent).unwrap().exists(),
+        "unsent: never evicted"
+    );
+    assert!(sent.iter().all(|h| !worker.photo_path(h).unwrap().exists()));
+    // The evicted ones are still on the server for whoever needs them.
+    let t = token(&server.url, "l01");
+    assert_eq!(download(&server.url, &t, &sent[0]).0, 200);
+    // Within budget, nothing goes.
+    assert_eq!(worker.evict_photos(1 << 30).unwrap().files, 0);
 }
