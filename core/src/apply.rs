@@ -240,7 +240,9 @@ fn refold(
             }
             Vec::new()
         }
-        OpBody::Template(_) | OpBody::Patrol(_) | OpBody::Activity(_) => write_once(tx, &ops)?,
+        OpBody::Template(_) | OpBody::Patrol(_) | OpBody::Activity(_) | OpBody::Photo(_) => {
+            write_once(tx, &ops)?
+        }
     };
     mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
     Ok(conflicts)
@@ -263,6 +265,9 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
             OpBody::Activity(a) => {
                 tx.execute("DELETE FROM activities WHERE id = ?1", [a.id.to_string()])?;
             }
+            OpBody::Photo(c) => {
+                tx.execute("DELETE FROM photos WHERE id = ?1", [c.id.to_string()])?;
+            }
             OpBody::Template(t) => {
                 tx.execute(
                     "DELETE FROM templates WHERE id = ?1 AND version = ?2",
@@ -275,6 +280,7 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
     match &first.body {
         OpBody::Patrol(p) => patrol::put_patrol(tx, p)?,
         OpBody::Activity(a) => activity::put_activity(tx, a, &first.actor_id)?,
+        OpBody::Photo(c) => crate::photo::put_capture(tx, c, &first.actor_id)?,
         OpBody::Template(t) => checklist::put_template(tx, t)?,
         _ => {}
     }
@@ -310,7 +316,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
     tx.execute_batch(
         "DELETE FROM hazards; DELETE FROM patrol_answers; DELETE FROM patrols;
          DELETE FROM places; DELETE FROM activities; DELETE FROM templates;
-         DELETE FROM patrol_plans;
+         DELETE FROM patrol_plans; DELETE FROM photos;
          DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
     )?;
     crate::photo::rebuild_refs(tx)?;

@@ -44,6 +44,7 @@ pub enum OpBody {
     Hazard { hazard_id: Uuid, event: HazardEvent },
     Activity(Activity),
     Plan(PatrolPlan),
+    Photo(crate::photo::PhotoCapture),
 }
 
 impl OpBody {
@@ -59,6 +60,7 @@ impl OpBody {
             OpBody::Hazard { hazard_id, .. } => format!("hazard:{hazard_id}"),
             OpBody::Activity(a) => format!("activity:{}", a.id),
             OpBody::Plan(p) => format!("plan:{}", p.id),
+            OpBody::Photo(c) => format!("photo:{}", c.id),
         }
     }
 
@@ -70,6 +72,7 @@ impl OpBody {
             OpBody::PlaceCreate(_)
                 | OpBody::Patrol(_)
                 | OpBody::Activity(_)
+                | OpBody::Photo(_)
                 | OpBody::Hazard {
                     event: HazardEvent::Report(_),
                     ..
@@ -88,6 +91,7 @@ impl OpBody {
             OpBody::Hazard { event, .. } => event.kind(),
             OpBody::Activity(_) => "activity",
             OpBody::Plan(_) => "plan",
+            OpBody::Photo(_) => "photo",
         }
     }
 }

@@ -30,7 +30,7 @@ pub struct GpsSample {
 }
 
 impl GpsSample {
-    fn validated(self) -> Result<Self, InvalidInput> {
+    pub(crate) fn validated(self) -> Result<Self, InvalidInput> {
         if let (Some(lat), Some(lon)) = (self.lat, self.lon) {
             GeoPoint { lat, lon }.validated()?;
         } else if self.lat.is_some() != self.lon.is_some() {

@@ -10,14 +10,112 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, Transaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::checklist::{check_photo_ref, AnswerValue};
-use crate::error::Result;
+use crate::error::{Entity, Error, Result};
 use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
+use crate::org::Actor;
+use crate::patrol::GpsSample;
 use crate::store::Store;
+
+/// What a photo shows, for the record it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoRole {
+    /// The hazard as found.
+    Before,
+    /// The hazard after rectification.
+    After,
+    /// A rectification notice handed over.
+    Notice,
+    /// A referral or enforcement document.
+    Document,
+}
+
+impl PhotoRole {
+    pub fn code(self) -> &'static str {
+        match self {
+            PhotoRole::Before => "before",
+            PhotoRole::After => "after",
+            PhotoRole::Notice => "notice",
+            PhotoRole::Document => "document",
+        }
+    }
+}
+
+/// The capture of one photo, as the op log records it: which exact file (by hash), when the
+/// phone took it, where (GPS with accuracy and the mock-location flag), by whom, at which place
+/// and for which hazard. Written once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoCapture {
+    pub id: Uuid,
+    pub hash: String,
+    pub bytes: u64,
+    /// The phone's clock when the photo was taken (Unix ms).
+    pub taken_at: i64,
+    #[serde(default)]
+    pub gps: GpsSample,
+    pub place_id: Uuid,
+    pub grid_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hazard_id: Option<Uuid>,
+    pub role: PhotoRole,
+}
+
+/// What the camera screen hands over with the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureInput {
+    pub place_id: Uuid,
+    pub hazard_id: Option<Uuid>,
+    pub role: PhotoRole,
+    pub taken_at: i64,
+    pub gps: GpsSample,
+}
+
+/// A before photo and an after photo of one hazard, with how far apart they were taken (when
+/// both have a position), for the verifier to judge that the after photo shows the same spot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoPair {
+    pub before: String,
+    pub after: String,
+    pub distance_m: Option<f64>,
+}
+
+/// Great-circle distance in metres (haversine; plenty for tens of metres).
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_000.0_f64;
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = la2 - la1;
+    let dlon = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().asin()
+}
+
+pub(crate) fn put_capture(tx: &Transaction, c: &PhotoCapture, user_id: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO photos (id, hash, place_id, hazard_id, role, taken_at, lat, lon,
+             accuracy_m, mock, user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        c.id.to_string(),
+        c.hash,
+        c.place_id.to_string(),
+        c.hazard_id.map(|h| h.to_string()),
+        c.role.code(),
+        c.taken_at,
+        c.gps.lat,
+        c.gps.lon,
+        c.gps.accuracy_m,
+        c.gps.mock,
+        user_id,
+    ])?;
+    Ok(())
+}
 
 impl OpBody {
     /// The photos this op cites.
@@ -31,6 +129,7 @@ impl OpBody {
                     }
                 }
             }
+            OpBody::Photo(c) => out.push(&c.hash),
             OpBody::Hazard { event, .. } => match event {
                 HazardEvent::Report(r) => out.extend(r.photos.iter().map(String::as_str)),
                 HazardEvent::SubmitRectification { photos, .. } => {
@@ -130,6 +229,95 @@ impl Store {
     /// Reads a photo file (from the camera's folder, say) and keeps it as an original.
     pub fn add_photo_file(&self, path: &Path) -> Result<String> {
         self.add_photo(&std::fs::read(path)?)
+    }
+
+    /// Keeps a photo just taken and records its capture (hash, time, position, place, hazard,
+    /// role) in one op; returns the hash. The file is kept first: a crash between the two
+    /// leaves an uncited file, never an op citing a file that is not there.
+    pub fn capture_photo(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        input: CaptureInput,
+    ) -> Result<String> {
+        let gps = input.gps.validated()?;
+        let hash = self.add_photo(bytes)?;
+        self.write(|tx| {
+            let place = crate::place::load_place(tx, input.place_id, self.today())?.place;
+            crate::place::require_grid_in_scope(tx, actor, &place.grid_id)?;
+            if let Some(h) = input.hazard_id {
+                let grid = crate::hazard::grid_of_hazard(tx, h)?;
+                if grid != place.grid_id {
+                    return Err(Error::not_found(Entity::Hazard, h.to_string()));
+                }
+            }
+            let capture = PhotoCapture {
+                id: Uuid::now_v7(),
+                hash: hash.clone(),
+                bytes: bytes.len() as u64,
+                taken_at: input.taken_at,
+                gps,
+                place_id: place.id,
+                grid_id: place.grid_id,
+                hazard_id: input.hazard_id,
+                role: input.role,
+            };
+            self.commit_local(tx, actor, OpBody::Photo(capture))?;
+            Ok(())
+        })?;
+        Ok(hash)
+    }
+
+    /// The before and after photos of a hazard, paired: each after photo with the before
+    /// photo taken nearest to it (the report's own photos count as before photos).
+    pub fn photo_pairs(&self, hazard_id: Uuid) -> Result<Vec<PhotoPair>> {
+        let report_photos = self.hazard(hazard_id)?.hazard.report.photos;
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT hash, role, lat, lon FROM photos WHERE hazard_id = ?1 ORDER BY taken_at, id",
+            )?;
+            let rows = stmt
+                .query_map([hazard_id.to_string()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<f64>>(2)?,
+                        r.get::<_, Option<f64>>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let place = |hash: &str| -> Option<(f64, f64)> {
+                rows.iter()
+                    .find(|(h, _, _, _)| h == hash)
+                    .and_then(|(_, _, lat, lon)| lat.zip(*lon))
+            };
+            let mut befores: Vec<&str> = report_photos.iter().map(String::as_str).collect();
+            befores.extend(
+                rows.iter()
+                    .filter(|(_, role, _, _)| role == "before")
+                    .map(|(h, _, _, _)| h.as_str()),
+            );
+            befores.dedup();
+            let mut out = Vec::new();
+            for (after, _, _, _) in rows.iter().filter(|(_, role, _, _)| role == "after") {
+                let at = place(after);
+                let nearest = befores
+                    .iter()
+                    .map(|b| (*b, at.zip(place(b)).map(|(x, y)| distance_m(x, y))))
+                    .min_by(|x, y| {
+                        let key = |d: Option<f64>| d.unwrap_or(f64::INFINITY);
+                        key(x.1).total_cmp(&key(y.1))
+                    });
+                if let Some((before, distance_m)) = nearest {
+                    out.push(PhotoPair {
+                        before: before.to_string(),
+                        after: after.clone(),
+                        distance_m,
+                    });
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// This device's photos not yet fully sent, oldest first, with any failure.

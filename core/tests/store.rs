@@ -851,3 +851,84 @@ fn photos_are_kept_by_hash_and_local_citations_queue_them_for_upload() {
     assert!(other.photo_queue().unwrap().is_empty());
     assert_eq!(other.hazard(id).unwrap().hazard.report.photos, [hash]);
 }
+
+#[test]
+fn photo_captures_record_where_and_when_and_pair_before_with_after() {
+    use gridpatrol_core::hazard::{NewHazard, Severity};
+    use gridpatrol_core::patrol::GpsSample;
+    use gridpatrol_core::photo::{CaptureInput, PhotoRole};
+    let town = common::town();
+    let s = &town.store;
+    let w1 = town.actor("w1");
+    let hazard = s
+        .report_hazard(
+            &w1,
+            NewHazard::new(town.place_g1, "wiring", Severity::General, "私拉电线"),
+        )
+        .unwrap();
+    let at = |lat: f64, lon: f64| GpsSample {
+        lat: Some(lat),
+        lon: Some(lon),
+        accuracy_m: Some(8.0),
+        mock: false,
+    };
+    let capture = |bytes: &[u8], role, gps| {
+        s.capture_photo(
+            &w1,
+            bytes,
+            CaptureInput {
+                place_id: town.place_g1,
+                hazard_id: Some(hazard),
+                role,
+                taken_at: common::T0,
+                gps,
+            },
+        )
+    };
+    let before = capture(b"before", PhotoRole::Before, at(37.8, 112.5)).unwrap();
+    // About 11 m north.
+    let after = capture(b"after", PhotoRole::After, at(37.8001, 112.5)).unwrap();
+    let pairs = s.photo_pairs(hazard).unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        (pairs[0].before.as_str(), pairs[0].after.as_str()),
+        (before.as_str(), after.as_str())
+    );
+    let d = pairs[0].distance_m.unwrap();
+    assert!((10.0..12.5).contains(&d), "{d}");
+    assert_eq!(s.photo_queue().unwrap().len(), 2, "both queued for upload");
+
+    // Bad input changes nothing; another grid's worker may not attach.
+    let mock_far = GpsSample {
+        lat: Some(95.0),
+        ..at(0.0, 0.0)
+    };
+    assert!(capture(b"x", PhotoRole::After, mock_far).is_err());
+    let w3 = town.actor("w3");
+    assert!(s
+        .capture_photo(
+            &w3,
+            b"y",
+            CaptureInput {
+                place_id: town.place_g1,
+                hazard_id: None,
+                role: PhotoRole::Document,
+                taken_at: common::T0,
+                gps: GpsSample::default(),
+            },
+        )
+        .is_err());
+    assert_eq!(s.photo_queue().unwrap().len(), 2);
+
+    // Another device folds the same captures into the same pairs.
+    let dir = tempfile::tempdir().unwrap();
+    let other = gridpatrol_core::Store::open(
+        dir.path().join("o.db"),
+        gridpatrol_core::Clock::manual(common::T0),
+    )
+    .unwrap();
+    for op in s.ops().unwrap() {
+        other.apply_remote(&op).unwrap();
+    }
+    assert_eq!(other.photo_pairs(hazard).unwrap(), pairs);
+}

@@ -313,7 +313,12 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
         .collect();
     report(&worker, &sent);
     let r = worker.sync(&mut |_| {}).unwrap();
-    assert_eq!(r.photos_sent, 2, "{r:?} {:?}", worker.photo_queue().unwrap());
+    assert_eq!(
+        r.photos_sent,
+        2,
+        "{r:?} {:?}",
+        worker.photo_queue().unwrap()
+    );
     let unsent = worker.add_photo(&photo_bytes(50_000, 30)).unwrap();
     report(&worker, std::slice::from_ref(&unsent));
 

@@ -13,6 +13,7 @@ use crate::org::Role;
 use crate::place::GeoPoint;
 pub use conflict::Conflict;
 use lifecycle::Ctx;
+pub(crate) use store::grid_of_hazard;
 pub(crate) use store::{overdue_in, put_hazard, report_body};
 pub use store::{EventRow, HazardDetail, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};
 

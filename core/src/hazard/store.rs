@@ -235,7 +235,7 @@ pub(crate) fn report_body(
 }
 
 /// The grid a hazard belongs to, from its indexed column (no need to decode the state).
-fn grid_of_hazard(conn: &Connection, id: Uuid) -> Result<String> {
+pub(crate) fn grid_of_hazard(conn: &Connection, id: Uuid) -> Result<String> {
     conn.prepare_cached("SELECT grid_id FROM hazards WHERE id = ?1")?
         .query_row([id.to_string()], |r| r.get(0))
         .optional()?

@@ -192,6 +192,22 @@ CREATE TABLE sync_session (
     last_sync_ms INTEGER
 );
 
+-- Photo captures: which file (by hash) was taken when, where, by whom, for which place and
+-- hazard and as what (before, after, notice, document). Derived from the log, written once.
+CREATE TABLE photos (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    place_id TEXT NOT NULL,
+    hazard_id TEXT,
+    role TEXT NOT NULL,
+    taken_at INTEGER NOT NULL,
+    lat REAL,
+    lon REAL,
+    accuracy_m REAL,
+    mock INTEGER NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX photos_hazard ON photos (hazard_id) WHERE hazard_id IS NOT NULL;
 -- Which ops cite which photo (by the SHA-256 of the original), derived from the log.
 CREATE TABLE photo_refs (
     hash TEXT NOT NULL,
@@ -262,9 +278,25 @@ const UPGRADE_FROM_2: &str = r#"
 ALTER TABLE device ADD COLUMN snapshot_cursor TEXT;
 "#;
 
-/// Version 3 kept no photo references and no photo upload queue. `photo_refs` is filled from
+/// Version 3 kept no photo captures, no photo references and no photo upload queue. `photo_refs` is filled from
 /// the log after this step (`photo::rebuild_refs`); nothing was ever queued before.
 const UPGRADE_FROM_3: &str = r#"
+-- Photo captures: which file (by hash) was taken when, where, by whom, for which place and
+-- hazard and as what (before, after, notice, document). Derived from the log, written once.
+CREATE TABLE photos (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    place_id TEXT NOT NULL,
+    hazard_id TEXT,
+    role TEXT NOT NULL,
+    taken_at INTEGER NOT NULL,
+    lat REAL,
+    lon REAL,
+    accuracy_m REAL,
+    mock INTEGER NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX photos_hazard ON photos (hazard_id) WHERE hazard_id IS NOT NULL;
 CREATE TABLE photo_refs (
     hash TEXT NOT NULL,
     op_id TEXT NOT NULL,

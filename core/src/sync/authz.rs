@@ -25,7 +25,8 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         OpBody::PlaceCreate(_)
         | OpBody::PlaceUpdate(_)
         | OpBody::Patrol(_)
-        | OpBody::Activity(_) => &[G, V, T],
+        | OpBody::Activity(_)
+        | OpBody::Photo(_) => &[G, V, T],
         OpBody::Hazard { event, .. } => match event {
             HazardEvent::Report(_)
             | HazardEvent::Notify { .. }

@@ -66,6 +66,7 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
             .collect(),
         OpBody::Patrol(p) => vec![p.grid_id.clone()],
         OpBody::Plan(p) => vec![p.grid_id.clone()],
+        OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
         OpBody::Hazard { hazard_id, event } => match event {
             HazardEvent::Report(r) => vec![r.grid_id.clone()],
