@@ -130,6 +130,21 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
             }),
         ),
         (
+            "photo",
+            "GVT",
+            OpBody::Photo(gridpatrol_core::photo::PhotoCapture {
+                id: Uuid::nil(),
+                hash: "0".repeat(64),
+                bytes: 1,
+                taken_at: 0,
+                gps: GpsSample::default(),
+                place_id: Uuid::nil(),
+                grid_id: grid.into(),
+                hazard_id: None,
+                role: gridpatrol_core::photo::PhotoRole::Before,
+            }),
+        ),
+        (
             "hazard.report",
             "GVT",
             hazard(HazardEvent::Report(Box::new(HazardReport {
@@ -296,7 +311,7 @@ fn every_role_scope_and_kind() {
     let mut cells = 0;
     for grid in ["g1", "g2", "g3"] {
         let covered = kinds(grid);
-        assert_eq!(covered.len(), 23, "every op kind and every hazard event");
+        assert_eq!(covered.len(), 24, "every op kind and every hazard event");
         for (kind, writers, body) in covered {
             assert_eq!(body.kind(), kind);
             for (who, user) in &users {
@@ -327,7 +342,7 @@ fn every_role_scope_and_kind() {
             );
         }
     }
-    assert_eq!(cells, 3 * 23 * 4);
+    assert_eq!(cells, 3 * 24 * 4);
 }
 
 #[test]
