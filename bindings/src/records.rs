@@ -176,6 +176,8 @@ pub struct HazardDetail {
     pub rework_count: u32,
     pub escalation_due_zh: Option<String>,
     pub timeline: Vec<TimelineEvent>,
+    /// Before and after photos paired, for the verifier.
+    pub photo_pairs: Vec<PhotoPair>,
     /// What this user may do next, as `Transition` verbs (`notify`, `review`, ...).
     pub allowed: Vec<String>,
 }
@@ -311,6 +313,51 @@ pub struct SyncReport {
     pub pulled: u64,
     pub photos_sent: u64,
     pub photos_failed: u64,
+}
+
+/// What a photo shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoKind {
+    Before,
+    After,
+    Notice,
+    Document,
+}
+
+impl From<PhotoKind> for gridpatrol_core::photo::PhotoRole {
+    fn from(k: PhotoKind) -> Self {
+        use gridpatrol_core::photo::PhotoRole as R;
+        match k {
+            PhotoKind::Before => R::Before,
+            PhotoKind::After => R::After,
+            PhotoKind::Notice => R::Notice,
+            PhotoKind::Document => R::Document,
+        }
+    }
+}
+
+/// A photo just taken, with where and when, for `capture_photo`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PhotoCaptureInput {
+    /// The file the camera wrote (kept unmodified under its SHA-256).
+    pub path: String,
+    pub place_id: String,
+    pub hazard_id: Option<String>,
+    pub kind: PhotoKind,
+    pub taken_at_ms: i64,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    /// The OS said the position came from a mock provider.
+    pub mock_location: bool,
+}
+
+/// A before photo and the after photo taken nearest to it, with the distance between them.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PhotoPair {
+    pub before: String,
+    pub after: String,
+    pub distance_m: Option<f64>,
 }
 
 /// A photo of this device not yet sent, with the last failure if it keeps failing.

@@ -203,6 +203,16 @@ impl PatrolStore {
         let hid = id(&hazard_id)?;
         let d = self.store.hazard(hid)?;
         let allowed = self.store.allowed_transitions(&actor, hid)?;
+        let photo_pairs = self
+            .store
+            .photo_pairs(hid)?
+            .into_iter()
+            .map(|p| PhotoPair {
+                before: p.before,
+                after: p.after,
+                distance_m: p.distance_m,
+            })
+            .collect();
         let h = d.hazard;
         let row = HazardRow {
             id: h.id,
@@ -236,6 +246,7 @@ impl PatrolStore {
                     conflict_en: e.conflict.as_ref().map(|c| c.en()),
                 })
                 .collect(),
+            photo_pairs,
             allowed: allowed.into_iter().map(str::to_string).collect(),
         })
     }
@@ -323,6 +334,29 @@ impl PatrolStore {
     /// hash, which is what records cite.
     pub fn add_photo_file(&self, path: String) -> Result<String> {
         Ok(self.store.add_photo_file(std::path::Path::new(&path))?)
+    }
+
+    /// Keeps a photo just taken and records where, when and what it shows; returns its hash.
+    pub fn capture_photo(&self, user_id: String, photo: PhotoCaptureInput) -> Result<String> {
+        let actor = self.actor(&user_id)?;
+        let bytes = std::fs::read(&photo.path).map_err(|_| GridPatrolError::InvalidInput {
+            field: "photo".into(),
+            zh: "找不到照片文件".into(),
+            en: "the photo file cannot be read".into(),
+        })?;
+        let input = gridpatrol_core::photo::CaptureInput {
+            place_id: id(&photo.place_id)?,
+            hazard_id: photo.hazard_id.as_deref().map(id).transpose()?,
+            role: photo.kind.into(),
+            taken_at: photo.taken_at_ms,
+            gps: GpsSample {
+                lat: photo.latitude,
+                lon: photo.longitude,
+                accuracy_m: photo.accuracy_m,
+                mock: photo.mock_location,
+            },
+        };
+        Ok(self.store.capture_photo(&actor, &bytes, input)?)
     }
 
     /// This device's photos not yet sent, with the reason when one keeps failing.

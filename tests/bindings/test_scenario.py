@@ -87,6 +87,17 @@ def local_loop(folder):
     assert detail.allowed == []
     assert [e.verb for e in detail.timeline] == ["report", "notify", "start_rectification", "submit_rectification", "review"]
 
+    # Before and after photos, captured with where they were taken, are paired for the verifier.
+    for name, kind, lat in (("before.jpg", gp.PhotoKind.BEFORE, 37.8), ("after.jpg", gp.PhotoKind.AFTER, 37.80005)):
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(os.urandom(1000))
+        store.capture_photo("w01", gp.PhotoCaptureInput(
+            path=path, place_id=place.place_id, hazard_id=hazard, kind=kind, taken_at_ms=0,
+            latitude=lat, longitude=112.5, accuracy_m=5.0, mock_location=False))
+    pairs = store.hazard("l01", hazard).photo_pairs
+    assert len(pairs) == 1 and 4 < pairs[0].distance_m < 7, pairs
+
     other = store.report_hazard(
         "w01",
         gp.NewHazard(place_id=place.place_id, category="wiring", severity=gp.Severity.GENERAL,
