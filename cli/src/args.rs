@@ -63,6 +63,14 @@ pub struct Target {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+pub enum PhotoKindArg {
+    Before,
+    After,
+    Notice,
+    Document,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 pub enum LevelArg {
     Grid,
     Village,
@@ -114,6 +122,22 @@ pub enum SeverityArg {
 pub enum HazardCmd {
     /// Show a hazard with its whole history.
     Show { id: String },
+    /// Attach a photo file to a hazard (before, after, a notice or a document), with where it
+    /// was taken; the original is kept by its SHA-256 and sent after the data.
+    Photo {
+        #[command(flatten)]
+        t: Target,
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[arg(long, value_enum, default_value = "before")]
+        kind: PhotoKindArg,
+        #[arg(long, allow_hyphen_values = true)]
+        lat: Option<f64>,
+        #[arg(long, allow_hyphen_values = true)]
+        lon: Option<f64>,
+        #[arg(long)]
+        accuracy: Option<f64>,
+    },
     /// Raise a hazard at a place directly (outside a patrol).
     Report {
         #[command(flatten)]

@@ -7,9 +7,11 @@ use std::path::Path;
 use gridpatrol_core::checklist::{check_photo_ref, library};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use gridpatrol_core::patrol::GpsSample;
+use gridpatrol_core::photo::{CaptureInput, PhotoRole};
 use gridpatrol_core::{Day, Error, Result, Store};
 
-use crate::args::{HazardCmd, SeverityArg};
+use crate::args::{HazardCmd, PhotoKindArg, SeverityArg};
 use crate::commands::{day, json, open, short};
 
 pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
@@ -38,6 +40,16 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
         if let Some(r) = d.escalation_due {
             let _ = writeln!(s, "建议上报 escalation proposed: {}", r.zh());
         }
+        for p in store.photo_pairs(h.id)? {
+            let _ = writeln!(
+                s,
+                "整改前后照片 before/after {} → {}，相距 {}",
+                short(&p.before),
+                short(&p.after),
+                p.distance_m
+                    .map_or("位置不明 / no position".into(), |m| format!("{m:.0} m"))
+            );
+        }
         if !d.repeat_of.is_empty() {
             let _ = writeln!(s, "重复隐患 repeat of {} closed case(s)", d.repeat_of.len());
         }
@@ -55,6 +67,48 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             );
         }
         return Ok(s);
+    }
+    if let HazardCmd::Photo {
+        t,
+        file,
+        kind,
+        lat,
+        lon,
+        accuracy,
+    } = cmd
+    {
+        let actor = store.actor(&t.who.user)?;
+        let hazard = store.hazard(store.find_hazard(&t.id)?)?.hazard;
+        let bytes = std::fs::read(&file)
+            .map_err(|_| Error::Invalid(InvalidInput::new(Field::Photo, Problem::Malformed)))?;
+        let hash = store.capture_photo(
+            &actor,
+            &bytes,
+            CaptureInput {
+                place_id: hazard.report.place_id,
+                hazard_id: Some(hazard.id),
+                role: match kind {
+                    PhotoKindArg::Before => PhotoRole::Before,
+                    PhotoKindArg::After => PhotoRole::After,
+                    PhotoKindArg::Notice => PhotoRole::Notice,
+                    PhotoKindArg::Document => PhotoRole::Document,
+                },
+                taken_at: store.device_wall_ms(),
+                gps: GpsSample {
+                    lat,
+                    lon,
+                    accuracy_m: accuracy,
+                    mock: false,
+                },
+            },
+        )?;
+        return if as_json {
+            json(&serde_json::json!({"hash": hash}))
+        } else {
+            Ok(format!(
+                "照片已保存，同步时上传 / photo kept, sent at the next sync: {hash}"
+            ))
+        };
     }
     if let HazardCmd::Report {
         who,
@@ -91,7 +145,9 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
         };
     }
     let (t, event) = match cmd {
-        HazardCmd::Show { .. } | HazardCmd::Report { .. } => return Ok(String::new()),
+        HazardCmd::Show { .. } | HazardCmd::Report { .. } | HazardCmd::Photo { .. } => {
+            return Ok(String::new())
+        }
         HazardCmd::Notify {
             t,
             party,

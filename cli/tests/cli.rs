@@ -385,9 +385,28 @@ fn a_photo_file_is_attached_to_a_hazard_and_queued_for_upload() {
     let kept = dir.path().join("d.db.photos").join(&hash);
     assert_eq!(std::fs::read(kept).unwrap(), std::fs::read(&photo).unwrap());
 
+    let id = reported["id"].as_str().unwrap();
+    let after = dir.path().join("IMG_0002.jpg");
+    std::fs::write(&after, b"\xff\xd8 after the fix").unwrap();
+    ok(
+        &db,
+        &[
+            "hazard",
+            "photo",
+            id,
+            "--as",
+            "w04",
+            "--file",
+            after.to_str().unwrap(),
+            "--kind",
+            "after",
+        ],
+    );
+    assert!(ok(&db, &["hazard", "show", id]).contains("整改前后照片 before/after"));
+
     let status = json(&db, &["status"]);
     let queued = status["photos_pending"].as_array().unwrap();
-    assert_eq!(queued.len(), 1);
+    assert_eq!(queued.len(), 2);
     assert_eq!(queued[0]["hash"], hash.as_str());
-    assert!(ok(&db, &["status"]).contains("照片待上传 photos pending: 1"));
+    assert!(ok(&db, &["status"]).contains("照片待上传 photos pending: 2"));
 }
