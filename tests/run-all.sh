@@ -2,7 +2,8 @@
 # The one test command: formatting, lints, every Rust test (unit, property, integration,
 # end-to-end through the gridpatrol binary and the sync server), the bindings from Python and
 # Kotlin (tests/bindings.sh), the sync benchmark at a small size, and the demo. Installs what
-# it needs when missing (rustfmt, clippy; kotlinc, JNA and tree-sitter through bindings.sh).
+# it needs when missing (rustfmt, clippy, a CJK font; kotlinc, JNA and tree-sitter through
+# bindings.sh).
 # Usage: bash tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,12 @@ need_rust_component() {
 }
 need_rust_component fmt rustfmt
 need_rust_component clippy clippy
+# A CJK font for the photo watermark test (the apps pass the phone's own font).
+if [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
+  step "installing fonts-wqy-microhei"
+  apt-get install -y -qq fonts-wqy-microhei >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -19,7 +19,7 @@ const COUNTER_BITS: u32 = 16;
 const COUNTER_MAX: i64 = (1 << COUNTER_BITS) - 1;
 pub const MS_PER_DAY: i64 = 86_400_000;
 /// China Standard Time, UTC+8.
-const CST_OFFSET_MS: i64 = 8 * 3_600_000;
+pub(crate) const CST_OFFSET_MS: i64 = 8 * 3_600_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

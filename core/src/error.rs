@@ -117,6 +117,7 @@ pub enum Entity {
     Hazard,
     Plan,
     Device,
+    Photo,
 }
 
 impl Entity {
@@ -132,6 +133,7 @@ impl Entity {
             Entity::Hazard => "隐患",
             Entity::Plan => "巡查计划",
             Entity::Device => "设备",
+            Entity::Photo => "照片",
         }
     }
     pub fn en(self) -> &'static str {
@@ -146,6 +148,7 @@ impl Entity {
             Entity::Hazard => "hazard",
             Entity::Plan => "patrol plan",
             Entity::Device => "device",
+            Entity::Photo => "photo",
         }
     }
 }

@@ -932,3 +932,65 @@ fn photo_captures_record_where_and_when_and_pair_before_with_after() {
     }
     assert_eq!(other.photo_pairs(hazard).unwrap(), pairs);
 }
+
+#[test]
+fn a_display_copy_has_its_footer_burned_in_and_the_original_is_untouched() {
+    use gridpatrol_core::patrol::GpsSample;
+    use gridpatrol_core::photo::{CaptureInput, PhotoRole};
+    use sha2::Digest;
+    const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+    let font = std::fs::read(FONT)
+        .unwrap_or_else(|_| panic!("{FONT} is missing: apt-get install fonts-wqy-microhei"));
+    let town = common::town();
+    let s = &town.store;
+    // A 2400 × 1800 camera picture: a smooth gradient, nothing bright at the bottom.
+    let source = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        image::Rgb([(x / 12) as u8, (y / 12) as u8, 90])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&source)
+        .unwrap();
+    let hash = s
+        .capture_photo(
+            &town.actor("w1"),
+            &jpeg,
+            CaptureInput {
+                place_id: town.place_g1,
+                hazard_id: None,
+                role: PhotoRole::Before,
+                taken_at: common::T0,
+                gps: GpsSample {
+                    lat: Some(37.8),
+                    lon: Some(112.5),
+                    accuracy_m: Some(6.0),
+                    mock: false,
+                },
+            },
+        )
+        .unwrap();
+    let copy = s.make_display_copy(&hash, &font).unwrap();
+    let display = image::open(&copy.display).unwrap().to_rgb8();
+    assert_eq!((display.width(), display.height()), (1600, 1200));
+    let thumb = image::open(&copy.thumbnail).unwrap().to_rgb8();
+    assert_eq!(thumb.width().max(thumb.height()), 320);
+    // The footer band: darkened, so every bright pixel there is the burned-in text.
+    let band = 1200 / 9;
+    let bright = (1200 - band..1200)
+        .flat_map(|y| (0..1600).map(move |x| (x, y)))
+        .filter(|&(x, y)| display.get_pixel(x, y).0.iter().all(|&v| v > 200))
+        .count();
+    assert!(
+        bright > 2000,
+        "text drawn in the footer: {bright} bright pixels"
+    );
+    let above = display.get_pixel(800, 300).0;
+    assert!(
+        above.iter().all(|&v| v < 200),
+        "the picture itself is not washed out"
+    );
+    // The evidence is unchanged.
+    let original = std::fs::read(s.photo_path(&hash).unwrap()).unwrap();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&original)), hash);
+    assert!(s.make_display_copy(&hash, b"not a font").is_err());
+}

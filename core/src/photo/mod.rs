@@ -22,6 +22,9 @@ use crate::org::Actor;
 use crate::patrol::GpsSample;
 use crate::store::Store;
 
+mod display;
+pub use display::DisplayCopy;
+
 /// What a photo shows, for the record it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
