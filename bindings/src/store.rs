@@ -359,6 +359,22 @@ impl PatrolStore {
         Ok(self.store.capture_photo(&actor, &bytes, input)?)
     }
 
+    /// Makes the display copy (footer burned in, longest side 1600 px) and the thumbnail of a
+    /// captured photo with the font at `font_path` (the phone's CJK system font); returns
+    /// their paths, display first.
+    pub fn make_display_copy(&self, sha256: String, font_path: String) -> Result<Vec<String>> {
+        let font = std::fs::read(&font_path).map_err(|_| GridPatrolError::InvalidInput {
+            field: "font".into(),
+            zh: "找不到字体文件".into(),
+            en: "the font file cannot be read".into(),
+        })?;
+        let copy = self.store.make_display_copy(&sha256, &font)?;
+        Ok([copy.display, copy.thumbnail]
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect())
+    }
+
     /// This device's photos not yet sent, with the reason when one keeps failing.
     pub fn pending_photos(&self) -> Result<Vec<PendingPhoto>> {
         Ok(self

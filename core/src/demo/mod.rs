@@ -262,6 +262,18 @@ pub(crate) fn photo(n: u64) -> String {
     format!("{:064x}", n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// A made-up camera picture (a JPEG gradient that differs by `seed`).
+pub(crate) fn demo_picture(seed: u8) -> Result<Vec<u8>> {
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x / 3) as u8, (y / 2) as u8, seed.wrapping_mul(80)])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&img)
+        .map_err(|e| crate::error::Error::Export(e.to_string()))?;
+    Ok(jpeg)
+}
+
 pub(crate) fn text(s: &str) -> String {
     s.to_string()
 }

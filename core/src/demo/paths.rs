@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use uuid::Uuid;
 
-use super::{photo, review, submit, text, Cast, TOWNSHIP};
+use super::{demo_picture, photo, review, submit, text, Cast, TOWNSHIP};
 use crate::activity::{ActivityKind, NewActivity};
 use crate::checklist::{AnswerValue, ItemKind};
 use crate::clock::{Day, Hlc, MS_PER_DAY};
@@ -15,6 +15,7 @@ use crate::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
 use crate::op::{Op, OpBody};
 use crate::org::Role;
 use crate::patrol::{GpsSample, PatrolInput, RaiseHazard};
+use crate::photo::{CaptureInput, PhotoRole};
 use crate::plan::PatrolPlan;
 use crate::store::Store;
 
@@ -65,6 +66,44 @@ impl Script<'_> {
 
     fn days(&self, n: i32) -> Day {
         self.store.today().plus(n)
+    }
+
+    /// Takes a before and an after photo of a hazard (pictures made up for the demo, with
+    /// positions a few metres apart) and says how they pair.
+    fn photos(&mut self, user: &str, hazard: Uuid) -> Result<()> {
+        let actor = self.store.actor(user)?;
+        let place = self.store.hazard(hazard)?.hazard.report.place_id;
+        let mut hashes = Vec::new();
+        for (seed, role, lat) in [
+            (1, PhotoRole::Before, 37.80000),
+            (2, PhotoRole::After, 37.80004),
+        ] {
+            let input = CaptureInput {
+                place_id: place,
+                hazard_id: Some(hazard),
+                role,
+                taken_at: self.store.device_wall_ms(),
+                gps: GpsSample {
+                    lat: Some(lat),
+                    lon: Some(112.5),
+                    accuracy_m: Some(5.0),
+                    mock: false,
+                },
+            };
+            hashes.push(
+                self.store
+                    .capture_photo(&actor, &demo_picture(seed)?, input)?,
+            );
+        }
+        for p in self.store.photo_pairs(hazard)? {
+            self.say(format!(
+                "  照片 photos: 整改前 before {}… 整改后 after {}…，相距 {:.0} 米；原图按 SHA-256 保存，同步时在数据之后上传",
+                &p.before[..8],
+                &p.after[..8],
+                p.distance_m.unwrap_or(f64::NAN)
+            ));
+        }
+        Ok(())
     }
 
     fn next_day(&self) {
@@ -174,6 +213,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         },
     )?;
     s.act("w01", h, submit(text("灭火器已配齐"), 11))?;
+    s.photos("w01", h)?;
     s.refused("w01", h, review(true, String::new(), None))?;
     s.act("l01", h, review(true, text("复查合格，销号"), None))?;
 

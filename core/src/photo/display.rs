@@ -119,7 +119,14 @@ impl Store {
                         (r.get(1)?, r.get(2)?, r.get(3)?);
                     let (place, grid, who): (String, String, String) =
                         (r.get(4)?, r.get(5)?, r.get(6)?);
-                    Ok(footer_lines(r.get(0)?, lat.zip(lon), acc, &place, &grid, &who))
+                    Ok(footer_lines(
+                        r.get(0)?,
+                        lat.zip(lon),
+                        acc,
+                        &place,
+                        &grid,
+                        &who,
+                    ))
                 })
                 .optional()?;
             lines.ok_or_else(|| Error::not_found(Entity::Photo, hash))
