@@ -335,3 +335,98 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
     // Within budget, nothing goes.
     assert_eq!(worker.evict_photos(1 << 30).unwrap().files, 0);
 }
+
+/// Forwards to `target`, cutting each of the first `cuts` connections after a random number of
+/// bytes from the device (inside a chunk upload, mostly); later connections pass whole.
+fn cutting_upload_proxy(
+    target: &str,
+    cuts: usize,
+    seed: u64,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let target = target.trim_start_matches("http://").to_string();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let cut = done.clone();
+    std::thread::spawn(move || {
+        let mut x = seed * 2 + 1;
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let upstream = std::net::TcpStream::connect(&target).unwrap();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let cut_at = if seen.fetch_add(1, Ordering::SeqCst) < cuts {
+                Some(5_000 + (x % 200_000) as usize)
+            } else {
+                None
+            };
+            let (mut c_read, mut u_write) =
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            let cut = cut.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 8192];
+                let mut sent = 0usize;
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if cut_at.is_some_and(|at| sent + n > at) {
+                        cut.fetch_add(1, Ordering::SeqCst);
+                        break;
+                    }
+                    if u_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                let _ = u_write.shutdown(std::net::Shutdown::Both);
+                let _ = c_read.shutdown(std::net::Shutdown::Both);
+            });
+            let (mut u_read, mut c_write) = (upstream, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (url, done)
+}
+
+#[test]
+fn uploads_cut_at_random_offsets_resume_and_complete_with_the_right_hash() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let bytes = photo_bytes(1_500_000, 41);
+    let hash = worker.add_photo(&bytes).unwrap();
+    report(&worker, std::slice::from_ref(&hash));
+    // Everything from now on goes through a link that drops the first connections somewhere
+    // past their first 5 kB from the device: inside a photo chunk, since the record's own
+    // requests are smaller.
+    let (proxy, cuts) = cutting_upload_proxy(&server.url, 3, 99);
+    worker.sign_in(&proxy, "w01", "gridpatrol").unwrap();
+    let mut attempts = 0;
+    while !worker.photo_queue().unwrap().is_empty() {
+        attempts += 1;
+        assert!(attempts <= 5, "{:?}", worker.photo_queue().unwrap());
+        let _ = worker.sync(&mut |_| {});
+    }
+    assert_eq!(worker.pending_ops().unwrap(), 0);
+    assert!(
+        cuts.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the link was cut"
+    );
+    let stored = std::fs::read(server.data.path().join("photos").join(&hash)).unwrap();
+    assert_eq!(stored, bytes);
+    assert!(!server
+        .data
+        .path()
+        .join("photos")
+        .join(format!("{hash}.part"))
+        .exists());
+}
