@@ -1,7 +1,8 @@
 //! Photo blobs on the server, behind a trait so object storage can replace the filesystem.
 //! An upload is resumable: the device asks how many bytes are held and sends the rest in
 //! chunks; each chunk is appended only at the held offset. On the last byte the whole file is
-//! checked against its SHA-256 name: a mismatch (a corrupted chunk) discards it and is refused,
+//! checked against its SHA-256 (an original's name; a display copy's or thumbnail's own hash,
+//! named by the device): a mismatch (a corrupted chunk) discards it and is refused,
 //! so a stored photo is always exactly the one the op log cites. A photo already held is held
 //! once, whoever sends it again.
 
@@ -20,19 +21,29 @@ pub struct Received {
     pub complete: bool,
 }
 
+/// A photo file's name in the store: the original is named by its hash; its display copy and
+/// thumbnail by the original's hash and the variant.
+pub fn blob_name(hash: &str, variant: &str) -> String {
+    match variant {
+        "original" => hash.to_string(),
+        v => format!("{hash}.{v}.jpg"),
+    }
+}
+
 pub trait BlobStore: Send + Sync {
-    /// How much of `hash` is held.
-    fn received(&self, hash: &str) -> Result<Received, ApiError>;
-    /// Appends `chunk` at `offset` of a photo of `total` bytes.
+    /// How much of blob `name` is held.
+    fn received(&self, name: &str) -> Result<Received, ApiError>;
+    /// Appends `chunk` at `offset` of a blob of `total` bytes whose SHA-256 must be `expect`.
     fn append(
         &self,
-        hash: &str,
+        name: &str,
+        expect: &str,
         offset: u64,
         total: u64,
         chunk: &[u8],
     ) -> Result<Received, ApiError>;
-    /// The whole photo.
-    fn read(&self, hash: &str) -> Result<Vec<u8>, ApiError>;
+    /// The whole blob.
+    fn read(&self, name: &str) -> Result<Vec<u8>, ApiError>;
 }
 
 /// Photos as files under one folder: `<hash>` when complete, `<hash>.part` while arriving.
@@ -112,6 +123,7 @@ impl BlobStore for FsBlobs {
     fn append(
         &self,
         hash: &str,
+        expect: &str,
         offset: u64,
         total: u64,
         chunk: &[u8],
@@ -150,7 +162,7 @@ impl BlobStore for FsBlobs {
                 complete: false,
             });
         }
-        if file_hash(&part).map_err(io_error)? != hash {
+        if file_hash(&part).map_err(io_error)? != expect {
             let _ = std::fs::remove_file(&part);
             return Err(ApiError::new(
                 422,

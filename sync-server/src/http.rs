@@ -20,7 +20,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Backend, Session};
-use crate::blobs::Received;
+use crate::blobs::{blob_name, Received};
 
 type Shared = Arc<dyn Backend>;
 
@@ -183,10 +183,36 @@ async fn snapshot(
     Ok(Json(res))
 }
 
+/// Which file of a photo a request is about; a display copy or thumbnail names its own hash.
 #[derive(Deserialize)]
-pub struct ChunkQuery {
-    pub offset: u64,
-    pub total: u64,
+pub struct VariantQuery {
+    #[serde(default = "original")]
+    pub variant: String,
+    pub sha256: Option<String>,
+    pub offset: Option<u64>,
+    pub total: Option<u64>,
+}
+
+fn original() -> String {
+    "original".into()
+}
+
+impl VariantQuery {
+    fn name(&self, hash: &str) -> Result<String, ApiError> {
+        match self.variant.as_str() {
+            "original" | "display" | "thumb" => Ok(blob_name(hash, &self.variant)),
+            _ => Err(ApiError::bad_request("variant")),
+        }
+    }
+
+    /// What the whole file must hash to.
+    fn expect(&self, hash: &str) -> Result<String, ApiError> {
+        match (self.variant.as_str(), &self.sha256) {
+            ("original", _) => Ok(hash.to_string()),
+            (_, Some(h)) if gridpatrol_core::checklist::check_photo_ref(h).is_ok() => Ok(h.clone()),
+            _ => Err(ApiError::bad_request("sha256")),
+        }
+    }
 }
 
 /// How much of a photo the server holds (the device resumes from there).
@@ -194,11 +220,13 @@ async fn photo_status(
     State(b): State<Shared>,
     headers: HeaderMap,
     Path(hash): Path<String>,
+    query: Result<Query<VariantQuery>, QueryRejection>,
 ) -> Result<Json<Received>, ApiError> {
     let (session, _) = session(&b, &headers).await?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res = blocking(move || {
         b.photo_access(&session, &hash)?;
-        b.blobs().received(&hash)
+        b.blobs().received(&q.name(&hash)?)
     })
     .await?;
     Ok(Json(res))
@@ -209,11 +237,14 @@ async fn photo_chunk(
     State(b): State<Shared>,
     headers: HeaderMap,
     Path(hash): Path<String>,
-    query: Result<Query<ChunkQuery>, QueryRejection>,
+    query: Result<Query<VariantQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
     let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("offset and total"))?;
+    let (Some(offset), Some(total)) = (q.offset, q.total) else {
+        return Err(ApiError::bad_request("offset and total"));
+    };
     let body = body.map_err(|r| {
         if r.status().as_u16() == 413 {
             ApiError::new(413, "too_large", "请求过大", "request body too large")
@@ -223,7 +254,8 @@ async fn photo_chunk(
     })?;
     let res = blocking(move || {
         b.photo_access(&session, &hash)?;
-        b.blobs().append(&hash, q.offset, q.total, &body)
+        b.blobs()
+            .append(&q.name(&hash)?, &q.expect(&hash)?, offset, total, &body)
     })
     .await?;
     Ok(Json(res))
@@ -233,11 +265,13 @@ async fn photo_download(
     State(b): State<Shared>,
     headers: HeaderMap,
     Path(hash): Path<String>,
+    query: Result<Query<VariantQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (session, _) = session(&b, &headers).await?;
+    let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let bytes = blocking(move || {
         b.photo_access(&session, &hash)?;
-        b.blobs().read(&hash)
+        b.blobs().read(&q.name(&hash)?)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())

@@ -430,3 +430,80 @@ fn uploads_cut_at_random_offsets_resume_and_complete_with_the_right_hash() {
         .join(format!("{hash}.part"))
         .exists());
 }
+
+#[test]
+fn on_a_metered_link_thumbnails_and_display_copies_go_first_and_originals_wait() {
+    use gridpatrol_core::photo::{CaptureInput, PhotoRole, Variant};
+    use gridpatrol_core::sync::engine::SyncOptions;
+    const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+    let font = std::fs::read(FONT)
+        .unwrap_or_else(|_| panic!("{FONT} is missing: apt-get install fonts-wqy-microhei"));
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device(dir.path(), "w.db", &server.url, "w01");
+    let township = device(dir.path(), "o.db", &server.url, "o01");
+    let picture = image::RgbImage::from_fn(2000, 1500, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, 60])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+        .encode_image(&picture)
+        .unwrap();
+    let hazard = report(&worker, &[]);
+    let place = worker.hazard(hazard).unwrap().hazard.report.place_id;
+    let hash = worker
+        .capture_photo(
+            &worker.actor("w01").unwrap(),
+            &jpeg,
+            CaptureInput {
+                place_id: place,
+                hazard_id: Some(hazard),
+                role: PhotoRole::Before,
+                taken_at: worker.device_wall_ms(),
+                gps: Default::default(),
+            },
+        )
+        .unwrap();
+    worker.make_display_copy(&hash, &font).unwrap();
+    let order: Vec<Variant> = worker
+        .photo_queue()
+        .unwrap()
+        .iter()
+        .map(|p| p.variant)
+        .collect();
+    assert_eq!(order, [Variant::Thumb, Variant::Display, Variant::Original]);
+
+    let metered = SyncOptions {
+        send_originals: false,
+    };
+    let r = worker.sync_with(metered, &mut |_| {}).unwrap();
+    assert_eq!(r.photos_sent, 2, "the thumbnail and the display copy");
+    let left: Vec<Variant> = worker
+        .photo_queue()
+        .unwrap()
+        .iter()
+        .map(|p| p.variant)
+        .collect();
+    assert_eq!(left, [Variant::Original], "the original waits, queued");
+
+    // The township sees the record, then the thumbnail and the display copy on demand; the
+    // original is not there yet, and says so.
+    township.sync(&mut |_| {}).unwrap();
+    let thumb = township.fetch_photo(&hash, Variant::Thumb).unwrap();
+    assert_eq!(image::open(&thumb).unwrap().width(), 320);
+    let display = township.fetch_photo(&hash, Variant::Display).unwrap();
+    assert_eq!(image::open(&display).unwrap().width(), 1600);
+    match township.fetch_photo(&hash, Variant::Original) {
+        Err(gridpatrol_core::Error::Remote {
+            status: 404, code, ..
+        }) => {
+            assert_eq!(code, "photo_not_uploaded")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // On an unmetered link the original follows, and arrives exact.
+    assert_eq!(worker.sync(&mut |_| {}).unwrap().photos_sent, 1);
+    let original = township.fetch_photo(&hash, Variant::Original).unwrap();
+    assert_eq!(std::fs::read(original).unwrap(), jpeg);
+}

@@ -15,6 +15,8 @@ use crate::clock::{Day, CST_OFFSET_MS};
 use crate::error::{Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::store::Store;
 
+use super::Variant;
+
 const DISPLAY_MAX: u32 = 1600;
 const THUMB_MAX: u32 = 320;
 
@@ -162,9 +164,8 @@ impl Store {
             draw_text(&mut img, &font, px, px * 0.4, baseline, line);
         }
 
-        let dir = self.photo_dir();
-        let display = dir.join("display").join(format!("{hash}.jpg"));
-        let thumbnail = dir.join("thumb").join(format!("{hash}.jpg"));
+        let display = self.photo_variant_path(hash, Variant::Display)?;
+        let thumbnail = self.photo_variant_path(hash, Variant::Thumb)?;
         for (path, picture) in [
             (&display, img.clone()),
             (&thumbnail, {
@@ -180,6 +181,16 @@ impl Store {
                 .encode_image(&picture)
                 .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
         }
+        // A photo of this device's: its copies go before its original.
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO photo_uploads (hash, variant)
+                 SELECT ?1, v FROM (SELECT 'thumb' AS v UNION ALL SELECT 'display')
+                 WHERE EXISTS (SELECT 1 FROM photo_uploads WHERE hash = ?1 AND variant = 'original')",
+                [hash],
+            )?;
+            Ok(())
+        })?;
         Ok(DisplayCopy { display, thumbnail })
     }
 }

@@ -181,10 +181,36 @@ pub(crate) fn rebuild_refs(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// Which file of a photo: the original (the evidence), its display copy or its thumbnail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variant {
+    Original,
+    Display,
+    Thumb,
+}
+
+impl Variant {
+    pub fn code(self) -> &'static str {
+        match self {
+            Variant::Original => "original",
+            Variant::Display => "display",
+            Variant::Thumb => "thumb",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Variant> {
+        [Variant::Original, Variant::Display, Variant::Thumb]
+            .into_iter()
+            .find(|v| v.code() == s)
+    }
+}
+
 /// A photo waiting to be sent, or one that keeps failing, for the sync screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PhotoUpload {
     pub hash: String,
+    pub variant: Variant,
     /// Bytes the server is known to hold.
     pub sent: i64,
     pub size: Option<i64>,
@@ -207,8 +233,18 @@ impl Store {
 
     /// The file of a photo held here (it may not exist: a photo cited by another device's op).
     pub fn photo_path(&self, hash: &str) -> Result<PathBuf> {
+        self.photo_variant_path(hash, Variant::Original)
+    }
+
+    /// Where a variant of a photo is kept here.
+    pub fn photo_variant_path(&self, hash: &str, variant: Variant) -> Result<PathBuf> {
         check_photo_ref(hash)?;
-        Ok(self.photo_dir().join(hash))
+        let dir = self.photo_dir();
+        Ok(match variant {
+            Variant::Original => dir.join(hash),
+            Variant::Display => dir.join("display").join(format!("{hash}.jpg")),
+            Variant::Thumb => dir.join("thumb").join(format!("{hash}.jpg")),
+        })
     }
 
     /// Keeps `bytes` as an original photo and returns its hash, the reference ops cite. The
@@ -377,17 +413,21 @@ impl Store {
 
 pub(crate) fn photo_queue(c: &Connection) -> Result<Vec<PhotoUpload>> {
     let mut stmt = c.prepare_cached(
-        "SELECT hash, sent, size, attempts, last_error FROM photo_uploads WHERE NOT done
-         ORDER BY rowid",
+        // Thumbnails first, then display copies, then originals: what people look at arrives
+        // soonest; within each, the oldest photo first.
+        "SELECT hash, variant, sent, size, attempts, last_error FROM photo_uploads WHERE NOT done
+         ORDER BY CASE variant WHEN 'thumb' THEN 0 WHEN 'display' THEN 1 ELSE 2 END, rowid",
     )?;
     let rows = stmt
         .query_map([], |r| {
+            let variant: String = r.get(1)?;
             Ok(PhotoUpload {
                 hash: r.get(0)?,
-                sent: r.get(1)?,
-                size: r.get(2)?,
-                attempts: r.get(3)?,
-                last_error: r.get(4)?,
+                variant: Variant::parse(&variant).unwrap_or(Variant::Original),
+                sent: r.get(2)?,
+                size: r.get(3)?,
+                attempts: r.get(4)?,
+                last_error: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

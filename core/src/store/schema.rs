@@ -214,15 +214,18 @@ CREATE TABLE photo_refs (
     op_id TEXT NOT NULL,
     PRIMARY KEY (hash, op_id)
 ) WITHOUT ROWID;
--- This device's photos to send, in the order they were taken: bytes the server holds, the
--- file's size once known, attempts and the last failure. Device state, not derived.
+-- This device's photos to send, each as its variants (the original; the display copy and the
+-- thumbnail once made), in the order they were taken: bytes the server holds, the file's size
+-- once known, attempts and the last failure. Device state, not derived.
 CREATE TABLE photo_uploads (
-    hash TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    variant TEXT NOT NULL DEFAULT 'original',
     sent INTEGER NOT NULL DEFAULT 0,
     size INTEGER,
     done INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    PRIMARY KEY (hash, variant)
 );
 "#;
 
@@ -303,12 +306,14 @@ CREATE TABLE photo_refs (
     PRIMARY KEY (hash, op_id)
 ) WITHOUT ROWID;
 CREATE TABLE photo_uploads (
-    hash TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    variant TEXT NOT NULL DEFAULT 'original',
     sent INTEGER NOT NULL DEFAULT 0,
     size INTEGER,
     done INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    PRIMARY KEY (hash, variant)
 );
 "#;
 

@@ -55,6 +55,21 @@ pub struct SyncReport {
     pub photos_failed: usize,
 }
 
+/// Choices for one sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Send original photos (not only thumbnails and display copies).
+    pub send_originals: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            send_originals: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignedIn {
     pub server: String,
@@ -74,7 +89,7 @@ struct ErrorReply {
     en: String,
 }
 
-fn client() -> Result<Client> {
+pub(super) fn client() -> Result<Client> {
     Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -233,7 +248,7 @@ impl Store {
         Ok(revoked)
     }
 
-    fn session(&self) -> Result<(String, String, String)> {
+    pub(super) fn session(&self) -> Result<(String, String, String)> {
         self.read(|c| {
             c.query_row(
                 "SELECT server, user_id, token FROM sync_session WHERE id = 1",
@@ -265,8 +280,19 @@ impl Store {
         })
     }
 
-    /// Pushes every pending op, then pulls everything new, reporting progress as it goes.
+    /// Pushes every pending op, pulls everything new, then sends photos (originals too),
+    /// reporting progress as it goes.
     pub fn sync(&self, progress: &mut dyn FnMut(Progress)) -> Result<SyncReport> {
+        self.sync_with(SyncOptions::default(), progress)
+    }
+
+    /// `sync`, choosing what photo files to send: on a metered link an app sends thumbnails
+    /// and display copies and keeps originals for later (they stay queued).
+    pub fn sync_with(
+        &self,
+        options: SyncOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport> {
         let (server, _, token) = self.session()?;
         let http = client()?;
         let auth = format!("Bearer {token}");
@@ -344,9 +370,13 @@ impl Store {
             )?;
             Ok(())
         })?;
-        let photos = self.upload_photos(&http, &server, &auth, &mut |done, total| {
-            progress(Progress::Photos { done, total })
-        })?;
+        let photos = self.upload_photos(
+            &http,
+            &server,
+            &auth,
+            options.send_originals,
+            &mut |done, total| progress(Progress::Photos { done, total }),
+        )?;
         report.photos_sent = photos.sent;
         report.photos_failed = photos.failed;
         Ok(report)

@@ -1,15 +1,19 @@
-//! Sending this device's photos, after its data: for each queued photo, ask the server how
+//! Photo files over the network. Sending this device's photos, after its data (thumbnails,
+//! then display copies, then originals): for each queued photo, ask the server how
 //! much it holds and send the rest in chunks, recording the held offset after every chunk so a
 //! cut link or a killed app resumes where it stopped. A photo the server refuses for what it
 //! is (too large, damaged, not cited) is marked with the reason and never holds back the
 //! others; when the network itself fails, sending stops and everything waits for next time.
+//! Fetching another device's photo on demand: a thumbnail for a list, the display copy to look
+//! at, the original (checked against its hash) as evidence.
 
 use reqwest::blocking::{Client, Response};
 use rusqlite::params;
 use serde::Deserialize;
 
-use super::engine::{json, send};
+use super::engine::{client, json, send};
 use crate::error::{Error, Result};
+use crate::photo::Variant;
 use crate::store::Store;
 
 /// Bytes per request: small enough to get through on one bar of 2G before a timeout.
@@ -29,44 +33,66 @@ pub(crate) struct Uploaded {
 }
 
 impl Store {
-    fn photo_progress(&self, hash: &str, sent: u64, size: u64, done: bool) -> Result<()> {
+    fn photo_progress(
+        &self,
+        hash: &str,
+        variant: Variant,
+        sent: u64,
+        size: u64,
+        done: bool,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE photo_uploads SET sent = ?2, size = ?3, done = ?4 WHERE hash = ?1",
-                params![hash, sent as i64, size as i64, done],
+                "UPDATE photo_uploads SET sent = ?3, size = ?4, done = ?5
+                 WHERE hash = ?1 AND variant = ?2",
+                params![hash, variant.code(), sent as i64, size as i64, done],
             )?;
             Ok(())
         })
     }
 
-    fn photo_failed(&self, hash: &str, why: &str) -> Result<()> {
+    fn photo_failed(&self, hash: &str, variant: Variant, why: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE photo_uploads SET attempts = attempts + 1, last_error = ?2 WHERE hash = ?1",
-                params![hash, why],
+                "UPDATE photo_uploads SET attempts = attempts + 1, last_error = ?3
+                 WHERE hash = ?1 AND variant = ?2",
+                params![hash, variant.code(), why],
             )?;
             Ok(())
         })
     }
 
-    /// Sends one photo; `Ok(false)` when the server refused it for good this time.
-    fn upload_one(&self, http: &Client, server: &str, auth: &str, hash: &str) -> Result<bool> {
-        let bytes = match std::fs::read(self.photo_path(hash)?) {
+    /// Sends one variant of a photo; `Ok(false)` when it cannot go this time.
+    fn upload_one(
+        &self,
+        http: &Client,
+        server: &str,
+        auth: &str,
+        hash: &str,
+        variant: Variant,
+    ) -> Result<bool> {
+        let bytes = match std::fs::read(self.photo_variant_path(hash, variant)?) {
             Ok(b) => b,
             Err(_) => {
                 self.photo_failed(
                     hash,
+                    variant,
                     "本机找不到这张照片的文件 / the photo's file is missing on this device",
                 )?;
                 return Ok(false);
             }
         };
         let total = bytes.len() as u64;
+        // The server checks what arrives against this: the name for an original, the copy's
+        // own hash for a display copy or a thumbnail.
+        let expect = crate::photo::hash_hex(&bytes);
         let url = format!("{server}/v1/photos/{hash}");
+        let which = [("variant", variant.code()), ("sha256", expect.as_str())];
         let status = |res: Result<Response>| -> Result<Received> { json(res?) };
         let mut held = status(send(|| {
             http.get(format!("{url}/upload"))
                 .header("Authorization", auth)
+                .query(&which)
         }))?;
         while !held.complete {
             let from = usize::try_from(held.received)
@@ -76,41 +102,81 @@ impl Store {
             held = status(send(|| {
                 http.put(&url)
                     .header("Authorization", auth)
+                    .query(&which)
                     .query(&[("offset", held.received), ("total", total)])
                     .body(chunk.clone())
             }))?;
-            self.photo_progress(hash, held.received, total, held.complete)?;
+            self.photo_progress(hash, variant, held.received, total, held.complete)?;
         }
-        self.photo_progress(hash, total, total, true)?;
+        self.photo_progress(hash, variant, total, total, true)?;
         Ok(true)
     }
 
-    /// Sends every queued photo it can, oldest first.
+    /// Sends every queued photo file it can: thumbnails, then display copies, then (when
+    /// `originals`) the originals, oldest first within each.
     pub(crate) fn upload_photos(
         &self,
         http: &Client,
         server: &str,
         auth: &str,
+        originals: bool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Uploaded> {
-        let queue = self.photo_queue()?;
+        let queue: Vec<_> = self
+            .photo_queue()?
+            .into_iter()
+            .filter(|p| originals || p.variant != Variant::Original)
+            .collect();
         let mut out = Uploaded::default();
         for (i, p) in queue.iter().enumerate() {
-            match self.upload_one(http, server, auth, &p.hash) {
+            match self.upload_one(http, server, auth, &p.hash, p.variant) {
                 Ok(true) => out.sent += 1,
                 Ok(false) => out.failed += 1,
                 // The server explained a refusal of this photo: note it, go on with the rest.
                 Err(e @ Error::Remote { .. }) => {
-                    self.photo_failed(&p.hash, &e.to_string())?;
+                    self.photo_failed(&p.hash, p.variant, &e.to_string())?;
                     out.failed += 1;
                 }
                 Err(e) => {
-                    self.photo_failed(&p.hash, &e.to_string())?;
+                    self.photo_failed(&p.hash, p.variant, &e.to_string())?;
                     return Err(e);
                 }
             }
             progress(i + 1, queue.len());
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// A photo file, from this device if held, else fetched from the server into this device's
+    /// photo folder. An original must match its hash or it is not kept.
+    pub fn fetch_photo(&self, hash: &str, variant: Variant) -> Result<std::path::PathBuf> {
+        let path = self.photo_variant_path(hash, variant)?;
+        if path.exists() {
+            return Ok(path);
+        }
+        let (server, _, token) = self.session()?;
+        let http = client()?;
+        let res = send(|| {
+            http.get(format!("{server}/v1/photos/{hash}"))
+                .bearer_auth(&token)
+                .query(&[("variant", variant.code())])
+        })?;
+        let bytes = res.bytes().map_err(|e| Error::Network {
+            detail: e.to_string(),
+        })?;
+        if variant == Variant::Original && crate::photo::hash_hex(&bytes) != hash {
+            return Err(Error::Network {
+                detail: "the photo arrived damaged".into(),
+            });
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
     }
 }
