@@ -336,6 +336,25 @@ impl From<PhotoKind> for gridpatrol_core::photo::PhotoRole {
     }
 }
 
+/// Which file of a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoVariant {
+    Thumb,
+    Display,
+    Original,
+}
+
+impl From<PhotoVariant> for gridpatrol_core::photo::Variant {
+    fn from(v: PhotoVariant) -> Self {
+        use gridpatrol_core::photo::Variant as V;
+        match v {
+            PhotoVariant::Thumb => V::Thumb,
+            PhotoVariant::Display => V::Display,
+            PhotoVariant::Original => V::Original,
+        }
+    }
+}
+
 /// A photo just taken, with where and when, for `capture_photo`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PhotoCaptureInput {

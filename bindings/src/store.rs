@@ -52,6 +52,22 @@ impl PatrolStore {
     fn actor(&self, user_id: &str) -> Result<Actor> {
         Ok(self.store.actor(user_id)?)
     }
+
+    fn sync_photos(&self, listener: Box<dyn SyncListener>, originals: bool) -> Result<SyncReport> {
+        let options = gridpatrol_core::sync::engine::SyncOptions {
+            send_originals: originals,
+        };
+        let r = self
+            .store
+            .sync_with(options, &mut |p| listener.on_progress(p.into()))?;
+        Ok(SyncReport {
+            pushed: r.pushed as u64,
+            refused: r.refused as u64,
+            pulled: r.pulled as u64,
+            photos_sent: r.photos_sent as u64,
+            photos_failed: r.photos_failed as u64,
+        })
+    }
 }
 
 #[uniffi::export]
@@ -300,16 +316,25 @@ impl PatrolStore {
         Ok(self.store.sign_out(force)?)
     }
 
-    /// Sends what is pending and receives what is new, reporting progress to `listener`.
+    /// Sends what is pending and receives what is new, then photos, originals included;
+    /// reports progress to `listener`.
     pub fn sync_now(&self, listener: Box<dyn SyncListener>) -> Result<SyncReport> {
-        let r = self.store.sync(&mut |p| listener.on_progress(p.into()))?;
-        Ok(SyncReport {
-            pushed: r.pushed as u64,
-            refused: r.refused as u64,
-            pulled: r.pulled as u64,
-            photos_sent: r.photos_sent as u64,
-            photos_failed: r.photos_failed as u64,
-        })
+        self.sync_photos(listener, true)
+    }
+
+    /// `sync_now` for a metered link: photos' thumbnails and display copies go, originals
+    /// wait (queued) for an unmetered one.
+    pub fn sync_metered(&self, listener: Box<dyn SyncListener>) -> Result<SyncReport> {
+        self.sync_photos(listener, false)
+    }
+
+    /// A photo file for showing: held here, or fetched (thumbnails first for lists).
+    pub fn fetch_photo(&self, sha256: String, variant: PhotoVariant) -> Result<String> {
+        Ok(self
+            .store
+            .fetch_photo(&sha256, variant.into())?
+            .to_string_lossy()
+            .into_owned())
     }
 
     /// 同步: who is signed in, what waits to be sent, what was refused, conflicts to sort out.

@@ -113,7 +113,7 @@ suspend fun twoDevices(dir: File, url: String) {
     worker.signIn(url, "w01", "gridpatrol").getOrThrow()
     leader.signIn(url, "l01", "gridpatrol").getOrThrow()
     val seen = mutableListOf<SyncProgress>()
-    worker.syncNow { seen += it }.getOrThrow()
+    worker.syncNow(onProgress = { seen += it }).getOrThrow()
     assertTrue(seen.isNotEmpty(), "progress is reported")
     assertTrue(Labels.progress(seen.last()).isNotEmpty())
     leader.syncNow().getOrThrow()

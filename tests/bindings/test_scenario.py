@@ -164,6 +164,9 @@ def two_devices(folder, url):
 
     leader.sync_now(Progress())
     assert hazard in [h.id for h in leader.hazards("l01")], "the leader's phone has the worker's report"
+    fetched = leader.fetch_photo(photo, gp.PhotoVariant.ORIGINAL)
+    with open(fetched, "rb") as a, open(photo_file, "rb") as b:
+        assert a.read() == b.read(), "the original arrives exact"
     assert leader.refused_ops() == [] and leader.conflicts("l01") == []
     # Signing out with unsent work is refused unless forced.
     worker.report_hazard(

@@ -1,6 +1,7 @@
 package cn.gridpatrol.app
 
 import android.content.Context
+import android.net.ConnectivityManager
 import androidx.work.Constraints
 import androidx.work.CoroutineWorker
 import androidx.work.ExistingPeriodicWorkPolicy
@@ -21,7 +22,11 @@ import java.util.concurrent.TimeUnit
 class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
     override suspend fun doWork(): Result {
         val kit = (applicationContext as GridPatrolApplication).kit
-        return when (val outcome = kit.syncNow()) {
+        // Original photos wait for an unmetered network; records, thumbnails and display
+        // copies go on any.
+        val connectivity = applicationContext.getSystemService(ConnectivityManager::class.java)
+        val unmetered = connectivity?.isActiveNetworkMetered == false
+        return when (val outcome = kit.syncNow(originals = unmetered)) {
             is Outcome.Ok -> Result.success()
             is Outcome.Failed -> when (outcome.error) {
                 is PatrolError.Network -> Result.retry()

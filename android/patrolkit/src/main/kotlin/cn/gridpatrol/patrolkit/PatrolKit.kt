@@ -11,6 +11,7 @@ import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
+import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.RefusedOp
 import cn.gridpatrol.ffi.ReportFigures
 import cn.gridpatrol.ffi.SyncListener
@@ -67,14 +68,20 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     suspend fun signOut(force: Boolean = false): Outcome<Boolean> = call { signOut(force) }
     suspend fun refusedOps(): Outcome<List<RefusedOp>> = call { refusedOps() }
     suspend fun conflicts(userId: String): Outcome<List<ConflictItem>> = call { conflicts(userId) }
+    suspend fun fetchPhoto(sha256: String, variant: PhotoVariant): Outcome<String> =
+        call { fetchPhoto(sha256, variant) }
     suspend fun syncStatus(userId: String?): Outcome<SyncStatus> = call { syncStatus(userId) }
 
-    /** Sends what is pending and fetches what is new; [onProgress] is called on the IO thread. */
-    suspend fun syncNow(onProgress: (SyncProgress) -> Unit = {}): Outcome<SyncReport> {
+    /**
+     * Sends what is pending and fetches what is new, then photos; with [originals] false (a
+     * metered link) only thumbnails and display copies go and originals wait. [onProgress] is
+     * called on the IO thread.
+     */
+    suspend fun syncNow(originals: Boolean = true, onProgress: (SyncProgress) -> Unit = {}): Outcome<SyncReport> {
         val listener = object : SyncListener {
             override fun onProgress(progress: SyncProgress) = onProgress(progress)
         }
-        val outcome = call { syncNow(listener) }
+        val outcome = call { if (originals) syncNow(listener) else syncMetered(listener) }
         synced.tryEmit(Unit)
         return outcome
     }

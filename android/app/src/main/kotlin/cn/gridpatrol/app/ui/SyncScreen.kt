@@ -56,7 +56,7 @@ fun SyncScreen(kit: PatrolKit, user: String, onSignedOut: () -> Unit) {
         }
         Button(onClick = {
             scope.launch {
-                kit.syncNow { p -> progress = Labels.progress(p) }.orReport { error = it }
+                kit.syncNow(onProgress = { p -> progress = Labels.progress(p) }).orReport { error = it }
                     ?.let { progress = "已同步：上传 ${it.pushed}，下载 ${it.pulled}" }
             }
         }) { Text("立即同步") }
