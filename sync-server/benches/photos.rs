@@ -49,21 +49,9 @@ fn main() {
     let (slow, carried) = common::throttled_proxy(&url, rate);
     worker.sign_in(&slow, "w01", "gridpatrol").unwrap();
 
-    // Photo-like bytes (they do not compress).
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let mut photo = || -> Vec<u8> {
-        (0..size)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    };
     let hashes = vec![
-        worker.add_photo(&photo()).unwrap(),
-        worker.add_photo(&photo()).unwrap(),
+        worker.add_photo(&common::photo_bytes(size, 1)).unwrap(),
+        worker.add_photo(&common::photo_bytes(size, 2)).unwrap(),
     ];
     let w = worker.actor("w01").unwrap();
     let place = worker.places(&w).unwrap()[0].place.id;

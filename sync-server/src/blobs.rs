@@ -46,7 +46,7 @@ pub trait BlobStore: Send + Sync {
     fn read(&self, name: &str) -> Result<Vec<u8>, ApiError>;
 }
 
-/// Photos as files under one folder: `<hash>` when complete, `<hash>.part` while arriving.
+/// Photos as files under one folder: `<name>` when complete, `<name>.part` while arriving.
 pub struct FsBlobs {
     dir: PathBuf,
     max_bytes: u64,
@@ -80,12 +80,12 @@ impl FsBlobs {
         })
     }
 
-    fn paths(&self, hash: &str) -> (PathBuf, PathBuf) {
-        (self.dir.join(hash), self.dir.join(format!("{hash}.part")))
+    fn paths(&self, name: &str) -> (PathBuf, PathBuf) {
+        (self.dir.join(name), self.dir.join(format!("{name}.part")))
     }
 
-    fn held(&self, hash: &str) -> Result<Received, ApiError> {
-        let (done, part) = self.paths(hash);
+    fn held(&self, name: &str) -> Result<Received, ApiError> {
+        let (done, part) = self.paths(name);
         if let Ok(m) = std::fs::metadata(&done) {
             return Ok(Received {
                 received: m.len(),
@@ -115,14 +115,14 @@ fn file_hash(path: &PathBuf) -> std::io::Result<String> {
 }
 
 impl BlobStore for FsBlobs {
-    fn received(&self, hash: &str) -> Result<Received, ApiError> {
+    fn received(&self, name: &str) -> Result<Received, ApiError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.held(hash)
+        self.held(name)
     }
 
     fn append(
         &self,
-        hash: &str,
+        name: &str,
         expect: &str,
         offset: u64,
         total: u64,
@@ -135,7 +135,7 @@ impl BlobStore for FsBlobs {
             return Err(ApiError::bad_request("offset + chunk > total"));
         }
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let held = self.held(hash)?;
+        let held = self.held(name)?;
         if held.complete {
             return Ok(held);
         }
@@ -147,7 +147,7 @@ impl BlobStore for FsBlobs {
                 &format!("wrong offset (the server holds {} bytes)", held.received),
             ));
         }
-        let (done, part) = self.paths(hash);
+        let (done, part) = self.paths(name);
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -178,8 +178,8 @@ impl BlobStore for FsBlobs {
         })
     }
 
-    fn read(&self, hash: &str) -> Result<Vec<u8>, ApiError> {
-        let (done, _) = self.paths(hash);
+    fn read(&self, name: &str) -> Result<Vec<u8>, ApiError> {
+        let (done, _) = self.paths(name);
         std::fs::read(done).map_err(|_| {
             ApiError::new(
                 404,

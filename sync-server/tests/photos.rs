@@ -12,19 +12,6 @@ use std::process::Child;
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::{Clock, Store};
 
-/// Bytes that do not compress, like a JPEG.
-fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed * 2 + 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn start(dir: &Path, port: u16, extra: &[&str]) -> Child {
     common::start_server(dir, &format!("127.0.0.1:{port}"), extra).0
 }
@@ -104,7 +91,10 @@ fn a_hazard_with_two_photos_arrives_with_its_data_and_only_its_scope_reads_them(
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
-    let photos: Vec<Vec<u8>> = vec![photo_bytes(700_000, 1), photo_bytes(300_000, 2)];
+    let photos: Vec<Vec<u8>> = vec![
+        common::photo_bytes(700_000, 1),
+        common::photo_bytes(300_000, 2),
+    ];
     let hashes: Vec<String> = photos
         .iter()
         .map(|p| worker.add_photo(p).unwrap())
@@ -143,7 +133,7 @@ fn an_upload_stopped_by_a_killed_server_resumes_from_what_the_server_holds() {
     let mut server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
-    let bytes = photo_bytes(3_000_000, 7);
+    let bytes = common::photo_bytes(3_000_000, 7);
     let hash = worker.add_photo(&bytes).unwrap();
     report(&worker, std::slice::from_ref(&hash));
 
@@ -187,7 +177,7 @@ fn a_damaged_upload_is_refused_and_a_missing_file_is_named() {
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
-    let bytes = photo_bytes(100_000, 3);
+    let bytes = common::photo_bytes(100_000, 3);
     let hash = worker.add_photo(&bytes).unwrap();
     report(&worker, std::slice::from_ref(&hash));
     // The file is gone before the sync: the data goes, the photo is named as missing.
@@ -231,7 +221,7 @@ fn the_same_photo_from_two_devices_is_stored_once_and_an_oversize_one_is_refused
     let dir = tempfile::tempdir().unwrap();
     let a = device(dir.path(), "a.db", &server.url, "w01");
     let b = device(dir.path(), "b.db", &server.url, "w01");
-    let bytes = photo_bytes(200_000, 5);
+    let bytes = common::photo_bytes(200_000, 5);
     let (ha, hb) = (a.add_photo(&bytes).unwrap(), b.add_photo(&bytes).unwrap());
     assert_eq!(ha, hb);
     report(&a, std::slice::from_ref(&ha));
@@ -244,7 +234,7 @@ fn the_same_photo_from_two_devices_is_stored_once_and_an_oversize_one_is_refused
         .collect();
     assert_eq!(files.len(), 1, "stored once: {files:?}");
 
-    let big = a.add_photo(&photo_bytes(600_000, 9)).unwrap();
+    let big = a.add_photo(&common::photo_bytes(600_000, 9)).unwrap();
     report(&a, std::slice::from_ref(&big));
     let r = a.sync(&mut |_| {}).unwrap();
     assert_eq!((r.pushed, r.photos_sent, r.photos_failed), (1, 0, 1));
@@ -269,7 +259,10 @@ fn over_a_weak_link_the_record_arrives_before_its_photos() {
     // From here the worker is on one bar: 256 kbit/s.
     let (slow, _) = common::throttled_proxy(&server.url, 32_000);
     worker.sign_in(&slow, "w01", "gridpatrol").unwrap();
-    let photos = [photo_bytes(80_000, 11), photo_bytes(80_000, 12)];
+    let photos = [
+        common::photo_bytes(80_000, 11),
+        common::photo_bytes(80_000, 12),
+    ];
     let hashes: Vec<String> = photos
         .iter()
         .map(|p| worker.add_photo(p).unwrap())
@@ -309,7 +302,11 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
     let sent: Vec<String> = (0..2)
-        .map(|i| worker.add_photo(&photo_bytes(50_000, 20 + i)).unwrap())
+        .map(|i| {
+            worker
+                .add_photo(&common::photo_bytes(50_000, 20 + i))
+                .unwrap()
+        })
         .collect();
     report(&worker, &sent);
     let r = worker.sync(&mut |_| {}).unwrap();
@@ -319,7 +316,7 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
         "{r:?} {:?}",
         worker.photo_queue().unwrap()
     );
-    let unsent = worker.add_photo(&photo_bytes(50_000, 30)).unwrap();
+    let unsent = worker.add_photo(&common::photo_bytes(50_000, 30)).unwrap();
     report(&worker, std::slice::from_ref(&unsent));
 
     let gone = worker.evict_photos(0).unwrap();
@@ -402,7 +399,7 @@ fn uploads_cut_at_random_offsets_resume_and_complete_with_the_right_hash() {
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
-    let bytes = photo_bytes(1_500_000, 41);
+    let bytes = common::photo_bytes(1_500_000, 41);
     let hash = worker.add_photo(&bytes).unwrap();
     report(&worker, std::slice::from_ref(&hash));
     // Everything from now on goes through a link that drops the first connections somewhere

@@ -160,3 +160,16 @@ pub fn throttled_proxy(
     });
     (url, carried)
 }
+
+/// `len` bytes that do not compress, like a JPEG's, different for each `seed`.
+pub fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed * 2 + 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
