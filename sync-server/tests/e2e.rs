@@ -705,3 +705,36 @@ fn accounts_are_managed_on_the_server_and_a_revoked_device_is_shut_out() {
         .unwrap();
     store.sync(&mut |_| {}).unwrap();
 }
+
+#[test]
+fn one_address_trying_many_user_names_is_slowed_down() {
+    let server = server();
+    let http = reqwest::blocking::Client::new();
+    let statuses: Vec<(u16, bool)> = (0..105)
+        .map(|i| {
+            let body = serde_json::json!({
+                "user_id": format!("guess{i}"),
+                "password": "x",
+                "device_id": Uuid::new_v4(),
+            });
+            let res = http
+                .post(format!("{}/v1/login", server.url))
+                .json(&body)
+                .send()
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.headers().contains_key("retry-after"),
+            )
+        })
+        .collect();
+    assert!(
+        statuses[..100].iter().all(|s| s.0 == 401),
+        "each name tried once"
+    );
+    assert!(
+        statuses[100..].iter().all(|&s| s == (429, true)),
+        "{:?}",
+        &statuses[100..]
+    );
+}
