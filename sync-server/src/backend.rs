@@ -2,6 +2,11 @@
 //! and push and pull of ops. The SQLite backend (`sqlite`) is the default; a PostgreSQL backend
 //! is to implement the same trait and pass the same tests.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
@@ -73,6 +78,18 @@ impl ApiError {
             &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
         )
     }
+    /// Too many failed sign-ins; try again after `wait` seconds.
+    pub fn too_many_attempts(wait: u64) -> Self {
+        ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                429,
+                "too_many_attempts",
+                "登录失败次数过多，请稍后再试",
+                "too many failed sign-ins; try again later",
+            )
+        }
+    }
     pub fn internal() -> Self {
         ApiError::new(
             500,
@@ -92,6 +109,51 @@ impl From<gridpatrol_core::Error> for ApiError {
         } else {
             ApiError::internal()
         }
+    }
+}
+
+/// Failed sign-ins counted per key (a user, a client address) in a sliding window: after `max`
+/// failures the key waits out the window. Stale keys are dropped as new failures come in.
+pub struct FailureLimit<K> {
+    max: u32,
+    window: Duration,
+    failures: Mutex<HashMap<K, (u32, Instant)>>,
+}
+
+impl<K: Eq + Hash> FailureLimit<K> {
+    pub fn new(max: u32, window: Duration) -> Self {
+        FailureLimit {
+            max,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, (u32, Instant)>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Refuses `key` while it has failed too often lately.
+    pub fn check(&self, key: &K) -> Result<(), ApiError> {
+        let failures = self.lock();
+        let Some((n, since)) = failures.get(key) else {
+            return Ok(());
+        };
+        match self.window.checked_sub(since.elapsed()) {
+            Some(left) if *n >= self.max => Err(ApiError::too_many_attempts(left.as_secs().max(1))),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, key: K) {
+        let window = self.window;
+        let mut failures = self.lock();
+        failures.retain(|_, (_, since)| since.elapsed() <= window);
+        failures.entry(key).or_insert((0, Instant::now())).0 += 1;
+    }
+
+    pub fn forget(&self, key: &K) {
+        self.lock().remove(key);
     }
 }
 

@@ -2,10 +2,9 @@
 //! JSON body with a code and zh-CN and English messages. Handlers hand the blocking storage
 //! work to tokio's blocking pool.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -22,7 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use uuid::Uuid;
 
-use crate::backend::{ApiError, Backend, Session};
+use crate::backend::{ApiError, Backend, FailureLimit, Session};
 use crate::blobs::{blob_name, Received};
 
 type Shared = Arc<dyn Backend>;
@@ -94,36 +93,14 @@ pub struct LoginResponse {
     pub server_time_ms: i64,
 }
 
-/// Failed sign-ins per client address, on top of the backend's per-user limit, so one address
-/// trying many user names is slowed down too. The bar is high: many phones share one address
-/// behind a carrier's NAT, and their honest typos must not lock each other out.
-#[derive(Default)]
-pub struct AddressLimit {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
+/// Failed sign-ins allowed per client address in `ADDRESS_WINDOW`, on top of the backend's
+/// per-user limit, so one address trying many user names is slowed down too. The bar is high:
+/// many phones share one address behind a carrier's NAT, and their honest typos must not lock
+/// each other out.
 const ADDRESS_FAILURES: u32 = 100;
 const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
 
-impl AddressLimit {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (u32, Instant)>> {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Seconds to wait, when `ip` has failed too often lately.
-    fn blocked(&self, ip: IpAddr) -> Option<u64> {
-        let failures = self.lock();
-        let (n, since) = failures.get(&ip)?;
-        let left = ADDRESS_WINDOW.checked_sub(since.elapsed())?;
-        (*n >= ADDRESS_FAILURES).then(|| left.as_secs().max(1))
-    }
-
-    fn failed(&self, ip: IpAddr) {
-        let mut failures = self.lock();
-        failures.retain(|_, (_, since)| since.elapsed() <= ADDRESS_WINDOW);
-        failures.entry(ip).or_insert((0, Instant::now())).0 += 1;
-    }
-}
+type AddressLimit = FailureLimit<IpAddr>;
 
 async fn login(
     State(b): State<Shared>,
@@ -131,17 +108,7 @@ async fn login(
     Extension(limit): Extension<Arc<AddressLimit>>,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    if let Some(wait) = limit.blocked(client.ip()) {
-        return Err(ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(
-                429,
-                "too_many_attempts",
-                "登录失败次数过多，请稍后再试",
-                "too many failed sign-ins; try again later",
-            )
-        });
-    }
+    limit.check(&client.ip())?;
     let Json(req) = body.map_err(from_json_rejection)?;
     if req.user_id.len() > 64 || req.password.len() > 256 {
         limit.failed(client.ip());
@@ -342,7 +309,10 @@ pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
         .route("/v1/photos/{hash}", get(photo_download).put(photo_chunk))
         .route("/v1/photos/{hash}/upload", get(photo_status))
         .fallback(not_found)
-        .layer(Extension(Arc::new(AddressLimit::default())))
+        .layer(Extension(Arc::new(AddressLimit::new(
+            ADDRESS_FAILURES,
+            ADDRESS_WINDOW,
+        ))))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())

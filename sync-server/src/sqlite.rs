@@ -3,11 +3,10 @@
 //! and device tokens in a separate SQLite file. Passwords are argon2 hashes; a token is 244
 //! random bits shown to the device once and kept only as its SHA-256.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -22,7 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::backend::{ApiError, Backend, Session};
+use crate::backend::{ApiError, Backend, FailureLimit, Session};
 use crate::blobs::{BlobStore, FsBlobs};
 use crate::cursor::{self, Cursor};
 
@@ -38,7 +37,7 @@ pub struct SqliteBackend {
     blobs: FsBlobs,
     horizon: AtomicI64,
     accounts: Mutex<Connection>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: FailureLimit<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,7 +105,7 @@ impl SqliteBackend {
             blobs: FsBlobs::open(dir.join("photos"), max_photo_bytes)?,
             horizon: AtomicI64::new(horizon),
             accounts: Mutex::new(accounts),
-            failures: Mutex::new(HashMap::new()),
+            failures: FailureLimit::new(LOGIN_FAILURES, LOGIN_WINDOW),
         })
     }
 
@@ -180,24 +179,6 @@ impl SqliteBackend {
             )
             .map_err(db_error)
     }
-
-    fn too_many_failures(&self, user_id: &str) -> Option<u64> {
-        let failures = lock(&self.failures);
-        let (n, since) = failures.get(user_id)?;
-        let left = LOGIN_WINDOW.checked_sub(since.elapsed())?;
-        (*n >= LOGIN_FAILURES).then(|| left.as_secs().max(1))
-    }
-
-    fn record_failure(&self, user_id: &str) {
-        let mut failures = lock(&self.failures);
-        let entry = failures
-            .entry(user_id.to_string())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() > LOGIN_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
 }
 
 fn scope_changed() -> ApiError {
@@ -224,17 +205,7 @@ fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
 
 impl Backend for SqliteBackend {
     fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError> {
-        if let Some(wait) = self.too_many_failures(user_id) {
-            return Err(ApiError {
-                retry_after: Some(wait),
-                ..ApiError::new(
-                    429,
-                    "too_many_attempts",
-                    "登录失败次数过多，请稍后再试",
-                    "too many failed sign-ins; try again later",
-                )
-            });
-        }
+        self.failures.check(&user_id.to_string())?;
         let hash: Option<String> = lock(&self.accounts)
             .query_row(
                 "SELECT hash FROM passwords WHERE user_id = ?1",
@@ -251,10 +222,10 @@ impl Backend for SqliteBackend {
             })
         });
         if !ok {
-            self.record_failure(user_id);
+            self.failures.failed(user_id.to_string());
             return Err(ApiError::bad_credentials());
         }
-        lock(&self.failures).remove(user_id);
+        self.failures.forget(&user_id.to_string());
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         lock(&self.accounts)
             .execute(
