@@ -1,6 +1,7 @@
 //! What the HTTP layer needs from storage, whatever the database: accounts and device tokens,
-//! and push and pull of ops. The SQLite backend (`sqlite`) is the default; a PostgreSQL backend
-//! is to implement the same trait and pass the same tests.
+//! and push and pull of ops (`Backend`), and what the account commands need (`Admin`). The
+//! SQLite backend (`sqlite`) is the default; the PostgreSQL backend (`pg`) implements the same
+//! traits and passes the same contract tests.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
+use gridpatrol_core::Store;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,6 +22,22 @@ pub struct Session {
     pub user: Actor,
     pub device_id: Uuid,
 }
+
+impl Session {
+    /// The session of a token issued to `user_id` on `device`, with the user's scope from
+    /// the server's own records as they are now, never from the client.
+    pub fn of(records: &Store, user_id: &str, device: &str) -> Result<Session, ApiError> {
+        let device_id = Uuid::parse_str(device).map_err(|_| ApiError::unauthorized())?;
+        let user = records
+            .actor(user_id)
+            .map_err(|_| ApiError::unauthorized())?;
+        Ok(Session { user, device_id })
+    }
+}
+
+/// Failed sign-ins allowed per user within `LOGIN_WINDOW` before further tries are refused.
+pub const LOGIN_FAILURES: u32 = 5;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 
 /// An error a client receives as JSON: a stable code and a message in zh-CN and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -188,4 +206,37 @@ pub trait Backend: Send + Sync + 'static {
     /// Where photos are kept.
     fn blobs(&self) -> &dyn crate::blobs::BlobStore;
     fn now_ms(&self) -> i64;
+}
+
+/// What the account commands, the demo and the compactor need of a backend besides serving.
+pub trait Admin {
+    /// The core store holding the fold of the whole log, to read org records from.
+    fn fold(&self) -> &Store;
+    /// Runs `f` on the fold, where it may record ops as the server's own device (account
+    /// changes, the demo), and stores those ops in the log.
+    fn author<T>(
+        &self,
+        f: impl FnOnce(&Store) -> gridpatrol_core::Result<T>,
+    ) -> Result<T, ApiError>;
+    /// Deletes superseded history older than `retention`; returns how many ops went.
+    fn compact(&self, retention: Duration) -> Result<usize, ApiError>;
+    /// Sets a user's password (the user must exist in the org records).
+    fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError>;
+    /// Revokes every live token of a user; returns how many.
+    fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError>;
+}
+
+/// Seeds the demo township (org tree, users, places) unless users exist, and gives every user
+/// `password`.
+pub fn seed_demo(b: &impl Admin, password: &str) -> Result<(), ApiError> {
+    b.author(|store| {
+        if store.users()?.is_empty() {
+            gridpatrol_core::demo::seed(store)?;
+        }
+        Ok(())
+    })?;
+    for (id, _, _) in b.fold().users()? {
+        b.set_password(&id, password)?;
+    }
+    Ok(())
 }

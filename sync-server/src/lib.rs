@@ -7,6 +7,8 @@ pub mod backend;
 pub mod blobs;
 pub mod cursor;
 pub mod http;
+pub mod pg;
+pub mod serve;
 pub mod sqlite;
 
 /// The demo users' password: printed in the README, for trying the product only.

@@ -2,9 +2,13 @@
 //! pushed ops (authorised by role × scope × kind, stored idempotently), serves pulls and
 //! bootstrap snapshots by the user's scope, and compacts superseded history older than the
 //! retention window. `--demo` seeds the demo township; every demo user's password is
-//! `gridpatrol`. `user ...` manages accounts in the data directory (safe while the server runs).
+//! `gridpatrol`. `user ...` manages accounts (safe while the server runs). The data lives in
+//! SQLite files in `--data-dir`, or with `--database-url` in PostgreSQL, where any number of
+//! instances serve the same data (photos stay in `--data-dir`, which they then share).
 
-use gridpatrol_sync_server::{http, sqlite, DEMO_PASSWORD};
+use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
+use gridpatrol_sync_server::serve::check_password;
+use gridpatrol_sync_server::{http, pg, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -23,9 +27,15 @@ use gridpatrol_core::org::{Actor, Role, User};
     about = "网格消防巡查 GridPatrol sync server"
 )]
 struct Args {
-    /// Where the server keeps its databases.
+    /// Where the server keeps its databases and photos (photos only, with --database-url).
     #[arg(long, default_value = "gridpatrol-data", global = true)]
     data_dir: PathBuf,
+    /// Keep the data in PostgreSQL (postgres://user@host:port/db) instead of SQLite files.
+    #[arg(long, env = "GRIDPATROL_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Connections each instance opens to PostgreSQL at most.
+    #[arg(long, default_value_t = 16, global = true)]
+    database_connections: u32,
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// Seed the demo township (org tree, users with password `gridpatrol`, 200 places).
@@ -93,12 +103,12 @@ fn read_password() -> AnyResult<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn user_command(b: &sqlite::SqliteBackend, cmd: UserCommand) -> AnyResult<()> {
+fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
     let sys = Actor::provisioner();
     match cmd {
         UserCommand::List => {
-            for (id, name, role) in b.store().users()? {
-                let orgs = b.store().user(&id)?.org_ids.join(",");
+            for (id, name, role) in b.fold().users()? {
+                let orgs = b.fold().user(&id)?.org_ids.join(",");
                 println!("{id}\t{name}\t{}\t{orgs}", role.zh());
             }
         }
@@ -111,29 +121,29 @@ fn user_command(b: &sqlite::SqliteBackend, cmd: UserCommand) -> AnyResult<()> {
         } => {
             let role: Role = role.parse()?;
             let password = read_password()?;
-            sqlite::check_password(&password)?;
-            b.store().put_user(
-                &sys,
-                User {
-                    id: id.clone(),
-                    name,
-                    phone,
-                    role,
-                    org_ids: orgs,
-                },
-            )?;
+            check_password(&password)?;
+            let user = User {
+                id: id.clone(),
+                name,
+                phone,
+                role,
+                org_ids: orgs,
+            };
+            b.author(|store| store.put_user(&sys, user))?;
             b.set_password(&id, &password)?;
             println!("已添加用户 / user added: {id}");
         }
         UserCommand::Assign { id, orgs } => {
-            let mut user = b.store().user(&id)?;
-            user.org_ids = orgs;
-            b.store().put_user(&sys, user)?;
+            b.author(|store| {
+                let mut user = store.user(&id)?;
+                user.org_ids = orgs;
+                store.put_user(&sys, user)
+            })?;
             println!("已调整负责范围 / reassigned: {id}");
         }
         UserCommand::Password { id } => {
             let password = read_password()?;
-            sqlite::check_password(&password)?;
+            check_password(&password)?;
             b.set_password(&id, &password)?;
             println!("已设置密码 / password set: {id}");
         }
@@ -145,9 +155,9 @@ fn user_command(b: &sqlite::SqliteBackend, cmd: UserCommand) -> AnyResult<()> {
     Ok(())
 }
 
-async fn serve(args: Args, backend: sqlite::SqliteBackend) -> AnyResult<()> {
+async fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
     if args.demo {
-        backend.seed_demo(DEMO_PASSWORD)?;
+        seed_demo(&backend, DEMO_PASSWORD)?;
     }
     let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     backend.compact(retention)?;
@@ -184,19 +194,35 @@ async fn serve(args: Args, backend: sqlite::SqliteBackend) -> AnyResult<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let mut args = Args::parse();
-    let backend = match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("错误 / error: cannot open {}: {e}", args.data_dir.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match args.command.take() {
+async fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
+    match args.command.take() {
         Some(Command::User(cmd)) => user_command(&backend, cmd),
         None => serve(args, backend).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.database_url.clone() {
+        None => match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
+            Ok(b) => run(args, b).await,
+            Err(e) => Err(format!("cannot open {}: {e}", args.data_dir.display()).into()),
+        },
+        Some(url) => {
+            let photos = args.data_dir.join("photos");
+            let (connections, max_photo) = (args.database_connections, args.max_photo_bytes);
+            // Connecting blocks (the client runs its own runtime), so not on this one's threads.
+            let opened = tokio::task::spawn_blocking(move || {
+                pg::PgBackend::open(&url, connections, photos, max_photo).map_err(|e| e.to_string())
+            })
+            .await;
+            match opened {
+                Ok(Ok(b)) => run(args, b).await,
+                Ok(Err(e)) => Err(format!("cannot open the PostgreSQL database: {e}").into()),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,8 +2,8 @@
 //! its rate limit, tokens and their revocation, push answered op by op (applied, duplicate,
 //! rejected without blocking what follows), pull by scope with an advancing cursor, paged
 //! snapshots that hand over to pull, and the resync answer for a cursor of another scope.
-//! `contract` takes a way to make a fresh demo-seeded backend; the SQLite backend runs it here,
-//! and a PostgreSQL backend is to run the same function.
+//! `contract` takes a way to make a fresh demo-seeded backend; the SQLite backend and the
+//! PostgreSQL backend (on the cluster `tests/run-all.sh` starts) both run it here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -11,7 +11,8 @@ mod common;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::sync::protocol::PushOutcome;
 use gridpatrol_core::{Clock, Store};
-use gridpatrol_sync_server::backend::{Backend, Session};
+use gridpatrol_sync_server::backend::{seed_demo, Backend, Session};
+use gridpatrol_sync_server::pg::PgBackend;
 use gridpatrol_sync_server::sqlite::SqliteBackend;
 use gridpatrol_sync_server::DEMO_PASSWORD;
 use uuid::Uuid;
@@ -200,7 +201,21 @@ fn the_sqlite_backend_keeps_the_contract() {
     contract(&|| {
         let dir = tempfile::tempdir().unwrap();
         let b = SqliteBackend::open(dir.path(), 1 << 20).unwrap();
-        b.seed_demo(DEMO_PASSWORD).unwrap();
+        seed_demo(&b, DEMO_PASSWORD).unwrap();
+        (Box::new(b), Box::new(dir))
+    });
+}
+
+#[test]
+fn the_postgres_backend_keeps_the_contract() {
+    let Some(_) = common::pg_database() else {
+        return;
+    };
+    contract(&|| {
+        let url = common::pg_database().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let b = PgBackend::open(&url, 4, dir.path().join("photos"), 1 << 20).unwrap();
+        seed_demo(&b, DEMO_PASSWORD).unwrap();
         (Box::new(b), Box::new(dir))
     });
 }

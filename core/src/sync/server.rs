@@ -124,6 +124,20 @@ impl Store {
         device_id: Uuid,
         ops: &[Op],
     ) -> Result<Vec<Result<Applied>>> {
+        self.accept_pushed_then(user, device_id, ops, |_| Ok(()))
+    }
+
+    /// `accept_pushed`, with `commit` called inside the transaction once every op has its
+    /// answer and before anything is committed here; an error from it undoes the whole batch.
+    /// A server whose log lives elsewhere (PostgreSQL) commits the applied ops there in
+    /// `commit`, so this store, its fold of that log, never holds an op the log lacks.
+    pub fn accept_pushed_then(
+        &self,
+        user: &Actor,
+        device_id: Uuid,
+        ops: &[Op],
+        commit: impl FnOnce(&[Result<Applied>]) -> Result<()>,
+    ) -> Result<Vec<Result<Applied>>> {
         let authorize = |tx: &Connection, op: &Op| -> Result<()> {
             if op.device_id != device_id {
                 return Err(Rejection::WrongDevice.into());
@@ -154,6 +168,7 @@ impl Store {
                     Err(e) => return Err(e),
                 }
             }
+            commit(&out)?;
             Ok(out)
         })
     }

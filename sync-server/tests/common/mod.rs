@@ -173,3 +173,24 @@ pub fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A new empty PostgreSQL database on the test cluster (`GRIDPATROL_TEST_PG`, a URL with the
+/// right to create databases), as a URL. Without a cluster the caller skips, unless
+/// `GRIDPATROL_REQUIRE_PG` is set (as `tests/run-all.sh` sets it): then a missing cluster fails.
+pub fn pg_database() -> Option<String> {
+    let Ok(admin) = std::env::var("GRIDPATROL_TEST_PG") else {
+        assert!(
+            std::env::var_os("GRIDPATROL_REQUIRE_PG").is_none(),
+            "GRIDPATROL_REQUIRE_PG is set but GRIDPATROL_TEST_PG is not"
+        );
+        eprintln!("skipped: set GRIDPATROL_TEST_PG to a PostgreSQL URL to run this test");
+        return None;
+    };
+    let name = format!("gp_{}", uuid::Uuid::new_v4().simple());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}

@@ -1,0 +1,579 @@
+//! The backend for a county or a province: any number of server instances over one PostgreSQL
+//! database, sharing nothing else but the photo folder.
+//!
+//! PostgreSQL holds everything that must survive: the op log, accounts and device tokens, and
+//! the compaction horizon. A log position comes from a sequence taken while holding one
+//! transaction-scoped advisory lock (`WRITE_LOCK`) that every writer of the log takes first, so
+//! writers commit one after another in position order and the committed log is always a prefix
+//! of the positions handed out: a pull can never step over an op that another instance is
+//! still committing (ADR 0008).
+//!
+//! Each instance keeps a fold of the log in a throwaway core `Store`, applied by the same
+//! function as on a phone. It judges pushes (authorisation as of the op, duplicates, sequence
+//! clashes) and tells which grids an op touches and who a user is. It is rebuilt from the log
+//! when the instance starts and caught up before each use, and a push is committed to
+//! PostgreSQL before the fold commits it (`Store::accept_pushed_then`), so the fold never holds
+//! an op the database lacks and an instance holds nothing the database does not.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use gridpatrol_core::apply::Applied;
+use gridpatrol_core::op::Op;
+use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
+use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
+use gridpatrol_core::{Clock, Hlc, Store};
+use postgres::{GenericClient, NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use uuid::Uuid;
+
+use crate::backend::{
+    Admin, ApiError, Backend, FailureLimit, Session, LOGIN_FAILURES, LOGIN_WINDOW,
+};
+use crate::blobs::{BlobStore, FsBlobs};
+use crate::serve::{self, token_hash, Log};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// Taken by every transaction that appends to or deletes from the log.
+const WRITE_LOCK: i64 = 0x4750_5752_4954_4531;
+/// Taken while the schema is migrated, so instances starting together migrate once.
+const MIGRATE_LOCK: i64 = 0x4750_4d49_4752_4154;
+
+/// Ops read from the log per query when the fold catches up.
+const CATCH_UP_PAGE: i64 = 5000;
+
+/// The schema, one step per version; a step is never edited once released.
+const MIGRATIONS: &[&str] = &["
+    CREATE SEQUENCE op_position;
+    CREATE TABLE ops (
+        pos BIGINT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        hlc BIGINT NOT NULL,
+        wall_ms BIGINT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_role TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (device_id, seq)
+    );
+    CREATE INDEX ops_entity ON ops (entity, hlc, id);
+    CREATE TABLE passwords (
+        user_id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        revoked_at BIGINT
+    );
+    CREATE INDEX tokens_user ON tokens (user_id) WHERE revoked_at IS NULL;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+"];
+
+const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body";
+
+/// Whole-record ops (org nodes, users, plans) a later op of the same record supersedes: left
+/// out of snapshots, and deleted by compaction once old. Such records never hold conflicts
+/// (their fold reads only the last op), so none is lost from an officer's list.
+const SUPERSEDED: &str = "kind IN ('org_node', 'user', 'plan')
+    AND EXISTS (SELECT 1 FROM ops later WHERE later.entity = ops.entity
+        AND (later.hlc, later.id) > (ops.hlc, ops.id))";
+
+pub struct PgBackend {
+    pool: Pool,
+    fold: Store,
+    /// The position of the last log op applied to `fold`; held while the fold catches up or
+    /// takes a push, so that only one of them moves it at a time.
+    folded: Mutex<i64>,
+    blobs: FsBlobs,
+    failures: FailureLimit<String>,
+    _fold_dir: tempfile::TempDir,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Logs the failure by its SQLSTATE only (a message can quote a row: names, phone numbers).
+fn db_error(e: postgres::Error) -> ApiError {
+    let code = e.code().map_or("connection", |c| c.code());
+    eprintln!("错误 / error: PostgreSQL {code}");
+    ApiError::internal()
+}
+
+fn pool_error(_: r2d2::Error) -> ApiError {
+    eprintln!("错误 / error: no PostgreSQL connection available");
+    ApiError::internal()
+}
+
+fn decode_error(what: &str) -> ApiError {
+    eprintln!("错误 / error: unreadable {what} in the PostgreSQL log");
+    ApiError::internal()
+}
+
+/// The op in `OP_COLUMNS` starting at column `at`.
+fn op_at(r: &Row, at: usize) -> Result<Op, ApiError> {
+    let text = |i: usize| r.try_get::<_, &str>(at + i).map_err(db_error);
+    let int = |i: usize| r.try_get::<_, i64>(at + i).map_err(db_error);
+    let uuid = |i: usize| Uuid::parse_str(text(i)?).map_err(|_| decode_error("op id"));
+    Ok(Op {
+        id: uuid(0)?,
+        device_id: uuid(1)?,
+        seq: int(2)?,
+        hlc: Hlc(int(3)?),
+        wall_ms: int(4)?,
+        actor_id: text(5)?.to_string(),
+        actor_role: text(6)?.parse().map_err(|_| decode_error("role"))?,
+        body: serde_json::from_str(text(7)?).map_err(|_| decode_error("op body"))?,
+    })
+}
+
+/// Appends `ops` to the log in order (an op id already there is skipped); returns the
+/// highest position given. The caller holds `WRITE_LOCK`.
+fn append(tx: &mut Transaction, ops: &[&Op]) -> Result<Option<i64>, ApiError> {
+    if ops.is_empty() {
+        return Ok(None);
+    }
+    let col = |f: &dyn Fn(&Op) -> String| ops.iter().map(|op| f(op)).collect::<Vec<String>>();
+    let num = |f: &dyn Fn(&Op) -> i64| ops.iter().map(|op| f(op)).collect::<Vec<i64>>();
+    let bodies = ops
+        .iter()
+        .map(|op| serde_json::to_string(&op.body))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::internal())?;
+    let row = tx
+        .query_one(
+            "WITH added AS (
+                 INSERT INTO ops (pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role,
+                     kind, entity, body)
+                 SELECT nextval('op_position'), * FROM unnest($1::text[], $2::text[],
+                     $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[])
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING pos)
+             SELECT max(pos) FROM added",
+            &[
+                &col(&|op| op.id.to_string()),
+                &col(&|op| op.device_id.to_string()),
+                &num(&|op| op.seq),
+                &num(&|op| op.hlc.0),
+                &num(&|op| op.wall_ms),
+                &col(&|op| op.actor_id.clone()),
+                &col(&|op| op.actor_role.code().to_string()),
+                &col(&|op| op.body.kind().to_string()),
+                &col(&|op| op.body.entity()),
+                &bodies,
+            ],
+        )
+        .map_err(db_error)?;
+    row.try_get(0).map_err(db_error)
+}
+
+fn write_locked(tx: &mut Transaction) -> Result<(), ApiError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .map_err(db_error)?;
+    Ok(())
+}
+
+fn migrate(c: &mut postgres::Client) -> Result<(), Box<dyn std::error::Error>> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let found: i32 = tx
+        .query_opt("SELECT version FROM schema_version", &[])?
+        .map_or(Ok(0), |r| r.try_get(0))?;
+    let found = usize::try_from(found).unwrap_or(0);
+    if found > MIGRATIONS.len() {
+        return Err(format!(
+            "数据库结构版本 {found} 比本程序新 / the database schema (version {found}) is newer than this server supports ({})",
+            MIGRATIONS.len()
+        )
+        .into());
+    }
+    for step in &MIGRATIONS[found..] {
+        tx.batch_execute(step)?;
+    }
+    let version = i32::try_from(MIGRATIONS.len())?;
+    tx.execute("DELETE FROM schema_version", &[])?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES ($1)",
+        &[&version],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl PgBackend {
+    /// Connects to `url` with up to `connections` connections, migrates the schema, adds the
+    /// built-in checklist library to the log when missing and folds the log. Photos are kept
+    /// in `blob_dir` (shared by every instance) and refused above `max_photo_bytes`.
+    pub fn open(
+        url: &str,
+        connections: u32,
+        blob_dir: PathBuf,
+        max_photo_bytes: u64,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let manager = PostgresConnectionManager::new(url.parse()?, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)?;
+        migrate(&mut *pool.get()?)?;
+        let fold_dir = tempfile::tempdir()?;
+        let backend = PgBackend {
+            pool,
+            fold: Store::open(fold_dir.path().join("fold.db"), Clock::System)?,
+            folded: Mutex::new(0),
+            blobs: FsBlobs::open(blob_dir, max_photo_bytes)?,
+            failures: FailureLimit::new(LOGIN_FAILURES, LOGIN_WINDOW),
+            _fold_dir: fold_dir,
+        };
+        // The same built-in library every device installs (identical ops, never conflicting).
+        let mut c = backend.conn()?;
+        let mut tx = c.transaction().map_err(db_error)?;
+        write_locked(&mut tx)?;
+        let library = gridpatrol_core::checklist::builtin_template_ops();
+        append(&mut tx, &library.iter().collect::<Vec<_>>())?;
+        tx.commit().map_err(db_error)?;
+        drop(c);
+        backend.caught_up()?;
+        Ok(backend)
+    }
+
+    fn conn(&self) -> Result<Conn, ApiError> {
+        self.pool.get().map_err(pool_error)
+    }
+
+    /// Applies to the fold every op of the log after `*folded`, as `c` sees the log.
+    fn catch_up(&self, c: &mut impl GenericClient, folded: &mut i64) -> Result<(), ApiError> {
+        loop {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT pos, {OP_COLUMNS} FROM ops WHERE pos > $1 ORDER BY pos LIMIT $2"
+                    ),
+                    &[&*folded, &CATCH_UP_PAGE],
+                )
+                .map_err(db_error)?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            let last: i64 = last.try_get(0).map_err(db_error)?;
+            let ops = rows
+                .iter()
+                .map(|r| op_at(r, 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.fold
+                .apply_pulled(&ops, &last.to_string(), self.fold.device_wall_ms())?;
+            *folded = last;
+            if (rows.len() as i64) < CATCH_UP_PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The fold, caught up with the log as it is now.
+    fn caught_up(&self) -> Result<&Store, ApiError> {
+        let mut folded = lock(&self.folded);
+        self.catch_up(&mut *self.conn()?, &mut folded)?;
+        Ok(&self.fold)
+    }
+
+    /// The fold holding at least every op up to `pos`.
+    fn folded_to(&self, pos: i64) -> Result<&Store, ApiError> {
+        if *lock(&self.folded) >= pos {
+            return Ok(&self.fold);
+        }
+        self.caught_up()
+    }
+}
+
+impl Admin for PgBackend {
+    fn fold(&self) -> &Store {
+        &self.fold
+    }
+
+    /// The fold's own ops not yet in the log (what `f` made, and any left by an earlier
+    /// failure) are appended under the write lock, then acknowledged in the fold.
+    fn author<T>(
+        &self,
+        f: impl FnOnce(&Store) -> gridpatrol_core::Result<T>,
+    ) -> Result<T, ApiError> {
+        let mut folded = lock(&self.folded);
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(db_error)?;
+        write_locked(&mut tx)?;
+        self.catch_up(&mut tx, &mut folded)?;
+        // Ops `f` made before failing are stored all the same: the fold already holds them.
+        let out = f(&self.fold);
+        let made = self.fold.outbox_batch(1 << 40)?;
+        let last = append(&mut tx, &made.iter().collect::<Vec<_>>())?;
+        tx.commit().map_err(db_error)?;
+        if let Some(last) = last {
+            *folded = last.max(*folded);
+        }
+        let acks: Vec<PushResult> = made
+            .iter()
+            .map(|op| PushResult {
+                op_id: op.id,
+                outcome: PushOutcome::Applied,
+            })
+            .collect();
+        self.fold.acknowledge(&acks)?;
+        Ok(out?)
+    }
+
+    fn compact(&self, retention: Duration) -> Result<usize, ApiError> {
+        let window = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let before = Hlc::new(Backend::now_ms(self).saturating_sub(window), 0).0;
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(db_error)?;
+        write_locked(&mut tx)?;
+        // The newest row stays, as in the SQLite backend, so the horizon never reaches the end.
+        let gone = tx
+            .query(
+                &format!(
+                    "DELETE FROM ops WHERE pos IN (SELECT pos FROM ops WHERE hlc < $1
+                         AND pos < (SELECT max(pos) FROM ops) AND {SUPERSEDED})
+                     RETURNING pos"
+                ),
+                &[&before],
+            )
+            .map_err(db_error)?;
+        let highest = gone
+            .iter()
+            .filter_map(|r| r.try_get::<_, i64>(0).ok())
+            .max();
+        if let Some(h) = highest {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('horizon', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = greatest(meta.value, excluded.value)",
+                &[&h],
+            )
+            .map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(gone.len())
+    }
+
+    fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError> {
+        self.caught_up()?.actor(user_id)?;
+        let hash = serve::hash_password(password)?;
+        self.conn()?
+            .execute(
+                "INSERT INTO passwords (user_id, hash) VALUES ($1, $2)
+                 ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
+                &[&user_id, &hash],
+            )
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {
+        let n = self
+            .conn()?
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                &[&user_id, &Backend::now_ms(self)],
+            )
+            .map_err(db_error)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+impl Log for PgBackend {
+    fn feed(&self, q: &FeedQuery) -> Result<Feed, ApiError> {
+        let skip_device = q.skip_device.map(|d| d.to_string()).unwrap_or_default();
+        let rows = self
+            .conn()?
+            .query(
+                &format!(
+                    "SELECT pos, device_id = $3 OR ($5 AND {SUPERSEDED}), {OP_COLUMNS}
+                     FROM ops WHERE pos > $1 AND pos <= $4 ORDER BY pos LIMIT $2"
+                ),
+                &[
+                    &q.after,
+                    &i64::try_from(q.limit).unwrap_or(i64::MAX),
+                    &skip_device,
+                    &q.upto.unwrap_or(i64::MAX),
+                    &q.compact,
+                ],
+            )
+            .map_err(db_error)?;
+        let full = rows.len() == q.limit;
+        let mut last_position = q.after;
+        let mut ops = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let position: i64 = r.try_get(0).map_err(db_error)?;
+            last_position = position;
+            if !r.try_get::<_, bool>(1).map_err(db_error)? {
+                ops.push((position, op_at(r, 2)?));
+            }
+        }
+        // An op's grids come from the records as the fold holds them, which must include it.
+        let fold = self.folded_to(last_position)?;
+        let items = ops
+            .into_iter()
+            .map(|(position, op)| {
+                Ok(FeedItem {
+                    position,
+                    grids: fold.grids_touched(&op.body)?,
+                    op,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Feed {
+            items,
+            last_position,
+            full,
+        })
+    }
+
+    fn last_position(&self) -> Result<i64, ApiError> {
+        self.conn()?
+            .query_one("SELECT coalesce(max(pos), 0) FROM ops", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(db_error)
+    }
+
+    fn horizon(&self) -> Result<i64, ApiError> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT value FROM meta WHERE key = 'horizon'", &[])
+            .map_err(db_error)?;
+        row.map_or(Ok(0), |r| r.try_get(0).map_err(db_error))
+    }
+}
+
+impl Backend for PgBackend {
+    fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError> {
+        self.failures.check(&user_id.to_string())?;
+        let mut c = self.conn()?;
+        let hash: Option<String> = c
+            .query_opt("SELECT hash FROM passwords WHERE user_id = $1", &[&user_id])
+            .map_err(db_error)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(db_error)?;
+        if !serve::password_matches(hash.as_deref(), password) {
+            self.failures.failed(user_id.to_string());
+            return Err(ApiError::bad_credentials());
+        }
+        self.failures.forget(&user_id.to_string());
+        let (token, hash) = serve::new_token();
+        c.execute(
+            "INSERT INTO tokens (token_hash, user_id, device_id, issued_at)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &hash,
+                &user_id,
+                &device_id.to_string(),
+                &Backend::now_ms(self),
+            ],
+        )
+        .map_err(db_error)?;
+        Ok(token)
+    }
+
+    fn authenticate(&self, token: &str) -> Result<Session, ApiError> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT user_id, device_id FROM tokens
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[&token_hash(token)],
+            )
+            .map_err(db_error)?
+            .ok_or_else(ApiError::unauthorized)?;
+        let user_id: &str = row.try_get(0).map_err(db_error)?;
+        let device: &str = row.try_get(1).map_err(db_error)?;
+        // Caught up, so a reassignment made through another instance applies here at once.
+        Session::of(self.caught_up()?, user_id, device)
+    }
+
+    fn revoke(&self, token: &str) -> Result<(), ApiError> {
+        self.conn()?
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[&token_hash(token), &Backend::now_ms(self)],
+            )
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Under the write lock: the fold catches up with the log, judges the batch, and the
+    /// applied ops are committed to PostgreSQL before the fold commits them.
+    fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
+        let mut folded = lock(&self.folded);
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(db_error)?;
+        write_locked(&mut tx)?;
+        self.catch_up(&mut tx, &mut folded)?;
+        let mut stored: Result<Option<i64>, ApiError> = Ok(None);
+        let outcomes =
+            self.fold
+                .accept_pushed_then(&session.user, session.device_id, &ops, |outcomes| {
+                    let applied: Vec<&Op> = ops
+                        .iter()
+                        .zip(outcomes)
+                        .filter(|(_, o)| matches!(o, Ok(Applied::Applied)))
+                        .map(|(op, _)| op)
+                        .collect();
+                    stored = append(&mut tx, &applied)
+                        .and_then(|last| tx.commit().map_err(db_error).map(|()| last));
+                    // The fold must not keep what the database did not take.
+                    stored
+                        .as_ref()
+                        .map(|_| ())
+                        .map_err(|_| gridpatrol_core::Error::Interrupted)
+                });
+        let last = stored?;
+        let outcomes = outcomes?;
+        if let Some(last) = last {
+            *folded = last.max(*folded);
+        }
+        Ok(serve::push_results(&ops, outcomes))
+    }
+
+    fn pull(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<PullResponse, ApiError> {
+        serve::pull(self, session, cursor, limit)
+    }
+
+    fn snapshot(
+        &self,
+        session: &Session,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<SnapshotPage, ApiError> {
+        serve::snapshot(self, session, cursor, limit)
+    }
+
+    fn photo_access(&self, session: &Session, hash: &str) -> Result<(), ApiError> {
+        serve::photo_access(session, hash, || Ok(self.caught_up()?.photo_grids(hash)?))
+    }
+
+    fn blobs(&self) -> &dyn BlobStore {
+        &self.blobs
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.fold.device_wall_ms()
+    }
+}

@@ -1,0 +1,231 @@
+//! What every backend does the same way whatever keeps its rows: password hashes and device
+//! tokens, the answers to a push, pull and snapshot pages built from a stretch of the log
+//! (cursors, scope, compaction horizon), and who may read a photo.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use gridpatrol_core::apply::Applied;
+use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
+use gridpatrol_core::sync::authz;
+use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
+use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::backend::{ApiError, Session};
+use crate::cursor::{self, Cursor};
+
+/// The most ops one pull or snapshot page reads.
+pub const MAX_PAGE: usize = 5000;
+
+/// A new password must be 8 to 256 characters.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if (8..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            400,
+            "weak_password",
+            "密码长度须为 8 到 256 个字符",
+            "a password must be 8 to 256 characters long",
+        ))
+    }
+}
+
+/// An argon2 hash of `password` with 16 random bytes of salt.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    // 16 random bytes from the OS, by way of a v4 UUID.
+    let salt =
+        SaltString::encode_b64(Uuid::new_v4().as_bytes()).map_err(|_| ApiError::internal())?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|_| ApiError::internal())?
+        .to_string())
+}
+
+/// Whether `password` matches the stored `hash` (no hash: no such user, never a match).
+pub fn password_matches(hash: Option<&str>, password: &str) -> bool {
+    hash.is_some_and(|h| {
+        PasswordHash::new(h).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+}
+
+/// A new device token (244 random bits, shown to the device once) and the hash kept of it.
+pub fn new_token() -> (String, String) {
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The answer to each pushed op, from the core's verdicts in the same order.
+pub fn push_results(
+    ops: &[Op],
+    outcomes: Vec<gridpatrol_core::Result<Applied>>,
+) -> Vec<PushResult> {
+    ops.iter()
+        .zip(outcomes)
+        .map(|(op, outcome)| PushResult {
+            op_id: op.id,
+            outcome: match outcome {
+                Ok(Applied::Applied) => PushOutcome::Applied,
+                Ok(Applied::Duplicate) => PushOutcome::Duplicate,
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    PushOutcome::Rejected {
+                        code: e.code,
+                        zh: e.zh,
+                        en: e.en,
+                    }
+                }
+            },
+        })
+        .collect()
+}
+
+fn scope_changed() -> ApiError {
+    ApiError::resync_required(
+        "您负责的范围已变更",
+        "your area of responsibility has changed",
+    )
+}
+
+/// A cursor this server cannot read (another version's, or damaged) is not the device's
+/// fault: it starts again from a snapshot and loses nothing.
+fn unreadable_cursor() -> ApiError {
+    ApiError::resync_required("无法识别的同步位置", "unrecognised sync cursor")
+}
+
+/// The ops of `items` that `user` may read; reference data (no grid) goes to everyone.
+fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
+    items
+        .into_iter()
+        .filter(|i| i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(user, g)))
+        .map(|i| i.op)
+        .collect()
+}
+
+/// Where a backend's log is read from, for pull and snapshot pages.
+pub trait Log: crate::backend::Backend {
+    fn feed(&self, q: &FeedQuery) -> Result<Feed, ApiError>;
+    /// The position of the newest op (0 when there is none).
+    fn last_position(&self) -> Result<i64, ApiError>;
+    /// Pull cursors below this position are refused: ops they would have needed are compacted.
+    fn horizon(&self) -> Result<i64, ApiError>;
+}
+
+/// A pull page for `session` after `cursor` (see `Backend::pull`).
+pub fn pull(
+    log: &dyn Log,
+    session: &Session,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<PullResponse, ApiError> {
+    let scope = cursor::scope_of(&session.user);
+    let after = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
+        None => 0,
+        Some(Ok(Cursor::Pull { after, scope: s })) if s == scope => after,
+        Some(Ok(Cursor::Pull { .. })) => return Err(scope_changed()),
+        Some(_) => return Err(unreadable_cursor()),
+    };
+    if after < log.horizon()? {
+        return Err(ApiError::resync_required(
+            "离线时间超过服务器保留期限",
+            "offline for longer than the server keeps history",
+        ));
+    }
+    let feed = log.feed(&FeedQuery {
+        after,
+        limit: limit.clamp(1, MAX_PAGE),
+        skip_device: Some(session.device_id),
+        ..FeedQuery::default()
+    })?;
+    Ok(PullResponse {
+        ops: visible(&session.user, feed.items),
+        cursor: Cursor::Pull {
+            after: feed.last_position,
+            scope,
+        }
+        .to_string(),
+        more: feed.full,
+        server_time_ms: log.now_ms(),
+    })
+}
+
+/// A snapshot page for `session` (see `Backend::snapshot`).
+pub fn snapshot(
+    log: &dyn Log,
+    session: &Session,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<SnapshotPage, ApiError> {
+    let scope = cursor::scope_of(&session.user);
+    let (upto, after) = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
+        None => (log.last_position()?, 0),
+        Some(Ok(Cursor::Snapshot {
+            upto,
+            after,
+            scope: s,
+        })) if s == scope => (upto, after),
+        Some(Ok(Cursor::Snapshot { .. })) => return Err(scope_changed()),
+        Some(_) => return Err(unreadable_cursor()),
+    };
+    let feed = log.feed(&FeedQuery {
+        after,
+        limit: limit.clamp(1, MAX_PAGE),
+        upto: Some(upto),
+        skip_device: None,
+        compact: true,
+    })?;
+    let more = feed.full && feed.last_position < upto;
+    Ok(SnapshotPage {
+        ops: visible(&session.user, feed.items),
+        cursor: Cursor::Snapshot {
+            upto,
+            after: feed.last_position,
+            scope: scope.clone(),
+        }
+        .to_string(),
+        more,
+        pull_cursor: (!more).then(|| Cursor::Pull { after: upto, scope }.to_string()),
+        server_time_ms: log.now_ms(),
+    })
+}
+
+/// May `session` read photo `hash`, cited by records in `grids` (see `Backend::photo_access`)?
+pub fn photo_access(
+    session: &Session,
+    hash: &str,
+    grids: impl FnOnce() -> Result<Vec<String>, ApiError>,
+) -> Result<(), ApiError> {
+    gridpatrol_core::checklist::check_photo_ref(hash)
+        .map_err(|_| ApiError::bad_request("photo hash"))?;
+    let grids = grids()?;
+    if grids.is_empty() {
+        return Err(ApiError::new(
+            404,
+            "photo_not_cited",
+            "没有记录引用这张照片，请先同步数据",
+            "no record cites this photo; sync the data first",
+        ));
+    }
+    if grids.iter().any(|g| authz::may_read(&session.user, g)) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "out_of_scope",
+            "不在您负责的范围内",
+            "outside your area of responsibility",
+        ))
+    }
+}
