@@ -2,8 +2,9 @@
 # The one test command: formatting, lints, every Rust test (unit, property, integration,
 # end-to-end through the gridpatrol binary and the sync server), the bindings from Python and
 # Kotlin (tests/bindings.sh), the sync benchmark at a small size, and the demo. Installs what
-# it needs when missing (rustfmt, clippy, a CJK font; kotlinc, JNA and tree-sitter through
-# bindings.sh).
+# it needs when missing (rustfmt, clippy, a CJK font, PostgreSQL; kotlinc, JNA and tree-sitter
+# through bindings.sh). The PostgreSQL suites run on a throwaway cluster (tests/postgres.sh)
+# stopped when this script exits, however it exits.
 # Usage: bash tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,9 @@ if [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
   apt-get install -y -qq fonts-wqy-microhei >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 fi
+
+step "PostgreSQL for the PostgreSQL backend's suites"
+source tests/postgres.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -155,16 +155,33 @@ fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
     Ok(())
 }
 
-async fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
+/// Starts the HTTP server on a runtime of its own, outside which the backend was opened and is
+/// dropped at the end (a PostgreSQL client blocks on a runtime of its own, which must never run
+/// on one of this runtime's threads).
+fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
     if args.demo {
         seed_demo(&backend, DEMO_PASSWORD)?;
     }
     let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     backend.compact(retention)?;
+    let backend = Arc::new(backend);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(listen(args, backend.clone(), retention));
+    drop(runtime);
+    drop(backend);
+    served
+}
+
+async fn listen<B: Backend + Admin>(
+    args: Args,
+    backend: Arc<B>,
+    retention: Duration,
+) -> AnyResult<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr().map_or(args.listen, |a| a);
     println!("listening on http://{addr}");
-    let backend = Arc::new(backend);
     let compactor = backend.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(COMPACT_EVERY);
@@ -194,33 +211,30 @@ async fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
     Ok(())
 }
 
-async fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
+fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
     match args.command.take() {
         Some(Command::User(cmd)) => user_command(&backend, cmd),
-        None => serve(args, backend).await,
+        None => serve(args, backend),
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.database_url.clone() {
         None => match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
-            Ok(b) => run(args, b).await,
+            Ok(b) => run(args, b),
             Err(e) => Err(format!("cannot open {}: {e}", args.data_dir.display()).into()),
         },
         Some(url) => {
             let photos = args.data_dir.join("photos");
-            let (connections, max_photo) = (args.database_connections, args.max_photo_bytes);
-            // Connecting blocks (the client runs its own runtime), so not on this one's threads.
-            let opened = tokio::task::spawn_blocking(move || {
-                pg::PgBackend::open(&url, connections, photos, max_photo).map_err(|e| e.to_string())
-            })
-            .await;
-            match opened {
-                Ok(Ok(b)) => run(args, b).await,
-                Ok(Err(e)) => Err(format!("cannot open the PostgreSQL database: {e}").into()),
-                Err(e) => Err(e.into()),
+            match pg::PgBackend::open(
+                &url,
+                args.database_connections,
+                photos,
+                args.max_photo_bytes,
+            ) {
+                Ok(b) => run(args, b),
+                Err(e) => Err(format!("cannot open the PostgreSQL database: {e}").into()),
             }
         }
     };

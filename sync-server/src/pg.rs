@@ -180,6 +180,23 @@ fn append(tx: &mut Transaction, ops: &[&Op]) -> Result<Option<i64>, ApiError> {
     row.try_get(0).map_err(db_error)
 }
 
+/// Widens the moment between taking positions and committing them by a random time up to
+/// `GRIDPATROL_TEST_COMMIT_DELAY_MS`, so that the multi-instance test would see a pull step
+/// over an uncommitted op if positions could become visible out of order.
+fn slow_commit_for_tests() {
+    static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    let delay = DELAY.get_or_init(|| {
+        std::env::var("GRIDPATROL_TEST_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    });
+    if let Some(d) = delay {
+        let share = f64::from(Uuid::new_v4().as_u128() as u16) / f64::from(u16::MAX);
+        std::thread::sleep(d.mul_f64(share));
+    }
+}
+
 fn write_locked(tx: &mut Transaction) -> Result<(), ApiError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .map_err(db_error)?;
@@ -531,8 +548,10 @@ impl Backend for PgBackend {
                         .filter(|(_, o)| matches!(o, Ok(Applied::Applied)))
                         .map(|(op, _)| op)
                         .collect();
-                    stored = append(&mut tx, &applied)
-                        .and_then(|last| tx.commit().map_err(db_error).map(|()| last));
+                    stored = append(&mut tx, &applied).and_then(|last| {
+                        slow_commit_for_tests();
+                        tx.commit().map_err(db_error).map(|()| last)
+                    });
                     // The fold must not keep what the database did not take.
                     stored
                         .as_ref()

@@ -194,3 +194,41 @@ pub fn pg_database() -> Option<String> {
     let (base, _) = admin.rsplit_once('/').unwrap();
     Some(format!("{base}/{name}"))
 }
+
+/// A loopback TCP load balancer in front of server `targets` (http URLs): each connection goes
+/// to one target, chosen at random when `random`, else the first in the list, moving on to the
+/// next when a target refuses the connection (a killed instance). Returns its URL.
+pub fn balancer(targets: Vec<String>, random: bool) -> String {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let targets: Vec<String> = targets
+        .iter()
+        .map(|t| t.trim_start_matches("http://").to_string())
+        .collect();
+    std::thread::spawn(move || {
+        for (n, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { break };
+            // A cheap spread of connections: rotate the starting target by a random step.
+            let first = if random {
+                (uuid::Uuid::new_v4().as_u128() as usize).wrapping_add(n) % targets.len()
+            } else {
+                0
+            };
+            let upstream = (0..targets.len())
+                .map(|i| &targets[(first + i) % targets.len()])
+                .find_map(|t| TcpStream::connect(t).ok());
+            let Some(upstream) = upstream else { continue };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                (upstream, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    url
+}
