@@ -54,6 +54,11 @@ cargo bench -p gridpatrol-core --no-run --locked
 GRIDPATROL_SYNC_BENCH_N=2000 cargo bench -p gridpatrol-sync-server --bench sync --locked
 GRIDPATROL_PHOTO_BENCH_BYTES=40000 cargo bench -p gridpatrol-sync-server --bench photos --locked
 
+step "load generator against SQLite, PostgreSQL and two PostgreSQL instances (small size)"
+# docs/benchmarks.md has the full size (1,000 devices), run by hand with tests/load.sh.
+GRIDPATROL_LOAD_DEVICES=50 GRIDPATROL_LOAD_SECONDS=10 GRIDPATROL_LOAD_INTERVAL=5 \
+  GRIDPATROL_LOAD_GRIDS=100 bash tests/load.sh
+
 step "demo (the debug build the tests made; README's release run prints the same)"
 target/debug/gridpatrol demo > target/demo-output.txt
 grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt

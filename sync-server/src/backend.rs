@@ -226,13 +226,14 @@ pub trait Admin {
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError>;
 }
 
-/// Seeds the demo township (org tree, users, places) unless users exist, and gives every user
-/// `password`.
-pub fn seed_demo(b: &impl Admin, password: &str) -> Result<(), ApiError> {
+/// Seeds the demo township (org tree, users, places) unless users exist, with `more_grids`
+/// grids added for load tests (`demo::seed_more_grids`), and gives every user `password`.
+pub fn seed_demo(b: &impl Admin, password: &str, more_grids: usize) -> Result<(), ApiError> {
     b.author(|store| {
         if store.users()?.is_empty() {
             gridpatrol_core::demo::seed(store)?;
         }
+        gridpatrol_core::demo::seed_more_grids(store, more_grids)?;
         Ok(())
     })?;
     for (id, _, _) in b.fold().users()? {

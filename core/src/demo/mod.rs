@@ -313,3 +313,64 @@ pub fn run(store: &Store) -> Result<DemoRun> {
         to,
     })
 }
+
+/// Grows the demo township for load tests: `grids` more grids (`xg0000`...) in villages of 20
+/// (`xv000`...), each with one worker (`xw0000`...) and 10 farm households. Grids already there
+/// are left as they are. Returns the ids of the workers added.
+pub fn seed_more_grids(store: &Store, grids: usize) -> Result<Vec<String>> {
+    let sys = Actor::provisioner();
+    let mut rng = Rng(0x10AD_5EED);
+    let mut added = Vec::new();
+    for g in 0..grids {
+        let (village, grid, worker) = (
+            format!("xv{:03}", g / 20),
+            format!("xg{g:04}"),
+            format!("xw{g:04}"),
+        );
+        if store.user(&worker).is_ok() {
+            continue;
+        }
+        let node = |id: &str, level, parent: &str, name: String| OrgNode {
+            id: id.into(),
+            level,
+            parent_id: Some(parent.into()),
+            name,
+        };
+        if g % 20 == 0 {
+            let name = format!("扩展{}村", g / 20 + 1);
+            store.put_org_node(&sys, node(&village, OrgLevel::Village, TOWNSHIP, name))?;
+        }
+        let name = format!("扩展网格{}", g + 1);
+        store.put_org_node(&sys, node(&grid, OrgLevel::Grid, &village, name))?;
+        store.put_user(
+            &sys,
+            User {
+                id: worker.clone(),
+                name: person(&mut rng),
+                phone: Some(phone(&mut rng)),
+                role: Role::GridWorker,
+                org_ids: vec![grid.clone()],
+            },
+        )?;
+        let actor = store.actor(&worker)?;
+        for n in 0..10 {
+            let owner = person(&mut rng);
+            store.create_place(
+                &actor,
+                NewPlace {
+                    place_type: "farm_household".into(),
+                    name: format!("{owner}农户"),
+                    address: format!("扩展网格{}第{}号", g + 1, n + 1),
+                    location: None,
+                    grid_id: grid.clone(),
+                    responsible_name: owner,
+                    responsible_phone: None,
+                    risk_level: RiskLevel::Low,
+                    patrol_every_days: None,
+                },
+            )?;
+        }
+        added.push(worker);
+    }
+    Ok(added)
+}

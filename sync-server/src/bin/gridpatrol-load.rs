@@ -1,0 +1,488 @@
+//! `gridpatrol-load`: simulates many devices syncing with one or more server instances (each
+//! device picks an instance at random for each request, as behind a load balancer) and
+//! reports throughput, latency percentiles and errors.
+//!
+//! Devices speak the sync protocol over HTTP themselves, so the machine's effort goes to the
+//! server rather than to a thousand device databases. A device signs in as a demo user (most
+//! are grid workers, some village leaders and township officers), takes a snapshot, then
+//! syncs every `--interval` seconds on average (exponentially spread): workers record patrols
+//! first (one to five, more in the first fifth of the run: the morning round), one device in
+//! twenty comes back after days offline with a hundred to three hundred patrols, and one sync
+//! in a hundred is a phone starting afresh (a whole snapshot). A sync is a push when there is
+//! anything to push, then pulls until the server has nothing more. Exits with an error if any
+//! request failed.
+//!
+//! Patrols are real: one is recorded through the core on a scratch device, and the rest are
+//! copies of it under new ids, workers, places and times.
+//!
+//! Run against a server started with `--demo --demo-grids 1000` (a county's worth of grids,
+//! one worker each, so that a device pulls what a real one would):
+//! `gridpatrol-load --server http://127.0.0.1:8787 --devices 1000 --seconds 60`
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::org::Role;
+use gridpatrol_core::sync::protocol::{
+    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
+};
+use gridpatrol_core::{Clock, Hlc, Store};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "gridpatrol-load",
+    about = "网格消防巡查 GridPatrol sync load generator"
+)]
+struct Args {
+    /// Server instance URL (repeat for several instances).
+    #[arg(long = "server", required = true)]
+    servers: Vec<String>,
+    #[arg(long, default_value_t = 1000)]
+    devices: usize,
+    /// How long to measure, after every device has signed in and taken its snapshot.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Mean seconds between one device's syncs.
+    #[arg(long, default_value_t = 10.0)]
+    interval: f64,
+    #[arg(long, default_value = "gridpatrol")]
+    password: String,
+}
+
+type AnyResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A small deterministic generator per device (xorshift), so runs are comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Where a worker patrols: places of their grids of the example patrol's place type.
+type Beats = HashMap<String, Vec<(Uuid, String)>>;
+#[derive(Deserialize)]
+struct LoginReply {
+    token: String,
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies: HashMap<&'static str, Vec<f64>>,
+    errors: HashMap<String, usize>,
+    syncs: usize,
+    ops_pushed: usize,
+    ops_pulled: usize,
+}
+
+struct Device {
+    user: String,
+    id: Uuid,
+    token: String,
+    cursor: String,
+    seq: i64,
+    hlc: i64,
+    rng: Rng,
+    offline_once: bool,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    servers: Vec<String>,
+    example: Op,
+    beats: Beats,
+    stats: Mutex<Stats>,
+}
+
+impl Shared {
+    fn server(&self, rng: &mut Rng) -> &str {
+        &self.servers[rng.below(self.servers.len())]
+    }
+
+    async fn timed<T>(
+        &self,
+        kind: &'static str,
+        request: impl std::future::Future<Output = AnyResult<T>>,
+    ) -> AnyResult<T> {
+        let t = Instant::now();
+        let out = request.await;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut stats = self.stats.lock().await;
+        match &out {
+            Ok(_) => stats.latencies.entry(kind).or_default().push(ms),
+            Err(e) => *stats.errors.entry(format!("{kind}: {e}")).or_default() += 1,
+        }
+        out
+    }
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(
+    sh: &Shared,
+    url: String,
+    token: &str,
+) -> AnyResult<T> {
+    let res = sh.http.get(url).bearer_auth(token).send().await?;
+    let status = res.status();
+    if !status.is_success() {
+        return Err(format!("HTTP {status}").into());
+    }
+    Ok(res.json().await?)
+}
+
+async fn sign_in(sh: &Shared, d: &mut Device, password: &str) -> AnyResult<()> {
+    let url = format!("{}/v1/login", sh.server(&mut d.rng));
+    let body = serde_json::json!({"user_id": d.user, "password": password, "device_id": d.id});
+    let res = sh.http.post(url).json(&body).send().await?;
+    if !res.status().is_success() {
+        return Err(format!("sign-in HTTP {}", res.status()).into());
+    }
+    d.token = res.json::<LoginReply>().await?.token;
+    Ok(())
+}
+
+/// A whole snapshot, page by page; leaves the device's pull cursor where it ends.
+async fn bootstrap(sh: &Shared, d: &mut Device) -> AnyResult<usize> {
+    let mut cursor = String::new();
+    let mut ops = 0;
+    loop {
+        let url = format!(
+            "{}/v1/snapshot?limit=1000&cursor={cursor}",
+            sh.server(&mut d.rng)
+        );
+        let page: SnapshotPage = sh.timed("snapshot", get_json(sh, url, &d.token)).await?;
+        ops += page.ops.len();
+        cursor = page.cursor;
+        if !page.more {
+            d.cursor = page.pull_cursor.unwrap_or_default();
+            return Ok(ops);
+        }
+    }
+}
+
+/// `n` new patrols by the device's user, as ops of the device.
+fn patrols(sh: &Shared, d: &mut Device, n: usize) -> Vec<Op> {
+    let Some(places) = sh.beats.get(&d.user).filter(|p| !p.is_empty()) else {
+        return Vec::new();
+    };
+    let now = Clock::System.now_ms();
+    (0..n)
+        .map(|_| {
+            let mut op = sh.example.clone();
+            let (place, grid) = &places[d.rng.below(places.len())];
+            if let OpBody::Patrol(record) = &mut op.body {
+                record.id = Uuid::now_v7();
+                record.place_id = *place;
+                record.grid_id = grid.clone();
+                record.worker_id = d.user.clone();
+                record.started_at = now - 600_000;
+                record.ended_at = now;
+            }
+            d.seq += 1;
+            d.hlc = Hlc::new(now, 0).0.max(d.hlc + 1);
+            op.id = Uuid::now_v7();
+            op.device_id = d.id;
+            op.seq = d.seq;
+            op.hlc = Hlc(d.hlc);
+            op.wall_ms = now;
+            op.actor_id = d.user.clone();
+            op
+        })
+        .collect()
+}
+
+async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
+    if d.rng.unit() < 0.01 {
+        let n = bootstrap(sh, d).await?;
+        sh.stats.lock().await.ops_pulled += n;
+        return Ok(());
+    }
+    let made = if !d.offline_once && d.rng.unit() < 0.05 {
+        d.offline_once = true;
+        100 + d.rng.below(201)
+    } else if morning {
+        1 + d.rng.below(5)
+    } else {
+        d.rng.below(3)
+    };
+    let ops = patrols(sh, d, made);
+    for batch in ops.chunks(2000) {
+        let url = format!("{}/v1/push", sh.server(&mut d.rng));
+        let req = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device_id: d.id,
+            ops: batch.to_vec(),
+        };
+        let token = d.token.clone();
+        let res: PushResponse = sh
+            .timed("push", async {
+                let res = sh
+                    .http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&req)
+                    .send()
+                    .await?;
+                if !res.status().is_success() {
+                    return Err(format!("HTTP {}", res.status()).into());
+                }
+                Ok(res.json().await?)
+            })
+            .await?;
+        sh.stats.lock().await.ops_pushed += res.results.len();
+    }
+    loop {
+        let url = format!(
+            "{}/v1/pull?limit=1000&cursor={}",
+            sh.server(&mut d.rng),
+            d.cursor
+        );
+        let page: PullResponse = sh.timed("pull", get_json(sh, url, &d.token)).await?;
+        d.cursor = page.cursor;
+        sh.stats.lock().await.ops_pulled += page.ops.len();
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
+
+/// One real patrol, recorded through the core by w01 on a scratch device, and where every
+/// worker can patrol: the places of their grids of the same type, as the township sees them.
+fn example_patrol(server: &str, password: &str) -> AnyResult<(Op, Beats)> {
+    let dir = tempfile::tempdir()?;
+    let worker = Store::open(dir.path().join("w01.db"), Clock::System)?;
+    worker.sign_in(server, "w01", password)?;
+    worker.sync(&mut |_| {})?;
+    let me = worker.actor("w01")?;
+    let place = worker
+        .places(&me)?
+        .into_iter()
+        .next()
+        .ok_or("w01 has no places: start the server with --demo")?
+        .place;
+    worker.record_patrol(
+        &me,
+        gridpatrol_core::patrol::PatrolInput {
+            place_id: place.id,
+            started_at: worker.device_wall_ms() - 600_000,
+            gps: Default::default(),
+            answers: vec![],
+            raise: vec![],
+            note: String::new(),
+        },
+    )?;
+    let example = worker.outbox_batch(1)?.pop().ok_or("no patrol recorded")?;
+
+    let officer = Store::open(dir.path().join("o01.db"), Clock::System)?;
+    officer.sign_in(server, "o01", password)?;
+    officer.sync(&mut |_| {})?;
+    let mut by_grid: HashMap<String, Vec<(Uuid, String)>> = HashMap::new();
+    for row in officer.places(&officer.actor("o01")?)? {
+        if row.place.place_type == place.place_type {
+            by_grid
+                .entry(row.place.grid_id.clone())
+                .or_default()
+                .push((row.place.id, row.place.grid_id));
+        }
+    }
+    let mut beats = Beats::new();
+    for (user, _, role) in officer.users()? {
+        if role == Role::GridWorker {
+            let grids = officer.actor(&user)?.grids;
+            let places = grids
+                .iter()
+                .flat_map(|g| by_grid.get(g).cloned().unwrap_or_default());
+            beats.insert(user, places.collect());
+        }
+    }
+    Ok((example, beats))
+}
+
+/// Who the devices sign in as: one in fifty a township officer, one in fifty a village leader,
+/// the rest grid workers, one device each while there are workers enough.
+fn cast(beats: &Beats, devices: usize) -> Vec<String> {
+    let mut workers: Vec<&String> = beats
+        .iter()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(u, _)| u)
+        .collect();
+    workers.sort();
+    (0..devices)
+        .map(|i| match i % 50 {
+            0 => ["o01", "o02"][i / 50 % 2].to_string(),
+            1 => ["l01", "l02", "l03"][i / 50 % 3].to_string(),
+            _ => workers[i % workers.len().max(1)].clone(),
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 / error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> AnyResult<()> {
+    let servers: Vec<String> = args
+        .servers
+        .iter()
+        .map(|s| s.trim_end_matches('/').to_string())
+        .collect();
+    // The core's sync client blocks, so the example is made before the runtime starts.
+    let (example, beats) = example_patrol(&servers[0], &args.password)?;
+    let users = cast(&beats, args.devices);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(simulate(args, servers, example, beats, users))
+}
+
+async fn simulate(
+    args: Args,
+    servers: Vec<String>,
+    example: Op,
+    beats: Beats,
+    users: Vec<String>,
+) -> AnyResult<()> {
+    let sh = Arc::new(Shared {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(args.devices)
+            .timeout(Duration::from_secs(60))
+            .build()?,
+        servers,
+        example,
+        beats,
+        stats: Mutex::new(Stats::default()),
+    });
+
+    // Sign in and take a snapshot, a few devices at a time (not measured).
+    let t = Instant::now();
+    let mut devices = Vec::with_capacity(users.len());
+    for chunk in users.chunks(16).enumerate() {
+        let (n, chunk) = chunk;
+        let mut set = tokio::task::JoinSet::new();
+        for (k, user) in chunk.iter().enumerate() {
+            let sh = sh.clone();
+            let password = args.password.clone();
+            let mut d = Device {
+                user: user.clone(),
+                id: Uuid::new_v4(),
+                token: String::new(),
+                cursor: String::new(),
+                seq: 0,
+                hlc: 0,
+                rng: Rng(0x9e37_79b9_7f4a_7c15 ^ ((n * 16 + k) as u64 + 1)),
+                offline_once: false,
+            };
+            set.spawn(async move {
+                sign_in(&sh, &mut d, &password).await?;
+                bootstrap(&sh, &mut d).await?;
+                AnyResult::Ok(d)
+            });
+        }
+        while let Some(d) = set.join_next().await {
+            devices.push(d??);
+        }
+    }
+    *sh.stats.lock().await = Stats::default();
+    println!(
+        "{} devices signed in and bootstrapped in {:.1} s",
+        devices.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let run_for = Duration::from_secs(args.seconds);
+    let mut set = tokio::task::JoinSet::new();
+    for mut d in devices {
+        let sh = sh.clone();
+        let interval = args.interval;
+        set.spawn(async move {
+            loop {
+                let wait = Duration::from_secs_f64(-interval * (1.0 - d.rng.unit()).ln());
+                let Some(left) = run_for.checked_sub(started.elapsed()) else {
+                    return;
+                };
+                if wait >= left {
+                    return;
+                }
+                tokio::time::sleep(wait).await;
+                let morning = started.elapsed() < run_for / 5;
+                let t = Instant::now();
+                let ok = sync(&sh, &mut d, morning).await.is_ok();
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                let mut stats = sh.stats.lock().await;
+                if ok {
+                    stats.syncs += 1;
+                    stats.latencies.entry("sync").or_default().push(ms);
+                }
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let secs = started.elapsed().as_secs_f64();
+
+    let mut stats = sh.stats.lock().await;
+    let errors: usize = stats.errors.values().sum();
+    println!(
+        "{} devices, {} instance(s), {:.0} s: {} syncs ({:.1}/s), {} ops pushed, {} ops pulled, {} errors",
+        args.devices,
+        sh.servers.len(),
+        secs,
+        stats.syncs,
+        stats.syncs as f64 / secs,
+        stats.ops_pushed,
+        stats.ops_pulled,
+        errors
+    );
+    for kind in ["sync", "push", "pull", "snapshot"] {
+        let Some(v) = stats.latencies.get_mut(kind) else {
+            continue;
+        };
+        v.sort_by(f64::total_cmp);
+        println!(
+            "{kind:>8}: {:>6} times, p50 {:>7.1} ms, p99 {:>7.1} ms, max {:>7.1} ms",
+            v.len(),
+            percentile(v, 0.5),
+            percentile(v, 0.99),
+            v.last().copied().unwrap_or(0.0)
+        );
+    }
+    let mut errs: Vec<_> = stats.errors.iter().collect();
+    errs.sort();
+    for (what, n) in errs {
+        println!("   error: {n} × {what}");
+    }
+    if errors > 0 || stats.syncs == 0 {
+        return Err(format!("{errors} errors, {} syncs", stats.syncs).into());
+    }
+    Ok(())
+}
