@@ -301,6 +301,8 @@ async fn not_found() -> ApiError {
 
 pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
     Router::new()
+        // For load balancers and monitoring: the process is up and serving.
+        .route("/healthz", get(|| async { "ok" }))
         .route("/v1/login", post(login))
         .route("/v1/logout", post(logout))
         .route("/v1/push", post(push))

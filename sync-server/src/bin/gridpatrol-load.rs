@@ -29,7 +29,8 @@ use gridpatrol_core::org::Role;
 use gridpatrol_core::sync::protocol::{
     PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
 };
-use gridpatrol_core::{Clock, Hlc, Store};
+use gridpatrol_core::{Clock, Store};
+use gridpatrol_sync_server::synthetic::{example_patrol, Numbering};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -96,8 +97,7 @@ struct Device {
     id: Uuid,
     token: String,
     cursor: String,
-    seq: i64,
-    hlc: i64,
+    numbering: Numbering,
     rng: Rng,
     offline_once: bool,
 }
@@ -180,28 +180,10 @@ fn patrols(sh: &Shared, d: &mut Device, n: usize) -> Vec<Op> {
     let Some(places) = sh.beats.get(&d.user).filter(|p| !p.is_empty()) else {
         return Vec::new();
     };
-    let now = Clock::System.now_ms();
     (0..n)
         .map(|_| {
-            let mut op = sh.example.clone();
             let (place, grid) = &places[d.rng.below(places.len())];
-            if let OpBody::Patrol(record) = &mut op.body {
-                record.id = Uuid::now_v7();
-                record.place_id = *place;
-                record.grid_id = grid.clone();
-                record.worker_id = d.user.clone();
-                record.started_at = now - 600_000;
-                record.ended_at = now;
-            }
-            d.seq += 1;
-            d.hlc = Hlc::new(now, 0).0.max(d.hlc + 1);
-            op.id = Uuid::now_v7();
-            op.device_id = d.id;
-            op.seq = d.seq;
-            op.hlc = Hlc(d.hlc);
-            op.wall_ms = now;
-            op.actor_id = d.user.clone();
-            op
+            d.numbering.patrol(&sh.example, &d.user, *place, grid)
         })
         .collect()
 }
@@ -263,37 +245,23 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
 
 /// One real patrol, recorded through the core by w01 on a scratch device, and where every
 /// worker can patrol: the places of their grids of the same type, as the township sees them.
-fn example_patrol(server: &str, password: &str) -> AnyResult<(Op, Beats)> {
+fn example_and_beats(server: &str, password: &str) -> AnyResult<(Op, Beats)> {
     let dir = tempfile::tempdir()?;
     let worker = Store::open(dir.path().join("w01.db"), Clock::System)?;
     worker.sign_in(server, "w01", password)?;
     worker.sync(&mut |_| {})?;
-    let me = worker.actor("w01")?;
-    let place = worker
-        .places(&me)?
-        .into_iter()
-        .next()
-        .ok_or("w01 has no places: start the server with --demo")?
-        .place;
-    worker.record_patrol(
-        &me,
-        gridpatrol_core::patrol::PatrolInput {
-            place_id: place.id,
-            started_at: worker.device_wall_ms() - 600_000,
-            gps: Default::default(),
-            answers: vec![],
-            raise: vec![],
-            note: String::new(),
-        },
-    )?;
-    let example = worker.outbox_batch(1)?.pop().ok_or("no patrol recorded")?;
+    let example = example_patrol(&worker, "w01")?;
+    let place_type = match &example.body {
+        OpBody::Patrol(p) => worker.place(p.place_id)?.place.place_type,
+        _ => return Err("not a patrol".into()),
+    };
 
     let officer = Store::open(dir.path().join("o01.db"), Clock::System)?;
     officer.sign_in(server, "o01", password)?;
     officer.sync(&mut |_| {})?;
     let mut by_grid: HashMap<String, Vec<(Uuid, String)>> = HashMap::new();
     for row in officer.places(&officer.actor("o01")?)? {
-        if row.place.place_type == place.place_type {
+        if row.place.place_type == place_type {
             by_grid
                 .entry(row.place.grid_id.clone())
                 .or_default()
@@ -357,7 +325,7 @@ fn run(args: Args) -> AnyResult<()> {
         .map(|s| s.trim_end_matches('/').to_string())
         .collect();
     // The core's sync client blocks, so the example is made before the runtime starts.
-    let (example, beats) = example_patrol(&servers[0], &args.password)?;
+    let (example, beats) = example_and_beats(&servers[0], &args.password)?;
     let users = cast(&beats, args.devices);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -392,13 +360,13 @@ async fn simulate(
         for (k, user) in chunk.iter().enumerate() {
             let sh = sh.clone();
             let password = args.password.clone();
+            let id = Uuid::new_v4();
             let mut d = Device {
                 user: user.clone(),
-                id: Uuid::new_v4(),
+                id,
                 token: String::new(),
                 cursor: String::new(),
-                seq: 0,
-                hlc: 0,
+                numbering: Numbering::new(id),
                 rng: Rng(0x9e37_79b9_7f4a_7c15 ^ ((n * 16 + k) as u64 + 1)),
                 offline_once: false,
             };
