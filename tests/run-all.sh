@@ -53,6 +53,8 @@ cargo bench -p gridpatrol-core --no-run --locked
 # full size (50,000), run by hand.
 GRIDPATROL_SYNC_BENCH_N=2000 cargo bench -p gridpatrol-sync-server --bench sync --locked
 GRIDPATROL_PHOTO_BENCH_BYTES=40000 cargo bench -p gridpatrol-sync-server --bench photos --locked
+GRIDPATROL_GROWTH_SMALL=2000 GRIDPATROL_GROWTH_LARGE=20000 \
+  cargo bench -p gridpatrol-sync-server --bench growth --locked
 
 step "load generator against SQLite, PostgreSQL and two PostgreSQL instances (small size)"
 # docs/benchmarks.md has the full size (1,000 devices), run by hand with tests/load.sh.

@@ -1,7 +1,8 @@
 //! Cost growth of the server's storage, through the `Backend` trait on each backend: an
 //! incremental pull of 10 new ops when 10,000 ops are stored, and again when 1,000,000 are
 //! (the two should cost about the same: a pull reads from its cursor on, whatever lies
-//! behind it), and a township officer's bootstrap (every snapshot page) at 1,000,000 ops.
+//! behind it), and a township officer's bootstrap (every snapshot page) at 1,000,000 ops;
+//! on PostgreSQL also how long a new instance takes to fold the log before it serves.
 //! Ops are patrols pushed by a grid worker in batches of 2,000, as a phone pushes them.
 //!
 //! Run: `cargo bench -p gridpatrol-sync-server --bench growth` (sizes from
@@ -165,8 +166,17 @@ fn main() {
     run("SQLite", &sqlite, dir.path());
     drop(sqlite);
     if let Some(url) = common::pg_database() {
-        let pg = PgBackend::open(&url, 4, dir.path().join("pg-photos"), 1 << 20).unwrap();
+        let photos = dir.path().join("pg-photos");
+        let pg = PgBackend::open(&url, 4, photos.clone(), 1 << 20).unwrap();
         seed_demo(&pg, DEMO_PASSWORD, 0).unwrap();
         run("PostgreSQL", &pg, dir.path());
+        // What an instance joining (or restarting) takes: folding the whole log.
+        let t = Instant::now();
+        let another = PgBackend::open(&url, 4, photos, 1 << 20).unwrap();
+        println!(
+            "PostgreSQL: a new instance folded {} ops and was ready in {:.1} s",
+            another.last_position().unwrap(),
+            t.elapsed().as_secs_f64()
+        );
     }
 }

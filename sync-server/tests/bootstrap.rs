@@ -1,7 +1,8 @@
 //! Bootstrap and re-scoping against the real server: a fresh device starts from a compacted
 //! snapshot that resumes where it stopped; a reassigned worker's device pushes its unsynced
 //! work first, then holds only its new scope; a device away longer than the retention window
-//! starts again from a snapshot and keeps its unsynced ops.
+//! starts again from a snapshot and keeps its unsynced ops. Each runs on both backends: the
+//! SQLite files, and PostgreSQL when a cluster is at hand (`common::pg_database`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -19,18 +20,25 @@ struct Server {
     port: u16,
     url: String,
     dir: tempfile::TempDir,
+    /// `--database-url <url>` for PostgreSQL; empty for SQLite.
+    backend: Vec<String>,
 }
 
 impl Server {
-    fn start() -> Server {
+    fn start(database: Option<String>) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let port = common::free_port();
-        let child = common::start_server(dir.path(), &format!("127.0.0.1:{port}"), &[]).0;
+        let backend: Vec<String> = database
+            .map(|url| vec!["--database-url".to_string(), url])
+            .unwrap_or_default();
+        let args: Vec<&str> = backend.iter().map(String::as_str).collect();
+        let child = common::start_server(dir.path(), &format!("127.0.0.1:{port}"), &args).0;
         Server {
             child,
             port,
             url: format!("http://127.0.0.1:{port}"),
             dir,
+            backend,
         }
     }
 
@@ -38,12 +46,39 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let listen = format!("127.0.0.1:{}", self.port);
-        self.child = common::start_server(self.dir.path(), &listen, extra).0;
+        let args: Vec<&str> = self
+            .backend
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        self.child = common::start_server(self.dir.path(), &listen, &args).0;
     }
 
     fn admin(&self, args: &[&str]) -> String {
-        common::admin(self.dir.path(), args, "")
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(self.backend.iter().map(String::as_str))
+            .collect();
+        common::admin(self.dir.path(), &args, "")
     }
+}
+
+/// A test of both backends: `$name` on SQLite, and `$name` on PostgreSQL when there is one.
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(None);
+        }
+        #[test]
+        fn $postgres() {
+            if let Some(db) = common::pg_database() {
+                $body(Some(db));
+            }
+        }
+    };
 }
 
 impl Drop for Server {
@@ -110,9 +145,13 @@ fn child_sync_that_dies_on_the_second_page() {
     panic!("the sync ended before a second page: {result:?}");
 }
 
-#[test]
-fn a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot() {
-    let server = Server::start();
+on_both_backends!(
+    a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot,
+    on_postgres_a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot,
+    fresh_device_bootstraps
+);
+fn fresh_device_bootstraps(database: Option<String>) {
+    let server = Server::start(database);
     let dir = tempfile::tempdir().unwrap();
     // History to compact: w04 reassigned twice, and more ops than one page holds.
     server.admin(&["user", "assign", "w04", "--org", "g05"]);
@@ -186,9 +225,13 @@ fn a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot() {
     }
 }
 
-#[test]
-fn a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope() {
-    let server = Server::start();
+on_both_backends!(
+    a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope,
+    on_postgres_a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope,
+    reassigned_worker
+);
+fn reassigned_worker(database: Option<String>) {
+    let server = Server::start(database);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(&server, dir.path(), "w01");
     sync(&worker);
@@ -261,9 +304,13 @@ fn a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope() {
     assert!(!restarted);
 }
 
-#[test]
-fn a_device_away_longer_than_the_retention_window_resyncs_keeping_unsynced_ops() {
-    let mut server = Server::start();
+on_both_backends!(
+    a_device_away_longer_than_the_retention_window_resyncs_keeping_unsynced_ops,
+    on_postgres_a_device_away_longer_than_the_retention_window_resyncs_keeping_unsynced_ops,
+    away_longer_than_retention
+);
+fn away_longer_than_retention(database: Option<String>) {
+    let mut server = Server::start(database);
     let dir = tempfile::tempdir().unwrap();
     let officer = device(&server, dir.path(), "o01");
     sync(&officer);

@@ -88,7 +88,18 @@ impl Drop for Server {
 
 #[test]
 fn a_hazard_with_two_photos_arrives_with_its_data_and_only_its_scope_reads_them() {
-    let server = Server::start(&[]);
+    two_photos_by_scope(&[]);
+}
+
+#[test]
+fn on_postgres_a_hazard_with_two_photos_arrives_with_its_data_and_only_its_scope_reads_them() {
+    if let Some(db) = common::pg_database() {
+        two_photos_by_scope(&["--database-url", &db]);
+    }
+}
+
+fn two_photos_by_scope(backend: &[&str]) {
+    let server = Server::start(backend);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
     let photos: Vec<Vec<u8>> = vec![
