@@ -21,10 +21,11 @@ use std::time::Duration;
 
 use gridpatrol_core::apply::Applied;
 use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
 use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
 use gridpatrol_core::{Clock, Hlc, Store};
-use postgres::{GenericClient, NoTls, Row, Transaction};
+use postgres::{GenericClient, IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
 
@@ -42,11 +43,15 @@ const WRITE_LOCK: i64 = 0x4750_5752_4954_4531;
 /// Taken while the schema is migrated, so instances starting together migrate once.
 const MIGRATE_LOCK: i64 = 0x4750_4d49_4752_4154;
 
+/// A reader of more grids than this reads every op (see `Log::feed`).
+const MAX_GRID_FILTER: usize = 64;
+
 /// Ops read from the log per query when the fold catches up.
 const CATCH_UP_PAGE: i64 = 5000;
 
 /// The schema, one step per version; a step is never edited once released.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE SEQUENCE op_position;
     CREATE TABLE ops (
         pos BIGINT PRIMARY KEY,
@@ -79,7 +84,13 @@ const MIGRATIONS: &[&str] = &["
         key TEXT PRIMARY KEY,
         value BIGINT NOT NULL
     );
-"];
+",
+    "
+    -- The grids an op touched when it was stored, so a page reads only its reader's grids
+    -- (NULL: not known, read by everyone and filtered afterwards).
+    ALTER TABLE ops ADD COLUMN grids TEXT[];
+",
+];
 
 const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body";
 
@@ -139,12 +150,17 @@ fn op_at(r: &Row, at: usize) -> Result<Op, ApiError> {
     })
 }
 
-/// Appends `ops` to the log in order (an op id already there is skipped); returns the
-/// highest position given. The caller holds `WRITE_LOCK`.
-fn append(tx: &mut Transaction, ops: &[&Op]) -> Result<Option<i64>, ApiError> {
+/// Grid ids joined for `string_to_array` (the unit separator never appears in an id).
+const GRID_SEP: &str = "\u{1f}";
+
+/// Appends `ops`, each with the grids it touches, to the log in order (an op id already there
+/// is skipped); returns the highest position given. The caller holds `WRITE_LOCK`.
+fn append(tx: &mut Transaction, ops: &[(&Op, &[String])]) -> Result<Option<i64>, ApiError> {
     if ops.is_empty() {
         return Ok(None);
     }
+    let grids: Vec<String> = ops.iter().map(|(_, g)| g.join(GRID_SEP)).collect();
+    let ops: Vec<&Op> = ops.iter().map(|(op, _)| *op).collect();
     let col = |f: &dyn Fn(&Op) -> String| ops.iter().map(|op| f(op)).collect::<Vec<String>>();
     let num = |f: &dyn Fn(&Op) -> i64| ops.iter().map(|op| f(op)).collect::<Vec<i64>>();
     let bodies = ops
@@ -156,10 +172,13 @@ fn append(tx: &mut Transaction, ops: &[&Op]) -> Result<Option<i64>, ApiError> {
         .query_one(
             "WITH added AS (
                  INSERT INTO ops (pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role,
-                     kind, entity, body)
-                 SELECT nextval('op_position'), * FROM unnest($1::text[], $2::text[],
-                     $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::text[])
+                     kind, entity, body, grids)
+                 SELECT nextval('op_position'), id, device_id, seq, hlc, wall_ms, actor_id,
+                     actor_role, kind, entity, body, string_to_array(grids, chr(31))
+                 FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+                     $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+                     AS batch (id, device_id, seq, hlc, wall_ms, actor_id, actor_role, kind,
+                         entity, body, grids)
                  ON CONFLICT (id) DO NOTHING
                  RETURNING pos)
              SELECT max(pos) FROM added",
@@ -174,6 +193,7 @@ fn append(tx: &mut Transaction, ops: &[&Op]) -> Result<Option<i64>, ApiError> {
                 &col(&|op| op.body.kind().to_string()),
                 &col(&|op| op.body.entity()),
                 &bodies,
+                &grids,
             ],
         )
         .map_err(db_error)?;
@@ -262,7 +282,8 @@ impl PgBackend {
         let mut tx = c.transaction().map_err(db_error)?;
         write_locked(&mut tx)?;
         let library = gridpatrol_core::checklist::builtin_template_ops();
-        append(&mut tx, &library.iter().collect::<Vec<_>>())?;
+        let reference: Vec<(&Op, &[String])> = library.iter().map(|op| (op, &[][..])).collect();
+        append(&mut tx, &reference)?;
         tx.commit().map_err(db_error)?;
         drop(c);
         backend.caught_up()?;
@@ -336,7 +357,16 @@ impl Admin for PgBackend {
         // Ops `f` made before failing are stored all the same: the fold already holds them.
         let out = f(&self.fold);
         let made = self.fold.outbox_batch(1 << 40)?;
-        let last = append(&mut tx, &made.iter().collect::<Vec<_>>())?;
+        let grids = made
+            .iter()
+            .map(|op| self.fold.grids_touched(&op.body))
+            .collect::<Result<Vec<_>, _>>()?;
+        let with_grids: Vec<(&Op, &[String])> = made
+            .iter()
+            .zip(&grids)
+            .map(|(op, g)| (op, &g[..]))
+            .collect();
+        let last = append(&mut tx, &with_grids)?;
         tx.commit().map_err(db_error)?;
         if let Some(last) = last {
             *folded = last.max(*folded);
@@ -411,21 +441,39 @@ impl Admin for PgBackend {
 }
 
 impl Log for PgBackend {
-    fn feed(&self, q: &FeedQuery) -> Result<Feed, ApiError> {
+    /// Reads only ops stored with one of the reader's grids, or with none (reference data),
+    /// or from before grids were stored; a reader of very many grids (a county's advisor)
+    /// reads everything, which costs less than comparing their list with every row.
+    fn feed(&self, q: &FeedQuery, reader: &Actor) -> Result<Feed, ApiError> {
         let skip_device = q.skip_device.map(|d| d.to_string()).unwrap_or_default();
-        let rows = self
-            .conn()?
+        let upto = q.upto.unwrap_or(i64::MAX);
+        let by_grid = reader.grids.len() <= MAX_GRID_FILTER;
+        let mut c = self.conn()?;
+        // One snapshot for the page and the end of the log, so a short page can say where
+        // the log ended as it read it (committed positions form a prefix: ADR 0008).
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(db_error)?;
+        let rows = tx
             .query(
                 &format!(
-                    "SELECT pos, device_id = $3 OR ($5 AND {SUPERSEDED}), {OP_COLUMNS}
-                     FROM ops WHERE pos > $1 AND pos <= $4 ORDER BY pos LIMIT $2"
+                    "SELECT pos, device_id = $3 OR ($5 AND {SUPERSEDED}), grids, {OP_COLUMNS}
+                     FROM ops WHERE pos > $1 AND pos <= $4
+                         AND (NOT $6 OR grids IS NULL OR cardinality(grids) = 0
+                             OR grids && $7::text[])
+                     ORDER BY pos LIMIT $2"
                 ),
                 &[
                     &q.after,
                     &i64::try_from(q.limit).unwrap_or(i64::MAX),
                     &skip_device,
-                    &q.upto.unwrap_or(i64::MAX),
+                    &upto,
                     &q.compact,
+                    &by_grid,
+                    &reader.grids,
                 ],
             )
             .map_err(db_error)?;
@@ -436,17 +484,29 @@ impl Log for PgBackend {
             let position: i64 = r.try_get(0).map_err(db_error)?;
             last_position = position;
             if !r.try_get::<_, bool>(1).map_err(db_error)? {
-                ops.push((position, op_at(r, 2)?));
+                let grids: Option<Vec<String>> = r.try_get(2).map_err(db_error)?;
+                ops.push((position, grids, op_at(r, 3)?));
             }
         }
-        // An op's grids come from the records as the fold holds them, which must include it.
-        let fold = self.folded_to(last_position)?;
+        if !full {
+            let end: i64 = tx
+                .query_one("SELECT coalesce(max(pos), 0) FROM ops", &[])
+                .and_then(|r| r.try_get(0))
+                .map_err(db_error)?;
+            last_position = last_position.max(end.min(upto));
+        }
+        tx.commit().map_err(db_error)?;
         let items = ops
             .into_iter()
-            .map(|(position, op)| {
+            .map(|(position, grids, op)| {
+                let grids = match grids {
+                    Some(grids) => grids,
+                    // Stored before grids were: the fold, holding the op, tells.
+                    None => self.folded_to(position)?.grids_touched(&op.body)?,
+                };
                 Ok(FeedItem {
                     position,
-                    grids: fold.grids_touched(&op.body)?,
+                    grids,
                     op,
                 })
             })
@@ -539,25 +599,29 @@ impl Backend for PgBackend {
         write_locked(&mut tx)?;
         self.catch_up(&mut tx, &mut folded)?;
         let mut stored: Result<Option<i64>, ApiError> = Ok(None);
-        let outcomes =
-            self.fold
-                .accept_pushed_then(&session.user, session.device_id, &ops, |outcomes| {
-                    let applied: Vec<&Op> = ops
-                        .iter()
-                        .zip(outcomes)
-                        .filter(|(_, o)| matches!(o, Ok(Applied::Applied)))
-                        .map(|(op, _)| op)
-                        .collect();
-                    stored = append(&mut tx, &applied).and_then(|last| {
-                        slow_commit_for_tests();
-                        tx.commit().map_err(db_error).map(|()| last)
-                    });
-                    // The fold must not keep what the database did not take.
-                    stored
-                        .as_ref()
-                        .map(|_| ())
-                        .map_err(|_| gridpatrol_core::Error::Interrupted)
+        let outcomes = self.fold.accept_pushed_then(
+            &session.user,
+            session.device_id,
+            &ops,
+            |outcomes, touched| {
+                let applied: Vec<(&Op, &[String])> = ops
+                    .iter()
+                    .zip(outcomes)
+                    .zip(touched)
+                    .filter(|((_, o), _)| matches!(o, Ok(Applied::Applied)))
+                    .map(|((op, _), grids)| (op, &grids[..]))
+                    .collect();
+                stored = append(&mut tx, &applied).and_then(|last| {
+                    slow_commit_for_tests();
+                    tx.commit().map_err(db_error).map(|()| last)
                 });
+                // The fold must not keep what the database did not take.
+                stored
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|_| gridpatrol_core::Error::Interrupted)
+            },
+        );
         let last = stored?;
         let outcomes = outcomes?;
         if let Some(last) = last {

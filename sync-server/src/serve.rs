@@ -116,7 +116,10 @@ fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
 
 /// Where a backend's log is read from, for pull and snapshot pages.
 pub trait Log: crate::backend::Backend {
-    fn feed(&self, q: &FeedQuery) -> Result<Feed, ApiError>;
+    /// The stretch of the log `q` names, for `reader`. A backend that indexes ops by grid may
+    /// leave out ops touching none of the reader's grids (never reference data); the pages
+    /// are filtered by scope here either way.
+    fn feed(&self, q: &FeedQuery, reader: &Actor) -> Result<Feed, ApiError>;
     /// The position of the newest op (0 when there is none).
     fn last_position(&self) -> Result<i64, ApiError>;
     /// Pull cursors below this position are refused: ops they would have needed are compacted.
@@ -143,12 +146,15 @@ pub fn pull(
             "offline for longer than the server keeps history",
         ));
     }
-    let feed = log.feed(&FeedQuery {
-        after,
-        limit: limit.clamp(1, MAX_PAGE),
-        skip_device: Some(session.device_id),
-        ..FeedQuery::default()
-    })?;
+    let feed = log.feed(
+        &FeedQuery {
+            after,
+            limit: limit.clamp(1, MAX_PAGE),
+            skip_device: Some(session.device_id),
+            ..FeedQuery::default()
+        },
+        &session.user,
+    )?;
     Ok(PullResponse {
         ops: visible(&session.user, feed.items),
         cursor: Cursor::Pull {
@@ -179,13 +185,16 @@ pub fn snapshot(
         Some(Ok(Cursor::Snapshot { .. })) => return Err(scope_changed()),
         Some(_) => return Err(unreadable_cursor()),
     };
-    let feed = log.feed(&FeedQuery {
-        after,
-        limit: limit.clamp(1, MAX_PAGE),
-        upto: Some(upto),
-        skip_device: None,
-        compact: true,
-    })?;
+    let feed = log.feed(
+        &FeedQuery {
+            after,
+            limit: limit.clamp(1, MAX_PAGE),
+            upto: Some(upto),
+            skip_device: None,
+            compact: true,
+        },
+        &session.user,
+    )?;
     let more = feed.full && feed.last_position < upto;
     Ok(SnapshotPage {
         ops: visible(&session.user, feed.items),

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
 use gridpatrol_core::sync::server::{Feed, FeedQuery};
 use gridpatrol_core::{Clock, Store};
@@ -140,7 +141,7 @@ impl Admin for SqliteBackend {
 }
 
 impl Log for SqliteBackend {
-    fn feed(&self, q: &FeedQuery) -> Result<Feed, ApiError> {
+    fn feed(&self, q: &FeedQuery, _: &Actor) -> Result<Feed, ApiError> {
         Ok(self.store.feed(q)?)
     }
     fn last_position(&self) -> Result<i64, ApiError> {

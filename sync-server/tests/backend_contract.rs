@@ -31,7 +31,7 @@ fn device_from_snapshot(b: &dyn Backend, s: &Session, dir: &std::path::Path) -> 
     let mut cursor = String::new();
     let mut pages = 0;
     loop {
-        let page = b.snapshot(s, Some(&cursor), 200).unwrap();
+        let page = b.snapshot(s, Some(&cursor), 50).unwrap();
         pages += 1;
         store
             .apply_snapshot_page(
@@ -43,7 +43,7 @@ fn device_from_snapshot(b: &dyn Backend, s: &Session, dir: &std::path::Path) -> 
             .unwrap();
         cursor = page.cursor;
         if !page.more {
-            assert!(pages > 1, "the demo township takes several pages of 200");
+            assert!(pages > 1, "the demo township takes several pages of 50");
             return (store, page.pull_cursor.unwrap());
         }
         assert!(

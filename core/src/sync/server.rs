@@ -124,51 +124,57 @@ impl Store {
         device_id: Uuid,
         ops: &[Op],
     ) -> Result<Vec<Result<Applied>>> {
-        self.accept_pushed_then(user, device_id, ops, |_| Ok(()))
+        self.accept_pushed_then(user, device_id, ops, |_, _| Ok(()))
     }
 
     /// `accept_pushed`, with `commit` called inside the transaction once every op has its
     /// answer and before anything is committed here; an error from it undoes the whole batch.
-    /// A server whose log lives elsewhere (PostgreSQL) commits the applied ops there in
+    /// `commit` also gets the grids each op touched when it was authorised (none for a refused
+    /// one). A server whose log lives elsewhere (PostgreSQL) commits the applied ops there in
     /// `commit`, so this store, its fold of that log, never holds an op the log lacks.
     pub fn accept_pushed_then(
         &self,
         user: &Actor,
         device_id: Uuid,
         ops: &[Op],
-        commit: impl FnOnce(&[Result<Applied>]) -> Result<()>,
+        commit: impl FnOnce(&[Result<Applied>], &[Vec<String>]) -> Result<()>,
     ) -> Result<Vec<Result<Applied>>> {
-        let authorize = |tx: &Connection, op: &Op| -> Result<()> {
+        let authorize = |tx: &Connection, op: &Op| -> Result<Vec<String>> {
             if op.device_id != device_id {
                 return Err(Rejection::WrongDevice.into());
             }
             let grids = grids_touched(tx, &op.body)?;
             match authz::authorize_write(user, op, &grids) {
                 Err(Rejection::OutOfScope) => match actor_as_of(tx, &user.user_id, op.hlc)? {
-                    Some(then) => Ok(authz::authorize_write(&then, op, &grids)?),
-                    None => Err(Rejection::OutOfScope.into()),
+                    Some(then) => authz::authorize_write(&then, op, &grids)?,
+                    None => return Err(Rejection::OutOfScope.into()),
                 },
-                other => Ok(other?),
+                other => other?,
             }
+            Ok(grids)
         };
         self.write(|tx| {
             let mut out = Vec::with_capacity(ops.len());
+            let mut touched = Vec::with_capacity(ops.len());
             for op in ops {
                 tx.execute_batch("SAVEPOINT pushed_op")?;
-                let one = authorize(tx, op).and_then(|()| self.apply_remote_in(tx, op));
+                let one =
+                    authorize(tx, op).and_then(|grids| Ok((self.apply_remote_in(tx, op)?, grids)));
                 match one {
-                    Ok(applied) => {
+                    Ok((applied, grids)) => {
                         tx.execute_batch("RELEASE pushed_op")?;
                         out.push(Ok(applied));
+                        touched.push(grids);
                     }
                     Err(e) if e.refuses_input() => {
                         tx.execute_batch("ROLLBACK TO pushed_op; RELEASE pushed_op")?;
                         out.push(Err(e));
+                        touched.push(Vec::new());
                     }
                     Err(e) => return Err(e),
                 }
             }
-            commit(&out)?;
+            commit(&out, &touched)?;
             Ok(out)
         })
     }
