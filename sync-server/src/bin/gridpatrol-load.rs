@@ -58,15 +58,17 @@ struct Args {
 
 type AnyResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// A small deterministic generator per device (xorshift), so runs are comparable.
+/// A small deterministic generator per device (splitmix64, whose outputs are unrelated even
+/// for neighbouring seeds: devices must not sync in step), so runs are comparable.
 struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
@@ -90,6 +92,20 @@ struct Stats {
     syncs: usize,
     ops_pushed: usize,
     ops_pulled: usize,
+    /// Ops pulled (and taken in snapshots) by devices of each role.
+    pulled_by: HashMap<&'static str, usize>,
+}
+
+impl Stats {
+    fn pulled(&mut self, user: &str, n: usize) {
+        self.ops_pulled += n;
+        let role = match user.as_bytes().first() {
+            Some(b'o') => "officers",
+            Some(b'l') => "leaders",
+            _ => "workers",
+        };
+        *self.pulled_by.entry(role).or_default() += n;
+    }
 }
 
 struct Device {
@@ -191,7 +207,7 @@ fn patrols(sh: &Shared, d: &mut Device, n: usize) -> Vec<Op> {
 async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
     if d.rng.unit() < 0.01 {
         let n = bootstrap(sh, d).await?;
-        sh.stats.lock().await.ops_pulled += n;
+        sh.stats.lock().await.pulled(&d.user, n);
         return Ok(());
     }
     let made = if !d.offline_once && d.rng.unit() < 0.05 {
@@ -236,7 +252,7 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
         );
         let page: PullResponse = sh.timed("pull", get_json(sh, url, &d.token)).await?;
         d.cursor = page.cursor;
-        sh.stats.lock().await.ops_pulled += page.ops.len();
+        sh.stats.lock().await.pulled(&d.user, page.ops.len());
         if !page.more {
             return Ok(());
         }
@@ -367,7 +383,7 @@ async fn simulate(
                 token: String::new(),
                 cursor: String::new(),
                 numbering: Numbering::new(id),
-                rng: Rng(0x9e37_79b9_7f4a_7c15 ^ ((n * 16 + k) as u64 + 1)),
+                rng: Rng((n * 16 + k) as u64),
                 offline_once: false,
             };
             set.spawn(async move {
@@ -431,6 +447,9 @@ async fn simulate(
         stats.ops_pulled,
         errors
     );
+    let mut by_role: Vec<_> = stats.pulled_by.iter().collect();
+    by_role.sort();
+    println!("   pulled by role: {by_role:?}");
     for kind in ["sync", "push", "pull", "snapshot"] {
         let Some(v) = stats.latencies.get_mut(kind) else {
             continue;
