@@ -22,7 +22,7 @@ use gridpatrol_sync_server::backend::{seed_demo, Backend, Session};
 use gridpatrol_sync_server::pg::PgBackend;
 use gridpatrol_sync_server::serve::Log;
 use gridpatrol_sync_server::sqlite::SqliteBackend;
-use gridpatrol_sync_server::synthetic::{example_patrol, Numbering};
+use gridpatrol_sync_server::synthetic::{example_patrol, Numbering, PLACE_TYPE};
 use gridpatrol_sync_server::DEMO_PASSWORD;
 use uuid::Uuid;
 
@@ -68,6 +68,7 @@ impl Writer {
             .places(&me)
             .unwrap()
             .into_iter()
+            .filter(|p| p.place.place_type == PLACE_TYPE)
             .map(|p| (p.place.id, p.place.grid_id))
             .collect();
         Writer {

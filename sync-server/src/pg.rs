@@ -65,6 +65,8 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL,
         entity TEXT NOT NULL,
         body TEXT NOT NULL,
+        -- The grids the op touched when it was stored, so a page reads only its reader's.
+        grids TEXT[] NOT NULL,
         UNIQUE (device_id, seq)
     );
     CREATE INDEX ops_entity ON ops (entity, hlc, id);
@@ -84,11 +86,6 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value BIGINT NOT NULL
     );
-",
-    "
-    -- The grids an op touched when it was stored, so a page reads only its reader's grids
-    -- (NULL: not known, read by everyone and filtered afterwards).
-    ALTER TABLE ops ADD COLUMN grids TEXT[];
 ",
 ];
 
@@ -328,14 +325,6 @@ impl PgBackend {
         self.catch_up(&mut *self.conn()?, &mut folded)?;
         Ok(&self.fold)
     }
-
-    /// The fold holding at least every op up to `pos`.
-    fn folded_to(&self, pos: i64) -> Result<&Store, ApiError> {
-        if *lock(&self.folded) >= pos {
-            return Ok(&self.fold);
-        }
-        self.caught_up()
-    }
 }
 
 impl Admin for PgBackend {
@@ -441,9 +430,9 @@ impl Admin for PgBackend {
 }
 
 impl Log for PgBackend {
-    /// Reads only ops stored with one of the reader's grids, or with none (reference data),
-    /// or from before grids were stored; a reader of very many grids (a county's advisor)
-    /// reads everything, which costs less than comparing their list with every row.
+    /// Reads only ops stored with one of the reader's grids, or with none (reference data); a
+    /// reader of very many grids (a county's advisor) reads everything, which costs less than
+    /// comparing their list with every row.
     fn feed(&self, q: &FeedQuery, reader: &Actor) -> Result<Feed, ApiError> {
         let skip_device = q.skip_device.map(|d| d.to_string()).unwrap_or_default();
         let upto = q.upto.unwrap_or(i64::MAX);
@@ -462,8 +451,7 @@ impl Log for PgBackend {
                 &format!(
                     "SELECT pos, device_id = $3 OR ($5 AND {SUPERSEDED}), grids, {OP_COLUMNS}
                      FROM ops WHERE pos > $1 AND pos <= $4
-                         AND (NOT $6 OR grids IS NULL OR cardinality(grids) = 0
-                             OR grids && $7::text[])
+                         AND (NOT $6 OR cardinality(grids) = 0 OR grids && $7::text[])
                      ORDER BY pos LIMIT $2"
                 ),
                 &[
@@ -484,8 +472,11 @@ impl Log for PgBackend {
             let position: i64 = r.try_get(0).map_err(db_error)?;
             last_position = position;
             if !r.try_get::<_, bool>(1).map_err(db_error)? {
-                let grids: Option<Vec<String>> = r.try_get(2).map_err(db_error)?;
-                ops.push((position, grids, op_at(r, 3)?));
+                ops.push(FeedItem {
+                    position,
+                    grids: r.try_get(2).map_err(db_error)?,
+                    op: op_at(r, 3)?,
+                });
             }
         }
         if !full {
@@ -496,23 +487,8 @@ impl Log for PgBackend {
             last_position = last_position.max(end.min(upto));
         }
         tx.commit().map_err(db_error)?;
-        let items = ops
-            .into_iter()
-            .map(|(position, grids, op)| {
-                let grids = match grids {
-                    Some(grids) => grids,
-                    // Stored before grids were: the fold, holding the op, tells.
-                    None => self.folded_to(position)?.grids_touched(&op.body)?,
-                };
-                Ok(FeedItem {
-                    position,
-                    grids,
-                    op,
-                })
-            })
-            .collect::<Result<_, ApiError>>()?;
         Ok(Feed {
-            items,
+            items: ops,
             last_position,
             full,
         })

@@ -46,14 +46,17 @@ impl Numbering {
     }
 }
 
-/// Records one patrol by `worker` at their first place on `store` (signed in and synced) and
-/// returns its op, to copy.
+/// The place type every grid of the demo has, grown or not (`demo::seed_more_grids`).
+pub const PLACE_TYPE: &str = "farm_household";
+
+/// Records one patrol by `worker` at their first place of `PLACE_TYPE` on `store` (signed in
+/// and synced) and returns its op, to copy to other places of that type (same checklist).
 pub fn example_patrol(store: &Store, worker: &str) -> gridpatrol_core::Result<Op> {
     let me = store.actor(worker)?;
     let place = store
         .places(&me)?
         .into_iter()
-        .next()
+        .find(|p| p.place.place_type == PLACE_TYPE)
         .ok_or_else(|| {
             gridpatrol_core::Error::not_found(gridpatrol_core::error::Entity::Place, worker)
         })?

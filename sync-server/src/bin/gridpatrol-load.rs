@@ -24,13 +24,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Role;
 use gridpatrol_core::sync::protocol::{
-    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
+    PullResponse, PushOutcome, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
 };
 use gridpatrol_core::{Clock, Store};
-use gridpatrol_sync_server::synthetic::{example_patrol, Numbering};
+use gridpatrol_sync_server::synthetic::{example_patrol, Numbering, PLACE_TYPE};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -242,7 +242,14 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
                 Ok(res.json().await?)
             })
             .await?;
-        sh.stats.lock().await.ops_pushed += res.results.len();
+        let mut stats = sh.stats.lock().await;
+        stats.ops_pushed += res.results.len();
+        // A refused op is an error of the simulation (its ops should all be valid).
+        for r in &res.results {
+            if let PushOutcome::Rejected { code, .. } = &r.outcome {
+                *stats.errors.entry(format!("push refused: {code}")).or_default() += 1;
+            }
+        }
     }
     loop {
         let url = format!(
@@ -267,17 +274,13 @@ fn example_and_beats(server: &str, password: &str) -> AnyResult<(Op, Beats)> {
     worker.sign_in(server, "w01", password)?;
     worker.sync(&mut |_| {})?;
     let example = example_patrol(&worker, "w01")?;
-    let place_type = match &example.body {
-        OpBody::Patrol(p) => worker.place(p.place_id)?.place.place_type,
-        _ => return Err("not a patrol".into()),
-    };
 
     let officer = Store::open(dir.path().join("o01.db"), Clock::System)?;
     officer.sign_in(server, "o01", password)?;
     officer.sync(&mut |_| {})?;
     let mut by_grid: HashMap<String, Vec<(Uuid, String)>> = HashMap::new();
     for row in officer.places(&officer.actor("o01")?)? {
-        if row.place.place_type == place_type {
+        if row.place.place_type == PLACE_TYPE {
             by_grid
                 .entry(row.place.grid_id.clone())
                 .or_default()
