@@ -247,7 +247,10 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
         // A refused op is an error of the simulation (its ops should all be valid).
         for r in &res.results {
             if let PushOutcome::Rejected { code, .. } = &r.outcome {
-                *stats.errors.entry(format!("push refused: {code}")).or_default() += 1;
+                *stats
+                    .errors
+                    .entry(format!("push refused: {code}"))
+                    .or_default() += 1;
             }
         }
     }
