@@ -7,6 +7,8 @@ if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
   apt-get install -y -qq postgresql >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  # The package may start its default cluster; the tests use their own, so stop that one.
+  service postgresql stop >/dev/null 2>&1 || true
 fi
 pg_dir=$(mktemp -d /tmp/gridpatrol-pg.XXXXXX)
 chown postgres "$pg_dir"
