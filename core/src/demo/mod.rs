@@ -27,8 +27,9 @@ pub fn clock() -> Clock {
     Clock::manual(START_MS)
 }
 
-/// splitmix64: a tiny deterministic generator, so the demo needs no randomness crate.
-struct Rng(u64);
+/// splitmix64: a tiny deterministic generator, so the demo (and the load generator, whose
+/// devices draw from neighbouring seeds) needs no randomness crate.
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -38,8 +39,12 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
+    }
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent

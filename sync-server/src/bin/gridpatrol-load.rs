@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use gridpatrol_core::demo::Rng;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Role;
 use gridpatrol_core::sync::protocol::{
@@ -58,24 +59,10 @@ struct Args {
 
 type AnyResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// A small deterministic generator per device (splitmix64, whose outputs are unrelated even
-/// for neighbouring seeds: devices must not sync in step), so runs are comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// One of `n` (0 when `n` is 0), from a device's own generator: one per device, whose
+/// splitmix64 keeps devices of neighbouring seeds out of step.
+fn pick(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 /// Where a worker patrols: places of their grids of the example patrol's place type.
@@ -128,7 +115,7 @@ struct Shared {
 
 impl Shared {
     fn server(&self, rng: &mut Rng) -> &str {
-        &self.servers[rng.below(self.servers.len())]
+        &self.servers[pick(rng, self.servers.len())]
     }
 
     async fn timed<T>(
@@ -198,7 +185,7 @@ fn patrols(sh: &Shared, d: &mut Device, n: usize) -> Vec<Op> {
     };
     (0..n)
         .map(|_| {
-            let (place, grid) = &places[d.rng.below(places.len())];
+            let (place, grid) = &places[pick(&mut d.rng, places.len())];
             d.numbering.patrol(&sh.example, &d.user, *place, grid)
         })
         .collect()
@@ -212,11 +199,11 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
     }
     let made = if !d.offline_once && d.rng.unit() < 0.05 {
         d.offline_once = true;
-        100 + d.rng.below(201)
+        100 + pick(&mut d.rng, 201)
     } else if morning {
-        1 + d.rng.below(5)
+        1 + pick(&mut d.rng, 5)
     } else {
-        d.rng.below(3)
+        pick(&mut d.rng, 3)
     };
     let ops = patrols(sh, d, made);
     for batch in ops.chunks(2000) {
