@@ -206,6 +206,33 @@ pub trait Backend: Send + Sync + 'static {
     /// Where photos are kept.
     fn blobs(&self) -> &dyn crate::blobs::BlobStore;
     fn now_ms(&self) -> i64;
+    /// The fold of the whole log, caught up with it: what the township console reads.
+    fn records(&self) -> Result<&Store, ApiError>;
+    /// Runs `f` on the fold, where it records ops as the server's own device (the console
+    /// acting for a signed-in user), and stores those ops in the log before answering.
+    fn act(
+        &self,
+        f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>,
+    ) -> Result<(), ApiError>;
+    /// The latest ops refused from devices, newest first, at most `limit`.
+    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError>;
+}
+
+/// An op the server refused from a device, kept so that someone who can sort it out sees it
+/// (the device shows it to its user too). The op's content is not kept, only what it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub at_ms: i64,
+    pub op_id: Uuid,
+    pub user_id: String,
+    pub device_id: Uuid,
+    pub kind: String,
+    pub entity: String,
+    /// The grids the op would have touched, as the server's records tell.
+    pub grids: Vec<String>,
+    pub code: String,
+    pub zh: String,
+    pub en: String,
 }
 
 /// What the account commands, the demo and the compactor need of a backend besides serving.

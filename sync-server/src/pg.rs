@@ -30,7 +30,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
 
 use crate::backend::{
-    Admin, ApiError, Backend, FailureLimit, Session, LOGIN_FAILURES, LOGIN_WINDOW,
+    Admin, ApiError, Backend, FailureLimit, Refusal, Session, LOGIN_FAILURES, LOGIN_WINDOW,
 };
 use crate::blobs::{BlobStore, FsBlobs};
 use crate::serve::{self, token_hash, Log};
@@ -85,6 +85,20 @@ const MIGRATIONS: &[&str] = &["
         key TEXT PRIMARY KEY,
         value BIGINT NOT NULL
     );
+", "
+    CREATE TABLE refused_ops (
+        op_id TEXT PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        user_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        grids TEXT[] NOT NULL,
+        code TEXT NOT NULL,
+        zh TEXT NOT NULL,
+        en TEXT NOT NULL
+    );
+    CREATE INDEX refused_ops_at ON refused_ops (at_ms);
 "];
 
 const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body";
@@ -606,7 +620,35 @@ impl Backend for PgBackend {
         if let Some(last) = last {
             *folded = last.max(*folded);
         }
-        Ok(serve::push_results(&ops, outcomes))
+        drop(folded);
+        let results = serve::push_results(&ops, outcomes);
+        let refused = serve::refusals(&self.fold, session, &ops, &results, Backend::now_ms(self));
+        if !refused.is_empty() {
+            let mut tx = c.transaction().map_err(db_error)?;
+            for r in &refused {
+                tx.execute(
+                    "INSERT INTO refused_ops (op_id, at_ms, user_id, device_id, kind, entity,
+                         grids, code, zh, en)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (op_id) DO NOTHING",
+                    &[
+                        &r.op_id.to_string(),
+                        &r.at_ms,
+                        &r.user_id,
+                        &r.device_id.to_string(),
+                        &r.kind,
+                        &r.entity,
+                        &r.grids,
+                        &r.code,
+                        &r.zh,
+                        &r.en,
+                    ],
+                )
+                .map_err(db_error)?;
+            }
+            tx.commit().map_err(db_error)?;
+        }
+        Ok(results)
     }
 
     fn pull(
@@ -637,5 +679,44 @@ impl Backend for PgBackend {
 
     fn now_ms(&self) -> i64 {
         self.fold.device_wall_ms()
+    }
+
+    fn records(&self) -> Result<&Store, ApiError> {
+        self.caught_up()
+    }
+
+    fn act(
+        &self,
+        f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>,
+    ) -> Result<(), ApiError> {
+        self.author(f)
+    }
+
+    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT at_ms, op_id, user_id, device_id, kind, entity, grids, code, zh, en
+                 FROM refused_ops ORDER BY at_ms DESC, op_id LIMIT $1",
+                &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Refusal {
+                    at_ms: r.try_get(0)?,
+                    op_id: r.try_get::<_, String>(1)?.parse().unwrap_or_default(),
+                    user_id: r.try_get(2)?,
+                    device_id: r.try_get::<_, String>(3)?.parse().unwrap_or_default(),
+                    kind: r.try_get(4)?,
+                    entity: r.try_get(5)?,
+                    grids: r.try_get(6)?,
+                    code: r.try_get(7)?,
+                    zh: r.try_get(8)?,
+                    en: r.try_get(9)?,
+                })
+            })
+            .collect::<Result<Vec<_>, postgres::Error>>()
+            .map_err(db_error)
     }
 }

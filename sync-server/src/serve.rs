@@ -10,10 +10,11 @@ use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::authz;
 use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
 use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
+use gridpatrol_core::Store;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::backend::{ApiError, Session};
+use crate::backend::{ApiError, Refusal, Session};
 use crate::cursor::{self, Cursor};
 
 /// The most ops one pull or snapshot page reads.
@@ -90,6 +91,34 @@ pub fn push_results(
             },
         })
         .collect()
+}
+
+/// The refused ops among `results`, with the grids each would have touched.
+pub fn refusals(
+    records: &Store,
+    session: &Session,
+    ops: &[Op],
+    results: &[PushResult],
+    now_ms: i64,
+) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    for (op, r) in ops.iter().zip(results) {
+        if let PushOutcome::Rejected { code, zh, en } = &r.outcome {
+            out.push(Refusal {
+                at_ms: now_ms,
+                op_id: op.id,
+                user_id: session.user.user_id.clone(),
+                device_id: session.device_id,
+                kind: op.body.kind().to_string(),
+                entity: op.body.entity(),
+                grids: records.grids_touched(&op.body).unwrap_or_default(),
+                code: code.clone(),
+                zh: zh.clone(),
+                en: en.clone(),
+            });
+        }
+    }
+    out
 }
 
 fn scope_changed() -> ApiError {

@@ -17,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use crate::backend::{
-    Admin, ApiError, Backend, FailureLimit, Session, LOGIN_FAILURES, LOGIN_WINDOW,
+    Admin, ApiError, Backend, FailureLimit, Refusal, Session, LOGIN_FAILURES, LOGIN_WINDOW,
 };
 use crate::blobs::{BlobStore, FsBlobs};
 use crate::serve::{self, token_hash, Log};
@@ -57,6 +57,19 @@ impl SqliteBackend {
                  key TEXT PRIMARY KEY,
                  value INTEGER NOT NULL
              );
+             CREATE TABLE IF NOT EXISTS refused_ops (
+                 op_id TEXT PRIMARY KEY,
+                 at_ms INTEGER NOT NULL,
+                 user_id TEXT NOT NULL,
+                 device_id TEXT NOT NULL,
+                 kind TEXT NOT NULL,
+                 entity TEXT NOT NULL,
+                 grids TEXT NOT NULL,
+                 code TEXT NOT NULL,
+                 zh TEXT NOT NULL,
+                 en TEXT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS refused_ops_at ON refused_ops (at_ms);
              CREATE TABLE IF NOT EXISTS tokens (
                  token_hash TEXT PRIMARY KEY,
                  user_id TEXT NOT NULL,
@@ -205,7 +218,34 @@ impl Backend for SqliteBackend {
         let outcomes = self
             .store
             .accept_pushed(&session.user, session.device_id, &ops)?;
-        Ok(serve::push_results(&ops, outcomes))
+        let results = serve::push_results(&ops, outcomes);
+        let refused = serve::refusals(&self.store, session, &ops, &results, Backend::now_ms(self));
+        if !refused.is_empty() {
+            let mut accounts = lock(&self.accounts);
+            let tx = accounts.transaction().map_err(db_error)?;
+            for r in &refused {
+                tx.execute(
+                    "INSERT OR IGNORE INTO refused_ops (op_id, at_ms, user_id, device_id, kind,
+                         entity, grids, code, zh, en)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        r.op_id.to_string(),
+                        r.at_ms,
+                        r.user_id,
+                        r.device_id.to_string(),
+                        r.kind,
+                        r.entity,
+                        r.grids.join(","),
+                        r.code,
+                        r.zh,
+                        r.en
+                    ],
+                )
+                .map_err(db_error)?;
+            }
+            tx.commit().map_err(db_error)?;
+        }
+        Ok(results)
     }
 
     fn pull(
@@ -236,5 +276,46 @@ impl Backend for SqliteBackend {
 
     fn now_ms(&self) -> i64 {
         self.store.device_wall_ms()
+    }
+
+    fn records(&self) -> Result<&Store, ApiError> {
+        Ok(&self.store)
+    }
+
+    fn act(
+        &self,
+        f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>,
+    ) -> Result<(), ApiError> {
+        self.author(f)
+    }
+
+    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError> {
+        let accounts = lock(&self.accounts);
+        let mut stmt = accounts
+            .prepare(
+                "SELECT at_ms, op_id, user_id, device_id, kind, entity, grids, code, zh, en
+                 FROM refused_ops ORDER BY at_ms DESC, op_id LIMIT ?1",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                let grids: String = r.get(6)?;
+                Ok(Refusal {
+                    at_ms: r.get(0)?,
+                    op_id: r.get::<_, String>(1)?.parse().unwrap_or_default(),
+                    user_id: r.get(2)?,
+                    device_id: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                    kind: r.get(4)?,
+                    entity: r.get(5)?,
+                    grids: grids.split(',').filter(|g| !g.is_empty()).map(Into::into).collect(),
+                    code: r.get(7)?,
+                    zh: r.get(8)?,
+                    en: r.get(9)?,
+                })
+            })
+            .map_err(db_error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_error)?;
+        Ok(rows)
     }
 }

@@ -15,7 +15,7 @@ pub use conflict::Conflict;
 use lifecycle::Ctx;
 pub(crate) use store::grid_of_hazard;
 pub(crate) use store::{overdue_in, put_hazard, report_body};
-pub use store::{EventRow, HazardDetail, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};
+pub use store::{EventRow, HazardDetail, HazardFilter, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

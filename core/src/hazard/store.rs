@@ -416,3 +416,58 @@ pub(crate) fn overdue_in(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((count as usize, rows))
 }
+
+/// What a hazard list shows: the hazards in `grids` (the reader's scope) that match every
+/// filter given. `overdue` keeps only hazards past their deadline and not yet submitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HazardFilter {
+    pub grids: Vec<String>,
+    pub status: Option<HazardStatus>,
+    pub severity: Option<Severity>,
+    pub level: Option<Level>,
+    pub village_id: Option<String>,
+    pub grid_id: Option<String>,
+    pub place_type: Option<String>,
+    pub overdue: bool,
+    pub limit: usize,
+}
+
+impl Store {
+    /// Hazards matching `f`, newest first, at most `f.limit`, with how many match in all.
+    pub fn hazard_list(&self, f: &HazardFilter) -> Result<(usize, Vec<HazardRow>)> {
+        let today = self.today();
+        self.read(|c| {
+            let grids = serde_json::to_string(&f.grids)?;
+            let filter = "grid_id IN (SELECT value FROM json_each(?10))
+                AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR severity = ?2)
+                AND (?3 IS NULL OR level = ?3) AND (?4 IS NULL OR village_id = ?4)
+                AND (?5 IS NULL OR grid_id = ?5) AND (?6 IS NULL OR place_type = ?6)
+                AND (NOT ?7 OR (status IN ('notified', 'rectifying') AND deadline < ?8))";
+            let args = params![
+                f.status.map(|s| s.code()),
+                f.severity.map(|s| s.code()),
+                f.level.map(|l| l.code()),
+                f.village_id,
+                f.grid_id,
+                f.place_type,
+                f.overdue,
+                today.0,
+                f.limit as i64,
+                grids,
+            ];
+            let total: i64 = c
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM hazards WHERE {filter} AND ?9 = ?9"
+                ))?
+                .query_row(args, |r| r.get(0))?;
+            let rows = c
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM hazards WHERE {filter}
+                     ORDER BY reported_at DESC, id LIMIT ?9"
+                ))?
+                .query_map(args, |r| hazard_row(r, today))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((usize::try_from(total).unwrap_or(0), rows))
+        })
+    }
+}

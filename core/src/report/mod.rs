@@ -450,3 +450,70 @@ impl Report {
         s
     }
 }
+
+/// One month of the trend: hazards found in it, and hazards closed in it (whenever found).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthCount {
+    /// `YYYY-MM`
+    pub month: String,
+    pub found: u32,
+    pub closed: u32,
+}
+
+impl Store {
+    /// Found and closed hazards per calendar month (UTC+8, as the days are) of `scope_id`,
+    /// from the month holding `from` to the month holding `to`, every month listed.
+    pub fn monthly_trend(&self, scope_id: &str, from: Day, to: Day) -> Result<Vec<MonthCount>> {
+        use chrono::Datelike;
+        if to < from {
+            return Err(InvalidInput::new(
+                Field::Period,
+                Problem::NotAfter {
+                    other: from.to_string(),
+                },
+            )
+            .into());
+        }
+        self.read(|c| {
+            let node = org::node(c, scope_id)?;
+            let (column, ids) = scope_filter(c, &node)?;
+            let in_scope = format!("{column} IN ({})", placeholders(ids.len(), 1));
+            let mut months: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+            let (mut y, mut m) = (from.date().year(), from.date().month());
+            let last = (to.date().year(), to.date().month());
+            while (y, m) <= last {
+                months.insert(format!("{y:04}-{m:02}"), (0, 0));
+                (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            }
+            let key = |ms: i64| {
+                let d = Day::from_ms(ms).date();
+                format!("{:04}-{:02}", d.year(), d.month())
+            };
+            let args: Vec<rusqlite::types::Value> = ids.iter().cloned().map(Into::into).collect();
+            let mut stmt = c.prepare(&format!(
+                "SELECT reported_at, closed_at FROM hazards WHERE {in_scope}
+                 AND status <> 'withdrawn'"
+            ))?;
+            let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?;
+            for row in rows {
+                let (reported, closed) = row?;
+                if let Some(e) = months.get_mut(&key(reported)) {
+                    e.0 += 1;
+                }
+                if let Some(e) = closed.and_then(|ms| months.get_mut(&key(ms))) {
+                    e.1 += 1;
+                }
+            }
+            Ok(months
+                .into_iter()
+                .map(|(month, (found, closed))| MonthCount {
+                    month,
+                    found,
+                    closed,
+                })
+                .collect())
+        })
+    }
+}
