@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
+use gridpatrol_core::sync::server::{FeedItem, FeedQuery};
 use gridpatrol_core::Store;
 use serde::Serialize;
 use uuid::Uuid;
@@ -251,15 +252,35 @@ pub trait Admin {
     fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError>;
     /// Revokes every live token of a user; returns how many.
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError>;
+    /// Appends ops made elsewhere (the demo's history), each with the grids it touches, as
+    /// they are; ops already in the log are skipped.
+    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError>;
 }
 
-/// Seeds the demo township (org tree, users, places) unless users exist, with `more_grids`
-/// grids added for load tests (`demo::seed_more_grids`), and gives every user `password`.
+/// Seeds the demo township unless users exist: the org tree, users and places, with the
+/// demo's two months of work (every lifecycle path, then daily patrols from 2026-09-01) made
+/// in a scratch database on the demo's clock and imported as it was recorded. `more_grids`
+/// grids are added for load tests (`demo::seed_more_grids`). Every user gets `password`.
 pub fn seed_demo(b: &impl Admin, password: &str, more_grids: usize) -> Result<(), ApiError> {
-    b.author(|store| {
-        if store.users()?.is_empty() {
-            gridpatrol_core::demo::seed(store)?;
+    if b.fold().users()?.is_empty() {
+        let dir = tempfile::tempdir().map_err(|_| ApiError::internal())?;
+        let scratch = Store::open(dir.path().join("demo.db"), gridpatrol_core::demo::clock())?;
+        gridpatrol_core::demo::run(&scratch)?;
+        let mut after = 0;
+        loop {
+            let page = scratch.feed(&FeedQuery {
+                after,
+                limit: 5000,
+                ..FeedQuery::default()
+            })?;
+            b.import(&page.items)?;
+            after = page.last_position;
+            if !page.full {
+                break;
+            }
         }
+    }
+    b.author(|store| {
         gridpatrol_core::demo::seed_more_grids(store, more_grids)?;
         Ok(())
     })?;

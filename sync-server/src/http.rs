@@ -100,7 +100,7 @@ pub struct LoginResponse {
 const ADDRESS_FAILURES: u32 = 100;
 const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
 
-type AddressLimit = FailureLimit<IpAddr>;
+pub(crate) type AddressLimit = FailureLimit<IpAddr>;
 
 async fn login(
     State(b): State<Shared>,
@@ -310,6 +310,7 @@ pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/photos/{hash}", get(photo_download).put(photo_chunk))
         .route("/v1/photos/{hash}/upload", get(photo_status))
+        .merge(crate::console::routes())
         .fallback(not_found)
         .layer(Extension(Arc::new(AddressLimit::new(
             ADDRESS_FAILURES,

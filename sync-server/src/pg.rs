@@ -429,6 +429,19 @@ impl Admin for PgBackend {
         Ok(())
     }
 
+    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError> {
+        let mut c = self.conn()?;
+        let mut tx = c.transaction().map_err(db_error)?;
+        write_locked(&mut tx)?;
+        let with_grids: Vec<(&Op, &[String])> =
+            ops.iter().map(|i| (&i.op, &i.grids[..])).collect();
+        append(&mut tx, &with_grids)?;
+        tx.commit().map_err(db_error)?;
+        drop(c);
+        self.caught_up()?;
+        Ok(())
+    }
+
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {
         let n = self
             .conn()?

@@ -11,7 +11,7 @@ use std::time::Duration;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
-use gridpatrol_core::sync::server::{Feed, FeedQuery};
+use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
 use gridpatrol_core::{Clock, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -140,6 +140,13 @@ impl Admin for SqliteBackend {
                 params![user_id, hash],
             )
             .map_err(db_error)?;
+        Ok(())
+    }
+
+    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError> {
+        let ops: Vec<Op> = ops.iter().map(|i| i.op.clone()).collect();
+        self.store
+            .apply_pulled(&ops, "", Backend::now_ms(self))?;
         Ok(())
     }
 
