@@ -46,7 +46,7 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-target/debug/gridpatrol-sync-server --demo --listen 127.0.0.1:0 --data-dir "$data" > "$data/out" 2>&1 &
+target/debug/gridpatrol-sync-server --demo --demo-history false --listen 127.0.0.1:0 --data-dir "$data" > "$data/out" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$data/out" 2>/dev/null && break

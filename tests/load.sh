@@ -24,7 +24,7 @@ trap 'cleanup; declare -F stop_postgres >/dev/null && stop_postgres || true' EXI
 # Starts an instance with `$@` and waits for its listening line; sets $url.
 start() {
   local log="$work/server-${#pids[@]}.log"
-  "$server" --demo --demo-grids "$grids" --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  "$server" --demo --demo-history false --demo-grids "$grids" --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 600); do
     url=$(sed -n 's/^listening on //p' "$log")

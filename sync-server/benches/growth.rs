@@ -163,13 +163,13 @@ fn run<B: Backend + Log>(name: &str, b: &B, dir: &std::path::Path) {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteBackend::open(&dir.path().join("sqlite"), 1 << 20).unwrap();
-    seed_demo(&sqlite, DEMO_PASSWORD, 0).unwrap();
+    seed_demo(&sqlite, DEMO_PASSWORD, 0, false).unwrap();
     run("SQLite", &sqlite, dir.path());
     drop(sqlite);
     if let Some(url) = common::pg_database() {
         let photos = dir.path().join("pg-photos");
         let pg = PgBackend::open(&url, 4, photos.clone(), 1 << 20).unwrap();
-        seed_demo(&pg, DEMO_PASSWORD, 0).unwrap();
+        seed_demo(&pg, DEMO_PASSWORD, 0, false).unwrap();
         run("PostgreSQL", &pg, dir.path());
         // What an instance joining (or restarting) takes: folding the whole log.
         let t = Instant::now();

@@ -253,34 +253,36 @@ pub trait Admin {
     /// Revokes every live token of a user; returns how many.
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError>;
     /// Appends ops made elsewhere (the demo's history), each with the grids it touches, as
-    /// they are; ops already in the log are skipped.
-    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError>;
+    /// they are and all at once, unless the log already holds users (another instance seeded
+    /// first); returns whether it did.
+    fn import_into_empty(&self, ops: &[FeedItem]) -> Result<bool, ApiError>;
 }
 
-/// Seeds the demo township unless users exist: the org tree, users and places, with the
-/// demo's two months of work (every lifecycle path, then daily patrols from 2026-09-01) made
-/// in a scratch database on the demo's clock and imported as it was recorded. `more_grids`
-/// grids are added for load tests (`demo::seed_more_grids`). Every user gets `password`.
-pub fn seed_demo(b: &impl Admin, password: &str, more_grids: usize) -> Result<(), ApiError> {
-    if b.fold().users()?.is_empty() {
+/// Seeds the demo township unless users exist: the org tree, users and places, and with
+/// `history` the demo's two months of work (every lifecycle path, then daily patrols from
+/// 2026-09-01) made in a scratch database on the demo's clock and imported as recorded.
+/// `more_grids` grids are added for load tests (`demo::seed_more_grids`). Every user gets
+/// `password`.
+pub fn seed_demo(
+    b: &impl Admin,
+    password: &str,
+    more_grids: usize,
+    history: bool,
+) -> Result<(), ApiError> {
+    if history && b.fold().users()?.is_empty() {
         let dir = tempfile::tempdir().map_err(|_| ApiError::internal())?;
         let scratch = Store::open(dir.path().join("demo.db"), gridpatrol_core::demo::clock())?;
         gridpatrol_core::demo::run(&scratch)?;
-        let mut after = 0;
-        loop {
-            let page = scratch.feed(&FeedQuery {
-                after,
-                limit: 5000,
-                ..FeedQuery::default()
-            })?;
-            b.import(&page.items)?;
-            after = page.last_position;
-            if !page.full {
-                break;
-            }
-        }
+        let history = scratch.feed(&FeedQuery {
+            limit: usize::MAX >> 1,
+            ..FeedQuery::default()
+        })?;
+        b.import_into_empty(&history.items)?;
     }
     b.author(|store| {
+        if store.users()?.is_empty() {
+            gridpatrol_core::demo::seed(store)?;
+        }
         gridpatrol_core::demo::seed_more_grids(store, more_grids)?;
         Ok(())
     })?;

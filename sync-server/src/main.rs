@@ -41,6 +41,10 @@ struct Args {
     /// Seed the demo township (org tree, users with password `gridpatrol`, 200 places).
     #[arg(long)]
     demo: bool,
+    /// With --demo, also the demo's two months of patrols and cases (so the console has
+    /// something to show); `--demo-history false` seeds people and places only.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    demo_history: bool,
     /// With --demo, this many more grids, each with a worker (xw0000...) and 10 places, for
     /// load tests (`gridpatrol-load`).
     #[arg(long, default_value_t = 0)]
@@ -164,7 +168,7 @@ fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
 /// on one of this runtime's threads).
 fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
     if args.demo {
-        seed_demo(&backend, DEMO_PASSWORD, args.demo_grids)?;
+        seed_demo(&backend, DEMO_PASSWORD, args.demo_grids, args.demo_history)?;
     }
     let retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     backend.compact(retention)?;

@@ -429,17 +429,24 @@ impl Admin for PgBackend {
         Ok(())
     }
 
-    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError> {
+    fn import_into_empty(&self, ops: &[FeedItem]) -> Result<bool, ApiError> {
         let mut c = self.conn()?;
         let mut tx = c.transaction().map_err(db_error)?;
         write_locked(&mut tx)?;
+        if tx
+            .query_opt("SELECT 1 FROM ops WHERE kind = 'user' LIMIT 1", &[])
+            .map_err(db_error)?
+            .is_some()
+        {
+            return Ok(false);
+        }
         let with_grids: Vec<(&Op, &[String])> =
             ops.iter().map(|i| (&i.op, &i.grids[..])).collect();
         append(&mut tx, &with_grids)?;
         tx.commit().map_err(db_error)?;
         drop(c);
         self.caught_up()?;
-        Ok(())
+        Ok(true)
     }
 
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {

@@ -143,11 +143,14 @@ impl Admin for SqliteBackend {
         Ok(())
     }
 
-    fn import(&self, ops: &[FeedItem]) -> Result<(), ApiError> {
+    /// One process owns a data folder, so nothing can come between the check and the import.
+    fn import_into_empty(&self, ops: &[FeedItem]) -> Result<bool, ApiError> {
+        if !self.store.users()?.is_empty() {
+            return Ok(false);
+        }
         let ops: Vec<Op> = ops.iter().map(|i| i.op.clone()).collect();
-        self.store
-            .apply_pulled(&ops, "", Backend::now_ms(self))?;
-        Ok(())
+        self.store.apply_pulled(&ops, "", Backend::now_ms(self))?;
+        Ok(true)
     }
 
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {

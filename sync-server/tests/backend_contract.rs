@@ -201,7 +201,7 @@ fn the_sqlite_backend_keeps_the_contract() {
     contract(&|| {
         let dir = tempfile::tempdir().unwrap();
         let b = SqliteBackend::open(dir.path(), 1 << 20).unwrap();
-        seed_demo(&b, DEMO_PASSWORD, 0).unwrap();
+        seed_demo(&b, DEMO_PASSWORD, 0, false).unwrap();
         (Box::new(b), Box::new(dir))
     });
 }
@@ -215,7 +215,7 @@ fn the_postgres_backend_keeps_the_contract() {
         let url = common::pg_database().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let b = PgBackend::open(&url, 4, dir.path().join("photos"), 1 << 20).unwrap();
-        seed_demo(&b, DEMO_PASSWORD, 0).unwrap();
+        seed_demo(&b, DEMO_PASSWORD, 0, false).unwrap();
         (Box::new(b), Box::new(dir))
     });
 }

@@ -6,10 +6,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// Starts `gridpatrol-sync-server --demo` on `listen` (port 0: any free port) with its data in
-/// `dir`, waits until it listens, and returns the process and its URL.
+/// `dir`, waits until it listens, and returns the process and its URL. The demo has people
+/// and places only, unless `extra` asks for its history (`--demo-history true`).
 pub fn start_server(dir: &Path, listen: &str, extra: &[&str]) -> (Child, String) {
+    let history = if extra.contains(&"--demo-history") {
+        &[][..]
+    } else {
+        &["--demo-history", "false"][..]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
         .args(["--demo", "--listen", listen])
+        .args(history)
         .args(extra)
         .arg("--data-dir")
         .arg(dir)
