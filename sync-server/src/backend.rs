@@ -211,10 +211,8 @@ pub trait Backend: Send + Sync + 'static {
     fn records(&self) -> Result<&Store, ApiError>;
     /// Runs `f` on the fold, where it records ops as the server's own device (the console
     /// acting for a signed-in user), and stores those ops in the log before answering.
-    fn act(
-        &self,
-        f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>,
-    ) -> Result<(), ApiError>;
+    fn act(&self, f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>)
+        -> Result<(), ApiError>;
     /// The latest ops refused from devices, newest first, at most `limit`.
     fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError>;
 }

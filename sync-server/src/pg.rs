@@ -50,7 +50,8 @@ const MAX_GRID_FILTER: usize = 64;
 const CATCH_UP_PAGE: i64 = 5000;
 
 /// The schema, one step per version; a step is never edited once released.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE SEQUENCE op_position;
     CREATE TABLE ops (
         pos BIGINT PRIMARY KEY,
@@ -85,7 +86,8 @@ const MIGRATIONS: &[&str] = &["
         key TEXT PRIMARY KEY,
         value BIGINT NOT NULL
     );
-", "
+",
+    "
     CREATE TABLE refused_ops (
         op_id TEXT PRIMARY KEY,
         at_ms BIGINT NOT NULL,
@@ -99,7 +101,8 @@ const MIGRATIONS: &[&str] = &["
         en TEXT NOT NULL
     );
     CREATE INDEX refused_ops_at ON refused_ops (at_ms);
-"];
+",
+];
 
 const OP_COLUMNS: &str = "id, device_id, seq, hlc, wall_ms, actor_id, actor_role, body";
 
@@ -440,8 +443,7 @@ impl Admin for PgBackend {
         {
             return Ok(false);
         }
-        let with_grids: Vec<(&Op, &[String])> =
-            ops.iter().map(|i| (&i.op, &i.grids[..])).collect();
+        let with_grids: Vec<(&Op, &[String])> = ops.iter().map(|i| (&i.op, &i.grids[..])).collect();
         append(&mut tx, &with_grids)?;
         tx.commit().map_err(db_error)?;
         drop(c);

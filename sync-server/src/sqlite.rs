@@ -317,7 +317,11 @@ impl Backend for SqliteBackend {
                     device_id: r.get::<_, String>(3)?.parse().unwrap_or_default(),
                     kind: r.get(4)?,
                     entity: r.get(5)?,
-                    grids: grids.split(',').filter(|g| !g.is_empty()).map(Into::into).collect(),
+                    grids: grids
+                        .split(',')
+                        .filter(|g| !g.is_empty())
+                        .map(Into::into)
+                        .collect(),
                     code: r.get(7)?,
                     zh: r.get(8)?,
                     en: r.get(9)?,

@@ -110,10 +110,7 @@ impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let mut res = (self.status, Html(self.body)).into_response();
         let h = res.headers_mut();
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(
             header::HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(
@@ -313,7 +310,12 @@ async fn login(
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
         Page {
             status,
-            body: document("登录 / Sign in", None, "", &login_form(Some(&e), user, false)),
+            body: document(
+                "登录 / Sign in",
+                None,
+                "",
+                &login_form(Some(&e), user, false),
+            ),
         }
         .into_response()
     };
@@ -371,7 +373,9 @@ async fn logout(
     let mut res = Redirect::to("/console/login?out=1").into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("gp_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(
+            "gp_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
     );
     Ok(res)
 }
@@ -515,7 +519,10 @@ impl Tree {
     ) -> Result<&'a OrgNode, ApiError> {
         let scopes = self.scopes(actor);
         match requested.filter(|r| !r.is_empty()) {
-            Some(r) => scopes.into_iter().find(|n| n.id == r).ok_or_else(not_visible),
+            Some(r) => scopes
+                .into_iter()
+                .find(|n| n.id == r)
+                .ok_or_else(not_visible),
             None => scopes.into_iter().next().ok_or_else(|| {
                 ApiError::new(
                     403,
@@ -586,6 +593,7 @@ pub(crate) fn pct(x: Option<f64>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -603,9 +611,14 @@ mod tests {
         let today: Day = "2026-11-29".parse().unwrap();
         let (from, to) = period(None, None, today).unwrap();
         assert_eq!((from.to_string(), to), ("2026-01-01".to_string(), today));
-        assert_eq!(period(Some("2026-13-01"), None, today).unwrap_err().code, "bad_date");
         assert_eq!(
-            period(Some("2026-05-02"), Some("2026-05-01"), today).unwrap_err().code,
+            period(Some("2026-13-01"), None, today).unwrap_err().code,
+            "bad_date"
+        );
+        assert_eq!(
+            period(Some("2026-05-02"), Some("2026-05-01"), today)
+                .unwrap_err()
+                .code,
             "bad_period"
         );
     }

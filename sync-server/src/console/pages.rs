@@ -12,8 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::hazard::{
-    EscalationReason, EventRow, HazardEvent, HazardFilter, HazardRow, HazardStatus, Level,
-    Severity,
+    EscalationReason, EventRow, HazardEvent, HazardFilter, HazardRow, HazardStatus, Level, Severity,
 };
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::org::{OrgLevel, Role};
@@ -26,8 +25,8 @@ use uuid::Uuid;
 
 use super::chart::{bars, Group};
 use super::{
-    blocking, esc, me, names, not_visible, page, pct, period, url, when, Me, Page, Refused,
-    Shared, Tree,
+    blocking, esc, me, names, not_visible, page, pct, period, url, when, Me, Page, Refused, Shared,
+    Tree,
 };
 use crate::backend::ApiError;
 
@@ -41,7 +40,13 @@ pub struct ScopeQuery {
     to: Option<String>,
 }
 
-fn scope_form(tree: &Tree, me: &Me, action: &str, scope: &str, period: Option<(Day, Day)>) -> String {
+fn scope_form(
+    tree: &Tree,
+    me: &Me,
+    action: &str,
+    scope: &str,
+    period: Option<(Day, Day)>,
+) -> String {
     let mut s = format!(
         "<form class=\"filters\" method=\"get\" action=\"{action}\"><label>范围 / Area<select name=\"scope\">"
     );
@@ -332,7 +337,8 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 }
 
 fn select(name: &str, label: &str, options: &[(String, String)], chosen: Option<&str>) -> String {
-    let mut s = format!("<label>{label}<select name=\"{name}\"><option value=\"\">全部 / All</option>");
+    let mut s =
+        format!("<label>{label}<select name=\"{name}\"><option value=\"\">全部 / All</option>");
     for (value, text) in options {
         let sel = if Some(value.as_str()) == chosen {
             " selected"
@@ -488,7 +494,11 @@ fn event_text(ev: &HazardEvent) -> String {
             responsible_party,
             deadline,
             note,
-        } => format!("责任人 {}，期限 {deadline}。{}", t(responsible_party), t(note)),
+        } => format!(
+            "责任人 {}，期限 {deadline}。{}",
+            t(responsible_party),
+            t(note)
+        ),
         HazardEvent::StartRectification { note } => t(note),
         HazardEvent::SubmitRectification { note, photos } => {
             format!("{}（照片 {} 张）", t(note), photos.len())
@@ -500,7 +510,11 @@ fn event_text(ev: &HazardEvent) -> String {
             new_deadline,
         } => format!(
             "{}{}。{}",
-            if *passed { "通过，销号" } else { "未通过" },
+            if *passed {
+                "通过，销号"
+            } else {
+                "未通过"
+            },
             new_deadline.map_or(String::new(), |d| format!("，新期限 {d}")),
             t(note)
         ),
@@ -525,7 +539,11 @@ fn event_text(ev: &HazardEvent) -> String {
             to,
             guidance,
             deadline,
-        } => format!("交办至{}，期限 {deadline}。指导意见：{}", to.zh(), t(guidance)),
+        } => format!(
+            "交办至{}，期限 {deadline}。指导意见：{}",
+            to.zh(),
+            t(guidance)
+        ),
         HazardEvent::JointEnforcement { departments, note } => {
             format!("联合执法部门：{}。{}", t(departments), t(note))
         }
@@ -533,7 +551,12 @@ fn event_text(ev: &HazardEvent) -> String {
             department,
             case_number,
             note,
-        } => format!("移交 {}，案号 {}。{}", t(department), t(case_number), t(note)),
+        } => format!(
+            "移交 {}，案号 {}。{}",
+            t(department),
+            t(case_number),
+            t(note)
+        ),
         HazardEvent::RecordOutcome { outcome } => format!("结果：{}", t(outcome)),
         HazardEvent::Supervise { note } => t(note),
         HazardEvent::Withdraw { reason } => format!("理由：{}", t(reason)),
@@ -545,7 +568,9 @@ fn photos_of(events: &[EventRow]) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for e in events.iter().filter(|e| e.conflict.is_none()) {
         match &e.event {
-            HazardEvent::Report(r) => out.extend(r.photos.iter().map(|p| (p.clone(), "发现时 / found"))),
+            HazardEvent::Report(r) => {
+                out.extend(r.photos.iter().map(|p| (p.clone(), "发现时 / found")))
+            }
             HazardEvent::SubmitRectification { photos, .. } => {
                 out.extend(photos.iter().map(|p| (p.clone(), "整改后 / after")))
             }
@@ -579,7 +604,13 @@ fn field(typed: Option<&HashMap<String, String>>, name: &str) -> String {
 }
 
 /// The form for one verb, with what was typed last time when it failed.
-fn action_form(verb: &str, h: &gridpatrol_core::hazard::Hazard, me: &Me, typed: Option<&HashMap<String, String>>, today: Day) -> String {
+fn action_form(
+    verb: &str,
+    h: &gridpatrol_core::hazard::Hazard,
+    me: &Me,
+    typed: Option<&HashMap<String, String>>,
+    today: Day,
+) -> String {
     let f = |name: &str| field(typed, name);
     let text = |name: &str, label: &str, required: bool| {
         format!(
@@ -596,7 +627,9 @@ fn action_form(verb: &str, h: &gridpatrol_core::hazard::Hazard, me: &Me, typed: 
         )
     };
     let date = |name: &str, label: &str, default: Day, required: bool| {
-        let v = typed.and_then(|t| t.get(name)).map_or(default.to_string(), |v| esc(v));
+        let v = typed
+            .and_then(|t| t.get(name))
+            .map_or(default.to_string(), |v| esc(v));
         format!(
             "<label>{label}<input type=\"date\" name=\"{name}\" value=\"{v}\"{}></label>",
             if required { " required" } else { "" }
@@ -648,9 +681,18 @@ fn action_form(verb: &str, h: &gridpatrol_core::hazard::Hazard, me: &Me, typed: 
         "supervise" => area("note", "督办要求 / Note", false),
         "review" => format!(
             "{}{}{}",
-            yes_no("passed", "通过，销号 / Passed, close", "未通过，退回整改 / Failed, rework"),
+            yes_no(
+                "passed",
+                "通过，销号 / Passed, close",
+                "未通过，退回整改 / Failed, rework"
+            ),
             area("note", "复查意见 / Note", false),
-            date("new_deadline", "未通过时的新期限 / New deadline if failed", today.plus(7), false)
+            date(
+                "new_deadline",
+                "未通过时的新期限 / New deadline if failed",
+                today.plus(7),
+                false
+            )
         ),
         "decide_extension" => {
             let pending = h.pending_extension.as_ref().map_or(String::new(), |p| {
@@ -672,7 +714,11 @@ fn action_form(verb: &str, h: &gridpatrol_core::hazard::Hazard, me: &Me, typed: 
                 let _ = write!(reasons, "<option value=\"{code}\">{}</option>", r.zh());
             }
             reasons.push_str("</select></label>");
-            format!("{}{reasons}{}", levels(false), area("note", "备注 / Note", false))
+            format!(
+                "{}{reasons}{}",
+                levels(false),
+                area("note", "备注 / Note", false)
+            )
         }
         "withdraw" => area("reason", "撤销理由 / Reason", true),
         _ => String::new(),
@@ -794,7 +840,11 @@ fn detail(
     }
     fact(
         "村 / 网格 Area",
-        format!("{} / {}", esc(tree.name(village)), esc(tree.name(&h.report.grid_id))),
+        format!(
+            "{} / {}",
+            esc(tree.name(village)),
+            esc(tree.name(&h.report.grid_id))
+        ),
     );
     if let Some(l) = h.report.location {
         fact("位置 Location", format!("{:.5}, {:.5}", l.lat, l.lon));
@@ -958,7 +1008,11 @@ fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, Ap
             HazardEvent::Review {
                 passed,
                 note: get("note"),
-                new_deadline: if passed { None } else { Some(day("new_deadline")?) },
+                new_deadline: if passed {
+                    None
+                } else {
+                    Some(day("new_deadline")?)
+                },
             }
         }
         "decide_extension" => HazardEvent::DecideExtension {
@@ -997,7 +1051,12 @@ pub async fn act(
         let verb = typed.get("verb").cloned().unwrap_or_default();
         let store = b.records()?;
         // Only a hazard the user can see may be acted on, and errors about it say so.
-        let grid = store.hazard(id).map_err(|_| not_visible())?.hazard.report.grid_id;
+        let grid = store
+            .hazard(id)
+            .map_err(|_| not_visible())?
+            .hazard
+            .report
+            .grid_id;
         if !me.actor().covers(&grid) {
             return Err(not_visible().into());
         }
@@ -1024,13 +1083,11 @@ pub async fn act(
             })
         });
         match outcome {
-            Ok(()) => Ok(Redirect::to(&format!("/console/hazards/{id}?done={verb}")).into_response()),
+            Ok(()) => {
+                Ok(Redirect::to(&format!("/console/hazards/{id}?done={verb}")).into_response())
+            }
             Err(error) if error.status < 500 => {
-                let problem = Problem {
-                    verb,
-                    error,
-                    typed,
-                };
+                let problem = Problem { verb, error, typed };
                 Ok(detail(&b, &me, id, None, Some(&problem))?.into_response())
             }
             Err(e) => Err(e.into()),
@@ -1055,10 +1112,11 @@ pub async fn photo(
     let me = me(&b, &headers).await?;
     blocking(move || {
         b.photo_access(&me.session, &hash)?;
-        let variant = match q.variant.as_deref() {
-            Some(v @ ("thumb" | "display")) => v,
-            _ => "original",
-        };
+        let variant = q
+            .variant
+            .as_deref()
+            .filter(|v| matches!(*v, "thumb" | "display"))
+            .unwrap_or("original");
         let bytes = b
             .blobs()
             .read(&crate::blobs::blob_name(&hash, variant))
@@ -1323,16 +1381,37 @@ fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
 }
 
 /// The year's figures for a scope and each node under it.
-fn annual_rows(store: &Store, tree: &Tree, me: &Me, q: &YearQuery) -> Result<(String, String, Vec<Vec<String>>), Refused> {
+fn annual_rows(
+    store: &Store,
+    tree: &Tree,
+    me: &Me,
+    q: &YearQuery,
+) -> Result<(String, String, Vec<Vec<String>>), Refused> {
     let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
     let today = store.today();
-    let year = q.year.clone().unwrap_or_else(|| today.to_string()[..4].to_string());
+    let year = q
+        .year
+        .clone()
+        .unwrap_or_else(|| today.to_string()[..4].to_string());
     let from: Day = format!("{year}-01-01").parse().map_err(|_| {
-        ApiError::new(400, "bad_year", "年度格式不正确（应为四位数字）", "a year is four digits")
+        ApiError::new(
+            400,
+            "bad_year",
+            "年度格式不正确（应为四位数字）",
+            "a year is four digits",
+        )
     })?;
-    let end: Day = format!("{year}-12-31").parse().map_err(|_| ApiError::bad_request("year"))?;
+    let end: Day = format!("{year}-12-31")
+        .parse()
+        .map_err(|_| ApiError::bad_request("year"))?;
     if from > today {
-        return Err(ApiError::new(400, "bad_year", "该年度尚未开始", "that year has not started").into());
+        return Err(ApiError::new(
+            400,
+            "bad_year",
+            "该年度尚未开始",
+            "that year has not started",
+        )
+        .into());
     }
     let to = end.min(today);
     let mut rows = vec![annual_row(node.level, &store.report(&node.id, from, to)?)];

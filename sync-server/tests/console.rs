@@ -1,0 +1,417 @@
+//! The township console over HTTP against the real server binary, on both backends: an
+//! officer acts on a case a worker's phone escalated and the phone receives it at its next
+//! sync; bad input, a forged form and a user outside the case's area change nothing; refused
+//! ops reach the officer. (The same loop in a real browser is `tests/console/console.mjs`.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Child;
+
+use gridpatrol_core::hazard::{
+    EscalationReason, HazardEvent, HazardStatus, Level, NewHazard, Severity,
+};
+use gridpatrol_core::{Clock, Day, Store};
+use reqwest::blocking::{Client, Response};
+use reqwest::header;
+use uuid::Uuid;
+
+struct Server {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+    backend: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(database: Option<String>, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let backend: Vec<String> = database
+            .map(|url| vec!["--database-url".to_string(), url])
+            .unwrap_or_default();
+        let args: Vec<&str> = backend
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        let (child, url) = common::start_server(dir.path(), "127.0.0.1:0", &args);
+        Server {
+            child,
+            url,
+            dir,
+            backend,
+        }
+    }
+
+    fn device(&self, user: &str) -> Store {
+        let store = Store::open(self.dir.path().join(format!("{user}.db")), Clock::System).unwrap();
+        store.sign_in(&self.url, user, "gridpatrol").unwrap();
+        store.sync(&mut |_| {}).unwrap();
+        store
+    }
+
+    fn admin(&self, args: &[&str]) -> String {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(self.backend.iter().map(String::as_str))
+            .collect();
+        common::admin(self.dir.path(), &args, "")
+    }
+}
+
+/// A browser: signed in with its own cookie, never following redirects (the tests look at them).
+struct Browser {
+    http: Client,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    fn sign_in(server: &Server, user: &str) -> Browser {
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = http
+            .post(format!("{}/console/login", server.url))
+            .form(&[("user_id", user), ("password", "gridpatrol")])
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 303, "{user} signs in");
+        let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        Browser {
+            http,
+            base: server.url.clone(),
+            cookie: cookie.split(';').next().unwrap().to_string(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .send()
+            .unwrap()
+    }
+
+    fn page(&self, path: &str) -> String {
+        let res = self.get(path);
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.text().unwrap()
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .form(form)
+            .send()
+            .unwrap()
+    }
+
+    /// The form key on a page.
+    fn csrf(&self, path: &str) -> String {
+        let page = self.page(path);
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        page[at..at + 64].to_string()
+    }
+}
+
+/// A major hazard raised at a place of `grid` by `worker`'s phone and escalated to the
+/// township, then synced.
+fn escalated_case(phone: &Store, worker: &str, grid: &str) -> Uuid {
+    let who = phone.actor(worker).unwrap();
+    let place = common::place_in(phone, worker, grid);
+    let id = phone
+        .report_hazard(
+            &who,
+            NewHazard::new(
+                place.id,
+                "exit_blocked",
+                Severity::Major,
+                "安全出口被杂物堵塞",
+            ),
+        )
+        .unwrap();
+    phone
+        .hazard_event(
+            &who,
+            id,
+            HazardEvent::Escalate {
+                to: Level::Township,
+                reason: EscalationReason::Major,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    phone.sync(&mut |_| {}).unwrap();
+    id
+}
+
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(None);
+        }
+        #[test]
+        fn $postgres() {
+            if let Some(db) = common::pg_database() {
+                $body(Some(db));
+            }
+        }
+    };
+}
+
+on_both_backends!(
+    an_officer_hands_back_an_escalated_case_and_the_phone_gets_it_sqlite,
+    an_officer_hands_back_an_escalated_case_and_the_phone_gets_it_postgres,
+    hand_back
+);
+
+fn hand_back(database: Option<String>) {
+    let server = Server::start(database, &[]);
+    let phone = server.device("w04");
+    let id = escalated_case(&phone, "w04", "g04");
+    let detail = format!("/console/hazards/{id}");
+
+    let officer = Browser::sign_in(&server, "o01");
+    assert!(officer.page("/console/escalations").contains(&detail));
+    let page = officer.page(&detail);
+    assert!(page.contains("安全出口被杂物堵塞"));
+    assert!(
+        page.contains("act-hand_back"),
+        "the officer may hand it back"
+    );
+    let csrf = officer.csrf(&detail);
+    let act = format!("{detail}/act");
+
+    // An impossible date: refused with the reason, what was typed kept, nothing stored.
+    let res = officer.post(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("verb", "hand_back"),
+            ("to", "grid"),
+            ("guidance", "请督促业主三日内清理通道"),
+            ("deadline", "2026-02-30"),
+        ],
+    );
+    assert_eq!(res.status(), 400);
+    let page = res.text().unwrap();
+    assert!(page.contains("日期格式不正确") && page.contains("dates are written YYYY-MM-DD"));
+    assert!(
+        page.contains("请督促业主三日内清理通道"),
+        "the guidance typed is kept"
+    );
+    // A form from elsewhere (no valid key) is refused.
+    let res = officer.post(
+        &act,
+        &[
+            ("csrf", "forged"),
+            ("verb", "hand_back"),
+            ("to", "grid"),
+            ("guidance", "x"),
+            ("deadline", "2030-01-01"),
+        ],
+    );
+    assert_eq!(res.status(), 403);
+    // An action the role may not take (verification of the officer's own outcome does not
+    // arise here; a grid-level verb is simply not offered) is refused.
+    let res = officer.post(&act, &[("csrf", &csrf), ("verb", "notify")]);
+    assert_eq!(res.status(), 400);
+    let report = phone.sync(&mut |_| {}).unwrap();
+    assert_eq!(report.pulled, 0, "nothing refused reached the log");
+
+    let deadline = phone.today().plus(10).to_string();
+    let res = officer.post(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("verb", "hand_back"),
+            ("to", "grid"),
+            ("guidance", "请督促业主三日内清理通道"),
+            ("deadline", &deadline),
+        ],
+    );
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        format!("{detail}?done=hand_back").as_str()
+    );
+    assert!(officer
+        .page(&format!("{detail}?done=hand_back"))
+        .contains("已记录"));
+    assert!(!officer.page("/console/escalations").contains(&detail));
+
+    // The phone receives the hand-back at its next sync, as the officer's act.
+    phone.sync(&mut |_| {}).unwrap();
+    let d = phone.hazard(id).unwrap();
+    assert_eq!(d.hazard.status, HazardStatus::Notified);
+    assert_eq!(d.hazard.level, Level::Grid);
+    assert_eq!(d.hazard.deadline, Some(deadline.parse::<Day>().unwrap()));
+    let last = d.events.last().unwrap();
+    assert_eq!(last.actor_id, "o01");
+    assert!(
+        matches!(&last.event, HazardEvent::HandBack { guidance, .. } if guidance == "请督促业主三日内清理通道")
+    );
+    // And the hand-back is the worker's to act on again.
+    assert!(phone
+        .allowed_transitions(&phone.actor("w04").unwrap(), id)
+        .unwrap()
+        .contains(&"submit_rectification"));
+}
+
+#[test]
+fn each_user_sees_and_acts_within_their_area_only() {
+    let server = Server::start(None, &[]);
+    let phone = server.device("w04");
+    let id = escalated_case(&phone, "w04", "g04");
+    let detail = format!("/console/hazards/{id}");
+
+    // l01 leads 东沟村 (v01); the case is in 西岭村 (v02).
+    let other = Browser::sign_in(&server, "l01");
+    assert_eq!(other.get(&detail).status(), 404);
+    assert!(!other.page("/console/hazards").contains(&id.to_string()));
+    assert!(!other
+        .page("/console/hazards?village=v02")
+        .contains(&id.to_string()));
+    assert_eq!(
+        other
+            .get("/console/export/ledger?scope=v02&format=csv")
+            .status(),
+        404
+    );
+    assert_eq!(other.get("/console/?scope=t01").status(), 404);
+    let csrf = other.csrf("/console/hazards");
+    let res = other.post(
+        &format!("{detail}/act"),
+        &[("csrf", &csrf), ("verb", "withdraw"), ("reason", "x")],
+    );
+    assert_eq!(res.status(), 404);
+    let dashboard = other.page("/console/");
+    assert!(dashboard.contains("东沟村") && !dashboard.contains("西岭村"));
+
+    // Their own village's leader sees it; the brigade advisor reads but acts on nothing.
+    let leader = Browser::sign_in(&server, "l02");
+    assert_eq!(leader.get(&detail).status(), 200);
+    let advisor = Browser::sign_in(&server, "b01");
+    let page = advisor.page(&detail);
+    assert!(!page.contains("act-"), "no action forms for the advisor");
+    let csrf = advisor.csrf(&detail);
+    let res = advisor.post(
+        &format!("{detail}/act"),
+        &[("csrf", &csrf), ("verb", "supervise"), ("note", "挂牌")],
+    );
+    assert_eq!(res.status(), 400);
+    assert!(res.text().unwrap().contains("未能记录"));
+
+    // Signed out, the session is gone; no cookie at all sends the browser to sign in.
+    let csrf = leader.csrf("/console/");
+    assert_eq!(
+        leader.post("/console/logout", &[("csrf", &csrf)]).status(),
+        303
+    );
+    assert_eq!(leader.get("/console/").status(), 303);
+    let res = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/console/hazards", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/console/login");
+    // A wrong password is told apart from nothing, in both languages.
+    let res = Client::new()
+        .post(format!("{}/console/login", server.url))
+        .form(&[("user_id", "o01"), ("password", "wrong-password")])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let page = res.text().unwrap();
+    assert!(page.contains("用户名或密码错误") && page.contains("wrong user name or password"));
+}
+
+#[test]
+fn an_op_the_server_refused_is_listed_for_whoever_covers_its_grid() {
+    let server = Server::start(None, &[]);
+    let phone = server.device("w04");
+    // Moved to another grid on the server while the phone is offline; the patrol it then
+    // records in its old grid is refused.
+    server.admin(&["user", "assign", "w04", "--org", "g05"]);
+    let place = common::place_in(&phone, "w04", "g04");
+    common::visit(&phone, "w04", place.id);
+    let report = phone.sync(&mut |_| {}).unwrap();
+    assert_eq!(report.refused, 1);
+
+    let officer = Browser::sign_in(&server, "o01");
+    let page = officer.page("/console/conflicts");
+    assert!(
+        page.contains("patrol") && page.contains("不在您负责的范围内"),
+        "{page}"
+    );
+    let own_village = Browser::sign_in(&server, "l02");
+    assert!(own_village.page("/console/conflicts").contains("patrol"));
+    let other_village = Browser::sign_in(&server, "l01");
+    assert!(!other_village.page("/console/conflicts").contains("patrol"));
+}
+
+#[test]
+fn the_demo_console_shows_figures_and_exports_a_ledger() {
+    let server = Server::start(None, &["--demo-history", "true"]);
+    let officer = Browser::sign_in(&server, "o01");
+    let page = officer.page("/console/?from=2026-09-01&to=2026-10-31");
+    for figure in [
+        "闭环率",
+        "一般隐患网格内闭环率",
+        "按期整改率",
+        "逾期未整改",
+        "巡查覆盖率",
+    ] {
+        assert!(page.contains(figure), "{figure}");
+    }
+    assert!(page.contains("<svg"), "charts are drawn");
+    for village in ["东沟村", "西岭村", "南河社区"] {
+        assert!(page.contains(village), "{village} in the breakdown");
+    }
+    let res =
+        officer.get("/console/export/ledger?scope=t01&from=2026-09-01&to=2026-10-31&format=csv");
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    let csv = res.text().unwrap();
+    assert!(
+        csv.lines().count() > 50,
+        "the demo's hazards are in the ledger"
+    );
+    let res = officer.get("/console/export/ledger?scope=t01&from=2026-10-31&to=2026-09-01");
+    assert_eq!(res.status(), 400, "a period that ends before it starts");
+    let res = officer.get("/console/export/annual?scope=t01&year=2026");
+    assert_eq!(res.status(), 200);
+    let csv = res.text().unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        5,
+        "the heading, the township and its three villages"
+    );
+    for page in [
+        "/console/coverage",
+        "/console/escalations",
+        "/console/hazards?overdue=1",
+        "/console/annual?year=2026",
+    ] {
+        officer.page(page);
+    }
+}
