@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every Rust test (unit, property, integration,
 # end-to-end through the gridpatrol binary and the sync server), the bindings from Python and
-# Kotlin (tests/bindings.sh), the sync benchmark at a small size, and the demo. Installs what
-# it needs when missing (rustfmt, clippy, a CJK font, PostgreSQL; kotlinc, JNA and tree-sitter
-# through bindings.sh). The PostgreSQL suites run on a throwaway cluster (tests/postgres.sh)
-# stopped when this script exits, however it exits.
+# Kotlin (tests/bindings.sh), the township console in headless Chromium (tests/console.sh), the
+# sync benchmark at a small size, and the demo. Installs what it needs when missing (rustfmt,
+# clippy, a CJK font, PostgreSQL; kotlinc, JNA and tree-sitter through bindings.sh; Chromium
+# and playwright-core through console.sh). The PostgreSQL suites run on a throwaway cluster
+# (tests/postgres.sh) stopped when this script exits, however it exits.
 # Usage: bash tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 step "bindings: Python and Kotlin scenarios against the real library and server; Swift checks"
 bash tests/bindings.sh
 
+step "township console in headless Chromium (Playwright)"
+bash tests/console.sh
+
 step "convergence property test, 10,000 cases (release build)"
 GRIDPATROL_PROPTEST_CASES=10000 cargo test --release --locked -p gridpatrol-core --test convergence \
   2>&1 | tee target/convergence-output.txt
@@ -67,7 +71,7 @@ grep -q "网格内闭环率 in-grid closure rate" target/demo-output.txt
 tail -n 5 target/demo-output.txt
 
 passed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
-passed=$((passed + $(grep -c '^PASS' target/bindings-results.txt)))
+passed=$((passed + $(cat target/bindings-results.txt target/console-results.txt | grep -c '^PASS')))
 failed=$(cat target/test-output.txt target/convergence-output.txt | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 echo
 echo "${passed} passed, ${failed} failed"

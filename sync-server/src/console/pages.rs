@@ -607,6 +607,7 @@ fn field(typed: Option<&HashMap<String, String>>, name: &str) -> String {
 fn action_form(
     verb: &str,
     h: &gridpatrol_core::hazard::Hazard,
+    grid_name: &str,
     me: &Me,
     typed: Option<&HashMap<String, String>>,
     today: Day,
@@ -650,7 +651,7 @@ fn action_form(
         for l in [Level::Grid, Level::Village, Level::Township] {
             if (below && l < h.level) || (!below && l > h.level) {
                 let name = match l {
-                    Level::Grid => format!("网格（{}）", esc(&h.report.grid_id)),
+                    Level::Grid => format!("网格：{}", esc(grid_name)),
                     _ => l.zh().to_string(),
                 };
                 let _ = write!(s, "<option value=\"{}\">{name}</option>", l.code());
@@ -914,7 +915,14 @@ fn detail(
     }
     for verb in offered {
         let typed = problem.filter(|p| p.verb == verb).map(|p| &p.typed);
-        s.push_str(&action_form(verb, h, me, typed, store.today()));
+        s.push_str(&action_form(
+            verb,
+            h,
+            tree.name(&h.report.grid_id),
+            me,
+            typed,
+            store.today(),
+        ));
     }
     s.push_str("</section><section><h2>处理经过 / Timeline</h2><ol class=\"timeline\">");
     for e in &d.events {

@@ -1,0 +1,250 @@
+// The township console in a real browser: Debian's Chromium, headless, driven by Playwright
+// (playwright-core, with the system browser). A real sync server with the demo's history, a
+// worker's phone played by the real `gridpatrol` command line, and these checks:
+//   - an officer signs in with the keyboard alone and sees the dashboard;
+//   - a hazard the worker's phone escalated (with a photo) is in the officer's queue; the
+//     officer hands it back, and the phone receives the hand-back at its next sync;
+//   - a village leader cannot see a case of another village, by list or by address;
+//   - the ledger export downloads as XLSX and parses, holding the case;
+//   - pages fit 1366x768 without sideways scrolling, and focus is visible.
+// Screenshots of the dashboard and the hazard detail, and the downloaded ledger, are saved to
+// target/artefacts/console/. Writes one PASS or FAIL line per check to
+// target/console-results.txt; exits non-zero when any check fails.
+// Usage (tests/console.sh sets this up): node tests/console/console.mjs
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const require = createRequire(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules') + '/');
+const { chromium } = require('playwright-core');
+
+const bin = path.join(root, 'target/debug');
+const artefacts = path.join(root, 'target/artefacts/console');
+const results = path.join(root, 'target/console-results.txt');
+fs.mkdirSync(artefacts, { recursive: true });
+fs.writeFileSync(results, '');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gp-console-'));
+const PASSWORD = 'gridpatrol';
+
+let failures = 0;
+async function check(name, f) {
+  try {
+    await f();
+    fs.appendFileSync(results, `PASS ${name}\n`);
+    console.log(`PASS ${name}`);
+  } catch (e) {
+    failures += 1;
+    fs.appendFileSync(results, `FAIL ${name}\n`);
+    console.log(`FAIL ${name}\n${e.stack || e}`);
+  }
+}
+function assert(cond, what) {
+  if (!cond) throw new Error(`assertion failed: ${what}`);
+}
+
+/** Starts the sync server with the demo and its history; resolves to its URL. */
+function startServer() {
+  const child = spawn(path.join(bin, 'gridpatrol-sync-server'),
+    ['--demo', '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'server')],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      const m = /^listening on (http:\/\/\S+)$/.exec(line.trim());
+      if (m) resolve({ child, url: m[1] }); else reject(new Error(`unexpected: ${line}`));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+/** Runs the `gridpatrol` command line on the worker's phone database; returns its output. */
+function phone(...args) {
+  return execFileSync(path.join(bin, 'gridpatrol'), ['--db', path.join(work, 'w04.db'), ...args],
+    { env: { ...process.env, GRIDPATROL_PASSWORD: PASSWORD }, encoding: 'utf8' });
+}
+const phoneJson = (...args) => JSON.parse(phone('--json', ...args));
+
+/** Reads the first sheet of an XLSX file into rows of strings (Python's zipfile does the unzip). */
+function readXlsx(file) {
+  const script = `
+import json, re, sys, zipfile, xml.etree.ElementTree as ET
+ns = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+z = zipfile.ZipFile(sys.argv[1])
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    for si in ET.fromstring(z.read('xl/sharedStrings.xml')).findall('m:si', ns):
+        shared.append(''.join(t.text or '' for t in si.iter('{%s}t' % ns['m'])))
+sheet = ET.fromstring(z.read('xl/worksheets/sheet1.xml'))
+rows = []
+for row in sheet.iter('{%s}row' % ns['m']):
+    cells = []
+    for c in row.findall('m:c', ns):
+        v = c.find('m:v', ns)
+        t = c.get('t')
+        if t == 's': cells.append(shared[int(v.text)])
+        elif t == 'inlineStr': cells.append(''.join(x.text or '' for x in c.iter('{%s}t' % ns['m'])))
+        else: cells.append(v.text if v is not None else '')
+    rows.append(cells)
+print(json.dumps(rows, ensure_ascii=False))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+}
+
+async function signIn(context, url, user) {
+  const page = await context.newPage();
+  await page.goto(`${url}/console/login`);
+  await page.getByLabel('账号 / User ID').fill(user);
+  await page.getByLabel('密码 / Password').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录 / Sign in' }).click();
+  await page.waitForURL(`${url}/console/`);
+  return page;
+}
+
+/** No sideways scrolling at the office screen's width. */
+async function fitsWidth(page) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 1366, `page is ${width}px wide at 1366`);
+}
+
+const server = await startServer();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const viewport = { width: 1366, height: 768 };
+let hazardId = '';
+try {
+  const url = server.url;
+  const officerCtx = await browser.newContext({ viewport, acceptDownloads: true, locale: 'zh-CN' });
+
+  await check('a worker phone reports and escalates a hazard with a photo', async () => {
+    // The photo: a real JPEG, taken by the browser of a page drawn for it.
+    const cam = await officerCtx.newPage();
+    await cam.setContent('<body style="margin:0;background:linear-gradient(#b3261e,#f2a900)">' +
+      '<h1 style="font:64px sans-serif;color:#fff;padding:80px">安全出口堵塞</h1></body>');
+    const photo = path.join(work, 'exit.jpg');
+    await cam.screenshot({ path: photo, type: 'jpeg', quality: 80 });
+    await cam.close();
+    phone('init');
+    phone('login', '--server', url, '--user', 'w04');
+    phone('sync');
+    const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
+    hazardId = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
+      'exit_blocked', '--severity', 'major', '--description', '二楼安全出口被杂物堵塞',
+      '--photo', photo).id;
+    phone('hazard', 'escalate', hazardId, '--as', 'w04', '--to', 'township', '--reason', 'major');
+    const out = phone('sync');
+    assert(/照片 photos sent 1/.test(out), `the photo was sent: ${out}`);
+  });
+
+  let officer;
+  await check('an officer signs in with the keyboard alone', async () => {
+    officer = await officerCtx.newPage();
+    await officer.goto(`${url}/console/login`);
+    // The user field has focus on arrival; Tab moves on, Enter submits.
+    await officer.waitForFunction(() => document.activeElement?.name === 'user_id');
+    await officer.keyboard.type('o01');
+    await officer.keyboard.press('Tab');
+    await officer.keyboard.type(PASSWORD);
+    await officer.keyboard.press('Enter');
+    await officer.waitForURL(`${url}/console/`);
+    // The first Tab stop is the skip link, and focus is drawn.
+    await officer.keyboard.press('Tab');
+    const focused = await officer.evaluate(() => {
+      const el = document.activeElement;
+      return { text: el.textContent, outline: getComputedStyle(el).outlineStyle };
+    });
+    assert(focused.text.includes('跳到正文'), `first stop: ${focused.text}`);
+    assert(focused.outline !== 'none', 'focus is visible');
+  });
+
+  await check('the dashboard shows the headline figures and charts for the township', async () => {
+    await officer.goto(`${url}/console/?from=2026-09-01&to=2026-11-30`);
+    for (const figure of ['闭环率', '一般隐患网格内闭环率', '按期整改率', '逾期未整改', '巡查覆盖率']) {
+      await officer.getByText(figure, { exact: false }).first().waitFor();
+    }
+    assert(await officer.locator('svg[role="img"]').count() === 2, 'two charts');
+    assert(await officer.getByRole('row', { name: /西岭村/ }).count() >= 1, 'village breakdown');
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'dashboard.png'), fullPage: true });
+  });
+
+  await check('the escalated hazard is in the queue; the officer hands it back', async () => {
+    await officer.getByRole('link', { name: '上报待办 Escalations' }).click();
+    const tail = hazardId.slice(24);
+    await officer.getByRole('link', { name: tail }).click();
+    await officer.getByText('二楼安全出口被杂物堵塞', { exact: true }).waitFor();
+    // The worker's photo arrived with the case and shows.
+    const img = officer.locator('.photos img').first();
+    await img.waitFor();
+    assert(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the photo loads');
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'hazard-detail.png'), fullPage: true });
+
+    await officer.locator('#act-hand_back summary').click();
+    const form = officer.locator('#act-hand_back form');
+    await form.getByLabel('至 / To').selectOption('grid');
+    await form.getByLabel('指导意见 / Guidance').fill('请督促业主三日内清理通道，清理后拍照提交复查');
+    await form.getByLabel('整改期限 / Deadline').fill('2026-12-10');
+    await form.getByRole('button', { name: '提交 / Submit' }).click();
+    await officer.getByText('已记录「交办 Hand back」').waitFor();
+    await officer.getByText('交办至网格，期限 2026-12-10').waitFor();
+    await officer.screenshot({ path: path.join(artefacts, 'hazard-handed-back.png'), fullPage: true });
+  });
+
+  await check('the hand-back arrives on the worker phone at its next sync', async () => {
+    phone('sync');
+    const shown = phoneJson('hazard', 'show', hazardId);
+    const state = shown.hazard ?? shown;
+    assert(state.status === 'notified', `status ${state.status}`);
+    assert(state.level === 'grid', `level ${state.level}`);
+    assert(state.deadline === '2026-12-10', `deadline ${state.deadline}`);
+    const last = shown.events[shown.events.length - 1];
+    assert(last.actor_id === 'o01' && last.event.type === 'hand_back', JSON.stringify(last));
+  });
+
+  await check('a village leader cannot see a case of another village', async () => {
+    const leaderCtx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(leaderCtx, url, 'l01'); // 东沟村; the case is in 西岭村
+    const res = await leader.goto(`${url}/console/hazards/${hazardId}`);
+    assert(res.status() === 404, `status ${res.status()}`);
+    await leader.getByText('不在您的负责范围内').waitFor();
+    await leader.goto(`${url}/console/hazards`);
+    const html = await leader.content();
+    assert(!html.includes(hazardId), 'not in the list');
+    assert(!html.includes('西岭村'), 'the other village is not offered as a filter');
+    const ledger = await leader.goto(`${url}/console/export/ledger?scope=v02&format=csv`);
+    assert(ledger.status() === 404, `export of v02: ${ledger.status()}`);
+    await leaderCtx.close();
+  });
+
+  await check('the ledger downloads as XLSX and opens with the case in it', async () => {
+    await officer.getByRole('link', { name: '台账导出 Exports' }).click();
+    const [download] = await Promise.all([
+      officer.waitForEvent('download'),
+      officer.getByRole('button', { name: '下载 XLSX / Download XLSX' }).click(),
+    ]);
+    assert(/\.xlsx$/.test(download.suggestedFilename()), download.suggestedFilename());
+    const file = path.join(artefacts, 'ledger.xlsx');
+    await download.saveAs(file);
+    const rows = readXlsx(file);
+    assert(rows.length > 50, `${rows.length} rows`);
+    const heading = rows[0].join('|');
+    assert(heading.includes('隐患'), heading);
+    const ours = rows.find((r) => r.some((c) => c.includes('二楼安全出口被杂物堵塞')));
+    assert(ours, 'the escalated case is in the ledger');
+  });
+
+  await officerCtx.close();
+} finally {
+  await browser.close();
+  server.child.kill();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+console.log(`screenshots and the ledger: ${artefacts}`);
+process.exit(failures ? 1 : 0);
