@@ -355,3 +355,82 @@ fn ledgers_have_one_row_per_hazard() {
     assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
     assert!(bytes.len() > 4000);
 }
+
+#[test]
+fn the_monthly_trend_counts_every_month_of_the_period() {
+    let f = fixture();
+    let trend = f.t.store.monthly_trend("t1", f.from, f.to).unwrap();
+    let months: Vec<&str> = trend.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(
+        months,
+        ["2026-03", "2026-04"],
+        "every month, empty ones too"
+    );
+    // By calendar month, so H10 (found and closed on day −5, still March) counts; the
+    // withdrawn H8 does not.
+    assert_eq!(trend.iter().map(|m| m.found).sum::<u32>(), 9);
+    assert_eq!(trend.iter().map(|m| m.closed).sum::<u32>(), 7);
+    assert!(f.t.store.monthly_trend("t1", f.to, f.from).is_err());
+}
+
+#[test]
+fn hazard_lists_filter_within_the_grids_given() {
+    use gridpatrol_core::hazard::{HazardFilter, HazardStatus};
+    let f = fixture();
+    let list = |filter: HazardFilter| {
+        f.t.store
+            .hazard_list(&HazardFilter {
+                limit: 100,
+                ..filter
+            })
+            .unwrap()
+    };
+    let g1 = || vec!["g1".to_string()];
+    let both = || vec!["g1".to_string(), "g3".to_string()];
+    assert_eq!(
+        list(HazardFilter {
+            grids: g1(),
+            ..Default::default()
+        })
+        .0,
+        7
+    );
+    let (n, rows) = list(HazardFilter {
+        grids: g1(),
+        overdue: true,
+        ..Default::default()
+    });
+    assert_eq!((n, rows[0].days_overdue), (1, Some(24)), "H7");
+    let closed = HazardFilter {
+        grids: both(),
+        status: Some(HazardStatus::Closed),
+        ..Default::default()
+    };
+    assert_eq!(list(closed.clone()).0, 7);
+    let major = HazardFilter {
+        severity: Some(Severity::Major),
+        ..closed
+    };
+    assert_eq!(list(major).0, 1, "H5");
+    let v2 = HazardFilter {
+        grids: both(),
+        village_id: Some("v2".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(v2.clone()).0, 3, "H4, H5, H8");
+    assert_eq!(
+        list(HazardFilter { grids: g1(), ..v2 }).0,
+        0,
+        "nothing outside the grids given, whatever the filter"
+    );
+    let (n, rows) =
+        f.t.store
+            .hazard_list(&HazardFilter {
+                grids: both(),
+                limit: 2,
+                ..Default::default()
+            })
+            .unwrap();
+    assert_eq!((n, rows.len()), (10, 2), "the total, and the newest two");
+    assert!(rows[0].reported_at >= rows[1].reported_at);
+}

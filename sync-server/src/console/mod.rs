@@ -35,6 +35,8 @@ use crate::serve::token_hash;
 type Shared = Arc<dyn Backend>;
 
 const COOKIE: &str = "gp_console";
+/// How long a browser keeps its sign-in: an office PC is often shared.
+const SESSION_SECONDS: u32 = 12 * 3600;
 const CSS: &str = include_str!("assets/console.css");
 
 /// The console's routes, to be merged into the server's router (which adds the shared
@@ -338,7 +340,10 @@ async fn login(
     .unwrap_or_else(|_| Err(ApiError::internal()));
     match res {
         Ok(token) => {
-            let cookie = format!("{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict");
+            // The browser forgets the session after a working day (SESSION_SECONDS).
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}"
+            );
             let mut res = Redirect::to("/console/").into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(header::SET_COOKIE, v);

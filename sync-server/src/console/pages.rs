@@ -167,36 +167,16 @@ pub async fn dashboard(
         ));
         s.push_str("</div></div>");
 
-        if !children.is_empty() {
-            let _ = write!(
-                s,
-                "<h2>分{child_level}情况 / Breakdown</h2><table><thead><tr><th scope=\"col\">{child_level}</th>\
-                 <th class=\"num\" scope=\"col\">巡查次数</th><th class=\"num\" scope=\"col\">发现隐患</th>\
-                 <th class=\"num\" scope=\"col\">已销号</th><th class=\"num\" scope=\"col\">闭环率</th>\
-                 <th class=\"num\" scope=\"col\">网格内闭环率</th><th class=\"num\" scope=\"col\">按期整改率</th>\
-                 <th class=\"num\" scope=\"col\">逾期</th><th class=\"num\" scope=\"col\">覆盖率</th></tr></thead><tbody>"
-            );
-            for (id, name, cr) in &children {
-                let _ = write!(
-                    s,
-                    "<tr><th scope=\"row\"><a href=\"/console/?scope={}&amp;from={from}&amp;to={to}\">{}</a></th>\
-                     <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                     <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                     <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    url(id),
-                    esc(name),
-                    cr.patrols,
-                    cr.hazards_reported,
-                    cr.closed,
-                    pct(cr.closure_rate),
-                    pct(cr.in_grid_closure_rate),
-                    pct(cr.on_time_rate),
-                    cr.overdue_count,
-                    pct(coverage_total(cr)),
-                );
-            }
-            s.push_str("</tbody></table>");
-        }
+        s.push_str(&breakdown(child_level, &children, from, to));
+        // Under a township (or county), the grids too, one level further down.
+        let grandchildren: Vec<(String, String, Report)> = tree
+            .children(&node.id)
+            .into_iter()
+            .filter(|c| c.level == OrgLevel::Village)
+            .flat_map(|c| tree.children(&c.id))
+            .map(|g| Ok((g.id.clone(), g.name.clone(), store.report(&g.id, from, to)?)))
+            .collect::<Result<_, gridpatrol_core::Error>>()?;
+        s.push_str(&breakdown(OrgLevel::Grid.zh(), &grandchildren, from, to));
         s.push_str("<h2>月度数据 / Monthly figures</h2><table><thead><tr><th scope=\"col\">月份</th><th class=\"num\" scope=\"col\">发现</th><th class=\"num\" scope=\"col\">销号</th></tr></thead><tbody>");
         for m in &trend {
             let _ = write!(
@@ -209,6 +189,41 @@ pub async fn dashboard(
         Ok(page("概览 / Dashboard", &me, "/console/", &s))
     })
     .await
+}
+
+/// The figures of each node under the one shown, each linking to its own dashboard.
+fn breakdown(level: &str, rows: &[(String, String, Report)], from: Day, to: Day) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "<h2>分{level}情况 / Breakdown</h2><table><thead><tr><th scope=\"col\">{level}</th>\
+         <th class=\"num\" scope=\"col\">巡查次数</th><th class=\"num\" scope=\"col\">发现隐患</th>\
+         <th class=\"num\" scope=\"col\">已销号</th><th class=\"num\" scope=\"col\">闭环率</th>\
+         <th class=\"num\" scope=\"col\">网格内闭环率</th><th class=\"num\" scope=\"col\">按期整改率</th>\
+         <th class=\"num\" scope=\"col\">逾期</th><th class=\"num\" scope=\"col\">覆盖率</th></tr></thead><tbody>"
+    );
+    for (id, name, r) in rows {
+        let _ = write!(
+            s,
+            "<tr><th scope=\"row\"><a href=\"/console/?scope={}&amp;from={from}&amp;to={to}\">{}</a></th>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            url(id),
+            esc(name),
+            r.patrols,
+            r.hazards_reported,
+            r.closed,
+            pct(r.closure_rate),
+            pct(r.in_grid_closure_rate),
+            pct(r.on_time_rate),
+            r.overdue_count,
+            pct(coverage_total(r)),
+        );
+    }
+    s.push_str("</tbody></table>");
+    s
 }
 
 /// The level whose queue a user works: a village leader's village, else the township.
