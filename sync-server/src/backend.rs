@@ -244,7 +244,8 @@ pub trait Admin {
         &self,
         f: impl FnOnce(&Store) -> gridpatrol_core::Result<T>,
     ) -> Result<T, ApiError>;
-    /// Deletes superseded history older than `retention`; returns how many ops went.
+    /// Deletes superseded history, and refused-op records, older than `retention`; returns how
+    /// many ops went.
     fn compact(&self, retention: Duration) -> Result<usize, ApiError>;
     /// Sets a user's password (the user must exist in the org records).
     fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError>;

@@ -390,6 +390,11 @@ impl Admin for PgBackend {
         let window = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         let before = Hlc::new(Backend::now_ms(self).saturating_sub(window), 0).0;
         let mut c = self.conn()?;
+        c.execute(
+            "DELETE FROM refused_ops WHERE at_ms < $1",
+            &[&Backend::now_ms(self).saturating_sub(window)],
+        )
+        .map_err(db_error)?;
         let mut tx = c.transaction().map_err(db_error)?;
         write_locked(&mut tx)?;
         // The newest row stays, as in the SQLite backend, so the horizon never reaches the end.

@@ -127,6 +127,12 @@ impl Admin for SqliteBackend {
                 .map_err(db_error)?;
             self.horizon.store(h, Ordering::SeqCst);
         }
+        lock(&self.accounts)
+            .execute(
+                "DELETE FROM refused_ops WHERE at_ms < ?1",
+                [Backend::now_ms(self).saturating_sub(window)],
+            )
+            .map_err(db_error)?;
         Ok(n)
     }
 

@@ -151,21 +151,26 @@ pub async fn dashboard(
             &["发现 found", "销号 closed"],
             &groups,
         ));
-        s.push_str("</div><div class=\"card\">");
-        let _ = write!(s, "<h2>逾期未整改（按{child_level}） / Overdue by area</h2>");
-        let groups: Vec<Group> = children
-            .iter()
-            .map(|(_, name, cr)| Group {
-                label: name.clone(),
-                values: vec![cr.overdue_count],
-            })
-            .collect();
-        s.push_str(&bars(
-            &format!("各{child_level}逾期未整改隐患数"),
-            &["逾期 overdue"],
-            &groups,
-        ));
-        s.push_str("</div></div>");
+        s.push_str("</div>");
+        // Overdue by area, when the area shown has areas under it.
+        if !children.is_empty() {
+            s.push_str("<div class=\"card\">");
+            let _ = write!(s, "<h2>逾期未整改（按{child_level}） / Overdue by area</h2>");
+            let groups: Vec<Group> = children
+                .iter()
+                .map(|(_, name, cr)| Group {
+                    label: name.clone(),
+                    values: vec![cr.overdue_count],
+                })
+                .collect();
+            s.push_str(&bars(
+                &format!("各{child_level}逾期未整改隐患数"),
+                &["逾期 overdue"],
+                &groups,
+            ));
+            s.push_str("</div>");
+        }
+        s.push_str("</div>");
 
         s.push_str(&breakdown(child_level, &children, from, to));
         // Under a township (or county), the grids too, one level further down.
