@@ -134,13 +134,8 @@ fn placeholders(n: usize, first: usize) -> String {
 /// How many overdue rows a report lists (the count covers all of them).
 const OVERDUE_LISTED: usize = 200;
 
-pub(crate) fn build(
-    c: &Connection,
-    scope_id: &str,
-    from: Day,
-    to: Day,
-    as_of: Day,
-) -> Result<Report> {
+/// A period must not end before it starts.
+fn check_period(from: Day, to: Day) -> Result<()> {
     if to < from {
         return Err(InvalidInput::new(
             Field::Period,
@@ -150,6 +145,17 @@ pub(crate) fn build(
         )
         .into());
     }
+    Ok(())
+}
+
+pub(crate) fn build(
+    c: &Connection,
+    scope_id: &str,
+    from: Day,
+    to: Day,
+    as_of: Day,
+) -> Result<Report> {
+    check_period(from, to)?;
     let node = org::node(c, scope_id)?;
     let (column, ids) = scope_filter(c, &node)?;
     let start_ms = from.start_ms();
@@ -465,15 +471,7 @@ impl Store {
     /// from the month holding `from` to the month holding `to`, every month listed.
     pub fn monthly_trend(&self, scope_id: &str, from: Day, to: Day) -> Result<Vec<MonthCount>> {
         use chrono::Datelike;
-        if to < from {
-            return Err(InvalidInput::new(
-                Field::Period,
-                Problem::NotAfter {
-                    other: from.to_string(),
-                },
-            )
-            .into());
-        }
+        check_period(from, to)?;
         self.read(|c| {
             let node = org::node(c, scope_id)?;
             let (column, ids) = scope_filter(c, &node)?;

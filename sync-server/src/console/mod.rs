@@ -243,12 +243,43 @@ pub(crate) async fn me(b: &Shared, headers: &HeaderMap) -> Result<Me, Refused> {
     let token = cookie_token(headers).ok_or(Refused::SignIn)?;
     let b = b.clone();
     blocking(move || {
-        let session = b.authenticate(&token).map_err(|_| Refused::SignIn)?;
+        // An unknown or revoked token answers 401, which sends the browser to sign in; a
+        // failing database is an error page, not a sign-in form.
+        let session = b.authenticate(&token)?;
         let name = b.records()?.user(&session.user.user_id)?.name;
         Ok(Me {
             session,
             name,
             csrf: token_hash(&format!("csrf:{token}")),
+        })
+    })
+    .await
+}
+
+/// What a page is made from: the signed-in user, the records caught up with the log, the org
+/// tree, and the backend for what else it needs.
+pub(crate) struct View<'a> {
+    pub b: &'a Shared,
+    pub me: &'a Me,
+    pub store: &'a Store,
+    pub tree: Tree,
+}
+
+/// Signs the request in, then makes the page with `f` on the blocking pool.
+pub(crate) async fn view<T: Send + 'static>(
+    b: Shared,
+    headers: &HeaderMap,
+    f: impl FnOnce(&View) -> Result<T, Refused> + Send + 'static,
+) -> Result<T, Refused> {
+    let me = me(&b, headers).await?;
+    blocking(move || {
+        let store = b.records()?;
+        let tree = Tree::load(store)?;
+        f(&View {
+            b: &b,
+            me: &me,
+            store,
+            tree,
         })
     })
     .await
@@ -384,12 +415,10 @@ async fn logout(
         blocking(move || Ok(b.revoke(&token)?)).await?;
     }
     let mut res = Redirect::to("/console/login?out=1").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "gp_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    let expired = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&expired) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     Ok(res)
 }
 
@@ -599,6 +628,13 @@ pub(crate) fn names(store: &Store) -> gridpatrol_core::Result<HashMap<String, (S
         .into_iter()
         .map(|(id, name, role)| (id, (name, role)))
         .collect())
+}
+
+/// A user by name and role, escaped (an unknown id shows as itself).
+pub(crate) fn person(names: &HashMap<String, (String, Role)>, id: &str) -> String {
+    names
+        .get(id)
+        .map_or(esc(id), |(n, r)| format!("{}（{}）", esc(n), r.zh()))
 }
 
 pub(crate) fn pct(x: Option<f64>) -> String {

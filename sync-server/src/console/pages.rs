@@ -25,8 +25,8 @@ use uuid::Uuid;
 
 use super::chart::{bars, Group};
 use super::{
-    blocking, esc, me, names, not_visible, page, pct, period, url, when, Me, Page, Refused, Shared,
-    Tree,
+    blocking, esc, me, names, not_visible, page, pct, period, person, url, view, when, Me, Page,
+    Refused, Shared, Tree, View,
 };
 use crate::backend::ApiError;
 
@@ -40,16 +40,9 @@ pub struct ScopeQuery {
     to: Option<String>,
 }
 
-fn scope_form(
-    tree: &Tree,
-    me: &Me,
-    action: &str,
-    scope: &str,
-    period: Option<(Day, Day)>,
-) -> String {
-    let mut s = format!(
-        "<form class=\"filters\" method=\"get\" action=\"{action}\"><label>范围 / Area<select name=\"scope\">"
-    );
+/// The areas a user may choose, as the options of a select, `scope` chosen.
+fn scope_options(tree: &Tree, me: &Me, scope: &str) -> String {
+    let mut s = String::new();
     for n in tree.scopes(me.actor()) {
         let sel = if n.id == scope { " selected" } else { "" };
         let _ = write!(
@@ -60,7 +53,20 @@ fn scope_form(
             n.level.zh()
         );
     }
-    s.push_str("</select></label>");
+    s
+}
+
+fn scope_form(
+    tree: &Tree,
+    me: &Me,
+    action: &str,
+    scope: &str,
+    period: Option<(Day, Day)>,
+) -> String {
+    let mut s = format!(
+        "<form class=\"filters\" method=\"get\" action=\"{action}\"><label>范围 / Area<select name=\"scope\">{}</select></label>",
+        scope_options(tree, me, scope)
+    );
     if let Some((from, to)) = period {
         let _ = write!(
             s,
@@ -85,10 +91,8 @@ pub async fn dashboard(
     headers: HeaderMap,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
         let r = store.report(&node.id, from, to)?;
@@ -98,14 +102,14 @@ pub async fn dashboard(
             .map(|c| Ok((c.id.clone(), c.name.clone(), store.report(&c.id, from, to)?)))
             .collect::<Result<_, gridpatrol_core::Error>>()?;
         let trend = store.monthly_trend(&node.id, from, to)?;
-        let queue = queue_rows(store, &me)?.len();
+        let queue = queue_rows(store, me)?.len();
 
         let mut s = format!(
             "<h1>{}（{}）消防安全网格化管理概览</h1>",
             esc(&node.name),
             node.level.zh()
         );
-        s.push_str(&scope_form(&tree, &me, "/console/", &node.id, Some((from, to))));
+        s.push_str(&scope_form(tree, me, "/console/", &node.id, Some((from, to))));
         let figure = |value: String, label: &str| {
             format!("<div class=\"card figure\"><div class=\"value\">{value}</div><div class=\"label\">{label}</div></div>")
         };
@@ -191,7 +195,7 @@ pub async fn dashboard(
             );
         }
         s.push_str("</tbody></table>");
-        Ok(page("概览 / Dashboard", &me, "/console/", &s))
+        Ok(page("概览 / Dashboard", me, "/console/", &s))
     })
     .await
 }
@@ -314,11 +318,9 @@ fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: &str) -
 }
 
 pub async fn escalations(State(b): State<Shared>, headers: HeaderMap) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
-        let rows = queue_rows(store, &me)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let rows = queue_rows(store, me)?;
         let level = queue_level(me.actor().role);
         let mut s = format!(
             "<h1>上报待办 / Escalation queue</h1><p class=\"muted\">本级（{}）需要处理的隐患：上报到本级的、联合执法或移交后待记录结果的、待本级复查销号的。\
@@ -335,9 +337,9 @@ pub async fn escalations(State(b): State<Shared>, headers: HeaderMap) -> Result<
                 rows.iter().filter(|h| h.status == status).cloned().collect();
             these.sort_by_key(|h| h.reported_at);
             let _ = write!(s, "<h2>{title}（{}）</h2>", these.len());
-            s.push_str(&hazard_table(store, &tree, &these, title));
+            s.push_str(&hazard_table(store, tree, &these, title));
         }
-        Ok(page("上报待办 / Escalations", &me, "/console/escalations", &s))
+        Ok(page("上报待办 / Escalations", me, "/console/escalations", &s))
     })
     .await
 }
@@ -381,10 +383,8 @@ pub async fn hazards(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
         let bad = |what: &str| Refused::Error(ApiError::bad_request(what));
         let status = nonempty(&q.status)
             .map(|s| HazardStatus::parse(s).ok_or_else(|| bad("status")))
@@ -456,8 +456,8 @@ pub async fn hazards(
         } else {
             format!("共 {total} 条 / {total} found")
         };
-        s.push_str(&hazard_table(store, &tree, &rows, &caption));
-        Ok(page("隐患 / Hazards", &me, "/console/hazards", &s))
+        s.push_str(&hazard_table(store, tree, &rows, &caption));
+        Ok(page("隐患 / Hazards", me, "/console/hazards", &s))
     })
     .await
 }
@@ -775,14 +775,12 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 
 /// The detail page of a hazard in the user's scope.
 fn detail(
-    b: &Shared,
-    me: &Me,
+    v: &View,
     id: Uuid,
     done: Option<&str>,
     problem: Option<&Problem>,
 ) -> Result<Page, Refused> {
-    let store = b.records()?;
-    let tree = Tree::load(store)?;
+    let (b, me, store, tree) = (v.b, v.me, v.store, &v.tree);
     let d = match store.hazard(id) {
         Ok(d) if me.actor().covers(&d.hazard.report.grid_id) => d,
         Ok(_) => return Err(not_visible().into()),
@@ -791,10 +789,7 @@ fn detail(
     };
     let h = &d.hazard;
     let who = names(store)?;
-    let person = |id: &str| {
-        who.get(id)
-            .map_or(esc(id), |(n, r)| format!("{}（{}）", esc(n), r.zh()))
-    };
+    let person = |id: &str| person(&who, id);
     let place = store.place(h.report.place_id).ok();
     let village = tree.village_of(&h.report.grid_id).unwrap_or("");
     let mut s = format!(
@@ -980,10 +975,8 @@ pub async fn hazard(
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let id = parse_id(&id)?;
-        detail(&b, &me, id, q.done.as_deref(), None)
+    view(b, &headers, move |v| {
+        detail(v, parse_id(&id)?, q.done.as_deref(), None)
     })
     .await
 }
@@ -1071,13 +1064,12 @@ pub async fn act(
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refused> {
-    let me = me(&b, &headers).await?;
     let Form(typed) = form.map_err(|_| ApiError::bad_request("form"))?;
-    me.check_csrf(typed.get("csrf").map_or("", String::as_str))?;
-    blocking(move || {
+    view(b, &headers, move |v| {
+        let (b, me, store) = (v.b, v.me, v.store);
+        me.check_csrf(typed.get("csrf").map_or("", String::as_str))?;
         let id = parse_id(&id)?;
         let verb = typed.get("verb").cloned().unwrap_or_default();
-        let store = b.records()?;
         // Only a hazard the user can see may be acted on, and errors about it say so.
         let grid = store
             .hazard(id)
@@ -1116,7 +1108,7 @@ pub async fn act(
             }
             Err(error) if error.status < 500 => {
                 let problem = Problem { verb, error, typed };
-                Ok(detail(&b, &me, id, None, Some(&problem))?.into_response())
+                Ok(detail(v, id, None, Some(&problem))?.into_response())
             }
             Err(e) => Err(e.into()),
         }
@@ -1179,10 +1171,8 @@ pub async fn coverage(
     headers: HeaderMap,
     Query(q): Query<AreaQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let grids = tree.grids_under(&node.id);
         let today = store.today();
@@ -1204,7 +1194,7 @@ pub async fn coverage(
             "<h1>巡查覆盖 / Patrol coverage：{}</h1><p class=\"muted\">按风险等级统计各网格的场所：到期（今天应巡查或已过期）、逾期（已超过巡查周期）、从未巡查。/ Places per grid and risk level: due today or earlier, overdue, never patrolled.</p>",
             esc(&node.name)
         );
-        s.push_str(&scope_form(&tree, &me, "/console/coverage", &node.id, None));
+        s.push_str(&scope_form(tree, me, "/console/coverage", &node.id, None));
         s.push_str("<table><thead><tr><th scope=\"col\">村 / 网格</th><th scope=\"col\">风险等级</th><th class=\"num\" scope=\"col\">场所</th><th class=\"num\" scope=\"col\">到期</th><th class=\"num\" scope=\"col\">逾期</th><th class=\"num\" scope=\"col\">从未巡查</th><th class=\"num\" scope=\"col\">按期覆盖率</th></tr></thead><tbody>");
         let mut totals: BTreeMap<RiskLevel, [u32; 4]> = BTreeMap::new();
         for ((grid, risk), c) in &counts {
@@ -1239,7 +1229,7 @@ pub async fn coverage(
             );
         }
         s.push_str("</tbody></table>");
-        Ok(page("巡查覆盖 / Coverage", &me, "/console/coverage", &s))
+        Ok(page("巡查覆盖 / Coverage", me, "/console/coverage", &s))
     })
     .await
 }
@@ -1249,24 +1239,12 @@ pub async fn exports(
     headers: HeaderMap,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
         let year = &store.today().to_string()[..4];
-        let mut options = String::new();
-        for n in tree.scopes(me.actor()) {
-            let sel = if n.id == node.id { " selected" } else { "" };
-            let _ = write!(
-                options,
-                "<option value=\"{}\"{sel}>{}（{}）</option>",
-                esc(&n.id),
-                esc(&n.name),
-                n.level.zh()
-            );
-        }
+        let options = scope_options(tree, me, &node.id);
         let s = format!(
             "<h1>台账导出 / Exports</h1>\
              <section class=\"card\"><h2>隐患台账 / Hazard ledger</h2>\
@@ -1285,7 +1263,7 @@ pub async fn exports(
              <button type=\"submit\">查看 / Show</button>\
              <button type=\"submit\" formaction=\"/console/export/annual\" class=\"secondary\">下载 CSV / Download CSV</button></form></section>"
         );
-        Ok(page("台账导出 / Exports", &me, "/console/exports", &s))
+        Ok(page("台账导出 / Exports", me, "/console/exports", &s))
     })
     .await
 }
@@ -1322,10 +1300,8 @@ pub async fn export_ledger(
     headers: HeaderMap,
     Query(q): Query<LedgerQuery>,
 ) -> Result<Response, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
         let format = match q.format.as_deref() {
@@ -1454,11 +1430,9 @@ pub async fn annual(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
-        let (scope, year, rows) = annual_rows(store, &tree, &me, &q)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         let mut s = format!(
             "<h1>{year} 年度消防安全网格化管理统计 / Annual figures</h1>\
              <p class=\"noprint\"><a href=\"/console/export/annual?scope={}&amp;year={year}\">下载 CSV / Download CSV</a> · 可直接打印本页 / Print this page for the report</p><table><thead><tr>",
@@ -1477,7 +1451,7 @@ pub async fn annual(
             s.push_str("</tr>");
         }
         s.push_str("</tbody></table>");
-        Ok(page("年度统计 / Annual figures", &me, "/console/exports", &s))
+        Ok(page("年度统计 / Annual figures", me, "/console/exports", &s))
     })
     .await
 }
@@ -1487,11 +1461,9 @@ pub async fn export_annual(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
-        let tree = Tree::load(store)?;
-        let (scope, year, rows) = annual_rows(store, &tree, &me, &q)?;
+    view(b, &headers, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         // UTF-8 with a BOM, so Excel on a township PC reads the Chinese correctly.
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         {
@@ -1527,14 +1499,10 @@ pub async fn conflicts(
     headers: HeaderMap,
     Query(q): Query<ConflictQuery>,
 ) -> Result<Page, Refused> {
-    let me = me(&b, &headers).await?;
-    blocking(move || {
-        let store = b.records()?;
+    view(b, &headers, move |v| {
+        let (b, me, store) = (v.b, v.me, v.store);
         let who = names(store)?;
-        let person = |id: &str| {
-            who.get(id)
-                .map_or(esc(id), |(n, r)| format!("{}（{}）", esc(n), r.zh()))
-        };
+        let person = |id: &str| person(&who, id);
         let all = q.all.is_some();
         let list = if all {
             store.conflicts_in_scope(me.actor())?
@@ -1619,7 +1587,7 @@ pub async fn conflicts(
             );
         }
         s.push_str("</tbody></table>");
-        Ok(page("冲突与退回 / Conflicts", &me, "/console/conflicts", &s))
+        Ok(page("冲突与退回 / Conflicts", me, "/console/conflicts", &s))
     })
     .await
 }
