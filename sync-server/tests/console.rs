@@ -415,3 +415,33 @@ fn the_demo_console_shows_figures_and_exports_a_ledger() {
         officer.page(page);
     }
 }
+
+#[test]
+fn coverage_counts_a_visited_place_and_never_a_place_nobody_visited() {
+    let server = Server::start(None, &[]);
+    let phone = server.device("w04");
+    let place = common::place_in(&phone, "w04", "g04");
+    let officer = Browser::sign_in(&server, "o01");
+    let before = officer.page("/console/coverage?scope=g04");
+    assert!(
+        before.contains("0.0%") && !before.contains("100.0%"),
+        "nothing visited yet"
+    );
+
+    common::visit(&phone, "w04", place.id);
+    phone.sync(&mut |_| {}).unwrap();
+    let same_risk = phone
+        .places(&phone.actor("w04").unwrap())
+        .unwrap()
+        .iter()
+        .filter(|p| p.place.grid_id == "g04" && p.place.risk_level == place.risk_level)
+        .count();
+    let after = officer.page("/console/coverage?scope=g04");
+    let share = format!("{:.1}%", 100.0 / same_risk as f64);
+    assert!(
+        after.contains(&share),
+        "one of {same_risk} covered: {share}"
+    );
+    // An area that does not exist is refused like one outside the user's scope.
+    assert_eq!(officer.get("/console/coverage?scope=nowhere").status(), 404);
+}

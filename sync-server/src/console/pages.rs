@@ -1176,8 +1176,8 @@ pub async fn coverage(
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let grids = tree.grids_under(&node.id);
         let today = store.today();
-        // (grid, risk) -> (places, due, overdue, never patrolled)
-        let mut counts: BTreeMap<(String, RiskLevel), [u32; 4]> = BTreeMap::new();
+        // (grid, risk) -> places, due, overdue, never patrolled, patrolled within the cycle
+        let mut counts: BTreeMap<(String, RiskLevel), [u32; 5]> = BTreeMap::new();
         for p in store.places(me.actor())? {
             if p.place.archived || !grids.contains(&p.place.grid_id) {
                 continue;
@@ -1189,6 +1189,7 @@ pub async fn coverage(
             c[1] += u32::from(p.next_due <= today);
             c[2] += u32::from(p.days_overdue(today) > 0);
             c[3] += u32::from(p.last_patrol_at.is_none());
+            c[4] += u32::from(p.last_patrol_at.is_some() && p.days_overdue(today) == 0);
         }
         let mut s = format!(
             "<h1>巡查覆盖 / Patrol coverage：{}</h1><p class=\"muted\">按风险等级统计各网格的场所：到期（今天应巡查或已过期）、逾期（已超过巡查周期）、从未巡查。/ Places per grid and risk level: due today or earlier, overdue, never patrolled.</p>",
@@ -1196,42 +1197,35 @@ pub async fn coverage(
         );
         s.push_str(&scope_form(tree, me, "/console/coverage", &node.id, None));
         s.push_str("<table><thead><tr><th scope=\"col\">村 / 网格</th><th scope=\"col\">风险等级</th><th class=\"num\" scope=\"col\">场所</th><th class=\"num\" scope=\"col\">到期</th><th class=\"num\" scope=\"col\">逾期</th><th class=\"num\" scope=\"col\">从未巡查</th><th class=\"num\" scope=\"col\">按期覆盖率</th></tr></thead><tbody>");
-        let mut totals: BTreeMap<RiskLevel, [u32; 4]> = BTreeMap::new();
+        let mut totals: BTreeMap<RiskLevel, [u32; 5]> = BTreeMap::new();
         for ((grid, risk), c) in &counts {
             let t = totals.entry(*risk).or_default();
-            for i in 0..4 {
-                t[i] += c[i];
+            for (t, c) in t.iter_mut().zip(c) {
+                *t += c;
             }
             let village = tree.village_of(grid).unwrap_or("");
-            let _ = write!(
-                s,
-                "<tr><th scope=\"row\">{} / {}</th><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(tree.name(village)),
-                esc(tree.name(grid)),
-                risk.zh(),
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                pct((c[0] > 0).then(|| f64::from(c[0] - c[2]) / f64::from(c[0])))
-            );
+            let area = format!("{} / {}", esc(tree.name(village)), esc(tree.name(grid)));
+            s.push_str(&coverage_row(&area, *risk, c));
         }
         for (risk, c) in &totals {
-            let _ = write!(
-                s,
-                "<tr><th scope=\"row\">合计 Total</th><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                risk.zh(),
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                pct((c[0] > 0).then(|| f64::from(c[0] - c[2]) / f64::from(c[0])))
-            );
+            s.push_str(&coverage_row("合计 Total", *risk, c));
         }
         s.push_str("</tbody></table>");
         Ok(page("巡查覆盖 / Coverage", me, "/console/coverage", &s))
     })
     .await
+}
+
+/// A row of the coverage table: places, due, overdue, never patrolled, and the share patrolled
+/// within their cycle.
+fn coverage_row(area: &str, risk: RiskLevel, c: &[u32; 5]) -> String {
+    let mut s = format!("<tr><th scope=\"row\">{area}</th><td>{}</td>", risk.zh());
+    for n in &c[..4] {
+        let _ = write!(s, "<td class=\"num\">{n}</td>");
+    }
+    let covered = (c[0] > 0).then(|| f64::from(c[4]) / f64::from(c[0]));
+    let _ = write!(s, "<td class=\"num\">{}</td></tr>", pct(covered));
+    s
 }
 
 pub async fn exports(
