@@ -6,7 +6,7 @@
 //     officer hands it back, and the phone receives the hand-back at its next sync;
 //   - a village leader cannot see a case of another village, by list or by address;
 //   - the ledger export downloads as XLSX and parses, holding the case;
-//   - pages fit 1366x768 without sideways scrolling, and focus is visible.
+//   - every page fits 1366x768 without sideways scrolling, and focus is visible.
 // Screenshots of the dashboard and the hazard detail, and the downloaded ledger, are saved to
 // target/artefacts/console/. Writes one PASS or FAIL line per check to
 // target/console-results.txt; exits non-zero when any check fails.
@@ -238,6 +238,16 @@ try {
     assert(heading.includes('隐患'), heading);
     const ours = rows.find((r) => r.some((c) => c.includes('二楼安全出口被杂物堵塞')));
     assert(ours, 'the escalated case is in the ledger');
+  });
+
+  await check('every console page fits 1366x768 without sideways scrolling', async () => {
+    for (const page of ['/console/', '/console/escalations', '/console/hazards',
+      `/console/hazards/${hazardId}`, '/console/coverage', '/console/exports',
+      '/console/annual?year=2026', '/console/conflicts?all=1']) {
+      const res = await officer.goto(`${url}${page}`);
+      assert(res.status() === 200, `${page}: ${res.status()}`);
+      await fitsWidth(officer);
+    }
   });
 
   await officerCtx.close();

@@ -272,15 +272,15 @@ fn severity_badge(sev: Severity) -> String {
     }
 }
 
-/// A hazard table: id, where, what, state, dates.
-fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: &str) -> String {
+/// A hazard table: id, where, what, state, dates (with a caption unless a heading names it).
+fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: Option<&str>) -> String {
     let today = store.today();
+    let caption = caption.map_or(String::new(), |c| format!("<caption>{}</caption>", esc(c)));
     let mut s = format!(
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">编号</th><th scope=\"col\">场所</th>\
+        "<table>{caption}<thead><tr><th scope=\"col\">编号</th><th scope=\"col\">场所</th>\
          <th scope=\"col\">村 / 网格</th><th scope=\"col\">类别</th><th scope=\"col\">严重程度</th>\
-         <th scope=\"col\">状态</th><th scope=\"col\">发现日期</th><th class=\"num\" scope=\"col\">已过天数</th>\
-         <th scope=\"col\">整改期限</th></tr></thead><tbody>",
-        esc(caption)
+         <th scope=\"col\">状态</th><th scope=\"col\">发现日期</th><th class=\"num\" scope=\"col\">已开天数</th>\
+         <th scope=\"col\">整改期限</th></tr></thead><tbody>"
     );
     if rows.is_empty() {
         s.push_str("<tr><td colspan=\"9\" class=\"muted\">没有记录 / Nothing here</td></tr>");
@@ -296,10 +296,17 @@ fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: &str) -
             .days_overdue
             .map(|d| format!(" <span class=\"badge overdue\">逾期 {d} 天</span>"))
             .unwrap_or_default();
+        // How long it has been open; a finished case shows none.
+        let open_days = if h.status.is_final() {
+            "—".to_string()
+        } else {
+            today.days_since(found).to_string()
+        };
         let _ = write!(
             s,
             "<tr><td><a href=\"/console/hazards/{id}\">{tail}</a></td><td>{}</td><td>{} / {}</td><td>{}</td>\
-             <td>{}</td><td>{}（{}）</td><td>{found}</td><td class=\"num\">{}</td><td>{}{overdue}</td></tr>",
+             <td>{}</td><td>{}（{}）</td><td class=\"date\">{found}</td><td class=\"num\">{open_days}</td>\
+             <td class=\"date\">{}{overdue}</td></tr>",
             esc(&place),
             esc(tree.name(village)),
             esc(tree.name(&h.grid_id)),
@@ -307,7 +314,6 @@ fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: &str) -
             severity_badge(h.severity),
             h.status.zh(),
             h.level.zh(),
-            today.days_since(found),
             h.deadline.map_or("—".into(), |d| d.to_string()),
             id = h.id,
             tail = &h.id.to_string()[24..],
@@ -337,7 +343,7 @@ pub async fn escalations(State(b): State<Shared>, headers: HeaderMap) -> Result<
                 rows.iter().filter(|h| h.status == status).cloned().collect();
             these.sort_by_key(|h| h.reported_at);
             let _ = write!(s, "<h2>{title}（{}）</h2>", these.len());
-            s.push_str(&hazard_table(store, tree, &these, title));
+            s.push_str(&hazard_table(store, tree, &these, None));
         }
         Ok(page("上报待办 / Escalations", me, "/console/escalations", &s))
     })
@@ -456,7 +462,7 @@ pub async fn hazards(
         } else {
             format!("共 {total} 条 / {total} found")
         };
-        s.push_str(&hazard_table(store, tree, &rows, &caption));
+        s.push_str(&hazard_table(store, tree, &rows, Some(&caption)));
         Ok(page("隐患 / Hazards", me, "/console/hazards", &s))
     })
     .await
@@ -1429,22 +1435,23 @@ pub async fn annual(
         let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         let mut s = format!(
             "<h1>{year} 年度消防安全网格化管理统计 / Annual figures</h1>\
-             <p class=\"noprint\"><a href=\"/console/export/annual?scope={}&amp;year={year}\">下载 CSV / Download CSV</a> · 可直接打印本页 / Print this page for the report</p><table><thead><tr>",
+             <p class=\"noprint\"><a href=\"/console/export/annual?scope={}&amp;year={year}\">下载 CSV / Download CSV</a> · 可直接打印本页 / Print this page for the report</p>\
+             <div class=\"scroll\"><table><thead><tr><th scope=\"col\">指标 / Figure</th>",
             url(&scope)
         );
-        for h in ANNUAL_HEADINGS {
-            let _ = write!(s, "<th scope=\"col\">{h}</th>");
+        // One column per area, one row per figure: a few areas fit a page across.
+        for r in &rows {
+            let _ = write!(s, "<th class=\"num\" scope=\"col\">{}</th>", esc(&r[0]));
         }
         s.push_str("</tr></thead><tbody>");
-        for r in &rows {
-            s.push_str("<tr>");
-            for (i, v) in r.iter().enumerate() {
-                let class = if i >= 2 { " class=\"num\"" } else { "" };
-                let _ = write!(s, "<td{class}>{}</td>", esc(v));
+        for (i, heading) in ANNUAL_HEADINGS.iter().enumerate().skip(1) {
+            let _ = write!(s, "<tr><th scope=\"row\">{heading}</th>");
+            for r in &rows {
+                let _ = write!(s, "<td class=\"num\">{}</td>", esc(&r[i]));
             }
             s.push_str("</tr>");
         }
-        s.push_str("</tbody></table>");
+        s.push_str("</tbody></table></div>");
         Ok(page("年度统计 / Annual figures", me, "/console/exports", &s))
     })
     .await
