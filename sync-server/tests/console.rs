@@ -445,3 +445,105 @@ fn coverage_counts_a_visited_place_and_never_a_place_nobody_visited() {
     // An area that does not exist is refused like one outside the user's scope.
     assert_eq!(officer.get("/console/coverage?scope=nowhere").status(), 404);
 }
+
+#[test]
+fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
+    let server = Server::start(None, &[]);
+    let phone = server.device("w04");
+    let id = escalated_case(&phone, "w04", "g04");
+    let detail = format!("/console/hazards/{id}");
+    let act = format!("{detail}/act");
+    let o01 = Browser::sign_in(&server, "o01");
+    let csrf = o01.csrf(&detail);
+    let post = |b: &Browser, csrf: &str, form: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf)];
+        all.extend_from_slice(form);
+        b.post(&act, &all).status().as_u16()
+    };
+    assert_eq!(
+        post(&o01, &csrf, &[("verb", "supervise"), ("note", "限期整改")]),
+        303
+    );
+    assert_eq!(
+        post(
+            &o01,
+            &csrf,
+            &[
+                ("verb", "refer"),
+                ("department", "县消防救援大队"),
+                ("case_number", "")
+            ]
+        ),
+        400,
+        "a referral needs its case number"
+    );
+    assert_eq!(
+        post(
+            &o01,
+            &csrf,
+            &[
+                ("verb", "refer"),
+                ("department", "县消防救援大队"),
+                ("case_number", "QS-2026-001")
+            ]
+        ),
+        303
+    );
+    assert_eq!(
+        post(
+            &o01,
+            &csrf,
+            &[("verb", "record_outcome"), ("outcome", "已责令改正并复查")]
+        ),
+        303
+    );
+    // Whoever recorded the outcome does not verify it.
+    let page = o01.page(&detail);
+    assert!(
+        !page.contains("act-review"),
+        "o01 is not offered verification"
+    );
+    assert_eq!(
+        post(&o01, &csrf, &[("verb", "review"), ("passed", "yes")]),
+        400
+    );
+    let o02 = Browser::sign_in(&server, "o02");
+    let csrf2 = o02.csrf(&detail);
+    assert!(o02.page(&detail).contains("act-review"));
+    assert_eq!(
+        post(
+            &o02,
+            &csrf2,
+            &[
+                ("verb", "review"),
+                ("passed", "yes"),
+                ("note", "现场复查合格")
+            ]
+        ),
+        303
+    );
+
+    phone.sync(&mut |_| {}).unwrap();
+    let h = phone.hazard(id).unwrap().hazard;
+    assert_eq!(h.status, HazardStatus::Closed);
+    assert!(h.supervised);
+    assert_eq!(h.referral.unwrap().case_number, "QS-2026-001");
+    let verbs: Vec<&str> = phone
+        .hazard(id)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.event.verb())
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            "report",
+            "escalate",
+            "supervise",
+            "refer",
+            "record_outcome",
+            "review"
+        ]
+    );
+}
