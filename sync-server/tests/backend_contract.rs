@@ -1,7 +1,8 @@
 //! What every storage backend must do, driven through the `Backend` trait alone: sign-in and
 //! its rate limit, tokens and their revocation, push answered op by op (applied, duplicate,
 //! rejected without blocking what follows), pull by scope with an advancing cursor, paged
-//! snapshots that hand over to pull, and the resync answer for a cursor of another scope.
+//! snapshots that hand over to pull, the resync answer for a cursor of another scope, and the
+//! refused ops kept for the console.
 //! `contract` takes a way to make a fresh demo-seeded backend; the SQLite backend and the
 //! PostgreSQL backend (on the cluster `tests/run-all.sh` starts) both run it here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -154,6 +155,20 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
     other_device.device_id = Uuid::new_v4();
     let answers = b.push(&worker, vec![other_device]).unwrap();
     assert_eq!(code(&answers[0].outcome), "wrong_device");
+
+    // Every refused op is kept for the console: who, what, why, and the grids it touched.
+    let refused = b.refusals(100).unwrap();
+    let mut codes: Vec<&str> = refused.iter().map(|r| r.code.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, ["actor_mismatch", "sequence_clash", "wrong_device"]);
+    let forged_one = refused.iter().find(|r| r.code == "actor_mismatch").unwrap();
+    assert_eq!(
+        (forged_one.user_id.as_str(), forged_one.kind.as_str()),
+        ("w01", "patrol")
+    );
+    assert_eq!(forged_one.grids, ["g01"]);
+    assert!(forged_one.zh.chars().any(|c| !c.is_ascii()) && !forged_one.en.is_empty());
+    assert_eq!(b.refusals(1).unwrap().len(), 1, "at most the limit");
 
     // Pull: the village sees the worker's patrols, another village does not, and the
     // worker's own device is not sent its own ops.

@@ -247,3 +247,38 @@ fn an_instance_killed_mid_push_loses_and_duplicates_nothing() {
     officer.sync(&mut |_| {}).unwrap();
     assert_eq!(ids_by(&officer, &[store.device_id()]).len() as i64, pending);
 }
+
+#[test]
+fn two_instances_starting_together_import_the_demo_history_once() {
+    let Some(db) = common::pg_database() else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--database-url", db.as_str(), "--demo-history", "true"];
+    let _instances: Vec<Instance> = std::thread::scope(|s| {
+        let started: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| common::start_server(data.path(), "127.0.0.1:0", &args).0))
+            .collect();
+        started
+            .into_iter()
+            .map(|h| Instance(h.join().unwrap()))
+            .collect()
+    });
+    // The demo's history is made by one scratch device; two imports would be two devices.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(DISTINCT device_id) FROM ops WHERE kind = 'patrol'"
+        ),
+        1
+    );
+    assert!(count(&db, "SELECT count(*) FROM ops WHERE kind = 'hazard.report'") > 100);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ops WHERE kind = 'user'"),
+        count(
+            &db,
+            "SELECT count(DISTINCT entity) FROM ops WHERE kind = 'user'"
+        ),
+        "the people seeded once"
+    );
+}
