@@ -433,4 +433,15 @@ fn hazard_lists_filter_within_the_grids_given() {
             .unwrap();
     assert_eq!((n, rows.len()), (10, 2), "the total, and the newest two");
     assert!(rows[0].reported_at >= rows[1].reported_at);
+    let (_, next) =
+        f.t.store
+            .hazard_list(&HazardFilter {
+                grids: both(),
+                offset: 2,
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap();
+    assert_eq!(next.len(), 8, "the rest, after the first page");
+    assert!(next.iter().all(|h| rows.iter().all(|r| r.id != h.id)));
 }

@@ -429,11 +429,14 @@ pub struct HazardFilter {
     pub grid_id: Option<String>,
     pub place_type: Option<String>,
     pub overdue: bool,
+    /// How many of the newest matches to pass over (for paging).
+    pub offset: usize,
     pub limit: usize,
 }
 
 impl Store {
-    /// Hazards matching `f`, newest first, at most `f.limit`, with how many match in all.
+    /// Hazards matching `f`, newest first, at most `f.limit` after the first `f.offset`, with
+    /// how many match in all.
     pub fn hazard_list(&self, f: &HazardFilter) -> Result<(usize, Vec<HazardRow>)> {
         let today = self.today();
         self.read(|c| {
@@ -454,16 +457,17 @@ impl Store {
                 today.0,
                 f.limit as i64,
                 grids,
+                f.offset as i64,
             ];
             let total: i64 = c
                 .prepare_cached(&format!(
-                    "SELECT count(*) FROM hazards WHERE {filter} AND ?9 = ?9"
+                    "SELECT count(*) FROM hazards WHERE {filter} AND ?9 = ?9 AND ?11 = ?11"
                 ))?
                 .query_row(args, |r| r.get(0))?;
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {ROW_COLUMNS} FROM hazards WHERE {filter}
-                     ORDER BY reported_at DESC, id LIMIT ?9"
+                     ORDER BY reported_at DESC, id LIMIT ?9 OFFSET ?11"
                 ))?
                 .query_map(args, |r| hazard_row(r, today))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

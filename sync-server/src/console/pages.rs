@@ -358,6 +358,28 @@ pub struct ListQuery {
     grid: Option<String>,
     place_type: Option<String>,
     overdue: Option<String>,
+    /// 1 for the newest `LIST_LIMIT`, 2 for the next, ... (anything else reads as 1)
+    page: Option<String>,
+}
+
+impl ListQuery {
+    /// This list's address at page `page`, every filter kept.
+    fn at_page(&self, page: usize) -> String {
+        let mut s = format!("/console/hazards?page={page}");
+        for (k, v) in [
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("village", &self.village),
+            ("grid", &self.grid),
+            ("place_type", &self.place_type),
+            ("overdue", &self.overdue),
+        ] {
+            if let Some(v) = nonempty(v) {
+                let _ = write!(s, "&amp;{k}={}", url(v));
+            }
+        }
+        s
+    }
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -401,6 +423,12 @@ pub async fn hazards(
             Some("major") => Some(Severity::Major),
             Some(_) => return Err(bad("severity")),
         };
+        let at = q
+            .page
+            .as_deref()
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
         let grids = me.actor().grids.clone();
         let villages: Vec<String> = {
             let mut v: Vec<String> = grids
@@ -420,6 +448,7 @@ pub async fn hazards(
             grid_id: nonempty(&q.grid).map(String::from),
             place_type: nonempty(&q.place_type).map(String::from),
             overdue: q.overdue.is_some(),
+            offset: (at - 1).saturating_mul(LIST_LIMIT),
             limit: LIST_LIMIT,
         };
         let (total, rows) = store.hazard_list(&filter)?;
@@ -457,12 +486,24 @@ pub async fn hazards(
             "<label>仅逾期 / Overdue only<input type=\"checkbox\" name=\"overdue\" value=\"1\"{checked}></label>\
              <button type=\"submit\">筛选 / Filter</button></form>"
         );
-        let caption = if total > rows.len() {
-            format!("共 {total} 条，显示最新 {} 条 / {total} found, newest {} shown", rows.len(), rows.len())
+        let first = filter.offset + 1;
+        let last = filter.offset + rows.len();
+        let caption = if total > rows.len() && !rows.is_empty() {
+            format!("共 {total} 条，第 {first}–{last} 条 / {total} found, {first}–{last} shown")
         } else {
             format!("共 {total} 条 / {total} found")
         };
         s.push_str(&hazard_table(store, tree, &rows, Some(&caption)));
+        if total > rows.len() {
+            s.push_str("<nav class=\"pages\" aria-label=\"分页 / Pages\">");
+            if at > 1 {
+                let _ = write!(s, "<a href=\"{}\">← 较新 / Newer</a>", q.at_page(at - 1));
+            }
+            if last < total {
+                let _ = write!(s, "<a href=\"{}\">较早 / Older →</a>", q.at_page(at + 1));
+            }
+            s.push_str("</nav>");
+        }
         Ok(page("隐患 / Hazards", me, "/console/hazards", &s))
     })
     .await
@@ -1591,4 +1632,24 @@ pub async fn conflicts(
         Ok(page("冲突与退回 / Conflicts", me, "/console/conflicts", &s))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_link_keeps_every_filter() {
+        let q = ListQuery {
+            status: Some("notified".into()),
+            village: Some("v01".into()),
+            grid: Some(String::new()),
+            overdue: Some("1".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            q.at_page(3),
+            "/console/hazards?page=3&amp;status=notified&amp;village=v01&amp;overdue=1"
+        );
+    }
 }
