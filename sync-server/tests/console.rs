@@ -547,3 +547,23 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
         ]
     );
 }
+
+#[test]
+fn what_a_phone_typed_is_shown_as_text_never_as_markup() {
+    let server = Server::start(None, &[]);
+    let phone = server.device("w04");
+    let who = phone.actor("w04").unwrap();
+    let place = common::place_in(&phone, "w04", "g04");
+    let typed = "<img src=x onerror=alert(1)>\"'&";
+    let id = phone
+        .report_hazard(
+            &who,
+            NewHazard::new(place.id, "wiring", Severity::General, typed),
+        )
+        .unwrap();
+    phone.sync(&mut |_| {}).unwrap();
+    let officer = Browser::sign_in(&server, "o01");
+    let page = officer.page(&format!("/console/hazards/{id}"));
+    assert!(!page.contains("<img src=x"), "no markup from the phone");
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"));
+}

@@ -509,7 +509,7 @@ pub async fn hazards(
     .await
 }
 
-/// The verbs a console user may act with, their names, and what each asks for.
+/// Every lifecycle verb with the name the console shows for it.
 const VERBS: [(&str, &str); 15] = [
     ("report", "上报隐患 Report"),
     ("notify", "下发整改通知 Notify"),
@@ -553,7 +553,7 @@ fn event_text(ev: &HazardEvent) -> String {
     match ev {
         HazardEvent::Report(r) => format!(
             "{}，{}：{}",
-            library().category_zh(&r.category),
+            t(library().category_zh(&r.category)),
             r.severity.zh(),
             t(&r.description)
         ),
