@@ -16,23 +16,33 @@ use gridpatrol_core::Store;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// An authenticated request: the user (with their scope, from the server's own records) and
-/// the device the token was issued to.
+/// An authenticated request: the user (with their scope, from the server's own records), the
+/// device the token was issued to, and when it was issued.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: Actor,
     pub device_id: Uuid,
+    pub issued_at_ms: i64,
 }
 
 impl Session {
-    /// The session of a token issued to `user_id` on `device`, with the user's scope from
-    /// the server's own records as they are now, never from the client.
-    pub fn of(records: &Store, user_id: &str, device: &str) -> Result<Session, ApiError> {
+    /// The session of a token issued to `user_id` on `device` at `issued_at_ms`, with the
+    /// user's scope from the server's own records as they are now, never from the client.
+    pub fn of(
+        records: &Store,
+        user_id: &str,
+        device: &str,
+        issued_at_ms: i64,
+    ) -> Result<Session, ApiError> {
         let device_id = Uuid::parse_str(device).map_err(|_| ApiError::unauthorized())?;
         let user = records
             .actor(user_id)
             .map_err(|_| ApiError::unauthorized())?;
-        Ok(Session { user, device_id })
+        Ok(Session {
+            user,
+            device_id,
+            issued_at_ms,
+        })
     }
 }
 

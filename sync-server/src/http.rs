@@ -299,7 +299,7 @@ async fn not_found() -> ApiError {
     ApiError::new(404, "not_found", "没有这个接口", "no such endpoint")
 }
 
-pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
+pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::Config) -> Router {
     Router::new()
         // For load balancers and monitoring: the process is up and serving.
         .route("/healthz", get(|| async { "ok" }))
@@ -312,6 +312,7 @@ pub fn router(backend: Shared, max_body_bytes: usize) -> Router {
         .route("/v1/photos/{hash}/upload", get(photo_status))
         .merge(crate::console::routes())
         .fallback(not_found)
+        .layer(Extension(console))
         .layer(Extension(Arc::new(AddressLimit::new(
             ADDRESS_FAILURES,
             ADDRESS_WINDOW,

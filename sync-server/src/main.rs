@@ -55,6 +55,9 @@ struct Args {
     /// Largest photo accepted, in bytes (larger ones are refused with a message the phone shows).
     #[arg(long, default_value_t = 20 << 20)]
     max_photo_bytes: u64,
+    /// Hours a sign-in to the township console lasts before it must be made again.
+    #[arg(long, default_value_t = 12)]
+    console_session_hours: u32,
     /// Superseded history older than this many days is compacted; a device away longer
     /// starts again from a snapshot (keeping its unsynced records).
     #[arg(long, default_value_t = 90)]
@@ -205,7 +208,10 @@ async fn listen<B: Backend + Admin>(
             }
         }
     });
-    let app = http::router(backend, args.max_body_bytes);
+    let console = gridpatrol_sync_server::console::Config {
+        session_seconds: args.console_session_hours.saturating_mul(3600),
+    };
+    let app = http::router(backend, args.max_body_bytes, console);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -588,7 +588,7 @@ impl Backend for PgBackend {
         let row = self
             .conn()?
             .query_opt(
-                "SELECT user_id, device_id FROM tokens
+                "SELECT user_id, device_id, issued_at FROM tokens
                  WHERE token_hash = $1 AND revoked_at IS NULL",
                 &[&token_hash(token)],
             )
@@ -596,8 +596,9 @@ impl Backend for PgBackend {
             .ok_or_else(ApiError::unauthorized)?;
         let user_id: &str = row.try_get(0).map_err(db_error)?;
         let device: &str = row.try_get(1).map_err(db_error)?;
+        let issued_at: i64 = row.try_get(2).map_err(db_error)?;
         // Caught up, so a reassignment made through another instance applies here at once.
-        Session::of(self.caught_up()?, user_id, device)
+        Session::of(self.caught_up()?, user_id, device, issued_at)
     }
 
     fn revoke(&self, token: &str) -> Result<(), ApiError> {

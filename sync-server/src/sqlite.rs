@@ -208,16 +208,17 @@ impl Backend for SqliteBackend {
     }
 
     fn authenticate(&self, token: &str) -> Result<Session, ApiError> {
-        let row: Option<(String, String)> = lock(&self.accounts)
+        let row: Option<(String, String, i64)> = lock(&self.accounts)
             .query_row(
-                "SELECT user_id, device_id FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+                "SELECT user_id, device_id, issued_at FROM tokens
+                 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [token_hash(token)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(db_error)?;
-        let (user_id, device) = row.ok_or_else(ApiError::unauthorized)?;
-        Session::of(&self.store, &user_id, &device)
+        let (user_id, device, issued_at) = row.ok_or_else(ApiError::unauthorized)?;
+        Session::of(&self.store, &user_id, &device, issued_at)
     }
 
     fn revoke(&self, token: &str) -> Result<(), ApiError> {

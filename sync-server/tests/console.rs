@@ -567,3 +567,36 @@ fn what_a_phone_typed_is_shown_as_text_never_as_markup() {
     assert!(!page.contains("<img src=x"), "no markup from the phone");
     assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"));
 }
+
+#[test]
+fn a_console_sign_in_ends_on_the_server_when_its_time_is_up() {
+    // Hours 0: every sign-in has ended by the next request.
+    let server = Server::start(None, &["--console-session-hours", "0"]);
+    let browser = Browser::sign_in(&server, "o01");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let res = browser.get("/console/");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/console/login");
+
+    // Behind a TLS proxy that says so, the cookie is Secure; otherwise it cannot be.
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = |proto: Option<&str>| {
+        let mut req = http
+            .post(format!("{}/console/login", server.url))
+            .form(&[("user_id", "o01"), ("password", "gridpatrol")]);
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        let res = req.send().unwrap();
+        res.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(cookie(Some("https")).ends_with("; Secure"));
+    assert!(!cookie(None).contains("Secure"));
+    assert!(cookie(None).contains("Max-Age=0"));
+}

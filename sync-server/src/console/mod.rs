@@ -18,7 +18,8 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -35,8 +36,6 @@ use crate::serve::token_hash;
 type Shared = Arc<dyn Backend>;
 
 const COOKIE: &str = "gp_console";
-/// How long a browser keeps its sign-in: an office PC is often shared.
-const SESSION_SECONDS: u32 = 12 * 3600;
 const CSS: &str = include_str!("assets/console.css");
 
 /// The console's routes, to be merged into the server's router (which adds the shared
@@ -193,11 +192,28 @@ async fn not_found_page() -> Refused {
     ))
 }
 
-/// The signed-in user of a console request, with the token's derived form key.
+/// How the console behaves, from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How long a sign-in lasts (an office PC is often shared).
+    pub session_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_seconds: 12 * 3600,
+        }
+    }
+}
+
+/// The signed-in user of a console request, with the token's derived form key. As an
+/// extractor it signs the request in from its cookie, or sends the browser to sign in.
 pub(crate) struct Me {
     pub session: Session,
     pub name: String,
     pub csrf: String,
+    token: String,
 }
 
 impl Me {
@@ -239,21 +255,38 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty() && t.len() <= 128)
 }
 
-pub(crate) async fn me(b: &Shared, headers: &HeaderMap) -> Result<Me, Refused> {
-    let token = cookie_token(headers).ok_or(Refused::SignIn)?;
-    let b = b.clone();
-    blocking(move || {
-        // An unknown or revoked token answers 401, which sends the browser to sign in; a
-        // failing database is an error page, not a sign-in form.
-        let session = b.authenticate(&token)?;
-        let name = b.records()?.user(&session.user.user_id)?.name;
-        Ok(Me {
-            session,
-            name,
-            csrf: token_hash(&format!("csrf:{token}")),
+impl FromRequestParts<Shared> for Me {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, b: &Shared) -> Result<Me, Refused> {
+        let lasts = parts
+            .extensions
+            .get::<Config>()
+            .copied()
+            .unwrap_or_default()
+            .session_seconds;
+        let token = cookie_token(&parts.headers).ok_or(Refused::SignIn)?;
+        let b = b.clone();
+        blocking(move || {
+            // An unknown or revoked token answers 401, which sends the browser to sign in; a
+            // failing database is an error page, not a sign-in form.
+            let session = b.authenticate(&token)?;
+            // A sign-in lasts as long on the server as in the cookie; a stale token is revoked
+            // so that it cannot be used again.
+            if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {
+                b.revoke(&token)?;
+                return Err(Refused::SignIn);
+            }
+            let name = b.records()?.user(&session.user.user_id)?.name;
+            Ok(Me {
+                session,
+                name,
+                csrf: token_hash(&format!("csrf:{token}")),
+                token,
+            })
         })
-    })
-    .await
+        .await
+    }
 }
 
 /// What a page is made from: the signed-in user, the records caught up with the log, the org
@@ -265,13 +298,12 @@ pub(crate) struct View<'a> {
     pub tree: Tree,
 }
 
-/// Signs the request in, then makes the page with `f` on the blocking pool.
+/// Makes the page with `f` on the blocking pool.
 pub(crate) async fn view<T: Send + 'static>(
     b: Shared,
-    headers: &HeaderMap,
+    me: Me,
     f: impl FnOnce(&View) -> Result<T, Refused> + Send + 'static,
 ) -> Result<T, Refused> {
-    let me = me(&b, headers).await?;
     blocking(move || {
         let store = b.records()?;
         let tree = Tree::load(store)?;
@@ -341,10 +373,20 @@ async fn login_page(Query(q): Query<LoginQuery>) -> Page {
     }
 }
 
+/// Did a reverse proxy say the browser reached it over TLS (`X-Forwarded-Proto: https`)?
+fn behind_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
 async fn login(
     State(b): State<Shared>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     Extension(limit): Extension<Arc<crate::http::AddressLimit>>,
+    Extension(config): Extension<Config>,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let fail = |e: ApiError, user: &str| {
@@ -379,9 +421,12 @@ async fn login(
     .unwrap_or_else(|_| Err(ApiError::internal()));
     match res {
         Ok(token) => {
-            // The browser forgets the session after a working day (SESSION_SECONDS).
+            // The browser forgets the sign-in when it ends on the server. Behind a TLS proxy
+            // that says so, the cookie is Secure.
+            let secure = if behind_tls(&headers) { "; Secure" } else { "" };
             let cookie = format!(
-                "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}"
+                "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                config.session_seconds
             );
             let mut res = Redirect::to("/console/").into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -405,15 +450,12 @@ struct CsrfForm {
 
 async fn logout(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, Refused> {
-    let me = me(&b, &headers).await?;
     let Form(f) = form.map_err(|_| ApiError::bad_request("csrf"))?;
     me.check_csrf(&f.csrf)?;
-    if let Some(token) = cookie_token(&headers) {
-        blocking(move || Ok(b.revoke(&token)?)).await?;
-    }
+    blocking(move || Ok(b.revoke(&me.token)?)).await?;
     let mut res = Redirect::to("/console/login?out=1").into_response();
     let expired = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
     if let Ok(v) = HeaderValue::from_str(&expired) {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::clock::Day;
@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::chart::{bars, Group};
 use super::{
-    blocking, esc, me, names, not_visible, page, pct, period, person, url, view, when, Me, Page,
+    blocking, esc, names, not_visible, page, pct, period, person, url, view, when, Me, Page,
     Refused, Shared, Tree, View,
 };
 use crate::backend::ApiError;
@@ -88,10 +88,10 @@ fn coverage_total(r: &Report) -> Option<f64> {
 
 pub async fn dashboard(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
@@ -323,8 +323,8 @@ fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: Option<
     s
 }
 
-pub async fn escalations(State(b): State<Shared>, headers: HeaderMap) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refused> {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let rows = queue_rows(store, me)?;
         let level = queue_level(me.actor().role);
@@ -408,10 +408,10 @@ fn select(name: &str, label: &str, options: &[(String, String)], chosen: Option<
 
 pub async fn hazards(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<ListQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let bad = |what: &str| Refused::Error(ApiError::bad_request(what));
         let status = nonempty(&q.status)
@@ -1018,11 +1018,11 @@ fn detail(
 
 pub async fn hazard(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         detail(v, parse_id(&id)?, q.done.as_deref(), None)
     })
     .await
@@ -1107,12 +1107,12 @@ fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, Ap
 /// after the same checks a pushed op gets (role × kind, scope, then the state machine).
 pub async fn act(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refused> {
     let Form(typed) = form.map_err(|_| ApiError::bad_request("form"))?;
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (b, me, store) = (v.b, v.me, v.store);
         me.check_csrf(typed.get("csrf").map_or("", String::as_str))?;
         let id = parse_id(&id)?;
@@ -1172,11 +1172,10 @@ pub struct PhotoQuery {
 /// have sent its smaller copies yet).
 pub async fn photo(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Path(hash): Path<String>,
     Query(q): Query<PhotoQuery>,
 ) -> Result<Response, Refused> {
-    let me = me(&b, &headers).await?;
     blocking(move || {
         b.photo_access(&me.session, &hash)?;
         let variant = q
@@ -1215,10 +1214,10 @@ pub struct AreaQuery {
 
 pub async fn coverage(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<AreaQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let grids = tree.grids_under(&node.id);
@@ -1277,10 +1276,10 @@ fn coverage_row(area: &str, risk: RiskLevel, c: &[u32; 5]) -> String {
 
 pub async fn exports(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
@@ -1338,10 +1337,10 @@ fn temp_error(_: std::io::Error) -> Refused {
 
 pub async fn export_ledger(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<LedgerQuery>,
 ) -> Result<Response, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
@@ -1468,10 +1467,10 @@ fn annual_rows(
 
 pub async fn annual(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<YearQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         let mut s = format!(
@@ -1500,10 +1499,10 @@ pub async fn annual(
 
 pub async fn export_annual(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         // UTF-8 with a BOM, so Excel on a township PC reads the Chinese correctly.
@@ -1538,10 +1537,10 @@ const REFUSALS_READ: usize = 2000;
 
 pub async fn conflicts(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    me: Me,
     Query(q): Query<ConflictQuery>,
 ) -> Result<Page, Refused> {
-    view(b, &headers, move |v| {
+    view(b, me, move |v| {
         let (b, me, store) = (v.b, v.me, v.store);
         let who = names(store)?;
         let person = |id: &str| person(&who, id);
