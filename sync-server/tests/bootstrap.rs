@@ -65,22 +65,6 @@ impl Server {
     }
 }
 
-/// A test of both backends: `$name` on SQLite, and `$name` on PostgreSQL when there is one.
-macro_rules! on_both_backends {
-    ($sqlite:ident, $postgres:ident, $body:ident) => {
-        #[test]
-        fn $sqlite() {
-            $body(None);
-        }
-        #[test]
-        fn $postgres() {
-            if let Some(db) = common::pg_database() {
-                $body(Some(db));
-            }
-        }
-    };
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -145,7 +129,7 @@ fn child_sync_that_dies_on_the_second_page() {
     panic!("the sync ended before a second page: {result:?}");
 }
 
-on_both_backends!(
+common::on_both_backends!(
     a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot,
     on_postgres_a_fresh_device_bootstraps_from_a_compacted_resumable_snapshot,
     fresh_device_bootstraps
@@ -225,7 +209,7 @@ fn fresh_device_bootstraps(database: Option<String>) {
     }
 }
 
-on_both_backends!(
+common::on_both_backends!(
     a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope,
     on_postgres_a_reassigned_worker_pushes_unsynced_work_then_holds_only_the_new_scope,
     reassigned_worker
@@ -304,7 +288,7 @@ fn reassigned_worker(database: Option<String>) {
     assert!(!restarted);
 }
 
-on_both_backends!(
+common::on_both_backends!(
     a_device_away_longer_than_the_retention_window_resyncs_keeping_unsynced_ops,
     on_postgres_a_device_away_longer_than_the_retention_window_resyncs_keeping_unsynced_ops,
     away_longer_than_retention

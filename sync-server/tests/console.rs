@@ -157,22 +157,7 @@ fn escalated_case(phone: &Store, worker: &str, grid: &str) -> Uuid {
     id
 }
 
-macro_rules! on_both_backends {
-    ($sqlite:ident, $postgres:ident, $body:ident) => {
-        #[test]
-        fn $sqlite() {
-            $body(None);
-        }
-        #[test]
-        fn $postgres() {
-            if let Some(db) = common::pg_database() {
-                $body(Some(db));
-            }
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
     an_officer_hands_back_an_escalated_case_and_the_phone_gets_it_sqlite,
     an_officer_hands_back_an_escalated_case_and_the_phone_gets_it_postgres,
     hand_back

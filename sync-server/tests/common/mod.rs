@@ -239,3 +239,23 @@ pub fn balancer(targets: Vec<String>, random: bool) -> String {
     });
     url
 }
+
+/// Two tests of `$body(database)`: `$sqlite` with `None`, and `$postgres` with a fresh
+/// PostgreSQL database when there is a cluster (see `pg_database`).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(None);
+        }
+        #[test]
+        fn $postgres() {
+            if let Some(db) = common::pg_database() {
+                $body(Some(db));
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;
