@@ -99,9 +99,73 @@ fn ledger_rows(
     Ok(out)
 }
 
+/// `rows` under `headings` as CSV in UTF-8 with a BOM, so Excel on a township PC opens the
+/// Chinese correctly.
+pub fn csv_with_bom<R: AsRef<[String]>>(headings: &[&str], rows: &[R]) -> Result<Vec<u8>> {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut bytes);
+        let csv_err = |e: csv::Error| Error::Export(e.to_string());
+        w.write_record(headings).map_err(csv_err)?;
+        for r in rows {
+            w.write_record(r.as_ref()).map_err(csv_err)?;
+        }
+        w.flush()?;
+    }
+    Ok(bytes)
+}
+
+fn ledger_xlsx(rows: &[[String; 20]]) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let x = |e: rust_xlsxwriter::XlsxError| Error::Export(e.to_string());
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("隐患台账").map_err(x)?;
+    let bold = Format::new().set_bold();
+    for (col, h) in HEADINGS.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col as u16, *h, &bold)
+            .map_err(x)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (col, v) in r.iter().enumerate() {
+            sheet.write_string(i as u32 + 1, col as u16, v).map_err(x)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(x)?;
+    book.save_to_buffer().map_err(x)
+}
+
+/// A ledger file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerFormat {
+    /// UTF-8 with a BOM.
+    Csv,
+    /// One sheet, 隐患台账.
+    Xlsx,
+}
+
 impl Store {
-    /// Writes the hazard ledger of a scope and period as CSV (UTF-8 with BOM, so Excel on a
-    /// township PC opens the Chinese correctly). Returns the number of hazards written.
+    /// The hazard ledger of a scope and period as a file's bytes, with the number of hazards
+    /// in it.
+    pub fn ledger(
+        &self,
+        scope_id: &str,
+        from: Day,
+        to: Day,
+        format: LedgerFormat,
+    ) -> Result<(usize, Vec<u8>)> {
+        let today = self.today();
+        let rows = self.read(|c| ledger_rows(c, scope_id, from, to, today))?;
+        let bytes = match format {
+            LedgerFormat::Csv => csv_with_bom(&HEADINGS, &rows)?,
+            LedgerFormat::Xlsx => ledger_xlsx(&rows)?,
+        };
+        Ok((rows.len(), bytes))
+    }
+
+    /// Writes the hazard ledger of a scope and period as CSV (see `ledger`). Returns the
+    /// number of hazards written.
     pub fn export_ledger_csv(
         &self,
         scope_id: &str,
@@ -109,20 +173,9 @@ impl Store {
         to: Day,
         path: &Path,
     ) -> Result<usize> {
-        let today = self.today();
-        let rows = self.read(|c| ledger_rows(c, scope_id, from, to, today))?;
-        let mut bytes = b"\xEF\xBB\xBF".to_vec();
-        {
-            let mut w = csv::Writer::from_writer(&mut bytes);
-            let csv_err = |e: csv::Error| Error::Export(e.to_string());
-            w.write_record(HEADINGS).map_err(csv_err)?;
-            for r in &rows {
-                w.write_record(r).map_err(csv_err)?;
-            }
-            w.flush()?;
-        }
+        let (n, bytes) = self.ledger(scope_id, from, to, LedgerFormat::Csv)?;
         std::fs::write(path, bytes)?;
-        Ok(rows.len())
+        Ok(n)
     }
 
     /// Writes the hazard ledger as an XLSX workbook with one sheet, 隐患台账.
@@ -133,26 +186,8 @@ impl Store {
         to: Day,
         path: &Path,
     ) -> Result<usize> {
-        use rust_xlsxwriter::{Format, Workbook};
-        let today = self.today();
-        let rows = self.read(|c| ledger_rows(c, scope_id, from, to, today))?;
-        let x = |e: rust_xlsxwriter::XlsxError| Error::Export(e.to_string());
-        let mut book = Workbook::new();
-        let sheet = book.add_worksheet();
-        sheet.set_name("隐患台账").map_err(x)?;
-        let bold = Format::new().set_bold();
-        for (col, h) in HEADINGS.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, col as u16, *h, &bold)
-                .map_err(x)?;
-        }
-        for (i, r) in rows.iter().enumerate() {
-            for (col, v) in r.iter().enumerate() {
-                sheet.write_string(i as u32 + 1, col as u16, v).map_err(x)?;
-            }
-        }
-        sheet.set_freeze_panes(1, 0).map_err(x)?;
-        book.save(path).map_err(x)?;
-        Ok(rows.len())
+        let (n, bytes) = self.ledger(scope_id, from, to, LedgerFormat::Xlsx)?;
+        std::fs::write(path, bytes)?;
+        Ok(n)
     }
 }

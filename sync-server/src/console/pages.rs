@@ -17,6 +17,7 @@ use gridpatrol_core::hazard::{
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::org::{OrgLevel, Role};
 use gridpatrol_core::place::RiskLevel;
+use gridpatrol_core::report::export::{csv_with_bom, LedgerFormat};
 use gridpatrol_core::report::Report;
 use gridpatrol_core::sync::authz;
 use gridpatrol_core::Store;
@@ -1331,10 +1332,6 @@ fn download(bytes: Vec<u8>, mime: &'static str, ascii_name: &str, name: &str) ->
     res
 }
 
-fn temp_error(_: std::io::Error) -> Refused {
-    Refused::Error(ApiError::internal())
-}
-
 pub async fn export_ledger(
     State(b): State<Shared>,
     me: Me,
@@ -1344,29 +1341,21 @@ pub async fn export_ledger(
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
-        let format = match q.format.as_deref() {
-            Some("csv") => "csv",
-            Some("xlsx") | None => "xlsx",
+        let (format, ext, mime) = match q.format.as_deref() {
+            Some("csv") => (LedgerFormat::Csv, "csv", "text/csv; charset=utf-8"),
+            Some("xlsx") | None => (
+                LedgerFormat::Xlsx,
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
             Some(_) => return Err(ApiError::bad_request("format").into()),
         };
-        let dir = tempfile::tempdir().map_err(temp_error)?;
-        let path = dir.path().join(format!("ledger.{format}"));
-        if format == "csv" {
-            store.export_ledger_csv(&node.id, from, to, &path)?;
-        } else {
-            store.export_ledger_xlsx(&node.id, from, to, &path)?;
-        }
-        let bytes = std::fs::read(&path).map_err(temp_error)?;
-        let mime = if format == "csv" {
-            "text/csv; charset=utf-8"
-        } else {
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        };
+        let (_, bytes) = store.ledger(&node.id, from, to, format)?;
         Ok(download(
             bytes,
             mime,
-            &format!("ledger-{}-{from}-{to}.{format}", url(&node.id)),
-            &format!("隐患台账-{}-{from}至{to}.{format}", node.name),
+            &format!("ledger-{}-{from}-{to}.{ext}", url(&node.id)),
+            &format!("隐患台账-{}-{from}至{to}.{ext}", node.name),
         ))
     })
     .await
@@ -1505,17 +1494,7 @@ pub async fn export_annual(
     view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
-        // UTF-8 with a BOM, so Excel on a township PC reads the Chinese correctly.
-        let mut bytes = b"\xEF\xBB\xBF".to_vec();
-        {
-            let mut w = csv::Writer::from_writer(&mut bytes);
-            let failed = |_| Refused::Error(ApiError::internal());
-            w.write_record(ANNUAL_HEADINGS).map_err(failed)?;
-            for r in &rows {
-                w.write_record(r).map_err(failed)?;
-            }
-            w.flush().map_err(temp_error)?;
-        }
+        let bytes = csv_with_bom(&ANNUAL_HEADINGS, &rows)?;
         let name = tree.name(&scope).to_string();
         Ok(download(
             bytes,
