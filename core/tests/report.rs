@@ -433,6 +433,16 @@ fn hazard_lists_filter_within_the_grids_given() {
             .unwrap();
     assert_eq!((n, rows.len()), (10, 2), "the total, and the newest two");
     assert!(rows[0].reported_at >= rows[1].reported_at);
+    let (_, oldest) =
+        f.t.store
+            .hazard_list(&HazardFilter {
+                grids: both(),
+                oldest_first: true,
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap();
+    assert_eq!(oldest[0].category, "wiring", "H10, found on day −5");
     let (_, next) =
         f.t.store
             .hazard_list(&HazardFilter {

@@ -429,47 +429,49 @@ pub struct HazardFilter {
     pub grid_id: Option<String>,
     pub place_type: Option<String>,
     pub overdue: bool,
-    /// How many of the newest matches to pass over (for paging).
+    /// Oldest first rather than newest first (a queue rather than a list).
+    pub oldest_first: bool,
+    /// How many matches to pass over, in that order (for paging).
     pub offset: usize,
     pub limit: usize,
 }
 
 impl Store {
-    /// Hazards matching `f`, newest first, at most `f.limit` after the first `f.offset`, with
-    /// how many match in all.
+    /// Hazards matching `f`, newest first (oldest first with `f.oldest_first`), at most
+    /// `f.limit` after the first `f.offset`, with how many match in all.
     pub fn hazard_list(&self, f: &HazardFilter) -> Result<(usize, Vec<HazardRow>)> {
+        use rusqlite::types::Value;
         let today = self.today();
+        let filter = "grid_id IN (SELECT value FROM json_each(?1))
+            AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR severity = ?3)
+            AND (?4 IS NULL OR level = ?4) AND (?5 IS NULL OR village_id = ?5)
+            AND (?6 IS NULL OR grid_id = ?6) AND (?7 IS NULL OR place_type = ?7)
+            AND (NOT ?8 OR (status IN ('notified', 'rectifying') AND deadline < ?9))";
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
+        let mut args: Vec<Value> = vec![
+            Value::Text(serde_json::to_string(&f.grids)?),
+            text(f.status.map(|s| s.code())),
+            text(f.severity.map(|s| s.code())),
+            text(f.level.map(|l| l.code())),
+            text(f.village_id.as_deref()),
+            text(f.grid_id.as_deref()),
+            text(f.place_type.as_deref()),
+            Value::Integer(i64::from(f.overdue)),
+            Value::Integer(i64::from(today.0)),
+        ];
+        let order = if f.oldest_first { "ASC" } else { "DESC" };
         self.read(|c| {
-            let grids = serde_json::to_string(&f.grids)?;
-            let filter = "grid_id IN (SELECT value FROM json_each(?10))
-                AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR severity = ?2)
-                AND (?3 IS NULL OR level = ?3) AND (?4 IS NULL OR village_id = ?4)
-                AND (?5 IS NULL OR grid_id = ?5) AND (?6 IS NULL OR place_type = ?6)
-                AND (NOT ?7 OR (status IN ('notified', 'rectifying') AND deadline < ?8))";
-            let args = params![
-                f.status.map(|s| s.code()),
-                f.severity.map(|s| s.code()),
-                f.level.map(|l| l.code()),
-                f.village_id,
-                f.grid_id,
-                f.place_type,
-                f.overdue,
-                today.0,
-                f.limit as i64,
-                grids,
-                f.offset as i64,
-            ];
             let total: i64 = c
-                .prepare_cached(&format!(
-                    "SELECT count(*) FROM hazards WHERE {filter} AND ?9 = ?9 AND ?11 = ?11"
-                ))?
-                .query_row(args, |r| r.get(0))?;
+                .prepare_cached(&format!("SELECT count(*) FROM hazards WHERE {filter}"))?
+                .query_row(params_from_iter(&args), |r| r.get(0))?;
+            args.push(Value::Integer(i64::try_from(f.limit).unwrap_or(i64::MAX)));
+            args.push(Value::Integer(i64::try_from(f.offset).unwrap_or(i64::MAX)));
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {ROW_COLUMNS} FROM hazards WHERE {filter}
-                     ORDER BY reported_at DESC, id LIMIT ?9 OFFSET ?11"
+                     ORDER BY reported_at {order}, id LIMIT ?10 OFFSET ?11"
                 ))?
-                .query_map(args, |r| hazard_row(r, today))?
+                .query_map(params_from_iter(&args), |r| hazard_row(r, today))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok((usize::try_from(total).unwrap_or(0), rows))
         })

@@ -475,22 +475,30 @@ impl Store {
         self.read(|c| {
             let node = org::node(c, scope_id)?;
             let (column, ids) = scope_filter(c, &node)?;
-            let in_scope = format!("{column} IN ({})", placeholders(ids.len(), 1));
             let mut months: BTreeMap<String, (u32, u32)> = BTreeMap::new();
             let (mut y, mut m) = (from.date().year(), from.date().month());
             let last = (to.date().year(), to.date().month());
+            let first_day = |y: i32, m: u32| {
+                chrono::NaiveDate::from_ymd_opt(y, m, 1).map_or(from, Day::from_date)
+            };
+            let start_ms = first_day(y, m).start_ms();
             while (y, m) <= last {
                 months.insert(format!("{y:04}-{m:02}"), (0, 0));
                 (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
             }
+            // The day after the last month: nothing from outside the months is read.
+            let end_ms = first_day(y, m).start_ms();
             let key = |ms: i64| {
                 let d = Day::from_ms(ms).date();
                 format!("{:04}-{:02}", d.year(), d.month())
             };
-            let args: Vec<rusqlite::types::Value> = ids.iter().cloned().map(Into::into).collect();
+            let mut args: Vec<rusqlite::types::Value> = vec![start_ms.into(), end_ms.into()];
+            args.extend(ids.iter().cloned().map(Into::into));
+            let in_scope = format!("{column} IN ({})", placeholders(ids.len(), 3));
             let mut stmt = c.prepare(&format!(
                 "SELECT reported_at, closed_at FROM hazards WHERE {in_scope}
-                 AND status <> 'withdrawn'"
+                 AND status <> 'withdrawn' AND reported_at < ?2
+                 AND (reported_at >= ?1 OR closed_at >= ?1)"
             ))?;
             let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))

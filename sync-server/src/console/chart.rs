@@ -28,9 +28,8 @@ pub fn bars(title: &str, series: &[&str], groups: &[Group]) -> String {
     let slot = (w - left) / groups.len().max(1) as f64;
     let bar = (slot * 0.8 / series.len().max(1) as f64).min(28.0);
     let mut s = format!(
-        "<svg role=\"img\" viewBox=\"0 0 {w} {h}\" width=\"100%\" aria-labelledby=\"t-{id} d-{id}\">\
-         <title id=\"t-{id}\">{t}</title><desc id=\"d-{id}\">{d}</desc>",
-        id = title.len() + groups.len(),
+        "<svg role=\"img\" viewBox=\"0 0 {w} {h}\" width=\"100%\" aria-label=\"{t}\">\
+         <title>{t}</title><desc>{d}</desc>",
         t = esc(title),
         d = esc(&describe(series, groups)),
     );

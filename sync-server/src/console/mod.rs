@@ -211,7 +211,6 @@ impl Default for Config {
 /// extractor it signs the request in from its cookie, or sends the browser to sign in.
 pub(crate) struct Me {
     pub session: Session,
-    pub name: String,
     pub csrf: String,
     token: String,
 }
@@ -277,10 +276,8 @@ impl FromRequestParts<Shared> for Me {
                 b.revoke(&token)?;
                 return Err(Refused::SignIn);
             }
-            let name = b.records()?.user(&session.user.user_id)?.name;
             Ok(Me {
                 session,
-                name,
                 csrf: token_hash(&format!("csrf:{token}")),
                 token,
             })
@@ -475,7 +472,7 @@ const NAV: [(&str, &str); 6] = [
 ];
 
 /// A whole HTML document: the header with navigation (when signed in), then `body`.
-pub(crate) fn document(title: &str, me: Option<&Me>, current: &str, body: &str) -> String {
+pub(crate) fn document(title: &str, signed_in: Option<&View>, current: &str, body: &str) -> String {
     let mut s = format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -484,7 +481,12 @@ pub(crate) fn document(title: &str, me: Option<&Me>, current: &str, body: &str) 
          <header class=\"top\"><div class=\"bar\"><span class=\"brand\">网格消防巡查 · 工作台</span>",
         esc(title)
     );
-    if let Some(me) = me {
+    if let Some(v) = signed_in {
+        let me = v.me;
+        let name = v
+            .store
+            .user(&me.actor().user_id)
+            .map_or_else(|_| me.actor().user_id.clone(), |u| u.name);
         s.push_str("<nav aria-label=\"主导航 / Main\">");
         for (href, label) in NAV {
             let cur = if href == current {
@@ -498,7 +500,7 @@ pub(crate) fn document(title: &str, me: Option<&Me>, current: &str, body: &str) 
             s,
             "</nav><div class=\"who\"><span>{}（{}）</span>\
              <form method=\"post\" action=\"/console/logout\">{}<button type=\"submit\">退出 / Sign out</button></form></div>",
-            esc(&me.name),
+            esc(&name),
             me.actor().role.zh(),
             me.csrf_field()
         );
@@ -510,10 +512,10 @@ pub(crate) fn document(title: &str, me: Option<&Me>, current: &str, body: &str) 
     s
 }
 
-pub(crate) fn page(title: &str, me: &Me, current: &str, body: &str) -> Page {
+pub(crate) fn page(title: &str, v: &View, current: &str, body: &str) -> Page {
     Page {
         status: StatusCode::OK,
-        body: document(title, Some(me), current, body),
+        body: document(title, Some(v), current, body),
     }
 }
 

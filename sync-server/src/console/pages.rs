@@ -103,7 +103,7 @@ pub async fn dashboard(
             .map(|c| Ok((c.id.clone(), c.name.clone(), store.report(&c.id, from, to)?)))
             .collect::<Result<_, gridpatrol_core::Error>>()?;
         let trend = store.monthly_trend(&node.id, from, to)?;
-        let queue = queue_rows(store, me)?.len();
+        let queue: usize = queue(store, me)?.iter().map(|(n, _)| n).sum();
 
         let mut s = format!(
             "<h1>{}（{}）消防安全网格化管理概览</h1>",
@@ -196,7 +196,7 @@ pub async fn dashboard(
             );
         }
         s.push_str("</tbody></table>");
-        Ok(page("概览 / Dashboard", me, "/console/", &s))
+        Ok(page("概览 / Dashboard", v, "/console/", &s))
     })
     .await
 }
@@ -244,26 +244,41 @@ fn queue_level(role: Role) -> Level {
     }
 }
 
-/// Cases waiting at the user's level: escalated to it, in joint enforcement or referred
-/// (waiting for an outcome), or submitted and waiting for its verification.
-fn queue_rows(store: &Store, me: &Me) -> Result<Vec<HazardRow>, Refused> {
-    let mut rows = Vec::new();
-    for status in [
-        HazardStatus::Escalated,
+/// The groups of the queue, in the order the page shows them.
+const QUEUE: [(HazardStatus, &str); 4] = [
+    (HazardStatus::Escalated, "已上报本级 / Escalated"),
+    (
         HazardStatus::JointEnforcement,
+        "联合执法中 / In joint enforcement",
+    ),
+    (
         HazardStatus::Referred,
+        "已移交，待记录结果 / Referred, outcome pending",
+    ),
+    (
         HazardStatus::AwaitingReview,
-    ] {
-        let (_, found) = store.hazard_list(&HazardFilter {
-            grids: me.actor().grids.clone(),
-            status: Some(status),
-            level: Some(queue_level(me.actor().role)),
-            limit: LIST_LIMIT,
-            ..HazardFilter::default()
-        })?;
-        rows.extend(found);
-    }
-    Ok(rows)
+        "待复查销号 / Awaiting verification",
+    ),
+];
+
+/// Cases waiting at the user's level, per group of `QUEUE`: escalated to it, in joint
+/// enforcement or referred (waiting for an outcome), or submitted and waiting for its
+/// verification. Each group has its full count and its oldest `LIST_LIMIT` cases: the case
+/// waiting longest is the one to take up.
+fn queue(store: &Store, me: &Me) -> Result<Vec<(usize, Vec<HazardRow>)>, Refused> {
+    QUEUE
+        .iter()
+        .map(|(status, _)| {
+            Ok(store.hazard_list(&HazardFilter {
+                grids: me.actor().grids.clone(),
+                status: Some(*status),
+                level: Some(queue_level(me.actor().role)),
+                oldest_first: true,
+                limit: LIST_LIMIT,
+                ..HazardFilter::default()
+            })?)
+        })
+        .collect()
 }
 
 fn severity_badge(sev: Severity) -> String {
@@ -327,26 +342,17 @@ fn hazard_table(store: &Store, tree: &Tree, rows: &[HazardRow], caption: Option<
 pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refused> {
     view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
-        let rows = queue_rows(store, me)?;
         let level = queue_level(me.actor().role);
         let mut s = format!(
             "<h1>上报待办 / Escalation queue</h1><p class=\"muted\">本级（{}）需要处理的隐患：上报到本级的、联合执法或移交后待记录结果的、待本级复查销号的。\
              打开一条即可交办、移交、挂牌督办、记录结果或复查销号。/ Cases waiting at your level; open one to act on it.</p>",
             level.zh()
         );
-        for (status, title) in [
-            (HazardStatus::Escalated, "已上报本级 / Escalated"),
-            (HazardStatus::JointEnforcement, "联合执法中 / In joint enforcement"),
-            (HazardStatus::Referred, "已移交，待记录结果 / Referred, outcome pending"),
-            (HazardStatus::AwaitingReview, "待复查销号 / Awaiting verification"),
-        ] {
-            let mut these: Vec<HazardRow> =
-                rows.iter().filter(|h| h.status == status).cloned().collect();
-            these.sort_by_key(|h| h.reported_at);
-            let _ = write!(s, "<h2>{title}（{}）</h2>", these.len());
-            s.push_str(&hazard_table(store, tree, &these, None));
+        for ((_, title), (total, rows)) in QUEUE.iter().zip(queue(store, me)?) {
+            let _ = write!(s, "<h2>{title}（{total}）</h2>");
+            s.push_str(&hazard_table(store, tree, &rows, None));
         }
-        Ok(page("上报待办 / Escalations", me, "/console/escalations", &s))
+        Ok(page("上报待办 / Escalations", v, "/console/escalations", &s))
     })
     .await
 }
@@ -449,6 +455,7 @@ pub async fn hazards(
             grid_id: nonempty(&q.grid).map(String::from),
             place_type: nonempty(&q.place_type).map(String::from),
             overdue: q.overdue.is_some(),
+            oldest_first: false,
             offset: (at - 1).saturating_mul(LIST_LIMIT),
             limit: LIST_LIMIT,
         };
@@ -505,7 +512,7 @@ pub async fn hazards(
             }
             s.push_str("</nav>");
         }
-        Ok(page("隐患 / Hazards", me, "/console/hazards", &s))
+        Ok(page("隐患 / Hazards", v, "/console/hazards", &s))
     })
     .await
 }
@@ -1010,7 +1017,7 @@ fn detail(
         );
     }
     s.push_str("</ol></section>");
-    let mut p = page("隐患详情 / Hazard", me, "/console/hazards", &s);
+    let mut p = page("隐患详情 / Hazard", v, "/console/hazards", &s);
     if let Some(pr) = problem {
         p.status = StatusCode::from_u16(pr.error.status).unwrap_or(StatusCode::BAD_REQUEST);
     }
@@ -1029,7 +1036,8 @@ pub async fn hazard(
     .await
 }
 
-/// The event a submitted action form describes, or why it is not one.
+/// The event a submitted action form describes, or why it is not one (only `CONSOLE_VERBS`
+/// are).
 fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, ApiError> {
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let day = |k: &str| -> Result<Day, ApiError> {
@@ -1133,9 +1141,7 @@ pub async fn act(
                 hazard_id: id,
                 event: event.clone(),
             };
-            if !CONSOLE_VERBS.contains(&verb.as_str())
-                || !authz::writers(&body).contains(&me.actor().role)
-            {
+            if !authz::writers(&body).contains(&me.actor().role) {
                 return Err(ApiError::from(gridpatrol_core::Error::from(
                     gridpatrol_core::hazard::lifecycle::Rejection::RoleNotAllowed {
                         event: verb.clone(),
@@ -1258,7 +1264,7 @@ pub async fn coverage(
             s.push_str(&coverage_row("合计 Total", *risk, c));
         }
         s.push_str("</tbody></table>");
-        Ok(page("巡查覆盖 / Coverage", me, "/console/coverage", &s))
+        Ok(page("巡查覆盖 / Coverage", v, "/console/coverage", &s))
     })
     .await
 }
@@ -1304,7 +1310,7 @@ pub async fn exports(
              <button type=\"submit\">查看 / Show</button>\
              <button type=\"submit\" formaction=\"/console/export/annual\" class=\"secondary\">下载 CSV / Download CSV</button></form></section>"
         );
-        Ok(page("台账导出 / Exports", me, "/console/exports", &s))
+        Ok(page("台账导出 / Exports", v, "/console/exports", &s))
     })
     .await
 }
@@ -1481,7 +1487,7 @@ pub async fn annual(
             s.push_str("</tr>");
         }
         s.push_str("</tbody></table></div>");
-        Ok(page("年度统计 / Annual figures", me, "/console/exports", &s))
+        Ok(page("年度统计 / Annual figures", v, "/console/exports", &s))
     })
     .await
 }
@@ -1607,7 +1613,7 @@ pub async fn conflicts(
             );
         }
         s.push_str("</tbody></table>");
-        Ok(page("冲突与退回 / Conflicts", me, "/console/conflicts", &s))
+        Ok(page("冲突与退回 / Conflicts", v, "/console/conflicts", &s))
     })
     .await
 }
