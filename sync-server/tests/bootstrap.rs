@@ -7,70 +7,14 @@
 
 mod common;
 
+use common::Server;
+
 use std::path::Path;
-use std::process::Child;
 
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{Clock, Store};
-
-struct Server {
-    child: Child,
-    port: u16,
-    url: String,
-    dir: tempfile::TempDir,
-    /// `--database-url <url>` for PostgreSQL; empty for SQLite.
-    backend: Vec<String>,
-}
-
-impl Server {
-    fn start(database: Option<String>) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let port = common::free_port();
-        let backend: Vec<String> = database
-            .map(|url| vec!["--database-url".to_string(), url])
-            .unwrap_or_default();
-        let args: Vec<&str> = backend.iter().map(String::as_str).collect();
-        let child = common::start_server(dir.path(), &format!("127.0.0.1:{port}"), &args).0;
-        Server {
-            child,
-            port,
-            url: format!("http://127.0.0.1:{port}"),
-            dir,
-            backend,
-        }
-    }
-
-    fn restart(&mut self, extra: &[&str]) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let listen = format!("127.0.0.1:{}", self.port);
-        let args: Vec<&str> = self
-            .backend
-            .iter()
-            .map(String::as_str)
-            .chain(extra.iter().copied())
-            .collect();
-        self.child = common::start_server(self.dir.path(), &listen, &args).0;
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let args: Vec<&str> = args
-            .iter()
-            .copied()
-            .chain(self.backend.iter().map(String::as_str))
-            .collect();
-        common::admin(self.dir.path(), &args, "")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn device(server: &Server, dir: &Path, user: &str) -> Store {
     let store = Store::open(dir.join(format!("{user}.db")), Clock::System).unwrap();
@@ -135,7 +79,7 @@ common::on_both_backends!(
     fresh_device_bootstraps
 );
 fn fresh_device_bootstraps(database: Option<String>) {
-    let server = Server::start(database);
+    let server = Server::start(database, &[]);
     let dir = tempfile::tempdir().unwrap();
     // History to compact: w04 reassigned twice, and more ops than one page holds.
     server.admin(&["user", "assign", "w04", "--org", "g05"]);
@@ -215,7 +159,7 @@ common::on_both_backends!(
     reassigned_worker
 );
 fn reassigned_worker(database: Option<String>) {
-    let server = Server::start(database);
+    let server = Server::start(database, &[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(&server, dir.path(), "w01");
     sync(&worker);
@@ -294,7 +238,7 @@ common::on_both_backends!(
     away_longer_than_retention
 );
 fn away_longer_than_retention(database: Option<String>) {
-    let mut server = Server::start(database);
+    let mut server = Server::start(database, &[]);
     let dir = tempfile::tempdir().unwrap();
     let officer = device(&server, dir.path(), "o01");
     sync(&officer);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::Child;
+use common::Server;
 
 use gridpatrol_core::hazard::{
     EscalationReason, HazardEvent, HazardStatus, Level, NewHazard, Severity,
@@ -16,55 +16,12 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header;
 use uuid::Uuid;
 
-struct Server {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-    backend: Vec<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(database: Option<String>, extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let backend: Vec<String> = database
-            .map(|url| vec!["--database-url".to_string(), url])
-            .unwrap_or_default();
-        let args: Vec<&str> = backend
-            .iter()
-            .map(String::as_str)
-            .chain(extra.iter().copied())
-            .collect();
-        let (child, url) = common::start_server(dir.path(), "127.0.0.1:0", &args);
-        Server {
-            child,
-            url,
-            dir,
-            backend,
-        }
-    }
-
-    fn device(&self, user: &str) -> Store {
-        let store = Store::open(self.dir.path().join(format!("{user}.db")), Clock::System).unwrap();
-        store.sign_in(&self.url, user, "gridpatrol").unwrap();
-        store.sync(&mut |_| {}).unwrap();
-        store
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let args: Vec<&str> = args
-            .iter()
-            .copied()
-            .chain(self.backend.iter().map(String::as_str))
-            .collect();
-        common::admin(self.dir.path(), &args, "")
-    }
+/// A phone of `user`, signed in to `server` and synced.
+fn device(server: &Server, user: &str) -> Store {
+    let store = Store::open(server.dir.path().join(format!("{user}.db")), Clock::System).unwrap();
+    store.sign_in(&server.url, user, "gridpatrol").unwrap();
+    store.sync(&mut |_| {}).unwrap();
+    store
 }
 
 /// A browser: signed in with its own cookie, never following redirects (the tests look at them).
@@ -165,7 +122,7 @@ common::on_both_backends!(
 
 fn hand_back(database: Option<String>) {
     let server = Server::start(database, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     let id = escalated_case(&phone, "w04", "g04");
     let detail = format!("/console/hazards/{id}");
 
@@ -259,7 +216,7 @@ fn hand_back(database: Option<String>) {
 #[test]
 fn each_user_sees_and_acts_within_their_area_only() {
     let server = Server::start(None, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     let id = escalated_case(&phone, "w04", "g04");
     let detail = format!("/console/hazards/{id}");
 
@@ -330,7 +287,7 @@ fn each_user_sees_and_acts_within_their_area_only() {
 #[test]
 fn an_op_the_server_refused_is_listed_for_whoever_covers_its_grid() {
     let server = Server::start(None, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     // Moved to another grid on the server while the phone is offline; the patrol it then
     // records in its old grid is refused.
     server.admin(&["user", "assign", "w04", "--org", "g05"]);
@@ -404,7 +361,7 @@ fn the_demo_console_shows_figures_and_exports_a_ledger() {
 #[test]
 fn coverage_counts_a_visited_place_and_never_a_place_nobody_visited() {
     let server = Server::start(None, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     let place = common::place_in(&phone, "w04", "g04");
     let officer = Browser::sign_in(&server, "o01");
     let before = officer.page("/console/coverage?scope=g04");
@@ -434,7 +391,7 @@ fn coverage_counts_a_visited_place_and_never_a_place_nobody_visited() {
 #[test]
 fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
     let server = Server::start(None, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     let id = escalated_case(&phone, "w04", "g04");
     let detail = format!("/console/hazards/{id}");
     let act = format!("{detail}/act");
@@ -536,7 +493,7 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
 #[test]
 fn what_a_phone_typed_is_shown_as_text_never_as_markup() {
     let server = Server::start(None, &[]);
-    let phone = server.device("w04");
+    let phone = device(&server, "w04");
     let who = phone.actor("w04").unwrap();
     let place = common::place_in(&phone, "w04", "g04");
     let typed = "<img src=x onerror=alert(1)>\"'&";

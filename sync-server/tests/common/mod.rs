@@ -259,3 +259,68 @@ macro_rules! on_both_backends {
 }
 #[allow(unused_imports)]
 pub(crate) use on_both_backends;
+
+/// A real server process on a fixed free port (so that it can come back on the same address),
+/// with its data in a folder of its own: SQLite, or PostgreSQL with `database`.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    /// `--database-url <url>` for PostgreSQL; empty for SQLite.
+    pub backend: Vec<String>,
+}
+
+impl Server {
+    pub fn start(database: Option<String>, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let backend: Vec<String> = database
+            .map(|url| vec!["--database-url".to_string(), url])
+            .unwrap_or_default();
+        let args: Vec<&str> = backend
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        let child = start_server(dir.path(), &format!("127.0.0.1:{port}"), &args).0;
+        Server {
+            child,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            backend,
+        }
+    }
+
+    /// Stops the server and starts it again on the same address and data, with `extra`.
+    pub fn restart(&mut self, extra: &[&str]) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let listen = format!("127.0.0.1:{}", self.port);
+        let args: Vec<&str> = self
+            .backend
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        self.child = start_server(self.dir.path(), &listen, &args).0;
+    }
+
+    /// Runs an admin command (`user ...`) on this server's data.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(self.backend.iter().map(String::as_str))
+            .collect();
+        admin(self.dir.path(), &args, "")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
