@@ -245,9 +245,7 @@ pub struct Refusal {
 }
 
 /// What the account commands, the demo and the compactor need of a backend besides serving.
-pub trait Admin {
-    /// The core store holding the fold of the whole log, to read org records from.
-    fn fold(&self) -> &Store;
+pub trait Admin: Backend {
     /// Runs `f` on the fold, where it may record ops as the server's own device (account
     /// changes, the demo), and stores those ops in the log.
     fn author<T>(
@@ -278,7 +276,7 @@ pub fn seed_demo(
     more_grids: usize,
     history: bool,
 ) -> Result<(), ApiError> {
-    if history && b.fold().users()?.is_empty() {
+    if history && b.records()?.users()?.is_empty() {
         let dir = tempfile::tempdir().map_err(|_| ApiError::internal())?;
         let scratch = Store::open(dir.path().join("demo.db"), gridpatrol_core::demo::clock())?;
         gridpatrol_core::demo::run(&scratch)?;
@@ -295,7 +293,7 @@ pub fn seed_demo(
         gridpatrol_core::demo::seed_more_grids(store, more_grids)?;
         Ok(())
     })?;
-    for (id, _, _) in b.fold().users()? {
+    for (id, _, _) in b.records()?.users()? {
         b.set_password(&id, password)?;
     }
     Ok(())

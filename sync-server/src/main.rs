@@ -118,8 +118,9 @@ fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
     let sys = Actor::provisioner();
     match cmd {
         UserCommand::List => {
-            for (id, name, role) in b.fold().users()? {
-                let orgs = b.fold().user(&id)?.org_ids.join(",");
+            let records = b.records()?;
+            for (id, name, role) in records.users()? {
+                let orgs = records.user(&id)?.org_ids.join(",");
                 println!("{id}\t{name}\t{}\t{orgs}", role.zh());
             }
         }

@@ -343,10 +343,6 @@ impl PgBackend {
 }
 
 impl Admin for PgBackend {
-    fn fold(&self) -> &Store {
-        &self.fold
-    }
-
     /// The fold's own ops not yet in the log (what `f` made, and any left by an earlier
     /// failure) are appended under the write lock, then acknowledged in the fold.
     fn author<T>(

@@ -99,10 +99,6 @@ impl SqliteBackend {
 }
 
 impl Admin for SqliteBackend {
-    fn fold(&self) -> &Store {
-        &self.store
-    }
-
     fn author<T>(
         &self,
         f: impl FnOnce(&Store) -> gridpatrol_core::Result<T>,
