@@ -542,3 +542,106 @@ fn a_console_sign_in_ends_on_the_server_when_its_time_is_up() {
     assert!(!cookie(None).contains("Secure"));
     assert!(cookie(None).contains("Max-Age=0"));
 }
+
+#[test]
+fn a_village_leader_decides_an_extension_escalates_and_the_township_enforces_or_withdraws() {
+    let server = Server::start(None, &[]);
+    let phone = device(&server, "w04");
+    let who = phone.actor("w04").unwrap();
+    let place = common::place_in(&phone, "w04", "g04");
+    let raise = |description: &str| {
+        phone
+            .report_hazard(
+                &who,
+                NewHazard::new(place.id, "wiring", Severity::General, description),
+            )
+            .unwrap()
+    };
+    let first = raise("配电箱线路老化");
+    let second = raise("重复上报");
+    let deadline = phone.today().plus(5);
+    for ev in [
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline,
+            note: String::new(),
+        },
+        HazardEvent::RequestExtension {
+            reason: "需等电工".into(),
+            proposed_deadline: deadline.plus(10),
+            interim_measures: "断电停用".into(),
+        },
+    ] {
+        phone.hazard_event(&who, first, ev).unwrap();
+    }
+    phone.sync(&mut |_| {}).unwrap();
+
+    let act = |b: &Browser, id: Uuid, form: &[(&str, &str)]| {
+        let detail = format!("/console/hazards/{id}");
+        let csrf = b.csrf(&detail);
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        b.post(&format!("{detail}/act"), &all).status().as_u16()
+    };
+    let leader = Browser::sign_in(&server, "l02");
+    assert_eq!(
+        act(
+            &leader,
+            first,
+            &[
+                ("verb", "decide_extension"),
+                ("approved", "yes"),
+                ("basis", "情况属实")
+            ]
+        ),
+        303
+    );
+    assert_eq!(
+        act(
+            &leader,
+            first,
+            &[
+                ("verb", "escalate"),
+                ("to", "township"),
+                ("reason", "beyond_power"),
+                ("note", "")
+            ]
+        ),
+        303
+    );
+    assert_eq!(
+        act(
+            &leader,
+            second,
+            &[("verb", "withdraw"), ("reason", "与另一条重复")]
+        ),
+        303
+    );
+    let officer = Browser::sign_in(&server, "o01");
+    assert_eq!(
+        act(
+            &officer,
+            first,
+            &[
+                ("verb", "joint_enforcement"),
+                ("departments", "供电所、市场监管所"),
+                ("note", "")
+            ]
+        ),
+        303
+    );
+
+    phone.sync(&mut |_| {}).unwrap();
+    let h = phone.hazard(first).unwrap().hazard;
+    assert_eq!(
+        h.deadline,
+        Some(deadline.plus(10)),
+        "the extension was granted"
+    );
+    assert_eq!(h.status, HazardStatus::JointEnforcement);
+    assert_eq!(h.level, Level::Township);
+    assert_eq!(
+        phone.hazard(second).unwrap().hazard.status,
+        HazardStatus::Withdrawn
+    );
+}
