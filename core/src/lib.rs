@@ -19,6 +19,8 @@ pub mod photo;
 pub mod place;
 pub mod plan;
 pub mod report;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod store;
 pub mod sync;
 

@@ -6,7 +6,7 @@ mod common;
 
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::org::{Actor, Role, User};
-use gridpatrol_core::sync::server::FeedQuery;
+use gridpatrol_core::server::{FeedQuery, Records};
 
 fn user_ops(store: &gridpatrol_core::Store, id: &str) -> Vec<gridpatrol_core::op::Op> {
     store
@@ -20,7 +20,8 @@ fn user_ops(store: &gridpatrol_core::Store, id: &str) -> Vec<gridpatrol_core::op
 #[test]
 fn compaction_drops_superseded_records_changes_no_state_and_reuses_no_position() {
     let town = common::town();
-    let store = &town.store;
+    let records = Records::new(town.store);
+    let store = records.store();
     let sys = Actor::provisioner();
     let w1 = |grids: &[&str]| User {
         id: "w1".into(),
@@ -38,8 +39,8 @@ fn compaction_drops_superseded_records_changes_no_state_and_reuses_no_position()
         limit: 100_000,
         ..FeedQuery::default()
     };
-    let full = store.feed(&all).unwrap().items.len();
-    let compact = store
+    let full = records.feed(&all).unwrap().items.len();
+    let compact = records
         .feed(&FeedQuery {
             compact: true,
             ..all.clone()
@@ -55,20 +56,20 @@ fn compaction_drops_superseded_records_changes_no_state_and_reuses_no_position()
     late.seq = 999;
     late.hlc = gridpatrol_core::clock::Hlc::new(1, 0);
     store.apply_remote(&late).unwrap();
-    let newest = store.last_position().unwrap();
+    let newest = records.last_position().unwrap();
 
     let state = common::dump_state(store);
-    let (n, highest) = store.compact_superseded(store.now_ms() + 1).unwrap();
+    let (n, highest) = records.compact_superseded(store.now_ms() + 1).unwrap();
     assert_eq!(n, 2, "the two superseded versions of w1");
     assert!(highest.unwrap() < newest);
     assert_eq!(common::dump_state(store), state, "no state changed");
     assert_eq!(user_ops(store, "w1").len(), 1);
     assert_eq!(store.actor("w1").unwrap().grids, ["g1"]);
-    assert_eq!(store.last_position().unwrap(), newest);
+    assert_eq!(records.last_position().unwrap(), newest);
 
     store.put_user(&sys, w1(&["g1", "g2"])).unwrap();
     assert!(
-        store.last_position().unwrap() > newest,
+        records.last_position().unwrap() > newest,
         "positions only grow"
     );
     store.rebuild().unwrap();

@@ -20,8 +20,9 @@ use gridpatrol_core::op::Op;
 use gridpatrol_core::{Clock, Store};
 use gridpatrol_sync_server::backend::{seed_demo, Backend, Session};
 use gridpatrol_sync_server::pg::PgBackend;
-use gridpatrol_sync_server::serve::Log;
+use gridpatrol_sync_server::service::Service;
 use gridpatrol_sync_server::sqlite::SqliteBackend;
+use gridpatrol_sync_server::storage::{AccountStore, OpLog};
 use gridpatrol_sync_server::synthetic::{example_patrol, Numbering, PLACE_TYPE};
 use gridpatrol_sync_server::DEMO_PASSWORD;
 use uuid::Uuid;
@@ -48,7 +49,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn new<B: Backend + Log>(b: &B, dir: &std::path::Path) -> Writer {
+    fn new<A: AccountStore, L: OpLog>(b: &Service<A, L>, dir: &std::path::Path) -> Writer {
         let session = session(b, "w01");
         // The example patrol is made on a device filled from the backend's own snapshot.
         let device = Store::open(dir.join("w01.db"), Clock::System).unwrap();
@@ -80,9 +81,9 @@ impl Writer {
     }
 
     /// Pushes patrols until the log holds `total` ops.
-    fn fill<B: Backend + Log>(&mut self, b: &B, total: i64) {
+    fn fill<A: AccountStore, L: OpLog>(&mut self, b: &Service<A, L>, total: i64) {
         loop {
-            let have = b.last_position().unwrap();
+            let have = b.log().last_position().unwrap();
             if have >= total {
                 return;
             }
@@ -103,10 +104,14 @@ impl Writer {
 }
 
 /// The median time of an officer's pull of 10 new ops from the end of the log, in ms.
-fn pull_of_ten<B: Backend + Log>(b: &B, w: &mut Writer, officer: &Session) -> f64 {
+fn pull_of_ten<A: AccountStore, L: OpLog>(
+    b: &Service<A, L>,
+    w: &mut Writer,
+    officer: &Session,
+) -> f64 {
     let mut times = Vec::with_capacity(PULLS);
     for _ in 0..PULLS {
-        let end = b.last_position().unwrap();
+        let end = b.log().last_position().unwrap();
         let cursor = gridpatrol_sync_server::cursor::Cursor::Pull {
             after: end,
             scope: gridpatrol_sync_server::cursor::scope_of(&officer.user),
@@ -123,7 +128,7 @@ fn pull_of_ten<B: Backend + Log>(b: &B, w: &mut Writer, officer: &Session) -> f6
 }
 
 /// Every snapshot page of an officer's bootstrap: (seconds, ops sent).
-fn bootstrap<B: Backend + Log>(b: &B, officer: &Session) -> (f64, usize) {
+fn bootstrap<A: AccountStore, L: OpLog>(b: &Service<A, L>, officer: &Session) -> (f64, usize) {
     let t = Instant::now();
     let mut cursor = String::new();
     let mut ops = 0;
@@ -137,7 +142,7 @@ fn bootstrap<B: Backend + Log>(b: &B, officer: &Session) -> (f64, usize) {
     }
 }
 
-fn run<B: Backend + Log>(name: &str, b: &B, dir: &std::path::Path) {
+fn run<A: AccountStore, L: OpLog>(name: &str, b: &Service<A, L>, dir: &std::path::Path) {
     let (small, large) = (
         size("GRIDPATROL_GROWTH_SMALL", 10_000) as i64,
         size("GRIDPATROL_GROWTH_LARGE", 1_000_000) as i64,
@@ -176,7 +181,7 @@ fn main() {
         let another = PgBackend::open(&url, 4, photos, 1 << 20).unwrap();
         println!(
             "PostgreSQL: a new instance folded {} ops and was ready in {:.1} s",
-            another.last_position().unwrap(),
+            another.log().last_position().unwrap(),
             t.elapsed().as_secs_f64()
         );
     }

@@ -1,7 +1,6 @@
-//! What the HTTP layer needs from storage, whatever the database: accounts and device tokens,
-//! and push and pull of ops (`Backend`), and what the account commands need (`Admin`). The
-//! SQLite backend (`sqlite`) is the default; the PostgreSQL backend (`pg`) implements the same
-//! traits and passes the same contract tests.
+//! What the HTTP layer and the console need of the server (`Backend`), and what the account
+//! commands and the demo need besides (`Admin`): both implemented once, by `service::Service`,
+//! over whichever storage keeps the rows (`storage`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -10,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
+use gridpatrol_core::server::{FeedItem, FeedQuery, Records};
 use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
-use gridpatrol_core::sync::server::{FeedItem, FeedQuery};
 use gridpatrol_core::Store;
-use serde::Serialize;
 use uuid::Uuid;
+
+pub use crate::error::ApiError;
+pub use crate::storage::Refusal;
 
 /// An authenticated request: the user (with their scope, from the server's own records), the
 /// device the token was issued to, and when it was issued.
@@ -49,97 +50,6 @@ impl Session {
 /// Failed sign-ins allowed per user within `LOGIN_WINDOW` before further tries are refused.
 pub const LOGIN_FAILURES: u32 = 5;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
-
-/// An error a client receives as JSON: a stable code and a message in zh-CN and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{code}: {zh} / {en}")]
-pub struct ApiError {
-    #[serde(skip)]
-    pub status: u16,
-    pub code: String,
-    pub zh: String,
-    pub en: String,
-    /// Seconds to wait before trying again (rate limits).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
-
-impl ApiError {
-    pub fn new(status: u16, code: &str, zh: &str, en: &str) -> Self {
-        ApiError {
-            status,
-            code: code.into(),
-            zh: zh.into(),
-            en: en.into(),
-            retry_after: None,
-        }
-    }
-    pub fn unauthorized() -> Self {
-        ApiError::new(
-            401,
-            "unauthorized",
-            "未登录或登录已失效",
-            "not signed in, or the token is no longer valid",
-        )
-    }
-    pub fn bad_credentials() -> Self {
-        ApiError::new(
-            401,
-            "bad_credentials",
-            "用户名或密码错误",
-            "wrong user name or password",
-        )
-    }
-    pub fn bad_request(what: &str) -> Self {
-        ApiError::new(
-            400,
-            "bad_request",
-            &format!("请求格式不正确：{what}"),
-            &format!("malformed request: {what}"),
-        )
-    }
-    /// The cursor cannot be served incrementally: the device starts again from a snapshot.
-    pub fn resync_required(zh_why: &str, en_why: &str) -> Self {
-        ApiError::new(
-            410,
-            gridpatrol_core::sync::protocol::RESYNC_REQUIRED,
-            &format!("{zh_why}，需要重新同步全部数据（本机未上传的记录会保留）"),
-            &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
-        )
-    }
-    /// Too many failed sign-ins; try again after `wait` seconds.
-    pub fn too_many_attempts(wait: u64) -> Self {
-        ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(
-                429,
-                "too_many_attempts",
-                "登录失败次数过多，请稍后再试",
-                "too many failed sign-ins; try again later",
-            )
-        }
-    }
-    pub fn internal() -> Self {
-        ApiError::new(
-            500,
-            "internal",
-            "服务器内部错误，请稍后再试",
-            "server error, please try again later",
-        )
-    }
-}
-
-impl From<gridpatrol_core::Error> for ApiError {
-    fn from(e: gridpatrol_core::Error) -> Self {
-        if e.refuses_input() {
-            let text = e.to_string();
-            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-            ApiError::new(400, e.code(), zh, en)
-        } else {
-            ApiError::internal()
-        }
-    }
-}
 
 /// Failed sign-ins counted per key (a user, a client address) in a sliding window: after `max`
 /// failures the key waits out the window. Stale keys are dropped as new failures come in.
@@ -227,23 +137,6 @@ pub trait Backend: Send + Sync + 'static {
     fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError>;
 }
 
-/// An op the server refused from a device, kept so that someone who can sort it out sees it
-/// (the device shows it to its user too). The op's content is not kept, only what it was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Refusal {
-    pub at_ms: i64,
-    pub op_id: Uuid,
-    pub user_id: String,
-    pub device_id: Uuid,
-    pub kind: String,
-    pub entity: String,
-    /// The grids the op would have touched, as the server's records tell.
-    pub grids: Vec<String>,
-    pub code: String,
-    pub zh: String,
-    pub en: String,
-}
-
 /// What the account commands, the demo and the compactor need of a backend besides serving.
 pub trait Admin: Backend {
     /// Runs `f` on the fold, where it may record ops as the server's own device (account
@@ -280,7 +173,7 @@ pub fn seed_demo(
         let dir = tempfile::tempdir().map_err(|_| ApiError::internal())?;
         let scratch = Store::open(dir.path().join("demo.db"), gridpatrol_core::demo::clock())?;
         gridpatrol_core::demo::run(&scratch)?;
-        let history = scratch.feed(&FeedQuery {
+        let history = Records::new(scratch).feed(&FeedQuery {
             limit: usize::MAX >> 1,
             ..FeedQuery::default()
         })?;

@@ -10,16 +10,10 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use serde::Serialize;
+use gridpatrol_core::sync::protocol::PhotoReceived;
 use sha2::{Digest, Sha256};
 
 use crate::backend::ApiError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Received {
-    pub received: u64,
-    pub complete: bool,
-}
 
 /// A photo file's name in the store: the original is named by its hash; its display copy and
 /// thumbnail by the original's hash and the variant.
@@ -32,7 +26,7 @@ pub fn blob_name(hash: &str, variant: &str) -> String {
 
 pub trait BlobStore: Send + Sync {
     /// How much of blob `name` is held.
-    fn received(&self, name: &str) -> Result<Received, ApiError>;
+    fn received(&self, name: &str) -> Result<PhotoReceived, ApiError>;
     /// Appends `chunk` at `offset` of a blob of `total` bytes whose SHA-256 must be `expect`.
     fn append(
         &self,
@@ -41,7 +35,7 @@ pub trait BlobStore: Send + Sync {
         offset: u64,
         total: u64,
         chunk: &[u8],
-    ) -> Result<Received, ApiError>;
+    ) -> Result<PhotoReceived, ApiError>;
     /// The whole blob.
     fn read(&self, name: &str) -> Result<Vec<u8>, ApiError>;
 }
@@ -84,16 +78,16 @@ impl FsBlobs {
         (self.dir.join(name), self.dir.join(format!("{name}.part")))
     }
 
-    fn held(&self, name: &str) -> Result<Received, ApiError> {
+    fn held(&self, name: &str) -> Result<PhotoReceived, ApiError> {
         let (done, part) = self.paths(name);
         if let Ok(m) = std::fs::metadata(&done) {
-            return Ok(Received {
+            return Ok(PhotoReceived {
                 received: m.len(),
                 complete: true,
             });
         }
         let received = std::fs::metadata(&part).map_or(0, |m| m.len());
-        Ok(Received {
+        Ok(PhotoReceived {
             received,
             complete: false,
         })
@@ -115,7 +109,7 @@ fn file_hash(path: &PathBuf) -> std::io::Result<String> {
 }
 
 impl BlobStore for FsBlobs {
-    fn received(&self, name: &str) -> Result<Received, ApiError> {
+    fn received(&self, name: &str) -> Result<PhotoReceived, ApiError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.held(name)
     }
@@ -127,7 +121,7 @@ impl BlobStore for FsBlobs {
         offset: u64,
         total: u64,
         chunk: &[u8],
-    ) -> Result<Received, ApiError> {
+    ) -> Result<PhotoReceived, ApiError> {
         if total > self.max_bytes {
             return Err(too_large(self.max_bytes));
         }
@@ -157,7 +151,7 @@ impl BlobStore for FsBlobs {
         f.sync_all().map_err(io_error)?;
         let received = offset + chunk.len() as u64;
         if received < total {
-            return Ok(Received {
+            return Ok(PhotoReceived {
                 received,
                 complete: false,
             });
@@ -172,7 +166,7 @@ impl BlobStore for FsBlobs {
             ));
         }
         std::fs::rename(&part, &done).map_err(io_error)?;
-        Ok(Received {
+        Ok(PhotoReceived {
             received,
             complete: true,
         })

@@ -14,36 +14,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gridpatrol_core::sync::protocol::{
-    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
+    routes, LoginRequest, LoginResponse, PhotoReceived, PullResponse, PushRequest, PushResponse,
+    SnapshotPage, PROTOCOL_VERSION,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
-use uuid::Uuid;
 
 use crate::backend::{ApiError, Backend, FailureLimit, Session};
-use crate::blobs::{blob_name, Received};
+use crate::blobs::blob_name;
 
 type Shared = Arc<dyn Backend>;
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry = self.retry_after;
-        let mut res = (status, Json(self)).into_response();
-        if let Some(secs) = retry {
-            if let Ok(v) = secs.to_string().parse() {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        res
-    }
-}
 
 fn from_json_rejection(r: JsonRejection) -> ApiError {
     let status = r.status().as_u16();
     if status == 413 {
-        return ApiError::new(413, "too_large", "请求过大", "request body too large");
+        return ApiError::too_large();
     }
     // The rejection's text names fields and positions, never the values sent.
     ApiError {
@@ -76,21 +62,6 @@ async fn session(backend: &Shared, headers: &HeaderMap) -> Result<(Session, Stri
     let t = token.clone();
     let s = blocking(move || b.authenticate(&t)).await?;
     Ok((s, token))
-}
-
-#[derive(Deserialize)]
-pub struct LoginRequest {
-    pub user_id: String,
-    pub password: String,
-    pub device_id: Uuid,
-}
-
-#[derive(Serialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub user_id: String,
-    pub role: gridpatrol_core::org::Role,
-    pub server_time_ms: i64,
 }
 
 /// Failed sign-ins allowed per client address in `ADDRESS_WINDOW`, on top of the backend's
@@ -239,7 +210,7 @@ async fn photo_status(
     headers: HeaderMap,
     Path(hash): Path<String>,
     query: Result<Query<VariantQuery>, QueryRejection>,
-) -> Result<Json<Received>, ApiError> {
+) -> Result<Json<PhotoReceived>, ApiError> {
     let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res = blocking(move || {
@@ -257,7 +228,7 @@ async fn photo_chunk(
     Path(hash): Path<String>,
     query: Result<Query<VariantQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Received>, ApiError> {
+) -> Result<Json<PhotoReceived>, ApiError> {
     let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("offset and total"))?;
     let (Some(offset), Some(total)) = (q.offset, q.total) else {
@@ -265,7 +236,7 @@ async fn photo_chunk(
     };
     let body = body.map_err(|r| {
         if r.status().as_u16() == 413 {
-            ApiError::new(413, "too_large", "请求过大", "request body too large")
+            ApiError::too_large()
         } else {
             ApiError::bad_request("body")
         }
@@ -303,13 +274,19 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
     Router::new()
         // For load balancers and monitoring: the process is up and serving.
         .route("/healthz", get(|| async { "ok" }))
-        .route("/v1/login", post(login))
-        .route("/v1/logout", post(logout))
-        .route("/v1/push", post(push))
-        .route("/v1/pull", get(pull))
-        .route("/v1/snapshot", get(snapshot))
-        .route("/v1/photos/{hash}", get(photo_download).put(photo_chunk))
-        .route("/v1/photos/{hash}/upload", get(photo_status))
+        .route(routes::LOGIN, post(login))
+        .route(routes::LOGOUT, post(logout))
+        .route(routes::PUSH, post(push))
+        .route(routes::PULL, get(pull))
+        .route(routes::SNAPSHOT, get(snapshot))
+        .route(
+            &routes::photo("{hash}"),
+            get(photo_download).put(photo_chunk),
+        )
+        .route(
+            &format!("{}/{}", routes::photo("{hash}"), routes::PHOTO_UPLOAD),
+            get(photo_status),
+        )
         .merge(crate::console::routes())
         .fallback(not_found)
         .layer(Extension(console))

@@ -1,7 +1,10 @@
-//! The GridPatrol sync server as a library: the HTTP API (`http`), what it needs of storage
-//! (`backend`, with the SQLite implementation in `sqlite` and the PostgreSQL one in `pg`;
-//! photo files in `blobs`), the cursors it hands out (`cursor`), the township web console
-//! (`console`), and synthetic patrols for the load generator and benchmarks (`synthetic`).
+//! The GridPatrol sync server as a library. Who may call whom, top down (ADR 0010):
+//! `http` and `console` (requests) → `backend::Backend`, implemented once by `service`
+//! (sign-in, sessions, push, pages in `serve`, cursors in `cursor`) → `storage`'s two traits
+//! (`AccountStore`, `OpLog`), each with a SQLite (`sqlite`) and a PostgreSQL (`pg`)
+//! implementation → the core's `server::Records`. Errors rise as `storage::StorageError` and
+//! become HTTP in one place (`error`). Photo files are in `blobs`; synthetic patrols for the
+//! load generator and benchmarks in `synthetic`.
 //! The binary in `main.rs` wires them to the command line; the backend contract tests drive
 //! a backend directly.
 
@@ -9,11 +12,14 @@ pub mod backend;
 pub mod blobs;
 pub mod console;
 pub mod cursor;
+pub mod error;
 pub mod http;
-pub mod pg;
 pub mod serve;
-pub mod sqlite;
+pub mod service;
+pub mod storage;
 pub mod synthetic;
+
+pub use storage::{pg, sqlite};
 
 /// The demo users' password: printed in the README, for trying the product only.
 pub const DEMO_PASSWORD: &str = "gridpatrol";

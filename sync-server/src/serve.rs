@@ -7,15 +7,15 @@ use argon2::Argon2;
 use gridpatrol_core::apply::Applied;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
+use gridpatrol_core::server::{FeedItem, FeedQuery, Records};
 use gridpatrol_core::sync::authz;
 use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
-use gridpatrol_core::sync::server::{Feed, FeedItem, FeedQuery};
-use gridpatrol_core::Store;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Refusal, Session};
 use crate::cursor::{self, Cursor};
+use crate::storage::OpLog;
 
 /// The most ops one pull or snapshot page reads.
 pub const MAX_PAGE: usize = 5000;
@@ -95,7 +95,7 @@ pub fn push_results(
 
 /// The refused ops among `results`, with the grids each would have touched.
 pub fn refusals(
-    records: &Store,
+    records: &Records,
     session: &Session,
     ops: &[Op],
     results: &[PushResult],
@@ -143,21 +143,9 @@ fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
         .collect()
 }
 
-/// Where a backend's log is read from, for pull and snapshot pages.
-pub trait Log: crate::backend::Backend {
-    /// The stretch of the log `q` names, for `reader`. A backend that indexes ops by grid may
-    /// leave out ops touching none of the reader's grids (never reference data); the pages
-    /// are filtered by scope here either way.
-    fn feed(&self, q: &FeedQuery, reader: &Actor) -> Result<Feed, ApiError>;
-    /// The position of the newest op (0 when there is none).
-    fn last_position(&self) -> Result<i64, ApiError>;
-    /// Pull cursors below this position are refused: ops they would have needed are compacted.
-    fn horizon(&self) -> Result<i64, ApiError>;
-}
-
 /// A pull page for `session` after `cursor` (see `Backend::pull`).
 pub fn pull(
-    log: &dyn Log,
+    log: &impl OpLog,
     session: &Session,
     cursor: Option<&str>,
     limit: usize,
@@ -198,7 +186,7 @@ pub fn pull(
 
 /// A snapshot page for `session` (see `Backend::snapshot`).
 pub fn snapshot(
-    log: &dyn Log,
+    log: &impl OpLog,
     session: &Session,
     cursor: Option<&str>,
     limit: usize,

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::protocol::{
-    PullResponse, PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION, RESYNC_REQUIRED,
+    routes, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
+    SnapshotPage, PROTOCOL_VERSION, RESYNC_REQUIRED,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -76,19 +77,6 @@ pub struct SignedIn {
     pub user_id: String,
 }
 
-#[derive(Deserialize)]
-struct LoginReply {
-    token: String,
-    user_id: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorReply {
-    code: String,
-    zh: String,
-    en: String,
-}
-
 pub(super) fn client() -> Result<Client> {
     Client::builder()
         .timeout(Duration::from_secs(60))
@@ -122,7 +110,7 @@ pub(super) fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
                     .and_then(|v| v.parse::<u64>().ok());
                 let retryable = status == 429 || status >= 500;
                 if !retryable || attempt == ATTEMPTS {
-                    return Err(match res.json::<ErrorReply>() {
+                    return Err(match res.json::<ErrorBody>() {
                         Ok(e) => Error::Remote {
                             status,
                             code: e.code,
@@ -164,7 +152,7 @@ impl Store {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<bool> {
         let cursor = self.snapshot_cursor()?.unwrap_or_default();
-        let page: SnapshotPage = json(get("/v1/snapshot", &cursor)?)?;
+        let page: SnapshotPage = json(get(routes::SNAPSHOT, &cursor)?)?;
         progress(Progress::Received {
             ops: page.ops.len(),
         });
@@ -187,7 +175,7 @@ impl Store {
         report: &mut SyncReport,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<bool> {
-        let page: PullResponse = json(get("/v1/pull", cursor)?)?;
+        let page: PullResponse = json(get(routes::PULL, cursor)?)?;
         progress(Progress::Received {
             ops: page.ops.len(),
         });
@@ -201,12 +189,13 @@ impl Store {
     pub fn sign_in(&self, server: &str, user_id: &str, password: &str) -> Result<SignedIn> {
         let server = server.trim_end_matches('/').to_string();
         let http = client()?;
-        let body = serde_json::json!({
-            "user_id": user_id,
-            "password": password,
-            "device_id": self.device_id(),
-        });
-        let reply: LoginReply = send(|| http.post(format!("{server}/v1/login")).json(&body))?
+        let body = LoginRequest {
+            user_id: user_id.to_string(),
+            password: password.to_string(),
+            device_id: self.device_id(),
+        };
+        let login = format!("{server}{}", routes::LOGIN);
+        let reply: LoginResponse = send(|| http.post(&login).json(&body))?
             .json()
             .map_err(|e| Error::Network {
                 detail: e.to_string(),
@@ -237,7 +226,7 @@ impl Store {
             return Err(Error::PendingOps { count: pending });
         }
         let revoked = client()?
-            .post(format!("{server}/v1/logout"))
+            .post(format!("{server}{}", routes::LOGOUT))
             .bearer_auth(&token)
             .send()
             .is_ok_and(|r| r.status().is_success());
@@ -310,7 +299,7 @@ impl Store {
                 ops: batch,
             })?;
             let reply: PushResponse = json(send(|| {
-                http.post(format!("{server}/v1/push"))
+                http.post(format!("{server}{}", routes::PUSH))
                     .header("Authorization", &auth)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header(reqwest::header::CONTENT_ENCODING, "zstd")

@@ -8,5 +8,4 @@ pub mod bootstrap;
 pub mod engine;
 pub mod outbox;
 pub mod protocol;
-pub mod server;
 mod upload;

@@ -1,6 +1,8 @@
-//! The sync protocol's messages (version 1, JSON under `/v1/`). A push carries a batch of this
-//! device's ops in sequence order and is answered op by op; a pull returns ops of the user's
-//! scope after an opaque cursor, with the server's clock so the device can keep its HLC near it.
+//! The sync protocol (version 1, JSON under `/v1/`): every message a device and the server
+//! exchange and the paths they are sent to, used by both sides so neither keeps a copy. A
+//! push carries a batch of this device's ops in sequence order and is answered op by op; a
+//! pull returns ops of the user's scope after an opaque cursor, with the server's clock so the
+//! device can keep its HLC near it; photos go up in chunks the server acknowledges.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -8,6 +10,59 @@ use uuid::Uuid;
 use crate::op::Op;
 
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The paths of the API, relative to the server's address.
+pub mod routes {
+    pub const LOGIN: &str = "/v1/login";
+    pub const LOGOUT: &str = "/v1/logout";
+    pub const PUSH: &str = "/v1/push";
+    pub const PULL: &str = "/v1/pull";
+    pub const SNAPSHOT: &str = "/v1/snapshot";
+    /// `PHOTOS/{hash}`: download (GET) or one chunk up (PUT, `offset` and `total` in the query).
+    pub const PHOTOS: &str = "/v1/photos";
+    /// `PHOTOS/{hash}/upload` (GET): how much of a photo the server holds.
+    pub const PHOTO_UPLOAD: &str = "upload";
+
+    /// The path of photo `hash`.
+    pub fn photo(hash: &str) -> String {
+        format!("{PHOTOS}/{hash}")
+    }
+}
+
+/// A sign-in from a device (or a console browser, which gets a device id of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user_id: String,
+    pub password: String,
+    pub device_id: Uuid,
+}
+
+/// A device token, shown once; the server keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user_id: String,
+    pub role: crate::org::Role,
+    pub server_time_ms: i64,
+}
+
+/// Every refused request's body: a stable code and a message in zh-CN and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    /// Seconds to wait before trying again (rate limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// How much of a photo file the server holds: the device resumes from `received`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoReceived {
+    pub received: u64,
+    pub complete: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {

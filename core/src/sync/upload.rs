@@ -9,21 +9,15 @@
 
 use reqwest::blocking::{Client, Response};
 use rusqlite::params;
-use serde::Deserialize;
 
 use super::engine::{client, json, send};
+use super::protocol::{routes, PhotoReceived};
 use crate::error::{Error, Result};
 use crate::photo::Variant;
 use crate::store::Store;
 
 /// Bytes per request: small enough to get through on one bar of 2G before a timeout.
 const CHUNK: usize = 256 * 1024;
-
-#[derive(Deserialize)]
-struct Received {
-    received: u64,
-    complete: bool,
-}
 
 /// What a round of photo uploads did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,11 +80,11 @@ impl Store {
         // The server checks what arrives against this: the name for an original, the copy's
         // own hash for a display copy or a thumbnail.
         let expect = crate::photo::hash_hex(&bytes);
-        let url = format!("{server}/v1/photos/{hash}");
+        let url = format!("{server}{}", routes::photo(hash));
         let which = [("variant", variant.code()), ("sha256", expect.as_str())];
-        let status = |res: Result<Response>| -> Result<Received> { json(res?) };
+        let status = |res: Result<Response>| -> Result<PhotoReceived> { json(res?) };
         let mut held = status(send(|| {
-            http.get(format!("{url}/upload"))
+            http.get(format!("{url}/{}", routes::PHOTO_UPLOAD))
                 .header("Authorization", auth)
                 .query(&which)
         }))?;
@@ -159,7 +153,7 @@ impl Store {
         let (server, _, token) = self.session()?;
         let http = client()?;
         let res = send(|| {
-            http.get(format!("{server}/v1/photos/{hash}"))
+            http.get(format!("{server}{}", routes::photo(hash)))
                 .bearer_auth(&token)
                 .query(&[("variant", variant.code())])
         })?;

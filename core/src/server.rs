@@ -1,12 +1,15 @@
-//! What a sync server needs from a store that holds everyone's ops: the grids an incoming op
-//! touches (to authorise it), and the log read forward from a position with each op's grids
-//! (to serve pulls by scope). The log's row order is the server's own sequence: ops are only
-//! ever appended, so a position never moves backwards.
+//! The server's copy of the state (feature `server`; the phone library leaves it out). A sync
+//! server keeps everyone's ops in a core `Store` used as a fold, wrapped here as `Records`: it
+//! judges pushed ops (the grids an op touches, authorised as of the op), reads the log forward
+//! from a position with each op's grids (to serve pulls by scope), folds ops the server's own
+//! log holds, and compacts superseded history. The log's row order is the fold's own sequence:
+//! ops are only ever appended, so a position never moves backwards.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use crate::apply::{op_row_at, Applied, OP_COLUMNS};
+use crate::clock::Clock;
 use crate::clock::Hlc;
 use crate::error::Result;
 use crate::hazard::lifecycle::Rejection;
@@ -16,8 +19,9 @@ use crate::org;
 use crate::org::Actor;
 use crate::store::Store;
 use crate::sync::authz;
+use crate::sync::protocol::{PushOutcome, PushResult};
 
-/// What to read of the log: see `Store::feed`.
+/// What to read of the log: see `Records::feed`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedQuery {
     pub after: i64,
@@ -104,10 +108,73 @@ fn actor_as_of(c: &Connection, user_id: &str, hlc: Hlc) -> Result<Option<Actor>>
     }))
 }
 
-impl Store {
+/// Everyone's records as the server holds them: a fold of the server's log, and what only a
+/// server does with it. Reads of the state (people, places, hazards, reports) go through
+/// `store()`, the same functions a phone uses.
+pub struct Records {
+    store: Store,
+}
+
+impl Records {
+    /// Opens (creating) the fold at `path` with the built-in checklist library every device
+    /// installs (identical ops, so never conflicting).
+    pub fn open(path: impl AsRef<std::path::Path>, clock: Clock) -> Result<Records> {
+        let store = Store::open(path, clock)?;
+        store.install_library()?;
+        Ok(Records { store })
+    }
+
+    /// Records over a store opened elsewhere (tests, the demo's scratch database).
+    pub fn new(store: Store) -> Records {
+        Records { store }
+    }
+
+    /// The state, read and written through the same functions as on a phone; what the server
+    /// records there itself (account changes, the console's actions) it records as its own
+    /// device.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The server's wall clock: a server has no server to correct its clock against.
+    pub fn now_ms(&self) -> i64 {
+        self.store.device_wall_ms()
+    }
+
     /// The grids an op touches, for authorising it (see `sync::authz`).
     pub fn grids_touched(&self, body: &OpBody) -> Result<Vec<String>> {
-        self.read(|c| grids_touched(c, body))
+        self.store.read(|c| grids_touched(c, body))
+    }
+
+    /// Folds ops that the server's log already holds (read back from it, or imported), in
+    /// log order, in one transaction.
+    pub fn fold_logged(&self, ops: &[Op]) -> Result<()> {
+        self.store.write(|tx| {
+            for op in ops {
+                self.store.apply_remote_in(tx, op)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Ops recorded here as the server's own device that are not yet marked as in the
+    /// server's log (what the console or an account command just recorded, and any left by a
+    /// failure before they were stored), in sequence order.
+    pub fn unlogged(&self) -> Result<Vec<Op>> {
+        self.store.outbox_batch(usize::MAX >> 1)
+    }
+
+    /// Marks `ops`, stored in the server's log, as logged.
+    pub fn mark_logged(&self, ops: &[Op]) -> Result<()> {
+        let stored: Vec<PushResult> = ops
+            .iter()
+            .map(|op| PushResult {
+                op_id: op.id,
+                outcome: PushOutcome::Applied,
+            })
+            .collect();
+        self.store.acknowledge(&stored)?;
+        Ok(())
     }
 
     /// Stores a batch pushed by `user` from `device_id` in one transaction, answering each op.
@@ -153,13 +220,13 @@ impl Store {
             }
             Ok(grids)
         };
-        self.write(|tx| {
+        self.store.write(|tx| {
             let mut out = Vec::with_capacity(ops.len());
             let mut touched = Vec::with_capacity(ops.len());
             for op in ops {
                 tx.execute_batch("SAVEPOINT pushed_op")?;
-                let one =
-                    authorize(tx, op).and_then(|grids| Ok((self.apply_remote_in(tx, op)?, grids)));
+                let one = authorize(tx, op)
+                    .and_then(|grids| Ok((self.store.apply_remote_in(tx, op)?, grids)));
                 match one {
                     Ok((applied, grids)) => {
                         tx.execute_batch("RELEASE pushed_op")?;
@@ -184,7 +251,7 @@ impl Store {
     /// `q.skip_device` (a device has its own ops already) and, when `q.compact`, whole-record
     /// ops (org nodes, users, plans) that a later op of the same record supersedes.
     pub fn feed(&self, q: &FeedQuery) -> Result<Feed> {
-        self.read(|c| {
+        self.store.read(|c| {
             let skip_device = q.skip_device.map(|d| d.to_string()).unwrap_or_default();
             let rows: Vec<(i64, Option<Op>)> = c
                 .prepare_cached(&format!(
@@ -233,7 +300,7 @@ impl Store {
     /// The grids of the records whose ops cite photo `hash` (empty: nothing here cites it).
     /// Whoever may read one of them may read the photo.
     pub fn photo_grids(&self, hash: &str) -> Result<Vec<String>> {
-        self.read(|c| {
+        self.store.read(|c| {
             let ids: Vec<String> = c
                 .prepare_cached("SELECT op_id FROM photo_refs WHERE hash = ?1")?
                 .query_map([hash], |r| r.get(0))?
@@ -252,7 +319,8 @@ impl Store {
 
     /// The position of the newest op stored here (0 when there is none).
     pub fn last_position(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT coalesce(max(rowid), 0) FROM ops", [], |r| r.get(0))?))
+        self.store
+            .read(|c| Ok(c.query_row("SELECT coalesce(max(rowid), 0) FROM ops", [], |r| r.get(0))?))
     }
 
     /// Deletes whole-record ops (org nodes, users, plans) that a later op of the same record
@@ -261,7 +329,7 @@ impl Store {
     /// removed, below which a pull cursor can no longer be served incrementally.
     pub fn compact_superseded(&self, before_ms: i64) -> Result<(usize, Option<i64>)> {
         let before = crate::clock::Hlc::new(before_ms, 0).0;
-        self.write(|tx| {
+        self.store.write(|tx| {
             // The newest row is never deleted: SQLite gives the next insert max(rowid) + 1,
             // and a reused position would hide that insert from cursors already past it.
             let doomed = "SELECT rowid FROM ops WHERE kind IN ('org_node', 'user', 'plan')

@@ -1,0 +1,141 @@
+//! The error a client receives, and the one place where every failure below the HTTP layer
+//! becomes one: storage failures are logged by their kind only (a database message can quote
+//! a row: names, phone numbers) and answered as a plain server error; the core's refusals of
+//! bad input keep their code and zh-CN / English text.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gridpatrol_core::sync::protocol::{ErrorBody, RESYNC_REQUIRED};
+
+use crate::storage::StorageError;
+
+/// An error a client receives as JSON (`protocol::ErrorBody`): a stable code and a message in
+/// zh-CN and English, with the HTTP status it is sent with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {zh} / {en}")]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    /// Seconds to wait before trying again (rate limits).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, zh: &str, en: &str) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            zh: zh.into(),
+            en: en.into(),
+            retry_after: None,
+        }
+    }
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            401,
+            "unauthorized",
+            "未登录或登录已失效",
+            "not signed in, or the token is no longer valid",
+        )
+    }
+    pub fn bad_credentials() -> Self {
+        ApiError::new(
+            401,
+            "bad_credentials",
+            "用户名或密码错误",
+            "wrong user name or password",
+        )
+    }
+    pub fn bad_request(what: &str) -> Self {
+        ApiError::new(
+            400,
+            "bad_request",
+            &format!("请求格式不正确：{what}"),
+            &format!("malformed request: {what}"),
+        )
+    }
+    pub fn too_large() -> Self {
+        ApiError::new(413, "too_large", "请求过大", "request body too large")
+    }
+    /// The cursor cannot be served incrementally: the device starts again from a snapshot.
+    pub fn resync_required(zh_why: &str, en_why: &str) -> Self {
+        ApiError::new(
+            410,
+            RESYNC_REQUIRED,
+            &format!("{zh_why}，需要重新同步全部数据（本机未上传的记录会保留）"),
+            &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
+        )
+    }
+    /// Too many failed sign-ins; try again after `wait` seconds.
+    pub fn too_many_attempts(wait: u64) -> Self {
+        ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                429,
+                "too_many_attempts",
+                "登录失败次数过多，请稍后再试",
+                "too many failed sign-ins; try again later",
+            )
+        }
+    }
+    pub fn internal() -> Self {
+        ApiError::new(
+            500,
+            "internal",
+            "服务器内部错误，请稍后再试",
+            "server error, please try again later",
+        )
+    }
+
+    /// The body sent on the wire.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.clone(),
+            zh: self.zh.clone(),
+            en: self.en.clone(),
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+impl From<gridpatrol_core::Error> for ApiError {
+    fn from(e: gridpatrol_core::Error) -> Self {
+        if e.refuses_input() {
+            let text = e.to_string();
+            let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
+            ApiError::new(400, e.code(), zh, en)
+        } else {
+            eprintln!("错误 / error: core {}", e.code());
+            ApiError::internal()
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Core(e) => e.into(),
+            other => {
+                eprintln!("错误 / error: {other}");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry = self.retry_after;
+        let mut res = (status, Json(self.body())).into_response();
+        if let Some(secs) = retry {
+            if let Ok(v) = secs.to_string().parse() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}

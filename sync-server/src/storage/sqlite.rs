@@ -1,0 +1,287 @@
+//! The default storage: everyone's ops in a core store (`ops.db`; its log in insertion order is
+//! the server's sequence, folded by the same apply function as on the devices), and accounts,
+//! device tokens, refused ops and the compaction horizon in `accounts.db`. One process owns a
+//! data folder.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use gridpatrol_core::apply::Applied;
+use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
+use gridpatrol_core::server::{Feed, FeedItem, FeedQuery, Records};
+use gridpatrol_core::{Clock, Store};
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use super::{AccountStore, OpLog, Refusal, Result, TokenRecord};
+use crate::blobs::FsBlobs;
+use crate::service::Service;
+
+/// The SQLite-backed server: `SqliteBackend::open(dir, max_photo_bytes)`.
+pub type SqliteBackend = Service<SqliteAccounts, SqliteLog>;
+
+type Shared = Arc<Mutex<Connection>>;
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Accounts, tokens and refused ops in `accounts.db`.
+pub struct SqliteAccounts {
+    db: Shared,
+}
+
+/// The log in `ops.db`; the horizon is kept in `accounts.db`, so it survives a restart.
+pub struct SqliteLog {
+    records: Records,
+    db: Shared,
+    horizon: AtomicI64,
+}
+
+impl SqliteBackend {
+    /// Opens (creating) the databases and the photo folder in `dir`; photos larger than
+    /// `max_photo_bytes` are refused.
+    pub fn open(
+        dir: &Path,
+        max_photo_bytes: u64,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error>> {
+        std::fs::create_dir_all(dir)?;
+        let records = Records::open(dir.join("ops.db"), Clock::System)?;
+        let mut accounts = Connection::open(dir.join("accounts.db"))?;
+        accounts.pragma_update(None, "journal_mode", "WAL")?;
+        migrate_accounts(&mut accounts)?;
+        let horizon: i64 = accounts
+            .query_row("SELECT value FROM meta WHERE key = 'horizon'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0);
+        let db = Arc::new(Mutex::new(accounts));
+        Ok(Service::new(
+            SqliteAccounts { db: db.clone() },
+            SqliteLog {
+                records,
+                db,
+                horizon: AtomicI64::new(horizon),
+            },
+            FsBlobs::open(dir.join("photos"), max_photo_bytes)?,
+        ))
+    }
+}
+
+fn migrate_accounts(c: &mut Connection) -> rusqlite::Result<()> {
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS passwords (
+             user_id TEXT PRIMARY KEY,
+             hash TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS meta (
+             key TEXT PRIMARY KEY,
+             value INTEGER NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS refused_ops (
+             op_id TEXT PRIMARY KEY,
+             at_ms INTEGER NOT NULL,
+             user_id TEXT NOT NULL,
+             device_id TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             entity TEXT NOT NULL,
+             grids TEXT NOT NULL,
+             code TEXT NOT NULL,
+             zh TEXT NOT NULL,
+             en TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS refused_ops_at ON refused_ops (at_ms);
+         CREATE TABLE IF NOT EXISTS tokens (
+             token_hash TEXT PRIMARY KEY,
+             user_id TEXT NOT NULL,
+             device_id TEXT NOT NULL,
+             issued_at INTEGER NOT NULL,
+             revoked_at INTEGER
+         );",
+    )
+}
+
+impl AccountStore for SqliteAccounts {
+    fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(lock(&self.db)
+            .query_row(
+                "SELECT hash FROM passwords WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
+        lock(&self.db).execute(
+            "INSERT INTO passwords (user_id, hash) VALUES (?1, ?2)
+             ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash",
+            params![user_id, hash],
+        )?;
+        Ok(())
+    }
+
+    fn add_token(&self, token_hash: &str, t: &TokenRecord) -> Result<()> {
+        lock(&self.db).execute(
+            "INSERT INTO tokens (token_hash, user_id, device_id, issued_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, t.user_id, t.device_id, t.issued_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn live_token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        Ok(lock(&self.db)
+            .query_row(
+                "SELECT user_id, device_id, issued_at FROM tokens
+                 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                [token_hash],
+                |r| {
+                    Ok(TokenRecord {
+                        user_id: r.get(0)?,
+                        device_id: r.get(1)?,
+                        issued_at_ms: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn revoke_token(&self, token_hash: &str, at_ms: i64) -> Result<()> {
+        lock(&self.db).execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![token_hash, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_user(&self, user_id: &str, at_ms: i64) -> Result<usize> {
+        Ok(lock(&self.db).execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            params![user_id, at_ms],
+        )?)
+    }
+
+    fn keep_refusals(&self, refused: &[Refusal]) -> Result<()> {
+        let mut db = lock(&self.db);
+        let tx = db.transaction()?;
+        for r in refused {
+            tx.execute(
+                "INSERT OR IGNORE INTO refused_ops (op_id, at_ms, user_id, device_id, kind,
+                     entity, grids, code, zh, en)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    r.op_id.to_string(),
+                    r.at_ms,
+                    r.user_id,
+                    r.device_id.to_string(),
+                    r.kind,
+                    r.entity,
+                    r.grids.join(","),
+                    r.code,
+                    r.zh,
+                    r.en
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>> {
+        let db = lock(&self.db);
+        let mut stmt = db.prepare(
+            "SELECT at_ms, op_id, user_id, device_id, kind, entity, grids, code, zh, en
+             FROM refused_ops ORDER BY at_ms DESC, op_id LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                let grids: String = r.get(6)?;
+                Ok(Refusal {
+                    at_ms: r.get(0)?,
+                    op_id: r.get::<_, String>(1)?.parse().unwrap_or_default(),
+                    user_id: r.get(2)?,
+                    device_id: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                    kind: r.get(4)?,
+                    entity: r.get(5)?,
+                    grids: grids
+                        .split(',')
+                        .filter(|g| !g.is_empty())
+                        .map(Into::into)
+                        .collect(),
+                    code: r.get(7)?,
+                    zh: r.get(8)?,
+                    en: r.get(9)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn forget_refusals_before(&self, at_ms: i64) -> Result<()> {
+        lock(&self.db).execute("DELETE FROM refused_ops WHERE at_ms < ?1", [at_ms])?;
+        Ok(())
+    }
+}
+
+impl OpLog for SqliteLog {
+    fn records(&self) -> Result<&Records> {
+        Ok(&self.records)
+    }
+
+    fn accept(
+        &self,
+        user: &Actor,
+        device_id: Uuid,
+        ops: &[Op],
+    ) -> Result<Vec<gridpatrol_core::Result<Applied>>> {
+        Ok(self.records.accept_pushed(user, device_id, ops)?)
+    }
+
+    /// The fold is the log: what `f` records is stored as it is recorded.
+    fn author<T>(&self, f: impl FnOnce(&Store) -> gridpatrol_core::Result<T>) -> Result<T> {
+        Ok(f(self.records.store())?)
+    }
+
+    fn feed(&self, q: &FeedQuery, _: &Actor) -> Result<Feed> {
+        Ok(self.records.feed(q)?)
+    }
+
+    fn last_position(&self) -> Result<i64> {
+        Ok(self.records.last_position()?)
+    }
+
+    fn horizon(&self) -> Result<i64> {
+        Ok(self.horizon.load(Ordering::SeqCst))
+    }
+
+    fn compact(&self, before_ms: i64) -> Result<usize> {
+        let (n, highest) = self.records.compact_superseded(before_ms)?;
+        if let Some(h) = highest.filter(|h| *h > self.horizon.load(Ordering::SeqCst)) {
+            lock(&self.db).execute(
+                "INSERT INTO meta (key, value) VALUES ('horizon', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [h],
+            )?;
+            self.horizon.store(h, Ordering::SeqCst);
+        }
+        Ok(n)
+    }
+
+    /// One process owns a data folder, so nothing can come between the check and the import.
+    fn import_into_empty(&self, items: &[FeedItem]) -> Result<bool> {
+        if !self.records.store().users()?.is_empty() {
+            return Ok(false);
+        }
+        let ops: Vec<Op> = items.iter().map(|i| i.op.clone()).collect();
+        self.records.fold_logged(&ops)?;
+        Ok(true)
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.records.now_ms()
+    }
+}
