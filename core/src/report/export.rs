@@ -100,7 +100,7 @@ fn ledger_rows(
 }
 
 /// `rows` under `headings` as CSV in UTF-8 with a BOM, so Excel on a township PC opens the
-/// Chinese correctly.
+/// Chinese correctly. A cell a spreadsheet would read as a formula is neutralised.
 pub fn csv_with_bom<R: AsRef<[String]>>(headings: &[&str], rows: &[R]) -> Result<Vec<u8>> {
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     {
@@ -108,11 +108,24 @@ pub fn csv_with_bom<R: AsRef<[String]>>(headings: &[&str], rows: &[R]) -> Result
         let csv_err = |e: csv::Error| Error::Export(e.to_string());
         w.write_record(headings).map_err(csv_err)?;
         for r in rows {
-            w.write_record(r.as_ref()).map_err(csv_err)?;
+            w.write_record(r.as_ref().iter().map(|cell| inert(cell)))
+                .map_err(csv_err)?;
         }
         w.flush()?;
     }
     Ok(bytes)
+}
+
+/// `cell` as text a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return (a description typed on a phone, say) is read by Excel as a formula, which
+/// can fetch a URL or run a command on the township PC; a leading apostrophe keeps it text.
+/// The ledger's own cells (dates, counts, codes) never start so.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 fn ledger_xlsx(rows: &[[String; 20]]) -> Result<Vec<u8>> {
@@ -189,5 +202,46 @@ impl Store {
         let (n, bytes) = self.ledger(scope_id, from, to, LedgerFormat::Xlsx)?;
         std::fs::write(path, bytes)?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_written_as_text() {
+        let rows = vec![vec![
+            "=HYPERLINK(\"http://x\",\"点我\")".to_string(),
+            "+1".to_string(),
+            "-cmd".to_string(),
+            "@SUM(A1)".to_string(),
+            "\tx".to_string(),
+            "灭火器过期".to_string(),
+            "2026-09-01".to_string(),
+        ]];
+        let bytes = csv_with_bom(&["a", "b", "c", "d", "e", "f", "g"], &rows).unwrap_or_default();
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        let mut read = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let cells: Vec<String> = read
+            .records()
+            .next()
+            .and_then(|r| r.ok())
+            .map(|r| r.iter().map(String::from).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            cells,
+            [
+                "'=HYPERLINK(\"http://x\",\"点我\")",
+                "'+1",
+                "'-cmd",
+                "'@SUM(A1)",
+                "'\tx",
+                "灭火器过期",
+                "2026-09-01"
+            ]
+        );
     }
 }
