@@ -20,6 +20,7 @@ use gridpatrol_core::sync::protocol::{
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::backend::{ApiError, Backend, FailureLimit, Session};
 use crate::blobs::blob_name;
@@ -294,6 +295,12 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
             ADDRESS_FAILURES,
             ADDRESS_WINDOW,
         ))))
+        // No response is ever to be read as anything but what it says it is: a photo a phone
+        // uploaded must not become a page in an officer's browser.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
