@@ -37,7 +37,14 @@ fn size(var: &str, default: usize) -> usize {
 }
 
 fn session(b: &dyn Backend, user: &str) -> Session {
-    let token = b.login(user, DEMO_PASSWORD, Uuid::new_v4()).unwrap();
+    let token = b
+        .login(
+            user,
+            DEMO_PASSWORD,
+            Uuid::new_v4(),
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )
+        .unwrap();
     b.authenticate(&token).unwrap()
 }
 

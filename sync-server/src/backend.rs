@@ -2,10 +2,8 @@
 //! commands and the demo need besides (`Admin`): both implemented once, by `service::Service`,
 //! over whichever storage keeps the rows (`storage`).
 
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::Duration;
 
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
@@ -47,58 +45,16 @@ impl Session {
     }
 }
 
-/// Failed sign-ins allowed per user within `LOGIN_WINDOW` before further tries are refused.
-pub const LOGIN_FAILURES: u32 = 5;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
-
-/// Failed sign-ins counted per key (a user, a client address) in a sliding window: after `max`
-/// failures the key waits out the window. Stale keys are dropped as new failures come in.
-pub struct FailureLimit<K> {
-    max: u32,
-    window: Duration,
-    failures: Mutex<HashMap<K, (u32, Instant)>>,
-}
-
-impl<K: Eq + Hash> FailureLimit<K> {
-    pub fn new(max: u32, window: Duration) -> Self {
-        FailureLimit {
-            max,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<K, (u32, Instant)>> {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Refuses `key` while it has failed too often lately.
-    pub fn check(&self, key: &K) -> Result<(), ApiError> {
-        let failures = self.lock();
-        let Some((n, since)) = failures.get(key) else {
-            return Ok(());
-        };
-        match self.window.checked_sub(since.elapsed()) {
-            Some(left) if *n >= self.max => Err(ApiError::too_many_attempts(left.as_secs().max(1))),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn failed(&self, key: K) {
-        let window = self.window;
-        let mut failures = self.lock();
-        failures.retain(|_, (_, since)| since.elapsed() <= window);
-        failures.entry(key).or_insert((0, Instant::now())).0 += 1;
-    }
-
-    pub fn forget(&self, key: &K) {
-        self.lock().remove(key);
-    }
-}
-
 pub trait Backend: Send + Sync + 'static {
-    /// Checks a user's password and issues a token for one device.
-    fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError>;
+    /// Checks a user's password (within the sign-in limits for `client`, the address the
+    /// attempt came from) and issues a token for one device.
+    fn login(
+        &self,
+        user_id: &str,
+        password: &str,
+        device_id: Uuid,
+        client: IpAddr,
+    ) -> Result<String, ApiError>;
     /// The session a token belongs to, unless it is unknown or revoked.
     fn authenticate(&self, token: &str) -> Result<Session, ApiError>;
     /// Revokes a token; later requests with it are refused.

@@ -69,15 +69,15 @@ impl ApiError {
             &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
         )
     }
-    /// Too many failed sign-ins; try again after `wait` seconds.
+    /// Too many sign-in attempts; try again after `wait` seconds.
     pub fn too_many_attempts(wait: u64) -> Self {
         ApiError {
             retry_after: Some(wait),
             ..ApiError::new(
                 429,
                 "too_many_attempts",
-                "登录失败次数过多，请稍后再试",
-                "too many failed sign-ins; try again later",
+                &format!("登录尝试次数过多，请 {wait} 秒后再试"),
+                &format!("too many sign-in attempts; try again in {wait} seconds"),
             )
         }
     }

@@ -2,9 +2,8 @@
 //! JSON body with a code and zh-CN and English messages. Handlers hand the blocking storage
 //! work to tokio's blocking pool.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -22,7 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::backend::{ApiError, Backend, FailureLimit, Session};
+use crate::backend::{ApiError, Backend, Session};
 use crate::blobs::blob_name;
 
 type Shared = Arc<dyn Backend>;
@@ -65,29 +64,14 @@ async fn session(backend: &Shared, headers: &HeaderMap) -> Result<(Session, Stri
     Ok((s, token))
 }
 
-/// Failed sign-ins allowed per client address in `ADDRESS_WINDOW`, on top of the backend's
-/// per-user limit, so one address trying many user names is slowed down too. The bar is high:
-/// many phones share one address behind a carrier's NAT, and their honest typos must not lock
-/// each other out.
-const ADDRESS_FAILURES: u32 = 100;
-const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
-
-pub(crate) type AddressLimit = FailureLimit<IpAddr>;
-
 async fn login(
     State(b): State<Shared>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Extension(limit): Extension<Arc<AddressLimit>>,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    limit.check(&client.ip())?;
     let Json(req) = body.map_err(from_json_rejection)?;
-    if req.user_id.len() > 64 || req.password.len() > 256 {
-        limit.failed(client.ip());
-        return Err(ApiError::bad_credentials());
-    }
     let res = blocking(move || {
-        let token = b.login(&req.user_id, &req.password, req.device_id)?;
+        let token = b.login(&req.user_id, &req.password, req.device_id, client.ip())?;
         let session = b.authenticate(&token)?;
         Ok(LoginResponse {
             token,
@@ -96,11 +80,8 @@ async fn login(
             server_time_ms: b.now_ms(),
         })
     })
-    .await;
-    if matches!(&res, Err(e) if e.status == 401) {
-        limit.failed(client.ip());
-    }
-    Ok(Json(res?))
+    .await?;
+    Ok(Json(res))
 }
 
 async fn logout(State(b): State<Shared>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
@@ -291,10 +272,6 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
         .merge(crate::console::routes())
         .fallback(not_found)
         .layer(Extension(console))
-        .layer(Extension(Arc::new(AddressLimit::new(
-            ADDRESS_FAILURES,
-            ADDRESS_WINDOW,
-        ))))
         // No response is ever to be read as anything but what it says it is: a photo a phone
         // uploaded must not become a page in an officer's browser.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod serve;
 pub mod service;
+pub mod signin;
 pub mod storage;
 pub mod synthetic;
 

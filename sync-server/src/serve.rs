@@ -46,15 +46,24 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .to_string())
 }
 
-/// Whether `password` matches the stored `hash` (no hash: no such user, never a match).
+/// Whether `password` matches the stored `hash`. No hash (no such user) is never a match, but
+/// is checked against a dummy hash of the same cost all the same, so that how long the answer
+/// takes does not tell which user names exist.
 pub fn password_matches(hash: Option<&str>, password: &str) -> bool {
-    hash.is_some_and(|h| {
-        PasswordHash::new(h).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
+    let known = hash.is_some();
+    let Ok(parsed) = PasswordHash::new(hash.unwrap_or_else(|| dummy_hash())) else {
+        return false;
+    };
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    known && matches
+}
+
+/// A hash of a random password, made like every stored one, made once.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&Uuid::new_v4().to_string()).unwrap_or_default())
 }
 
 /// A new device token (244 random bits, shown to the device once) and the hash kept of it.
@@ -253,5 +262,26 @@ pub fn photo_access(
             "不在您负责的范围内",
             "outside your area of responsibility",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_user_costs_a_check_like_a_known_one() {
+        let real = hash_password("correct horse").unwrap_or_default();
+        let params =
+            |h: &str| PasswordHash::new(h).map(|p| (p.algorithm.to_string(), p.params.to_string()));
+        assert_eq!(
+            params(dummy_hash()),
+            params(&real),
+            "same algorithm and cost"
+        );
+        assert!(password_matches(Some(&real), "correct horse"));
+        assert!(!password_matches(Some(&real), "wrong"));
+        assert!(!password_matches(None, "correct horse"));
+        assert!(!password_matches(None, ""));
     }
 }

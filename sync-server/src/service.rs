@@ -3,6 +3,7 @@
 //! bookkeeping, pull and snapshot pages, photo access, the console's actions and the account
 //! commands. The HTTP layer and the console see it as `Backend`; the command line as `Admin`.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use gridpatrol_core::op::Op;
@@ -11,17 +12,18 @@ use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
 use gridpatrol_core::Store;
 use uuid::Uuid;
 
-use crate::backend::{Admin, Backend, FailureLimit, Session, LOGIN_FAILURES, LOGIN_WINDOW};
+use crate::backend::{Admin, Backend, Session};
 use crate::blobs::{BlobStore, FsBlobs};
 use crate::error::ApiError;
 use crate::serve;
+use crate::signin::SignInGuard;
 use crate::storage::{AccountStore, OpLog, Refusal, TokenRecord};
 
 pub struct Service<A, L> {
     accounts: A,
     log: L,
     blobs: FsBlobs,
-    failures: FailureLimit<String>,
+    sign_ins: SignInGuard,
 }
 
 impl<A: AccountStore, L: OpLog> Service<A, L> {
@@ -30,7 +32,7 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
             accounts,
             log,
             blobs,
-            failures: FailureLimit::new(LOGIN_FAILURES, LOGIN_WINDOW),
+            sign_ins: SignInGuard::default(),
         }
     }
 
@@ -41,14 +43,17 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
 }
 
 impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
-    fn login(&self, user_id: &str, password: &str, device_id: Uuid) -> Result<String, ApiError> {
-        self.failures.check(&user_id.to_string())?;
-        let hash = self.accounts.password_hash(user_id)?;
-        if !serve::password_matches(hash.as_deref(), password) {
-            self.failures.failed(user_id.to_string());
-            return Err(ApiError::bad_credentials());
-        }
-        self.failures.forget(&user_id.to_string());
+    fn login(
+        &self,
+        user_id: &str,
+        password: &str,
+        device_id: Uuid,
+        client: IpAddr,
+    ) -> Result<String, ApiError> {
+        self.sign_ins.check(user_id, password, client, || {
+            let hash = self.accounts.password_hash(user_id)?;
+            Ok(serve::password_matches(hash.as_deref(), password))
+        })?;
         let (token, hash) = serve::new_token();
         self.accounts.add_token(
             &hash,

@@ -22,7 +22,14 @@ use uuid::Uuid;
 type Fresh = (Box<dyn Backend>, Box<dyn std::any::Any>);
 
 fn session(b: &dyn Backend, user: &str, device: Uuid) -> Session {
-    let token = b.login(user, DEMO_PASSWORD, device).unwrap();
+    let token = b
+        .login(
+            user,
+            DEMO_PASSWORD,
+            device,
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )
+        .unwrap();
     b.authenticate(&token).unwrap()
 }
 
@@ -79,7 +86,14 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
         let (b, _keep) = fresh();
         let b = b.as_ref();
         let device = Uuid::new_v4();
-        let token = b.login("w01", DEMO_PASSWORD, device).unwrap();
+        let token = b
+            .login(
+                "w01",
+                DEMO_PASSWORD,
+                device,
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            )
+            .unwrap();
         let s = b.authenticate(&token).unwrap();
         assert_eq!(
             s.user.grids,
@@ -88,20 +102,36 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
         );
         assert_eq!(s.device_id, device);
         assert_eq!(
-            b.login("w01", "wrong", device).unwrap_err().code,
+            b.login("w01", "wrong", device, std::net::Ipv4Addr::LOCALHOST.into())
+                .unwrap_err()
+                .code,
             "bad_credentials"
         );
         assert_eq!(
-            b.login("nobody", DEMO_PASSWORD, device).unwrap_err().status,
+            b.login(
+                "nobody",
+                DEMO_PASSWORD,
+                device,
+                std::net::Ipv4Addr::LOCALHOST.into()
+            )
+            .unwrap_err()
+            .status,
             401
         );
         assert_eq!(b.authenticate("junk").unwrap_err().status, 401);
         b.revoke(&token).unwrap();
         assert_eq!(b.authenticate(&token).unwrap_err().code, "unauthorized");
         for _ in 0..5 {
-            let _ = b.login("w02", "wrong", device);
+            let _ = b.login("w02", "wrong", device, std::net::Ipv4Addr::LOCALHOST.into());
         }
-        let limited = b.login("w02", DEMO_PASSWORD, device).unwrap_err();
+        let limited = b
+            .login(
+                "w02",
+                DEMO_PASSWORD,
+                device,
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            )
+            .unwrap_err();
         assert_eq!(limited.status, 429);
         assert!(limited.retry_after.is_some());
     }

@@ -7,7 +7,7 @@ mod common;
 
 use common::Server;
 use gridpatrol_core::hazard::{NewHazard, Severity};
-use gridpatrol_core::sync::protocol::{routes, LoginRequest, LoginResponse};
+use gridpatrol_core::sync::protocol::{routes, ErrorBody, LoginRequest, LoginResponse};
 use gridpatrol_core::{Clock, Store};
 
 fn device(dir: &std::path::Path, name: &str, url: &str, user: &str) -> Store {
@@ -72,4 +72,72 @@ fn every_response_says_nosniff_photos_included() {
             res.status()
         );
     }
+}
+
+/// The status and body of a sign-in as `user` with `password`, sent from `from`.
+fn try_login(url: &str, from: [u8; 4], user: &str, password: &str) -> (u16, ErrorBody) {
+    let http = reqwest::blocking::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    let res = http
+        .post(format!("{url}{}", routes::LOGIN))
+        .json(&LoginRequest {
+            user_id: user.into(),
+            password: password.into(),
+            device_id: uuid::Uuid::new_v4(),
+        })
+        .send()
+        .unwrap();
+    let status = res.status().as_u16();
+    let wait = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let text = res.text().unwrap();
+    let mut body: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
+        code: String::new(),
+        zh: String::new(),
+        en: String::new(),
+        retry_after: None,
+    });
+    body.retry_after = wait;
+    (status, body)
+}
+
+#[test]
+fn many_sign_ins_at_once_get_no_more_password_checks_than_the_limit() {
+    let server = Server::start(None, &[]);
+    let threads: Vec<_> = (0..40)
+        .map(|_| {
+            let url = server.url.clone();
+            std::thread::spawn(move || try_login(&url, [127, 0, 0, 1], "w02", "wrong").0)
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{checked} password checks: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
+}
+
+#[test]
+fn nobody_can_lock_another_person_out_from_elsewhere_and_a_lock_out_says_how_long() {
+    let server = Server::start(None, &[]);
+    for _ in 0..5 {
+        assert_eq!(
+            try_login(&server.url, [127, 0, 0, 2], "w03", "wrong").0,
+            401
+        );
+    }
+    let (status, body) = try_login(&server.url, [127, 0, 0, 2], "w03", "wrong");
+    assert_eq!(status, 429);
+    let wait = body.retry_after.unwrap();
+    assert!((1..=60).contains(&wait));
+    assert!(body.zh.contains(&format!("{wait} 秒")), "{}", body.zh);
+    assert!(body.en.contains(&format!("{wait} seconds")), "{}", body.en);
+    // The worker's own phone, elsewhere, still signs in.
+    assert_eq!(
+        try_login(&server.url, [127, 0, 0, 1], "w03", "gridpatrol").0,
+        200
+    );
 }
