@@ -6,113 +6,13 @@
 
 mod common;
 
-use common::Server;
+use common::{device, escalated_case, Browser, Server};
 
-use gridpatrol_core::hazard::{
-    EscalationReason, HazardEvent, HazardStatus, Level, NewHazard, Severity,
-};
-use gridpatrol_core::{Clock, Day, Store};
-use reqwest::blocking::{Client, Response};
+use gridpatrol_core::hazard::{HazardEvent, HazardStatus, Level, NewHazard, Severity};
+use gridpatrol_core::Day;
+use reqwest::blocking::Client;
 use reqwest::header;
 use uuid::Uuid;
-
-/// A phone of `user`, signed in to `server` and synced.
-fn device(server: &Server, user: &str) -> Store {
-    let store = Store::open(server.dir.path().join(format!("{user}.db")), Clock::System).unwrap();
-    store.sign_in(&server.url, user, "gridpatrol").unwrap();
-    store.sync(&mut |_| {}).unwrap();
-    store
-}
-
-/// A browser: signed in with its own cookie, never following redirects (the tests look at them).
-struct Browser {
-    http: Client,
-    base: String,
-    cookie: String,
-}
-
-impl Browser {
-    fn sign_in(server: &Server, user: &str) -> Browser {
-        let http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = http
-            .post(format!("{}/console/login", server.url))
-            .form(&[("user_id", user), ("password", "gridpatrol")])
-            .send()
-            .unwrap();
-        assert_eq!(res.status(), 303, "{user} signs in");
-        let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-        Browser {
-            http,
-            base: server.url.clone(),
-            cookie: cookie.split(';').next().unwrap().to_string(),
-        }
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .header(header::COOKIE, &self.cookie)
-            .send()
-            .unwrap()
-    }
-
-    fn page(&self, path: &str) -> String {
-        let res = self.get(path);
-        assert_eq!(res.status(), 200, "GET {path}");
-        res.text().unwrap()
-    }
-
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header(header::COOKIE, &self.cookie)
-            .form(form)
-            .send()
-            .unwrap()
-    }
-
-    /// The form key on a page.
-    fn csrf(&self, path: &str) -> String {
-        let page = self.page(path);
-        let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-        page[at..at + 64].to_string()
-    }
-}
-
-/// A major hazard raised at a place of `grid` by `worker`'s phone and escalated to the
-/// township, then synced.
-fn escalated_case(phone: &Store, worker: &str, grid: &str) -> Uuid {
-    let who = phone.actor(worker).unwrap();
-    let place = common::place_in(phone, worker, grid);
-    let id = phone
-        .report_hazard(
-            &who,
-            NewHazard::new(
-                place.id,
-                "exit_blocked",
-                Severity::Major,
-                "安全出口被杂物堵塞",
-            ),
-        )
-        .unwrap();
-    phone
-        .hazard_event(
-            &who,
-            id,
-            HazardEvent::Escalate {
-                to: Level::Township,
-                reason: EscalationReason::Major,
-                note: String::new(),
-            },
-        )
-        .unwrap();
-    phone.sync(&mut |_| {}).unwrap();
-    id
-}
 
 common::on_both_backends!(
     an_officer_hands_back_an_escalated_case_and_the_phone_gets_it_sqlite,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Server;
+use common::{Browser, Server};
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::sync::protocol::{routes, ErrorBody, LoginRequest, LoginResponse};
 use gridpatrol_core::{Clock, Store};
@@ -139,5 +139,47 @@ fn nobody_can_lock_another_person_out_from_elsewhere_and_a_lock_out_says_how_lon
     assert_eq!(
         try_login(&server.url, [127, 0, 0, 1], "w03", "gridpatrol").0,
         200
+    );
+}
+
+/// Hands case `id` back to the grid through the console; the status the console answers.
+fn hand_back(officer: &Browser, phone: &Store, id: uuid::Uuid) -> u16 {
+    let detail = format!("/console/hazards/{id}");
+    let csrf = officer.csrf(&detail);
+    let deadline = phone.today().plus(10).to_string();
+    officer
+        .post(
+            &format!("{detail}/act"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("verb", "hand_back"),
+                ("to", "grid"),
+                ("guidance", "请督促业主清理通道"),
+                ("deadline", &deadline),
+            ],
+        )
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn an_account_command_beside_a_running_server_never_takes_its_sequence() {
+    let server = Server::start(None, &[]);
+    let phone = common::device(&server, "w04");
+    let first = common::escalated_case(&phone, "w04", "g04");
+    let second = common::escalated_case(&phone, "w04", "g04");
+    let officer = Browser::sign_in(&server, "o01");
+    assert_eq!(hand_back(&officer, &phone, first), 303);
+    // The same database, written by another process as the same server device.
+    server.admin(&["user", "assign", "w05", "--org", "g05"]);
+    assert_eq!(
+        hand_back(&officer, &phone, second),
+        303,
+        "the console still acts"
+    );
+    phone.sync(&mut |_| {}).unwrap();
+    assert_eq!(
+        phone.hazard(second).unwrap().hazard.status.code(),
+        "notified"
     );
 }

@@ -58,6 +58,10 @@ pub struct Pulled {
 struct Cursor {
     committed: Option<(i64, Hlc)>,
     staged: Option<(i64, Hlc)>,
+    /// SQLite's `data_version` as the writer last saw it: it moves when another process
+    /// commits to the file (an account command beside a running server), whose ops may have
+    /// used this device's next sequence numbers, so `committed` is then read again.
+    data_version: Option<i64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -216,6 +220,14 @@ impl Store {
         let conn = guard.as_mut().ok_or(Error::ShutDown)?;
         let run = || -> Result<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            {
+                let mut cursor = lock(&self.cursor);
+                if cursor.data_version.replace(version) != Some(version) {
+                    cursor.committed = None;
+                    self.templates.invalidate();
+                }
+            }
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
