@@ -117,8 +117,8 @@ pub trait Admin: Backend {
 /// Seeds the demo township unless users exist: the org tree, users and places, and with
 /// `history` the demo's two months of work (every lifecycle path, then daily patrols from
 /// 2026-09-01) made in a scratch database on the demo's clock and imported as recorded.
-/// `more_grids` grids are added for load tests (`demo::seed_more_grids`). Every user gets
-/// `password`.
+/// `more_grids` grids are added for load tests (`demo::seed_more_grids`). Every demo user
+/// (`demo::user_ids`) gets `password`; nobody else's is touched.
 pub fn seed_demo(
     b: &impl Admin,
     password: &str,
@@ -142,7 +142,8 @@ pub fn seed_demo(
         gridpatrol_core::demo::seed_more_grids(store, more_grids)?;
         Ok(())
     })?;
-    for (id, _, _) in b.records()?.users()? {
+    // The demo's own people only: an account someone added keeps the password it was given.
+    for id in gridpatrol_core::demo::user_ids(more_grids) {
         b.set_password(&id, password)?;
     }
     Ok(())

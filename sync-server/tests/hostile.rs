@@ -183,3 +183,37 @@ fn an_account_command_beside_a_running_server_never_takes_its_sequence() {
         "notified"
     );
 }
+
+#[test]
+fn a_demo_restart_sets_the_demo_passwords_only() {
+    let mut server = Server::start(None, &[]);
+    common::admin(
+        server.dir.path(),
+        &[
+            "user",
+            "add",
+            "x01",
+            "--name",
+            "新网格员",
+            "--role",
+            "grid_worker",
+            "--org",
+            "g01",
+        ],
+        "own-secret-1\n",
+    );
+    server.restart(&[]);
+    let login =
+        |user: &str, password: &str| try_login(&server.url, [127, 0, 0, 1], user, password).0;
+    assert_eq!(
+        login("x01", "own-secret-1"),
+        200,
+        "the account keeps its password"
+    );
+    assert_eq!(login("x01", "gridpatrol"), 401);
+    assert_eq!(
+        login("o01", "gridpatrol"),
+        200,
+        "the demo's people have theirs"
+    );
+}

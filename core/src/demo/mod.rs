@@ -103,6 +103,50 @@ fn phone(rng: &mut Rng) -> String {
     )
 }
 
+/// Who the demo township's people are.
+fn cast() -> Cast {
+    // One worker per grid, except that w01 covers two grids and g03 has two workers.
+    let workers: Vec<(String, Vec<String>)> = vec![
+        ("w01".into(), vec!["g01".into(), "g02".into()]),
+        ("w03".into(), vec!["g03".into()]),
+        ("w09".into(), vec!["g03".into()]),
+        ("w04".into(), vec!["g04".into()]),
+        ("w05".into(), vec!["g05".into()]),
+        ("w06".into(), vec!["g06".into()]),
+        ("w07".into(), vec!["g07".into()]),
+        ("w08".into(), vec!["g08".into()]),
+    ];
+    let leaders: Vec<(String, String)> = VILLAGES
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _, _))| (format!("l0{}", i + 1), v.to_string()))
+        .collect();
+    Cast {
+        workers,
+        leaders,
+        officers: ["o01".into(), "o02".into()],
+        advisor: "b01".into(),
+    }
+}
+
+/// The ids of everyone the demo seeds: its cast, and the worker of each of `more_grids`
+/// extra grids (`seed_more_grids`). A demo server sets the demo password for these only.
+pub fn user_ids(more_grids: usize) -> Vec<String> {
+    let c = cast();
+    c.workers
+        .into_iter()
+        .map(|(w, _)| w)
+        .chain(c.leaders.into_iter().map(|(l, _)| l))
+        .chain(c.officers)
+        .chain([c.advisor])
+        .chain((0..more_grids).map(extra_worker))
+        .collect()
+}
+
+fn extra_worker(g: usize) -> String {
+    format!("xw{g:04}")
+}
+
 /// Installs the org tree, users, library and 200 places. Returns the cast.
 pub fn seed(store: &Store) -> Result<Cast> {
     let sys = Actor::provisioner();
@@ -127,22 +171,9 @@ pub fn seed(store: &Store) -> Result<Cast> {
     }
     store.install_library()?;
 
-    // One worker per grid, except that w01 covers two grids and g03 has two workers.
-    let workers: Vec<(String, Vec<String>)> = vec![
-        ("w01".into(), vec!["g01".into(), "g02".into()]),
-        ("w03".into(), vec!["g03".into()]),
-        ("w09".into(), vec!["g03".into()]),
-        ("w04".into(), vec!["g04".into()]),
-        ("w05".into(), vec!["g05".into()]),
-        ("w06".into(), vec!["g06".into()]),
-        ("w07".into(), vec!["g07".into()]),
-        ("w08".into(), vec!["g08".into()]),
-    ];
-    let leaders: Vec<(String, String)> = VILLAGES
-        .iter()
-        .enumerate()
-        .map(|(i, (v, _, _))| (format!("l0{}", i + 1), v.to_string()))
-        .collect();
+    let Cast {
+        workers, leaders, ..
+    } = cast();
     let mut user = |id: &str, role, orgs: Vec<String>| {
         store.put_user(
             &sys,
@@ -167,8 +198,7 @@ pub fn seed(store: &Store) -> Result<Cast> {
     let cast = Cast {
         workers,
         leaders,
-        officers: ["o01".into(), "o02".into()],
-        advisor: "b01".into(),
+        ..cast()
     };
 
     // 25 places per grid: a mix weighted the way a rural township looks.
@@ -330,7 +360,7 @@ pub fn seed_more_grids(store: &Store, grids: usize) -> Result<Vec<String>> {
         let (village, grid, worker) = (
             format!("xv{:03}", g / 20),
             format!("xg{g:04}"),
-            format!("xw{g:04}"),
+            extra_worker(g),
         );
         if store.user(&worker).is_ok() {
             continue;
