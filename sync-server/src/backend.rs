@@ -106,6 +106,9 @@ pub trait Admin: Backend {
     fn compact(&self, retention: Duration) -> Result<usize, ApiError>;
     /// Sets a user's password (the user must exist in the org records).
     fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError>;
+    /// Disables a user: their password goes (no sign-in until one is set again) and every
+    /// live token is revoked; returns how many tokens.
+    fn disable_user(&self, user_id: &str) -> Result<usize, ApiError>;
     /// Revokes every live token of a user; returns how many.
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError>;
     /// Appends ops made elsewhere (the demo's history), each with the grids it touches, as

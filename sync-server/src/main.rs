@@ -101,6 +101,9 @@ enum UserCommand {
     Password { id: String },
     /// Revoke every device token of a user (a lost phone); they must sign in again.
     Revoke { id: String },
+    /// Disable a user (someone who left): no sign-in, every device token revoked, their records
+    /// kept. `user password` enables them again.
+    Disable { id: String },
 }
 
 /// How often a running server compacts.
@@ -162,6 +165,10 @@ fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
         UserCommand::Revoke { id } => {
             let n = b.revoke_user(&id)?;
             println!("已注销 {n} 台设备的登录 / revoked {n} device token(s): {id}");
+        }
+        UserCommand::Disable { id } => {
+            let n = b.disable_user(&id)?;
+            println!("已停用，注销 {n} 台设备的登录 / disabled, {n} device token(s) revoked: {id}");
         }
     }
     Ok(())

@@ -161,6 +161,12 @@ impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {
         Ok(self.accounts.set_password_hash(user_id, &hash)?)
     }
 
+    fn disable_user(&self, user_id: &str) -> Result<usize, ApiError> {
+        self.log.records()?.store().actor(user_id)?;
+        self.accounts.remove_password(user_id)?;
+        self.revoke_user(user_id)
+    }
+
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {
         Ok(self.accounts.revoke_user(user_id, self.now_ms())?)
     }

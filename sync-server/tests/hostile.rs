@@ -111,7 +111,7 @@ fn many_sign_ins_at_once_get_no_more_password_checks_than_the_limit() {
     let threads: Vec<_> = (0..40)
         .map(|_| {
             let url = server.url.clone();
-            std::thread::spawn(move || try_login(&url, [127, 0, 0, 1], "w02", "wrong").0)
+            std::thread::spawn(move || try_login(&url, [127, 0, 0, 1], "w04", "wrong").0)
         })
         .collect();
     let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
@@ -215,5 +215,33 @@ fn a_demo_restart_sets_the_demo_passwords_only() {
         login("o01", "gridpatrol"),
         200,
         "the demo's people have theirs"
+    );
+}
+
+common::on_both_backends!(
+    a_disabled_user_can_neither_sign_in_nor_sync_sqlite,
+    a_disabled_user_can_neither_sign_in_nor_sync_postgres,
+    disabled_user
+);
+
+fn disabled_user(database: Option<String>) {
+    let server = Server::start(database, &[]);
+    let phone = common::device(&server, "w05");
+    let out = server.admin(&["user", "disable", "w05"]);
+    assert!(out.contains("已停用") && out.contains("disabled"), "{out}");
+    let err = phone.sync(&mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, gridpatrol_core::Error::Remote { status: 401, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        try_login(&server.url, [127, 0, 0, 1], "w05", "gridpatrol").0,
+        401
+    );
+    // Enabled again with a new password; the records were never touched.
+    server.admin_with_input(&["user", "password", "w05"], "a-new-secret\n");
+    assert_eq!(
+        try_login(&server.url, [127, 0, 0, 1], "w05", "a-new-secret").0,
+        200
     );
 }

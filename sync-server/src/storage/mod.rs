@@ -99,6 +99,8 @@ pub struct Refusal {
 pub trait AccountStore: Send + Sync + 'static {
     fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
     fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// No password: nobody signs in as this user until one is set again.
+    fn remove_password(&self, user_id: &str) -> Result<()>;
     fn add_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()>;
     /// The token with this hash, unless it is unknown or revoked.
     fn live_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;

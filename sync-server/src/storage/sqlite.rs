@@ -124,6 +124,11 @@ impl AccountStore for SqliteAccounts {
         Ok(())
     }
 
+    fn remove_password(&self, user_id: &str) -> Result<()> {
+        lock(&self.db).execute("DELETE FROM passwords WHERE user_id = ?1", [user_id])?;
+        Ok(())
+    }
+
     fn add_token(&self, token_hash: &str, t: &TokenRecord) -> Result<()> {
         lock(&self.db).execute(
             "INSERT INTO tokens (token_hash, user_id, device_id, issued_at)

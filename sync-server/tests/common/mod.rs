@@ -309,12 +309,17 @@ impl Server {
 
     /// Runs an admin command (`user ...`) on this server's data.
     pub fn admin(&self, args: &[&str]) -> String {
+        self.admin_with_input(args, "")
+    }
+
+    /// Runs an admin command on this server's data with `stdin` as its input (a password).
+    pub fn admin_with_input(&self, args: &[&str], stdin: &str) -> String {
         let args: Vec<&str> = args
             .iter()
             .copied()
             .chain(self.backend.iter().map(String::as_str))
             .collect();
-        admin(self.dir.path(), &args, "")
+        admin(self.dir.path(), &args, stdin)
     }
 }
 

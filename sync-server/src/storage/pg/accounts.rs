@@ -34,6 +34,12 @@ impl AccountStore for PgAccounts {
         Ok(())
     }
 
+    fn remove_password(&self, user_id: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM passwords WHERE user_id = $1", &[&user_id])?;
+        Ok(())
+    }
+
     fn add_token(&self, token_hash: &str, t: &TokenRecord) -> Result<()> {
         self.conn()?.execute(
             "INSERT INTO tokens (token_hash, user_id, device_id, issued_at)
