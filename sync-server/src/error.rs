@@ -108,7 +108,7 @@ impl From<gridpatrol_core::Error> for ApiError {
             let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
             ApiError::new(400, e.code(), zh, en)
         } else {
-            eprintln!("错误 / error: core {}", e.code());
+            tracing::error!(code = e.code(), "core failure");
             ApiError::internal()
         }
     }
@@ -119,7 +119,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::Core(e) => e.into(),
             other => {
-                eprintln!("错误 / error: {other}");
+                tracing::error!(cause = %other, "storage failure");
                 ApiError::internal()
             }
         }

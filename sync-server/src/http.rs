@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::FromRequestParts;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::backend::{ApiError, Backend, Session};
 use crate::blobs::blob_name;
+use crate::log::RequestUser;
 
 type Shared = Arc<dyn Backend>;
 
@@ -56,12 +59,25 @@ fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
         .ok_or_else(ApiError::unauthorized)
 }
 
-async fn session(backend: &Shared, headers: &HeaderMap) -> Result<(Session, String), ApiError> {
-    let token = bearer(headers)?;
-    let b = backend.clone();
-    let t = token.clone();
-    let s = blocking(move || b.authenticate(&t)).await?;
-    Ok((s, token))
+/// The signed-in device a request comes from (`Authorization: Bearer <token>`), and its token.
+/// Who it is goes into the request's log line.
+pub struct Authed {
+    pub session: Session,
+    pub token: String,
+}
+
+impl FromRequestParts<Shared> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, b: &Shared) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)?;
+        let (b, t) = (b.clone(), token.clone());
+        let session = blocking(move || b.authenticate(&t)).await?;
+        if let Some(who) = parts.extensions.get::<RequestUser>() {
+            who.set(&session.user.user_id);
+        }
+        Ok(Authed { session, token })
+    }
 }
 
 async fn login(
@@ -84,18 +100,17 @@ async fn login(
     Ok(Json(res))
 }
 
-async fn logout(State(b): State<Shared>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    let (_, token) = session(&b, &headers).await?;
+async fn logout(State(b): State<Shared>, authed: Authed) -> Result<StatusCode, ApiError> {
+    let token = authed.token;
     blocking(move || b.revoke(&token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn push(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Json(req) = body.map_err(from_json_rejection)?;
     if req.protocol != PROTOCOL_VERSION {
         return Err(ApiError::new(
@@ -132,10 +147,9 @@ pub struct PullQuery {
 
 async fn pull(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res =
         blocking(move || b.pull(&session, q.cursor.as_deref(), q.limit.unwrap_or(1000))).await?;
@@ -144,10 +158,9 @@ async fn pull(
 
 async fn snapshot(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Json<SnapshotPage>, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res = blocking(move || b.snapshot(&session, q.cursor.as_deref(), q.limit.unwrap_or(1000)))
         .await?;
@@ -189,11 +202,10 @@ impl VariantQuery {
 /// How much of a photo the server holds (the device resumes from there).
 async fn photo_status(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     Path(hash): Path<String>,
     query: Result<Query<VariantQuery>, QueryRejection>,
 ) -> Result<Json<PhotoReceived>, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res = blocking(move || {
         b.photo_access(&session, &hash)?;
@@ -206,12 +218,11 @@ async fn photo_status(
 /// One chunk of a photo, at the offset the server holds.
 async fn photo_chunk(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     Path(hash): Path<String>,
     query: Result<Query<VariantQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PhotoReceived>, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("offset and total"))?;
     let (Some(offset), Some(total)) = (q.offset, q.total) else {
         return Err(ApiError::bad_request("offset and total"));
@@ -234,11 +245,10 @@ async fn photo_chunk(
 
 async fn photo_download(
     State(b): State<Shared>,
-    headers: HeaderMap,
+    Authed { session, .. }: Authed,
     Path(hash): Path<String>,
     query: Result<Query<VariantQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (session, _) = session(&b, &headers).await?;
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let bytes = blocking(move || {
         b.photo_access(&session, &hash)?;
@@ -272,6 +282,7 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
         .merge(crate::console::routes())
         .fallback(not_found)
         .layer(Extension(console))
+        .layer(axum::middleware::from_fn(crate::log::requests))
         // No response is ever to be read as anything but what it says it is: a photo a phone
         // uploaded must not become a page in an officer's browser.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -14,6 +14,7 @@ pub mod console;
 pub mod cursor;
 pub mod error;
 pub mod http;
+pub mod log;
 pub mod serve;
 pub mod service;
 pub mod signin;

@@ -62,6 +62,10 @@ struct Args {
     /// starts again from a snapshot (keeping its unsynced records).
     #[arg(long, default_value_t = 90)]
     retention_days: u64,
+    /// How the server logs to standard error: `text` lines, or `json` objects (one a line) for
+    /// a log collector.
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: gridpatrol_sync_server::log::LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -212,7 +216,7 @@ async fn listen<B: Backend + Admin>(
                 .await
                 .map_or(true, |r| r.is_err())
             {
-                eprintln!("错误 / error: compaction failed; will try again");
+                tracing::error!("compaction failed; will try again");
             }
         }
     });
@@ -242,6 +246,7 @@ fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    gridpatrol_sync_server::log::init(args.log_format);
     let result = match args.database_url.clone() {
         None => match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
             Ok(b) => run(args, b),

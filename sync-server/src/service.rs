@@ -86,6 +86,9 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         let outcomes = self.log.accept(&session.user, session.device_id, &ops)?;
         let results = serve::push_results(&ops, outcomes);
         let refused = serve::refusals(self.log.records()?, session, &ops, &results, self.now_ms());
+        for r in &refused {
+            tracing::warn!(user = r.user_id, kind = r.kind, code = r.code, "op refused");
+        }
         if !refused.is_empty() {
             self.accounts.keep_refusals(&refused)?;
         }

@@ -119,12 +119,16 @@ impl SignInGuard {
         client: IpAddr,
         verify: impl FnOnce() -> Result<bool, ApiError>,
     ) -> Result<(), ApiError> {
-        self.addresses.attempt(client)?;
+        self.addresses.attempt(client).inspect_err(|_| {
+            tracing::warn!(%client, "sign-ins from this address held back");
+        })?;
         if user_id.len() > MAX_USER_ID || password.len() > MAX_PASSWORD {
             return Err(ApiError::bad_credentials());
         }
         let key = (user_id.to_string(), client);
-        self.users.attempt(key.clone())?;
+        self.users.attempt(key.clone()).inspect_err(|_| {
+            tracing::warn!(user = user_id, %client, "sign-ins of this user held back");
+        })?;
         if self.gate.run(verify)? {
             self.users.forget(&key);
             Ok(())

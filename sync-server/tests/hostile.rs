@@ -245,3 +245,99 @@ fn disabled_user(database: Option<String>) {
         200
     );
 }
+
+#[test]
+fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+        .args([
+            "--demo",
+            "--demo-history",
+            "false",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+
+    // A phone records a hazard with a description; another sign-in of the same worker pushes
+    // that op as if it were its own, which the server refuses (not this device's op).
+    let dir = tempfile::tempdir().unwrap();
+    let phone = device(dir.path(), "w.db", &url, "w01");
+    let w = phone.actor("w01").unwrap();
+    let place = common::place_in(&phone, "w01", "g01");
+    let typed = "业主张三电话13800001111说明天修";
+    phone
+        .report_hazard(
+            &w,
+            NewHazard::new(place.id, "extinguisher", Severity::General, typed),
+        )
+        .unwrap();
+    let op = phone.ops().unwrap().pop().unwrap();
+    let http = reqwest::blocking::Client::new();
+    let other = uuid::Uuid::new_v4();
+    let token = login(&http, &url, "w01", other).token;
+    let res = http
+        .post(format!("{url}{}", routes::PUSH))
+        .bearer_auth(&token)
+        .json(&gridpatrol_core::sync::protocol::PushRequest {
+            protocol: gridpatrol_core::sync::protocol::PROTOCOL_VERSION,
+            device_id: other,
+            ops: vec![op],
+        })
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    phone.sync(&mut |_| {}).unwrap();
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let request = |route: &str, user: &str| {
+        lines.iter().any(|l| {
+            l["message"] == "request"
+                && l["route"] == route
+                && l["user"] == user
+                && l["status"].as_u64().is_some()
+                && l["ms"].as_f64().is_some()
+        })
+    };
+    assert!(request("/v1/login", "-"), "{log}");
+    assert!(request("/v1/push", "w01"), "{log}");
+    assert!(request("/v1/pull", "w01"), "{log}");
+    assert!(
+        lines.iter().any(|l| l["level"] == "WARN"
+            && l["message"] == "op refused"
+            && l["user"] == "w01"
+            && l["code"] == "wrong_device"),
+        "{log}"
+    );
+    for secret in ["gridpatrol", token.as_str(), typed, "13800001111"] {
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+}
