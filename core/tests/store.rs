@@ -125,7 +125,11 @@ fn upgrades_frozen_version_2_and_3_databases_to_the_current_schema() {
         assert_eq!(hazards[0].status, HazardStatus::Notified);
         let before = dump(&store);
         store.rebuild().unwrap();
-        assert_eq!(before, dump(&store), "derived state equals a refold of the old log");
+        assert_eq!(
+            before,
+            dump(&store),
+            "derived state equals a refold of the old log"
+        );
         store
             .hazard_event(
                 &w1,

@@ -133,8 +133,8 @@ fn applied(
     applied_on: &str,
     checksum: &str,
 ) -> Result<Migration, AdapterError> {
-    let at = OffsetDateTime::parse(applied_on, &Rfc3339)
-        .map_err(|_| AdapterError::History(version))?;
+    let at =
+        OffsetDateTime::parse(applied_on, &Rfc3339).map_err(|_| AdapterError::History(version))?;
     let checksum = checksum
         .parse::<u64>()
         .map_err(|_| AdapterError::History(version))?;
@@ -145,7 +145,10 @@ fn applied(
 fn latest(steps: &[Step]) -> Result<i32, Error> {
     for (i, step) in steps.iter().enumerate() {
         if usize::try_from(step.version).ok() != Some(i + 1) {
-            return Err(Error::Numbering(format!("V{}__{}", step.version, step.name)));
+            return Err(Error::Numbering(format!(
+                "V{}__{}",
+                step.version, step.name
+            )));
         }
     }
     Ok(steps.last().map_or(0, |s| s.version))

@@ -78,12 +78,7 @@ impl Query<Vec<Migration>> for Adapter<'_, '_> {
             let version: i32 = row.try_get(0)?;
             let at: String = row.try_get(2)?;
             let checksum: String = row.try_get(3)?;
-            applied.push(crate::applied(
-                version,
-                row.try_get(1)?,
-                &at,
-                &checksum,
-            )?);
+            applied.push(crate::applied(version, row.try_get(1)?, &at, &checksum)?);
         }
         Ok(applied)
     }

@@ -144,16 +144,11 @@ mod tests {
             .unwrap();
         c.execute("INSERT INTO places (id) VALUES ('p1')", [])
             .unwrap();
-        let o = migrate(
-            &mut c,
-            STEPS,
-            user_version,
-            |tx, o: &Outcome| {
-                assert_eq!(user_version(tx).unwrap(), 3, "after runs once migrated");
-                assert!(o.refill);
-                Ok::<(), Error>(())
-            },
-        )
+        let o = migrate(&mut c, STEPS, user_version, |tx, o: &Outcome| {
+            assert_eq!(user_version(tx).unwrap(), 3, "after runs once migrated");
+            assert!(o.refill);
+            Ok::<(), Error>(())
+        })
         .unwrap();
         assert_eq!((o.found, o.baselined, o.applied), (1, vec![1], vec![2, 3]));
         let fresh = Connection::open_in_memory().unwrap();
@@ -182,10 +177,15 @@ mod tests {
                 c.execute_batch(newer).unwrap();
             }
             let before = (schema(&c), user_version(&c).unwrap());
-            let e = migrate(&mut c, STEPS, user_version, |_, _| Ok::<(), Error>(()))
-                .unwrap_err();
+            let e = migrate(&mut c, STEPS, user_version, |_, _| Ok::<(), Error>(())).unwrap_err();
             assert!(
-                matches!(e, Error::TooNew { found: 4, supported: 3 }),
+                matches!(
+                    e,
+                    Error::TooNew {
+                        found: 4,
+                        supported: 3
+                    }
+                ),
                 "{e}"
             );
             assert!(e.to_string().contains("比本程序支持的 3 新"), "{e}");
@@ -206,9 +206,12 @@ mod tests {
     #[test]
     fn a_failing_after_undoes_the_migration() {
         let mut c = Connection::open_in_memory().unwrap();
-        let e = migrate(&mut c, STEPS, |_| Ok(0), |_, _| {
-            Err(Error::Numbering("boom".into()))
-        })
+        let e = migrate(
+            &mut c,
+            STEPS,
+            |_| Ok(0),
+            |_, _| Err(Error::Numbering("boom".into())),
+        )
         .unwrap_err();
         assert!(matches!(e, Error::Numbering(_)));
         assert!(schema(&c).is_empty());

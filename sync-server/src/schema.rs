@@ -187,9 +187,8 @@ mod tests {
     /// A failure here means a released step was edited; make the change a new step instead.
     #[test]
     fn released_steps_are_unchanged() {
-        let sums = |steps: &[Step]| -> Vec<u64> {
-            steps.iter().map(|s| s.checksum().unwrap()).collect()
-        };
+        let sums =
+            |steps: &[Step]| -> Vec<u64> { steps.iter().map(|s| s.checksum().unwrap()).collect() };
         assert_eq!(sums(ACCOUNTS)[..ACCOUNTS_RELEASED.len()], ACCOUNTS_RELEASED);
         assert_eq!(sums(POSTGRES)[..POSTGRES_RELEASED.len()], POSTGRES_RELEASED);
     }

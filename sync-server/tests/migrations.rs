@@ -20,7 +20,10 @@ fn sqlite_schema(c: &Connection) -> Vec<(String, String)> {
         .unwrap()
         .query_map([], |r| {
             let sql: String = r.get(1)?;
-            Ok((r.get(0)?, sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+            Ok((
+                r.get(0)?,
+                sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            ))
         })
         .unwrap()
         .collect::<Result<_, _>>()
@@ -72,7 +75,10 @@ fn every_released_accounts_db_is_baselined_then_upgraded() {
         drop(c);
 
         // The backend opens it as it is now, and opening again changes nothing.
-        let before = (sqlite_schema(&fresh), history(&Connection::open(&path).unwrap()));
+        let before = (
+            sqlite_schema(&fresh),
+            history(&Connection::open(&path).unwrap()),
+        );
         SqliteBackend::open(dir.path(), MAX_PHOTO).unwrap();
         let c = Connection::open(&path).unwrap();
         assert_eq!(before, (sqlite_schema(&c), history(&c)));
@@ -97,7 +103,13 @@ fn an_accounts_db_from_a_newer_server_is_refused_and_left_unchanged() {
     let before = (sqlite_schema(&c), history(&c));
     let e = migrate_accounts(&mut c).unwrap_err();
     assert!(
-        matches!(e, Error::TooNew { found: 4, supported: 3 }),
+        matches!(
+            e,
+            Error::TooNew {
+                found: 4,
+                supported: 3
+            }
+        ),
         "{e}"
     );
     assert!(e.to_string().contains("比本程序支持的 3 新"), "{e}");
@@ -191,7 +203,11 @@ fn every_released_postgres_schema_is_baselined_then_upgraded() {
         assert_eq!(o.found, had);
         assert_eq!(o.baselined, (1..=had).collect::<Vec<_>>());
         assert_eq!(o.applied, (had + 1..=2).collect::<Vec<_>>());
-        assert_eq!(pg_schema(&mut c), pg_schema(&mut fresh), "from version {had}");
+        assert_eq!(
+            pg_schema(&mut c),
+            pg_schema(&mut fresh),
+            "from version {had}"
+        );
         assert_eq!(pg_history(&mut c), pg_history(&mut fresh));
         assert_eq!(schema_version(&mut c), 2);
         for table in ["ops", "passwords", "tokens", "meta"] {
@@ -245,12 +261,21 @@ fn a_postgres_schema_from_a_newer_server_is_refused_and_left_unchanged() {
         let before = (pg_schema(&mut c), pg_count(&mut c, "ops"));
         let e = migrate_postgres(&mut c).unwrap_err();
         assert!(
-            matches!(e, Error::TooNew { found: 3, supported: 2 }),
+            matches!(
+                e,
+                Error::TooNew {
+                    found: 3,
+                    supported: 2
+                }
+            ),
             "{e}"
         );
         assert_eq!(before, (pg_schema(&mut c), pg_count(&mut c, "ops")));
         let history_exists: bool = c
-            .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
+            .query_one(
+                "SELECT to_regclass('refinery_schema_history') IS NOT NULL",
+                &[],
+            )
             .unwrap()
             .get(0);
         assert_eq!(history_exists, newer_history, "a refusal writes nothing");
@@ -278,7 +303,10 @@ fn postgres_instances_starting_together_migrate_once() {
             })
         })
         .collect();
-    let mut applied: Vec<Vec<i32>> = runs.into_iter().map(|t| t.join().unwrap().applied).collect();
+    let mut applied: Vec<Vec<i32>> = runs
+        .into_iter()
+        .map(|t| t.join().unwrap().applied)
+        .collect();
     applied.sort();
     assert_eq!(applied, vec![vec![], vec![], vec![], vec![1, 2]]);
     let mut c = pg(&url);

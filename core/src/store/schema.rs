@@ -21,7 +21,11 @@ use crate::error::{Error, Result};
 
 /// The steps, in order. Each is frozen once released: a change is a new step.
 const STEPS: &[Step] = &[
-    Step::new(1, "first_schema", include_str!("migrations/V1__first_schema.sql")),
+    Step::new(
+        1,
+        "first_schema",
+        include_str!("migrations/V1__first_schema.sql"),
+    ),
     Step::new(
         2,
         "logs_plans_and_sync",
@@ -285,7 +289,10 @@ mod tests {
         stmt.query_map([], |r| {
             let sql: String = r.get(1)?;
             let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-            Ok((r.get(0)?, sql.replace("( ", "(").replace(" )", ")").replace(" ,", ",")))
+            Ok((
+                r.get(0)?,
+                sql.replace("( ", "(").replace(" )", ")").replace(" ,", ","),
+            ))
         })
         .unwrap()
         .collect::<Result<_, _>>()
@@ -300,7 +307,11 @@ mod tests {
         whole.execute_batch(CURRENT).unwrap();
         let history = gridpatrol_migrate::HISTORY_TABLE;
         let mut expected = schema(&whole);
-        expected.extend(schema(&stepped).into_iter().filter(|(n, _)| n.contains(history)));
+        expected.extend(
+            schema(&stepped)
+                .into_iter()
+                .filter(|(n, _)| n.contains(history)),
+        );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
         assert_eq!(sqlite::user_version(&stepped).unwrap(), 4);
