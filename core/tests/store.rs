@@ -143,8 +143,10 @@ fn upgrades_frozen_version_2_and_3_databases_to_the_current_schema() {
     }
 }
 
-/// The schema, `user_version` and history of the database at `path`.
-fn recorded_state(path: &std::path::Path) -> (Vec<(String, String)>, u32, Vec<(u32, String)>) {
+/// A database's schema, `user_version` and history (version and checksum of each step).
+type RecordedState = (Vec<(String, String)>, u32, Vec<(u32, String)>);
+
+fn recorded_state(path: &std::path::Path) -> RecordedState {
     let c = rusqlite::Connection::open(path).unwrap();
     let v = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
