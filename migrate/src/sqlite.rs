@@ -59,7 +59,7 @@ fn recorded(c: &Connection) -> rusqlite::Result<Option<i32>> {
     )
 }
 
-/// Refinery's view of a connection inside a transaction this module committs.
+/// Refinery's view of the connection, inside the transaction `migrate` commits.
 struct Adapter<'c>(&'c Connection);
 
 impl RunnerTransaction for Adapter<'_> {
@@ -151,8 +151,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!((o.found, o.baselined, o.applied), (1, vec![1], vec![2, 3]));
-        let fresh = Connection::open_in_memory().unwrap();
-        let mut fresh = fresh;
+        let mut fresh = Connection::open_in_memory().unwrap();
         run(&mut fresh, STEPS, 0).unwrap();
         assert_eq!(schema(&c), schema(&fresh));
         let rows: i64 = c
