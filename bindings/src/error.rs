@@ -80,7 +80,11 @@ impl From<Error> for GridPatrolError {
                 zh,
                 en,
             },
-            Error::Sqlite(_) | Error::Json(_) | Error::Io(_) | Error::Export(_) => {
+            Error::Sqlite(_)
+            | Error::Json(_)
+            | Error::Io(_)
+            | Error::Export(_)
+            | Error::Migration(_) => {
                 GridPatrolError::Storage {
                     code: e.code().to_string(),
                     // Storage details may quote SQL or paths: the app shows a fixed text.

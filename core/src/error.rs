@@ -56,6 +56,23 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("export error: {0}")]
     Export(String),
+    /// The schema could not be migrated (a failing step, or a recorded step that differs from
+    /// this app's); nothing was changed.
+    #[error("{0}")]
+    Migration(gridpatrol_migrate::Error),
+}
+
+impl From<gridpatrol_migrate::Error> for Error {
+    fn from(e: gridpatrol_migrate::Error) -> Self {
+        match e {
+            gridpatrol_migrate::Error::TooNew { found, supported } => Error::SchemaTooNew {
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+                supported: u32::try_from(supported).unwrap_or(0),
+            },
+            gridpatrol_migrate::Error::Sqlite(e) => Error::Sqlite(e),
+            e => Error::Migration(e),
+        }
+    }
 }
 
 impl Error {
@@ -89,6 +106,7 @@ impl Error {
             Error::Json(_) => "encoding",
             Error::Io(_) => "io",
             Error::Export(_) => "export",
+            Error::Migration(_) => "migration",
         }
     }
 

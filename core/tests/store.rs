@@ -83,6 +83,119 @@ fn upgrades_a_frozen_version_1_database_to_the_current_schema() {
     assert!(store.pending_ops().unwrap() > 28);
 }
 
+/// Every released version after the first, opened with today's code: the same schema as a new
+/// database, and the old data still folds to the same state.
+#[test]
+fn upgrades_frozen_version_2_and_3_databases_to_the_current_schema() {
+    for (version, sql) in [
+        (2, include_str!("data/schema-v2.sql")),
+        (3, include_str!("data/schema-v3.sql")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(format!("v{version}.db"));
+        {
+            let c = rusqlite::Connection::open(&old).unwrap();
+            c.execute_batch(sql).unwrap();
+            let v: u32 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, version);
+        }
+        let store = Store::open(&old, Clock::manual(T0)).unwrap();
+        let (fresh, _d) = common::empty_store();
+        assert_eq!(schema_of(&old), schema_of(fresh.path()), "from v{version}");
+        let c = rusqlite::Connection::open(&old).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        // The versions it had are recorded as applied, the rest as run now.
+        let recorded: Vec<u32> = c
+            .prepare("SELECT version FROM refinery_schema_history ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(recorded, (1..=VERSION).collect::<Vec<_>>());
+
+        let w1 = store.actor("w1").unwrap();
+        let hazards = store.hazards(&w1, None).unwrap();
+        assert_eq!(hazards.len(), 1);
+        assert_eq!(hazards[0].status, HazardStatus::Notified);
+        let before = dump(&store);
+        store.rebuild().unwrap();
+        assert_eq!(
+            before,
+            dump(&store),
+            "derived state equals a refold of the old log"
+        );
+        store
+            .hazard_event(
+                &w1,
+                hazards[0].id,
+                HazardEvent::StartRectification {
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+        assert!(store.pending_ops().unwrap() > 28);
+    }
+}
+
+/// A database's schema, `user_version` and history (version and checksum of each step).
+type RecordedState = (Vec<(String, String)>, u32, Vec<(u32, String)>);
+
+fn recorded_state(path: &std::path::Path) -> RecordedState {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let v = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let history = c
+        .prepare("SELECT version, checksum FROM refinery_schema_history ORDER BY version")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (schema_of(path), v, history)
+}
+
+/// A database a newer app wrote (its own history, or only a higher `user_version` as apps
+/// before the runner read) is refused, and not one byte of it changes.
+#[test]
+fn a_database_from_a_newer_app_is_left_unchanged() {
+    for newer_history in [false, true] {
+        let (store, dir) = common::empty_store();
+        let path = store.path().to_path_buf();
+        store.shutdown();
+        drop(store);
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", VERSION + 1).unwrap();
+            if newer_history {
+                c.execute(
+                    "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+                     SELECT version + 1, 'from_the_future', applied_on, '1'
+                     FROM refinery_schema_history WHERE version = ?1",
+                    [VERSION],
+                )
+                .unwrap();
+                c.pragma_update(None, "user_version", VERSION).unwrap();
+            }
+        }
+        let before = recorded_state(&path);
+        let e = Store::open(&path, Clock::System).err().unwrap();
+        assert!(
+            matches!(e, Error::SchemaTooNew { found, supported } if found == VERSION + 1 && supported == VERSION),
+            "{e}"
+        );
+        assert!(e.to_string().contains("请升级应用"), "{e}");
+        assert_eq!(before, recorded_state(&path));
+        drop(dir);
+    }
+}
+
 #[test]
 fn refuses_a_database_from_a_newer_app() {
     let (store, dir) = common::empty_store();

@@ -2,7 +2,7 @@
 //! `http` and `console` (requests) → `backend::Backend`, implemented once by `service`
 //! (sign-in, sessions, push, pages in `serve`, cursors in `cursor`) → `storage`'s two traits
 //! (`AccountStore`, `OpLog`), each with a SQLite (`sqlite`) and a PostgreSQL (`pg`)
-//! implementation → the core's `server::Records`. Errors rise as `storage::StorageError` and
+//! implementation (their schemas in `storage::schema`) → the core's `server::Records`. Errors rise as `storage::StorageError` and
 //! become HTTP in one place (`error`). Photo files are in `blobs`; synthetic patrols for the
 //! load generator and benchmarks in `synthetic`.
 //! The binary in `main.rs` wires them to the command line; the backend contract tests drive

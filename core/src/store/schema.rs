@@ -1,18 +1,45 @@
-//! The database schema. `CURRENT` creates a new database at the latest version in one go; each
-//! older version has one upgrade step keyed on `PRAGMA user_version`. A test opens a frozen
-//! version-1 database and checks that upgrading it gives exactly the schema `CURRENT` makes.
+//! The device database schema: numbered SQL steps (`migrations/V<n>__<name>.sql`), run by the
+//! workspace's one migration runner (`gridpatrol-migrate`, refinery underneath), which keeps
+//! their history in the database and `PRAGMA user_version` equal to `VERSION`. A new database
+//! runs every step in order, so the steps that upgrade an installed database are the very ones
+//! every fresh install runs too; a database from before the runner (user_version 1 to 4) has its
+//! versions recorded as applied, then runs the rest. A released step is never edited (the runner
+//! refuses a database whose recorded step differs, and a test pins their checksums).
+//!
+//! `CURRENT` is the same schema written out whole, with a word on each table, for reading; a
+//! test checks the steps make exactly it, and the upgrade tests open frozen databases of every
+//! released version and check they end equal to a fresh one.
 //!
 //! Tables fall in two kinds. The op log (`ops`, `device`) is the truth: nothing in it
 //! is rewritten except `ops.conflict`, which the fold recomputes. Every other table is state
 //! derived from the log by `apply`, and could be rebuilt from it (`Store::rebuild`).
 
-use rusqlite::{Connection, Transaction};
+use gridpatrol_migrate::{sqlite, Step};
+use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 4;
+/// The steps, in order. Each is frozen once released: a change is a new step.
+const STEPS: &[Step] = &[
+    Step::new(
+        1,
+        "first_schema",
+        include_str!("migrations/V1__first_schema.sql"),
+    ),
+    Step::new(
+        2,
+        "logs_plans_and_sync",
+        include_str!("migrations/V2__logs_plans_and_sync.sql"),
+    ),
+    Step::new(3, "bootstrap", include_str!("migrations/V3__bootstrap.sql")),
+    // `photo_refs` is derived from the log, which SQL cannot read: `init` fills it.
+    Step::new(4, "photos", include_str!("migrations/V4__photos.sql")).refills_derived_state(),
+];
 
-const CURRENT: &str = r#"
+pub const VERSION: u32 = STEPS.len() as u32;
+
+/// The whole schema at `VERSION`, for reading (what runs is `STEPS`; a test keeps them equal).
+pub const CURRENT: &str = r#"
 -- This device. Its next sequence number and HLC continue from its own last op in the log;
 -- `next_seq` and `hlc` here are floors under them: the highest remote HLC seen, and what must
 -- survive if old ops are ever compacted away. The outbox is this device's ops with a sequence
@@ -229,139 +256,79 @@ CREATE TABLE photo_uploads (
 );
 "#;
 
-/// Version 1 had no publicity/training log, no patrol plans, no record of refused pushes, no overdue index, a cached
-/// `places.last_patrol_at`, and an outbox table beside the op log (two more B-trees written per
-/// op). Nothing was ever acknowledged by a server in version 1, so every local op stays pending.
-const UPGRADE_FROM_1: &str = r#"
-DROP TABLE outbox;
-ALTER TABLE device ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE device ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE device ADD COLUMN pull_cursor TEXT;
-ALTER TABLE places DROP COLUMN last_patrol_at;
-CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
-    WHERE status IN ('notified', 'rectifying');
-CREATE TABLE activities (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    org_id TEXT NOT NULL,
-    held_on INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    audience INTEGER NOT NULL,
-    note TEXT NOT NULL,
-    user_id TEXT NOT NULL
-);
-CREATE INDEX activities_org ON activities (org_id, held_on);
--- Patrol plans, folded last-writer-wins as whole records.
-CREATE TABLE patrol_plans (
-    id TEXT PRIMARY KEY,
-    grid_id TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
--- Local ops the server refused, with its reason; they stay in the log and in front of people.
-CREATE TABLE push_rejections (
-    op_id TEXT PRIMARY KEY REFERENCES ops (id),
-    code TEXT NOT NULL,
-    zh TEXT NOT NULL,
-    en TEXT NOT NULL
-);
--- The server this device syncs with, who signed in on it, and the device token (a secret the
--- server keeps only as a hash).
-CREATE TABLE sync_session (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    server TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    token TEXT NOT NULL,
-    last_sync_ms INTEGER
-);
-"#;
-
-/// Version 2 had no bootstrap: a device pulled everything from the start.
-const UPGRADE_FROM_2: &str = r#"
-ALTER TABLE device ADD COLUMN snapshot_cursor TEXT;
-"#;
-
-/// Version 3 kept no photo captures, no photo references and no photo upload queue. `photo_refs` is filled from
-/// the log after this step (`photo::rebuild_refs`); nothing was ever queued before.
-const UPGRADE_FROM_3: &str = r#"
--- Photo captures: which file (by hash) was taken when, where, by whom, for which place and
--- hazard and as what (before, after, notice, document). Derived from the log, written once.
-CREATE TABLE photos (
-    id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL,
-    place_id TEXT NOT NULL,
-    hazard_id TEXT,
-    role TEXT NOT NULL,
-    taken_at INTEGER NOT NULL,
-    lat REAL,
-    lon REAL,
-    accuracy_m REAL,
-    mock INTEGER NOT NULL,
-    user_id TEXT NOT NULL
-);
-CREATE INDEX photos_hazard ON photos (hazard_id) WHERE hazard_id IS NOT NULL;
-CREATE TABLE photo_refs (
-    hash TEXT NOT NULL,
-    op_id TEXT NOT NULL,
-    PRIMARY KEY (hash, op_id)
-) WITHOUT ROWID;
-CREATE TABLE photo_uploads (
-    hash TEXT NOT NULL,
-    variant TEXT NOT NULL DEFAULT 'original',
-    sent INTEGER NOT NULL DEFAULT 0,
-    size INTEGER,
-    done INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    PRIMARY KEY (hash, variant)
-);
-"#;
-
-// An upgrade step repeats DDL that `CURRENT` also holds, on purpose: a step is frozen once
-// released and must not change when `CURRENT` is edited later; the upgrade test checks both
-// still agree.
-fn upgrade_from(tx: &Transaction, version: u32) -> Result<()> {
-    match version {
-        1 => tx.execute_batch(UPGRADE_FROM_1)?,
-        2 => tx.execute_batch(UPGRADE_FROM_2)?,
-        3 => {
-            tx.execute_batch(UPGRADE_FROM_3)?;
+/// Brings a database to `VERSION`: creates it when new, upgrades it when old, and refuses one
+/// written by a newer app (so an old app can never damage newer data). All in one transaction.
+pub(crate) fn init(conn: &mut Connection, device_id: &str) -> Result<()> {
+    sqlite::migrate(conn, STEPS, sqlite::user_version, |tx, outcome| {
+        if outcome.found == 0 {
+            tx.execute(
+                "INSERT INTO device (id, device_id, next_seq, hlc) VALUES (1, ?1, 1, 0)",
+                [device_id],
+            )?;
+        }
+        if outcome.refill {
+            // The only flagged step (4) adds `photo_refs`; a step whose derived state needs the
+            // whole fold would refold here (`apply::rebuild`).
             crate::photo::rebuild_refs(tx)?;
         }
-        _ => unreachable_version(version)?,
-    }
+        Ok::<(), Error>(())
+    })?;
     Ok(())
 }
 
-fn unreachable_version(v: u32) -> Result<()> {
-    Err(Error::SchemaTooNew {
-        found: v,
-        supported: VERSION,
-    })
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-/// Brings a database to `VERSION`: creates it when new, upgrades it step by step when old, and
-/// refuses one written by a newer app (so an old app can never damage newer data).
-pub(crate) fn init(conn: &mut Connection, device_id: &str) -> Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
-    let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > VERSION {
-        return unreachable_version(found);
+    use super::*;
+
+    fn schema(c: &Connection) -> Vec<(String, String)> {
+        let mut stmt = c
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| {
+            let sql: String = r.get(1)?;
+            let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            Ok((
+                r.get(0)?,
+                sql.replace("( ", "(").replace(" )", ")").replace(" ,", ","),
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
     }
-    if found == 0 {
-        tx.execute_batch(CURRENT)?;
-        tx.execute(
-            "INSERT INTO device (id, device_id, next_seq, hlc) VALUES (1, ?1, 1, 0)",
-            [device_id],
-        )?;
-    } else {
-        for v in found..VERSION {
-            upgrade_from(&tx, v)?;
-        }
+
+    #[test]
+    fn the_steps_make_exactly_the_current_schema() {
+        let mut stepped = Connection::open_in_memory().unwrap();
+        init(&mut stepped, "d").unwrap();
+        let whole = Connection::open_in_memory().unwrap();
+        whole.execute_batch(CURRENT).unwrap();
+        let history = gridpatrol_migrate::HISTORY_TABLE;
+        let mut expected = schema(&whole);
+        expected.extend(
+            schema(&stepped)
+                .into_iter()
+                .filter(|(n, _)| n.contains(history)),
+        );
+        expected.sort();
+        assert_eq!(schema(&stepped), expected);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), 4);
     }
-    if found != VERSION {
-        tx.pragma_update(None, "user_version", VERSION)?;
+
+    /// Released steps are frozen: each checksum is what installed databases have recorded.
+    /// A failure here means a released step was edited; make the change a new step instead.
+    #[test]
+    fn released_steps_are_unchanged() {
+        let sums: Vec<u64> = STEPS.iter().map(|s| s.checksum().unwrap()).collect();
+        assert_eq!(sums[..RELEASED.len()], RELEASED);
     }
-    tx.commit()?;
-    Ok(())
+
+    const RELEASED: [u64; 4] = [
+        3788741896221393347,
+        2985357427706537856,
+        4326763136171566518,
+        954918460368293697,
+    ];
 }

@@ -10,6 +10,7 @@
 //! `StorageError`, which knows nothing of HTTP (`error` maps it).
 
 pub mod pg;
+pub mod schema;
 pub mod sqlite;
 
 use gridpatrol_core::apply::Applied;

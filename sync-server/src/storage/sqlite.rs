@@ -51,7 +51,7 @@ impl SqliteBackend {
         let records = Records::open(dir.join("ops.db"), Clock::System)?;
         let mut accounts = Connection::open(dir.join("accounts.db"))?;
         accounts.pragma_update(None, "journal_mode", "WAL")?;
-        migrate_accounts(&mut accounts)?;
+        super::schema::migrate_accounts(&mut accounts)?;
         let horizon: i64 = accounts
             .query_row("SELECT value FROM meta WHERE key = 'horizon'", [], |r| {
                 r.get(0)
@@ -69,39 +69,6 @@ impl SqliteBackend {
             FsBlobs::open(dir.join("photos"), max_photo_bytes)?,
         ))
     }
-}
-
-fn migrate_accounts(c: &mut Connection) -> rusqlite::Result<()> {
-    c.execute_batch(
-        "CREATE TABLE IF NOT EXISTS passwords (
-             user_id TEXT PRIMARY KEY,
-             hash TEXT NOT NULL
-         );
-         CREATE TABLE IF NOT EXISTS meta (
-             key TEXT PRIMARY KEY,
-             value INTEGER NOT NULL
-         );
-         CREATE TABLE IF NOT EXISTS refused_ops (
-             op_id TEXT PRIMARY KEY,
-             at_ms INTEGER NOT NULL,
-             user_id TEXT NOT NULL,
-             device_id TEXT NOT NULL,
-             kind TEXT NOT NULL,
-             entity TEXT NOT NULL,
-             grids TEXT NOT NULL,
-             code TEXT NOT NULL,
-             zh TEXT NOT NULL,
-             en TEXT NOT NULL
-         );
-         CREATE INDEX IF NOT EXISTS refused_ops_at ON refused_ops (at_ms);
-         CREATE TABLE IF NOT EXISTS tokens (
-             token_hash TEXT PRIMARY KEY,
-             user_id TEXT NOT NULL,
-             device_id TEXT NOT NULL,
-             issued_at INTEGER NOT NULL,
-             revoked_at INTEGER
-         );",
-    )
 }
 
 impl AccountStore for SqliteAccounts {
