@@ -63,7 +63,11 @@ pub(crate) fn event_text(ev: &HazardEvent) -> String {
             new_deadline,
         } => format!(
             "{}{}。{note}",
-            if *passed { "通过，销号" } else { "未通过" },
+            if *passed {
+                "通过，销号"
+            } else {
+                "未通过"
+            },
             new_deadline.map_or(String::new(), |d| format!("，新期限 {d}")),
         ),
         HazardEvent::RequestExtension {

@@ -2,9 +2,9 @@
 //! trip to the sign-in page), and the form key derived from its token that every form posts
 //! back, so another site cannot post for the user.
 
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use axum::extract::FromRequestParts;
 use gridpatrol_core::org::Actor;
 use maud::{html, Markup};
 

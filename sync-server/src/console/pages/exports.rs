@@ -64,7 +64,12 @@ pub struct LedgerQuery {
 }
 
 /// A file to download, named in Chinese for the office (with an ASCII fallback).
-pub(super) fn download(bytes: Vec<u8>, mime: &'static str, ascii_name: &str, name: &str) -> Response {
+pub(super) fn download(
+    bytes: Vec<u8>,
+    mime: &'static str,
+    ascii_name: &str,
+    name: &str,
+) -> Response {
     let mut res = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
     let disposition = format!(
         "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",

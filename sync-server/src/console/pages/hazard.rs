@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use super::actions::{action_form, Problem, CONSOLE_VERBS};
 use crate::console::components::{overdue_badge, severity_badge};
-use crate::console::labels::{
-    event_text, verb_name, PHOTO_AFTER, PHOTO_BEFORE, PHOTO_FOUND,
-};
+use crate::console::labels::{event_text, verb_name, PHOTO_AFTER, PHOTO_BEFORE, PHOTO_FOUND};
 use crate::console::layout::{alert, page};
 use crate::console::values::{names, person, tail, when};
 use crate::console::{

@@ -101,13 +101,11 @@ pub async fn hazards(
             .iter()
             .map(|s| (s.code().into(), s.zh().into()))
             .collect();
-        let severities: Vec<(String, String)> = [
-            ("general", Severity::General),
-            ("major", Severity::Major),
-        ]
-        .iter()
-        .map(|(code, s)| (code.to_string(), s.zh().to_string()))
-        .collect();
+        let severities: Vec<(String, String)> =
+            [("general", Severity::General), ("major", Severity::Major)]
+                .iter()
+                .map(|(code, s)| (code.to_string(), s.zh().to_string()))
+                .collect();
         let vs: Vec<(String, String)> = villages
             .iter()
             .map(|v| (v.clone(), tree.name(v).to_string()))
