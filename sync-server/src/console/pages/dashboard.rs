@@ -6,22 +6,15 @@ use gridpatrol_core::clock::Day;
 use gridpatrol_core::org::OrgLevel;
 use gridpatrol_core::report::Report;
 use maud::{html, Markup};
-use serde::Deserialize;
 
 use super::escalations::queue;
+use super::ScopeQuery;
 use crate::console::chart::{bars, Group};
 use crate::console::components::{figure, scope_form};
 use crate::console::layout::page;
 use crate::console::scope::period;
 use crate::console::values::{pct, url};
 use crate::console::{view, Me, Page, Refused, Shared};
-
-#[derive(Deserialize, Default)]
-pub struct ScopeQuery {
-    pub(super) scope: Option<String>,
-    pub(super) from: Option<String>,
-    pub(super) to: Option<String>,
-}
 
 pub async fn dashboard(
     State(b): State<Shared>,

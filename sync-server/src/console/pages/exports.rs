@@ -8,7 +8,7 @@ use gridpatrol_core::report::export::LedgerFormat;
 use maud::html;
 use serde::Deserialize;
 
-use super::dashboard::ScopeQuery;
+use super::ScopeQuery;
 use crate::console::components::scope_options;
 use crate::console::layout::page;
 use crate::console::scope::period;

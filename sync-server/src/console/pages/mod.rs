@@ -14,3 +14,11 @@ pub(super) mod login;
 
 /// The most rows a list shows (the total is always given).
 const LIST_LIMIT: usize = 300;
+
+/// An area and a period, as the dashboard and the exports page are asked for them.
+#[derive(serde::Deserialize, Default)]
+pub struct ScopeQuery {
+    scope: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
