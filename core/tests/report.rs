@@ -318,6 +318,77 @@ fn grid_and_village_figures_match_the_hand_count() {
     assert!(f.t.store.report("nowhere", f.from, f.to).is_err());
 }
 
+/// Coverage per grid and risk level, counted by hand. Both fixture places are medium risk
+/// with a 15-day cycle (九小场所, 出租房): as of day 29, g1's place was last patrolled on day 20
+/// (9 days: covered), g3's on day 1 (28 days: due and overdue). A high-risk place added to g1
+/// today was never patrolled (due, never covered). On day 35, g1's place is 15 days on: due
+/// that day, neither covered nor overdue yet.
+#[test]
+fn coverage_per_grid_and_risk_matches_the_hand_count_and_the_report() {
+    use gridpatrol_core::place::{NewPlace, RiskLevel::*};
+    use gridpatrol_core::report::coverage::{by_risk, CoverageCount};
+    let f = fixture();
+    let s = &f.t.store;
+    let n = |places, due, overdue, never_patrolled, covered| CoverageCount {
+        places,
+        due,
+        overdue,
+        never_patrolled,
+        covered,
+    };
+    let table = |scope: &str| -> Vec<(String, RiskLevel, CoverageCount)> {
+        s.coverage(scope)
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.grid_id, g.risk, g.count))
+            .collect()
+    };
+    assert_eq!(
+        table("t1"),
+        [
+            ("g1".to_string(), Medium, n(1, 0, 0, 0, 1)),
+            ("g3".to_string(), Medium, n(1, 1, 1, 0, 0)),
+        ]
+    );
+    s.create_place(
+        &f.t.actor("w1"),
+        NewPlace {
+            place_type: "small_shop".into(),
+            name: "新开小店".into(),
+            address: String::new(),
+            location: None,
+            grid_id: "g1".into(),
+            responsible_name: String::new(),
+            responsible_phone: None,
+            risk_level: High,
+            patrol_every_days: None,
+        },
+    )
+    .unwrap();
+    let t1 = table("t1");
+    assert_eq!(t1[0], ("g1".to_string(), High, n(1, 1, 0, 1, 0)));
+    assert_eq!(table("g1"), t1[..2]);
+    assert_eq!(table("c1"), t1, "a county sums its townships' grids");
+    // The report's coverage figure is the same counts summed per risk level.
+    let r = s.report("t1", f.from, f.to).unwrap();
+    let sums: Vec<(RiskLevel, u32, u32)> = by_risk(&s.coverage("t1").unwrap())
+        .into_iter()
+        .map(|(risk, c)| (risk, c.covered, c.places))
+        .collect();
+    let report: Vec<(RiskLevel, u32, u32)> = r
+        .coverage
+        .iter()
+        .map(|c| (c.risk, c.covered, c.places))
+        .collect();
+    assert_eq!(report, sums);
+    assert_eq!(sums, [(High, 0, 1), (Medium, 1, 2), (Low, 0, 0)]);
+    assert!(close(r.coverage_rate(), 1.0 / 3.0));
+
+    at_day(&f.t, 35, 0);
+    assert_eq!(table("g1")[1], ("g1".to_string(), Medium, n(1, 1, 0, 0, 0)));
+    assert!(s.coverage("nowhere").is_err());
+}
+
 #[test]
 fn ledgers_have_one_row_per_hazard() {
     let f = fixture();

@@ -9,8 +9,8 @@ mod common;
 
 use gridpatrol_migrate::Error;
 use gridpatrol_sync_server::pg::PgBackend;
-use gridpatrol_sync_server::storage::schema::{migrate_accounts, migrate_postgres};
 use gridpatrol_sync_server::sqlite::SqliteBackend;
+use gridpatrol_sync_server::storage::schema::{migrate_accounts, migrate_postgres};
 use rusqlite::Connection;
 
 const MAX_PHOTO: u64 = 1 << 20;

@@ -7,6 +7,7 @@
 //! ÷ general hazards closed. Overdue is as of the report day. Coverage counts the active places
 //! whose latest patrol up to the end of the period falls within their cycle.
 
+pub mod coverage;
 pub mod export;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use crate::clock::{Day, MS_PER_DAY};
 use crate::error::{Field, InvalidInput, Problem, Result};
 use crate::hazard::{self, HazardRow, HazardStatus};
 use crate::org::{self, OrgLevel};
-use crate::place::{self, RiskLevel};
+use crate::place::RiskLevel;
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -282,40 +283,14 @@ pub(crate) fn build(
     r.hazards_per_100_patrols = ratio(r.hazards_reported * 100, r.patrols);
 
     // Coverage: latest patrol of each place up to the end of the period against its cycle.
-    let cover_end = to.min(as_of);
-    let mut latest = c.prepare(&format!(
-        "SELECT place_id, max(ended_at) FROM patrols WHERE ended_at < ?2 AND ended_at >= ?1
-         AND grid_id IN ({grid_in}) GROUP BY place_id"
-    ))?;
-    let cover_args: Vec<rusqlite::types::Value> =
-        [0i64.into(), cover_end.plus(1).start_ms().into()]
-            .into_iter()
-            .chain(grids.iter().cloned().map(Into::into))
-            .collect();
-    let last: BTreeMap<String, i64> = latest
-        .query_map(params_from_iter(cover_args.iter()), |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut cov: BTreeMap<RiskLevel, (u32, u32)> = BTreeMap::new();
-    for p in place::places_in(c, &grids, as_of)? {
-        let entry = cov.entry(p.place.risk_level).or_insert((0, 0));
-        entry.0 += 1;
-        let covered = last
-            .get(&p.place.id.to_string())
-            .is_some_and(|&ms| cover_end.days_since(Day::from_ms(ms)) < p.cycle_days as i32);
-        entry.1 += u32::from(covered);
-    }
-    r.coverage = RiskLevel::ALL
+    let per_grid = coverage::by_grid(c, &grids, to.min(as_of), as_of)?;
+    r.coverage = coverage::by_risk(&per_grid)
         .into_iter()
-        .map(|risk| {
-            let (places, covered) = cov.get(&risk).copied().unwrap_or((0, 0));
-            Coverage {
-                risk,
-                places,
-                covered,
-                rate: ratio(covered, places),
-            }
+        .map(|(risk, n)| Coverage {
+            risk,
+            places: n.places,
+            covered: n.covered,
+            rate: n.rate(),
         })
         .collect();
 

@@ -1,0 +1,145 @@
+//! Patrol coverage (巡查覆盖) as of a day, per grid and risk level: how many active places there
+//! are, how many are due, overdue, never patrolled, and covered (last patrol within their
+//! cycle). The report's coverage figure and the township console's coverage page are both
+//! sums of these counts, so the office and a phone's report cannot disagree about a place.
+//!
+//! A place's last patrol is the latest one ended on or before the day. It is covered when that
+//! patrol is fewer than its cycle's days before the day, due when it is not (or when it was
+//! never patrolled), overdue when the day is past its next due day. Covered and due therefore
+//! split the places in two.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params_from_iter, Connection};
+use serde::Serialize;
+
+use super::{placeholders, ratio, Report};
+use crate::clock::Day;
+use crate::error::Result;
+use crate::org;
+use crate::place::{self, RiskLevel};
+use crate::store::Store;
+
+/// The places of one grid and risk level, or a total over several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CoverageCount {
+    pub places: u32,
+    /// Due on the day or earlier, never-patrolled places included.
+    pub due: u32,
+    /// Past their next due day.
+    pub overdue: u32,
+    pub never_patrolled: u32,
+    /// Last patrolled within their cycle.
+    pub covered: u32,
+}
+
+impl CoverageCount {
+    /// 巡查覆盖率: covered ÷ places, none without places.
+    pub fn rate(&self) -> Option<f64> {
+        ratio(self.covered, self.places)
+    }
+
+    fn add(&mut self, other: &CoverageCount) {
+        self.places += other.places;
+        self.due += other.due;
+        self.overdue += other.overdue;
+        self.never_patrolled += other.never_patrolled;
+        self.covered += other.covered;
+    }
+}
+
+/// The coverage of one grid's places of one risk level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridCoverage {
+    pub grid_id: String,
+    pub risk: RiskLevel,
+    pub count: CoverageCount,
+}
+
+/// The coverage of each (grid, risk level) with places in `grids`, as of `day`, ordered by
+/// grid then risk (high first). `today` only dates the place rows read.
+pub(crate) fn by_grid(
+    c: &Connection,
+    grids: &[String],
+    day: Day,
+    today: Day,
+) -> Result<Vec<GridCoverage>> {
+    let args: Vec<rusqlite::types::Value> = [day.plus(1).start_ms().into()]
+        .into_iter()
+        .chain(grids.iter().cloned().map(Into::into))
+        .collect();
+    let mut latest = c.prepare(&format!(
+        "SELECT place_id, max(ended_at) FROM patrols WHERE ended_at < ?1
+         AND grid_id IN ({}) GROUP BY place_id",
+        placeholders(grids.len(), 2)
+    ))?;
+    let last: BTreeMap<String, i64> = latest
+        .query_map(params_from_iter(args.iter()), |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out: BTreeMap<(String, RiskLevel), CoverageCount> = BTreeMap::new();
+    for p in place::places_in(c, grids, today)? {
+        let n = out
+            .entry((p.place.grid_id.clone(), p.place.risk_level))
+            .or_default();
+        n.places += 1;
+        let cycle = p.cycle_days as i32;
+        match last.get(&p.place.id.to_string()) {
+            None => {
+                n.never_patrolled += 1;
+                n.due += 1;
+            }
+            Some(&ms) => {
+                let since = day.days_since(Day::from_ms(ms));
+                n.covered += u32::from(since < cycle);
+                n.due += u32::from(since >= cycle);
+                n.overdue += u32::from(since > cycle);
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|((grid_id, risk), count)| GridCoverage {
+            grid_id,
+            risk,
+            count,
+        })
+        .collect())
+}
+
+/// The rows summed per risk level, every level listed (high first), with or without places.
+pub fn by_risk(rows: &[GridCoverage]) -> Vec<(RiskLevel, CoverageCount)> {
+    RiskLevel::ALL
+        .into_iter()
+        .map(|risk| {
+            let mut total = CoverageCount::default();
+            for r in rows.iter().filter(|r| r.risk == risk) {
+                total.add(&r.count);
+            }
+            (risk, total)
+        })
+        .collect()
+}
+
+impl Store {
+    /// The patrol coverage of the grids under an org node, today, per grid and risk level.
+    pub fn coverage(&self, scope_id: &str) -> Result<Vec<GridCoverage>> {
+        let today = self.today();
+        self.read(|c| {
+            let node = org::node(c, scope_id)?;
+            by_grid(c, &org::grids_under(c, &node.id)?, today, today)
+        })
+    }
+}
+
+impl Report {
+    /// 巡查覆盖率 over every risk level: covered places ÷ places.
+    pub fn coverage_rate(&self) -> Option<f64> {
+        let (covered, places) = self
+            .coverage
+            .iter()
+            .fold((0, 0), |(c, p), x| (c + x.covered, p + x.places));
+        ratio(covered, places)
+    }
+}

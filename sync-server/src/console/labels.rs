@@ -1,0 +1,101 @@
+//! The console's own words for the lifecycle: the name it shows for each verb and the one-line
+//! account of an event on a timeline or the conflicts page. They live in this one file so that
+//! they can give way to the core's labels (one `zh()` per domain enum) in one change. Texts are
+//! plain; the templates escape them.
+
+use gridpatrol_core::checklist::library;
+use gridpatrol_core::hazard::HazardEvent;
+
+/// Every lifecycle verb with the name the console shows for it.
+const VERBS: [(&str, &str); 15] = [
+    ("report", "上报隐患 Report"),
+    ("notify", "下发整改通知 Notify"),
+    ("start_rectification", "开始整改 Start"),
+    ("submit_rectification", "提交整改 Submit"),
+    ("fix_on_spot", "当场整改 Fixed on the spot"),
+    ("review", "复查销号 Verify"),
+    ("request_extension", "申请延期 Ask for more time"),
+    ("decide_extension", "审批延期 Decide on more time"),
+    ("escalate", "上报上级 Escalate"),
+    ("hand_back", "交办 Hand back"),
+    ("joint_enforcement", "联合执法 Joint enforcement"),
+    ("refer", "移交 Refer"),
+    ("record_outcome", "记录移交结果 Record the outcome"),
+    ("supervise", "挂牌督办 Supervise"),
+    ("withdraw", "撤销 Withdraw"),
+];
+
+/// The name of a verb (an unknown one shows as itself).
+pub(crate) fn verb_name(verb: &str) -> &str {
+    VERBS
+        .iter()
+        .find(|(v, _)| *v == verb)
+        .map_or(verb, |(_, n)| n)
+}
+
+/// What a photo shows, by the event that cited it.
+pub(crate) const PHOTO_FOUND: &str = "发现时 / found";
+pub(crate) const PHOTO_BEFORE: &str = "整改前 / before";
+pub(crate) const PHOTO_AFTER: &str = "整改后 / after";
+
+/// An event in one line, as a timeline shows it.
+pub(crate) fn event_text(ev: &HazardEvent) -> String {
+    match ev {
+        HazardEvent::Report(r) => format!(
+            "{}，{}：{}",
+            library().category_zh(&r.category),
+            r.severity.zh(),
+            r.description
+        ),
+        HazardEvent::Notify {
+            responsible_party,
+            deadline,
+            note,
+        } => format!("责任人 {responsible_party}，期限 {deadline}。{note}"),
+        HazardEvent::StartRectification { note } => note.clone(),
+        HazardEvent::SubmitRectification { note, photos } => {
+            format!("{note}（照片 {} 张）", photos.len())
+        }
+        HazardEvent::FixOnSpot { note, .. } => note.clone(),
+        HazardEvent::Review {
+            passed,
+            note,
+            new_deadline,
+        } => format!(
+            "{}{}。{note}",
+            if *passed {
+                "通过，销号"
+            } else {
+                "未通过"
+            },
+            new_deadline.map_or(String::new(), |d| format!("，新期限 {d}")),
+        ),
+        HazardEvent::RequestExtension {
+            reason,
+            proposed_deadline,
+            interim_measures,
+        } => format!("申请延至 {proposed_deadline}。理由：{reason}；临时措施：{interim_measures}"),
+        HazardEvent::DecideExtension { approved, basis } => {
+            format!("{}。{basis}", if *approved { "同意" } else { "不同意" })
+        }
+        HazardEvent::Escalate { to, reason, note } => {
+            format!("上报至{}，原因：{}。{note}", to.zh(), reason.zh())
+        }
+        HazardEvent::HandBack {
+            to,
+            guidance,
+            deadline,
+        } => format!("交办至{}，期限 {deadline}。指导意见：{guidance}", to.zh()),
+        HazardEvent::JointEnforcement { departments, note } => {
+            format!("联合执法部门：{departments}。{note}")
+        }
+        HazardEvent::Refer {
+            department,
+            case_number,
+            note,
+        } => format!("移交 {department}，案号 {case_number}。{note}"),
+        HazardEvent::RecordOutcome { outcome } => format!("结果：{outcome}"),
+        HazardEvent::Supervise { note } => note.clone(),
+        HazardEvent::Withdraw { reason } => format!("理由：{reason}"),
+    }
+}

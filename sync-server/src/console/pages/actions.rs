@@ -1,0 +1,279 @@
+//! What the console lets a user do with a case: the form for each verb it offers, the event a
+//! submitted form describes, and recording it through the op log as the server's device acting
+//! for the user, after the same checks a pushed op gets.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use gridpatrol_core::clock::Day;
+use gridpatrol_core::hazard::{EscalationReason, Hazard, HazardEvent, Level};
+use gridpatrol_core::op::OpBody;
+use gridpatrol_core::sync::authz;
+use maud::{html, Markup};
+
+use super::hazard::{detail, parse_id};
+use crate::console::labels::verb_name;
+use crate::console::{not_visible, view, ApiError, Me, Refused, Shared};
+
+/// What the console offers to do (the rest is done on a phone, at the place).
+pub(super) const CONSOLE_VERBS: [&str; 9] = [
+    "hand_back",
+    "refer",
+    "joint_enforcement",
+    "record_outcome",
+    "supervise",
+    "review",
+    "decide_extension",
+    "escalate",
+    "withdraw",
+];
+
+const REASONS: [(&str, EscalationReason); 7] = [
+    ("beyond_power", EscalationReason::BeyondPower),
+    ("major", EscalationReason::Major),
+    ("needs_enforcement", EscalationReason::NeedsEnforcement),
+    ("owner_refuses", EscalationReason::OwnerRefuses),
+    ("rework_twice", EscalationReason::ReworkTwice),
+    ("overdue", EscalationReason::Overdue),
+    ("imminent_danger", EscalationReason::ImminentDanger),
+];
+
+/// What a failed action sends back to the page: which form, why, and what was typed.
+pub struct Problem {
+    pub(super) verb: String,
+    pub(super) error: ApiError,
+    pub(super) typed: HashMap<String, String>,
+}
+
+/// The form for one verb, with what was typed last time when it failed.
+pub(super) fn action_form(
+    verb: &str,
+    h: &Hazard,
+    grid_name: &str,
+    me: &Me,
+    typed: Option<&HashMap<String, String>>,
+    today: Day,
+) -> Markup {
+    let f = |name: &str| typed.and_then(|t| t.get(name)).map(String::as_str);
+    let text = |name: &str, label: &str, required: bool| {
+        html! { label { (label) input name=(name) value=(f(name).unwrap_or("")) required[required]; } }
+    };
+    let area = |name: &str, label: &str, required: bool| {
+        html! { label { (label) textarea name=(name) required[required] { (f(name).unwrap_or("")) } } }
+    };
+    let date = |name: &str, label: &str, default: Day, required: bool| {
+        let value = f(name).map_or_else(|| default.to_string(), String::from);
+        html! { label { (label) input type="date" name=(name) value=(value) required[required]; } }
+    };
+    let yes_no = |name: &str, yes: &str, no: &str| {
+        let no_checked = f(name) == Some("no");
+        html! {
+            fieldset {
+                legend { "结论 / Decision" }
+                label { input type="radio" name=(name) value="yes" checked[!no_checked]; " " (yes) }
+                label { input type="radio" name=(name) value="no" checked[no_checked]; " " (no) }
+            }
+        }
+    };
+    let levels = |below: bool| {
+        html! {
+            label { "至 / To" select name="to" {
+                @for l in [Level::Grid, Level::Village, Level::Township] {
+                    @if (below && l < h.level) || (!below && l > h.level) {
+                        option value=(l.code()) {
+                            @match l { Level::Grid => { "网格：" (grid_name) }, _ => (l.zh()) }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    let fields = html! {
+        @match verb {
+            "hand_back" => {
+                (levels(true))
+                (area("guidance", "指导意见 / Guidance", true))
+                (date("deadline", "整改期限 / Deadline", today.plus(7), true))
+            }
+            "refer" => {
+                (text("department", "移交部门 / Department", true))
+                (text("case_number", "案号 / Case number", true))
+                (area("note", "备注 / Note", false))
+            }
+            "joint_enforcement" => {
+                (text("departments", "参与部门 / Departments", true))
+                (area("note", "备注 / Note", false))
+            }
+            "record_outcome" => (area("outcome", "处理结果 / Outcome", true)),
+            "supervise" => (area("note", "督办要求 / Note", false)),
+            "review" => {
+                (yes_no("passed", "通过，销号 / Passed, close", "未通过，退回整改 / Failed, rework"))
+                (area("note", "复查意见 / Note", false))
+                (date("new_deadline", "未通过时的新期限 / New deadline if failed", today.plus(7), false))
+            }
+            "decide_extension" => {
+                @if let Some(p) = &h.pending_extension {
+                    p { "申请延至 " (p.proposed_deadline) "：" (p.reason) }
+                }
+                (yes_no("approved", "同意 / Approve", "不同意 / Refuse"))
+                (area("basis", "依据 / Basis", true))
+            }
+            "escalate" => {
+                (levels(false))
+                label { "原因 / Reason" select name="reason" {
+                    @for (code, r) in REASONS { option value=(code) { (r.zh()) } }
+                } }
+                (area("note", "备注 / Note", false))
+            }
+            "withdraw" => (area("reason", "撤销理由 / Reason", true)),
+            _ => {}
+        }
+    };
+    html! {
+        details open[typed.is_some()] id={ "act-" (verb) } {
+            summary { (verb_name(verb)) }
+            form.act method="post" action={ "/console/hazards/" (h.id) "/act" } {
+                (me.csrf_field())
+                input type="hidden" name="verb" value=(verb);
+                (fields)
+                div { button type="submit" { "提交 / Submit" } }
+            }
+        }
+    }
+}
+
+/// The event a submitted action form describes, or why it is not one (only `CONSOLE_VERBS`
+/// are).
+fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, ApiError> {
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let day = |k: &str| -> Result<Day, ApiError> {
+        get(k).parse().map_err(|_| {
+            ApiError::new(
+                400,
+                "bad_date",
+                "日期格式不正确（应为 年-月-日）",
+                "dates are written YYYY-MM-DD",
+            )
+        })
+    };
+    let level = || match get("to").as_str() {
+        "grid" => Ok(Level::Grid),
+        "village" => Ok(Level::Village),
+        "township" => Ok(Level::Township),
+        _ => Err(ApiError::bad_request("to")),
+    };
+    let yes = |k: &str| match get(k).as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(ApiError::bad_request(k)),
+    };
+    Ok(match verb {
+        "hand_back" => HazardEvent::HandBack {
+            to: level()?,
+            guidance: get("guidance"),
+            deadline: day("deadline")?,
+        },
+        "refer" => HazardEvent::Refer {
+            department: get("department"),
+            case_number: get("case_number"),
+            note: get("note"),
+        },
+        "joint_enforcement" => HazardEvent::JointEnforcement {
+            departments: get("departments"),
+            note: get("note"),
+        },
+        "record_outcome" => HazardEvent::RecordOutcome {
+            outcome: get("outcome"),
+        },
+        "supervise" => HazardEvent::Supervise { note: get("note") },
+        "review" => {
+            let passed = yes("passed")?;
+            HazardEvent::Review {
+                passed,
+                note: get("note"),
+                new_deadline: if passed {
+                    None
+                } else {
+                    Some(day("new_deadline")?)
+                },
+            }
+        }
+        "decide_extension" => HazardEvent::DecideExtension {
+            approved: yes("approved")?,
+            basis: get("basis"),
+        },
+        "escalate" => HazardEvent::Escalate {
+            to: level()?,
+            reason: REASONS
+                .iter()
+                .find(|(c, _)| *c == get("reason"))
+                .map(|(_, r)| *r)
+                .ok_or_else(|| ApiError::bad_request("reason"))?,
+            note: get("note"),
+        },
+        "withdraw" => HazardEvent::Withdraw {
+            reason: get("reason"),
+        },
+        _ => return Err(ApiError::bad_request("verb")),
+    })
+}
+
+/// Records one lifecycle event from the console: the server's device writes it for the user,
+/// after the same checks a pushed op gets (role × kind, scope, then the state machine).
+pub async fn act(
+    State(b): State<Shared>,
+    me: Me,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, Refused> {
+    let Form(typed) = form.map_err(|_| ApiError::bad_request("form"))?;
+    view(b, me, move |v| {
+        let (b, me, store) = (v.b, v.me, v.store);
+        me.check_csrf(typed.get("csrf").map_or("", String::as_str))?;
+        let id = parse_id(&id)?;
+        let verb = typed.get("verb").cloned().unwrap_or_default();
+        // Only a hazard the user can see may be acted on, and errors about it say so.
+        let grid = store
+            .hazard(id)
+            .map_err(|_| not_visible())?
+            .hazard
+            .report
+            .grid_id;
+        if !me.actor().covers(&grid) {
+            return Err(not_visible().into());
+        }
+        let outcome = event_from(&verb, &typed).and_then(|event| {
+            let body = OpBody::Hazard {
+                hazard_id: id,
+                event: event.clone(),
+            };
+            if !authz::writers(&body).contains(&me.actor().role) {
+                return Err(ApiError::from(gridpatrol_core::Error::from(
+                    gridpatrol_core::hazard::lifecycle::Rejection::RoleNotAllowed {
+                        event: verb.clone(),
+                        role: me.actor().role,
+                    },
+                )));
+            }
+            let actor = me.actor().clone();
+            let mut event = Some(event);
+            b.act(&mut |s| match event.take() {
+                Some(ev) => s.hazard_event(&actor, id, ev),
+                None => Ok(()),
+            })
+        });
+        match outcome {
+            Ok(()) => {
+                Ok(Redirect::to(&format!("/console/hazards/{id}?done={verb}")).into_response())
+            }
+            Err(error) if error.status < 500 => {
+                let problem = Problem { verb, error, typed };
+                Ok(detail(v, id, None, Some(&problem))?.into_response())
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,165 @@
+//! The annual figures (年度统计) an office reports each year-end, for an area and each area under
+//! it, as a printable page and as CSV. Every figure is the core's report for the year so far.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use gridpatrol_core::clock::Day;
+use gridpatrol_core::org::OrgLevel;
+use gridpatrol_core::report::export::csv_with_bom;
+use gridpatrol_core::report::Report;
+use gridpatrol_core::Store;
+use maud::html;
+use serde::Deserialize;
+
+use super::exports::download;
+use crate::console::layout::page;
+use crate::console::values::{pct, url};
+use crate::console::{view, ApiError, Me, Page, Refused, Shared, Tree};
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    scope: Option<String>,
+    year: Option<String>,
+}
+
+const ANNUAL_HEADINGS: [&str; 19] = [
+    "范围 Area",
+    "级别 Level",
+    "巡查次数 Patrols",
+    "发现隐患 Found",
+    "重大隐患 Major",
+    "撤销 Withdrawn",
+    "已销号 Closed",
+    "闭环率 Closure rate",
+    "按期整改率 On-time rate",
+    "网格内闭环率 Closed in grid",
+    "逾期未整改 Overdue",
+    "上报上级 Escalated",
+    "移交 Referred",
+    "挂牌督办 Supervised",
+    "巡查覆盖率 Coverage",
+    "宣传次数 Publicity events",
+    "宣传人次 Publicity audience",
+    "培训次数 Training events",
+    "培训人次 Training audience",
+];
+
+fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
+    vec![
+        r.scope_name.clone(),
+        level.zh().into(),
+        r.patrols.to_string(),
+        r.hazards_reported.to_string(),
+        r.major_reported.to_string(),
+        r.withdrawn.to_string(),
+        r.closed.to_string(),
+        pct(r.closure_rate),
+        pct(r.on_time_rate),
+        pct(r.in_grid_closure_rate),
+        r.overdue_count.to_string(),
+        r.escalated.to_string(),
+        r.referred.to_string(),
+        r.supervised.to_string(),
+        pct(r.coverage_rate()),
+        r.publicity_events.to_string(),
+        r.publicity_audience.to_string(),
+        r.training_events.to_string(),
+        r.training_audience.to_string(),
+    ]
+}
+
+/// The year's figures for a scope and each node under it.
+fn annual_rows(
+    store: &Store,
+    tree: &Tree,
+    me: &Me,
+    q: &YearQuery,
+) -> Result<(String, String, Vec<Vec<String>>), Refused> {
+    let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
+    let today = store.today();
+    let year = q
+        .year
+        .clone()
+        .unwrap_or_else(|| today.to_string()[..4].to_string());
+    let from: Day = format!("{year}-01-01").parse().map_err(|_| {
+        ApiError::new(
+            400,
+            "bad_year",
+            "年度格式不正确（应为四位数字）",
+            "a year is four digits",
+        )
+    })?;
+    let end: Day = format!("{year}-12-31")
+        .parse()
+        .map_err(|_| ApiError::bad_request("year"))?;
+    if from > today {
+        return Err(ApiError::new(
+            400,
+            "bad_year",
+            "该年度尚未开始",
+            "that year has not started",
+        )
+        .into());
+    }
+    let to = end.min(today);
+    let mut rows = vec![annual_row(node.level, &store.report(&node.id, from, to)?)];
+    for c in tree.children(&node.id) {
+        rows.push(annual_row(c.level, &store.report(&c.id, from, to)?));
+    }
+    Ok((node.id.clone(), year, rows))
+}
+
+pub async fn annual(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<YearQuery>,
+) -> Result<Page, Refused> {
+    view(b, me, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
+        let body = html! {
+            h1 { (year) " 年度消防安全网格化管理统计 / Annual figures" }
+            p.noprint {
+                a href={ "/console/export/annual?scope=" (url(&scope)) "&year=" (year) } { "下载 CSV / Download CSV" }
+                " · 可直接打印本页 / Print this page for the report"
+            }
+            // One column per area, one row per figure: a few areas fit a page across.
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { "指标 / Figure" }
+                    @for r in &rows { th.num scope="col" { (r[0]) } }
+                } }
+                tbody {
+                    @for (i, heading) in ANNUAL_HEADINGS.iter().enumerate().skip(1) {
+                        tr {
+                            th scope="row" { (heading) }
+                            @for r in &rows { td.num { (r[i]) } }
+                        }
+                    }
+                }
+            } }
+        };
+        Ok(page("年度统计 / Annual figures", v, "/console/exports", body))
+    })
+    .await
+}
+
+pub async fn export_annual(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, Refused> {
+    view(b, me, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
+        let bytes = csv_with_bom(&ANNUAL_HEADINGS, &rows)?;
+        let name = tree.name(&scope).to_string();
+        Ok(download(
+            bytes,
+            "text/csv; charset=utf-8",
+            &format!("annual-{}-{year}.csv", url(&scope)),
+            &format!("年度统计-{name}-{year}.csv"),
+        ))
+    })
+    .await
+}

@@ -1,0 +1,123 @@
+//! Conflicts and refused records: offline conflicts on cases in the user's area (the later
+//! action did not apply), and ops the server refused at upload that touched the user's grids.
+
+use axum::extract::{Query, State};
+use gridpatrol_core::org::Role;
+use maud::html;
+use serde::Deserialize;
+
+use crate::console::labels::{event_text, verb_name};
+use crate::console::layout::page;
+use crate::console::values::Typed;
+use crate::console::values::{names, person, tail, when};
+use crate::console::{view, Me, Page, Refused, Shared};
+
+#[derive(Deserialize, Default)]
+pub struct ConflictQuery {
+    all: Option<String>,
+}
+
+/// How many refused ops the page reads before cutting them to the user's scope.
+const REFUSALS_READ: usize = 2000;
+
+pub async fn conflicts(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<ConflictQuery>,
+) -> Result<Page, Refused> {
+    view(b, me, move |v| {
+        let (b, me, store) = (v.b, v.me, v.store);
+        let who = names(store)?;
+        let person = |id: &str| person(&who, id);
+        let all = q.all.is_some();
+        let list = if all {
+            store.conflicts_in_scope(me.actor())?
+        } else {
+            store.conflicts(me.actor())?
+        };
+        // A refused op is shown to whoever covers a grid it touched; one that touched none
+        // (reference data a device may not write) to the township.
+        let refused: Vec<_> = b
+            .refusals(REFUSALS_READ)?
+            .into_iter()
+            .filter(|r| {
+                r.grids.iter().any(|g| me.actor().covers(g))
+                    || (r.grids.is_empty() && me.actor().role == Role::TownshipOfficer)
+            })
+            .collect();
+        let body = html! {
+            h1 { "冲突与退回 / Conflicts and refused records" }
+            h2 { "离线冲突 / Offline conflicts（" (list.len()) "）" }
+            p.muted {
+                "两人离线时对同一隐患做了不同处理，后到的一条未生效。请打开隐患，按实际情况再办理一次。"
+                "/ Two people acted on one hazard offline; the later action did not apply. Open the hazard and act again as the facts require."
+                " "
+                @if all {
+                    a href="/console/conflicts" { "只看本级 / Only my level" }
+                } @else {
+                    a href="/console/conflicts?all=1" { "查看范围内全部 / Every conflict in my area" }
+                }
+            }
+            table {
+                thead { tr {
+                    @for h in ["隐患", "未生效的操作", "原因", "先生效的操作"] { th scope="col" { (h) } }
+                } }
+                tbody {
+                    @if list.is_empty() {
+                        tr { td colspan="4" class="muted" { "没有冲突 / No conflicts" } }
+                    }
+                    @for c in &list {
+                        tr {
+                            td { a href={ "/console/hazards/" (c.hazard_id) } { (tail(&c.hazard_id)) } }
+                            td {
+                                (verb_name(c.event.event.verb())) " · " (person(&c.event.actor_id))
+                                " · " (when(c.event.hlc.wall_ms()))
+                                br; (Typed(&event_text(&c.event.event)))
+                            }
+                            td { @if let Some(r) = &c.event.conflict { (r.zh()) } }
+                            td {
+                                @match &c.rival {
+                                    Some(r) => {
+                                        (verb_name(r.event.verb())) " · " (person(&r.actor_id))
+                                        " · " (when(r.hlc.wall_ms()))
+                                    }
+                                    None => "—",
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "服务器退回的记录 / Records the server refused（" (refused.len()) "）" }
+            p.muted {
+                "手机上传时被拒绝的记录（如已不在其负责范围、权限不足）。记录仍保存在该手机上并向其本人说明了原因；如需补办，请联系本人或在此代为办理。"
+                "/ Ops refused at upload; they stay on the phone with the reason shown there."
+            }
+            table {
+                thead { tr {
+                    @for h in ["时间", "人员", "记录", "原因"] { th scope="col" { (h) } }
+                } }
+                tbody {
+                    @if refused.is_empty() {
+                        tr { td colspan="4" class="muted" { "没有 / None" } }
+                    }
+                    @for r in &refused {
+                        tr {
+                            td { (when(r.at_ms)) }
+                            td { (person(&r.user_id)) }
+                            td {
+                                (r.kind)
+                                @if let Some(h) = r.entity.strip_prefix("hazard:") {
+                                    " · " a href={ "/console/hazards/" (h) } { (h.get(24..).unwrap_or(h)) }
+                                }
+                            }
+                            td { (r.zh) br; span lang="en" class="muted" { (r.en) } }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(page("冲突与退回 / Conflicts", v, "/console/conflicts", body))
+    })
+    .await
+}

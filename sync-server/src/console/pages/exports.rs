@@ -1,0 +1,113 @@
+//! The exports page (the hazard ledger as XLSX or CSV, the annual figures) and the ledger
+//! download itself; files are named in Chinese for the office.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use gridpatrol_core::report::export::LedgerFormat;
+use maud::html;
+use serde::Deserialize;
+
+use super::ScopeQuery;
+use crate::console::components::scope_options;
+use crate::console::layout::page;
+use crate::console::scope::period;
+use crate::console::values::url;
+use crate::console::{view, ApiError, Me, Page, Refused, Shared};
+
+pub async fn exports(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<ScopeQuery>,
+) -> Result<Page, Refused> {
+    view(b, me, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
+        let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
+        let year = &store.today().to_string()[..4];
+        let options = scope_options(tree, me, &node.id);
+        let body = html! {
+            h1 { "台账导出 / Exports" }
+            section.card {
+                h2 { "隐患台账 / Hazard ledger" }
+                p.muted { "期内发现的全部隐患，一行一条，含整改、上报、移交和销号情况。XLSX 可直接用 Excel / WPS 打开。" }
+                form.filters method="get" action="/console/export/ledger" {
+                    label { "范围 / Area" select name="scope" { (options) } }
+                    label { "开始 / From" input type="date" name="from" value=(from) required; }
+                    label { "结束 / To" input type="date" name="to" value=(to) required; }
+                    button type="submit" name="format" value="xlsx" { "下载 XLSX / Download XLSX" }
+                    button type="submit" name="format" value="csv" class="secondary" { "下载 CSV / Download CSV" }
+                }
+            }
+            section.card {
+                h2 { "年度统计 / Annual figures" }
+                p.muted { "每年年底向本级党委、政府报告用：全年的巡查、隐患、闭环、覆盖、宣传培训数据，分村列出。" }
+                form.filters method="get" action="/console/annual" {
+                    label { "范围 / Area" select name="scope" { (options) } }
+                    label { "年度 / Year" input name="year" inputmode="numeric" pattern="[0-9]{4}" value=(year) required; }
+                    button type="submit" { "查看 / Show" }
+                    button type="submit" formaction="/console/export/annual" class="secondary" { "下载 CSV / Download CSV" }
+                }
+            }
+        };
+        Ok(page("台账导出 / Exports", v, "/console/exports", body))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct LedgerQuery {
+    scope: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// A file to download, named in Chinese for the office (with an ASCII fallback).
+pub(super) fn download(
+    bytes: Vec<u8>,
+    mime: &'static str,
+    ascii_name: &str,
+    name: &str,
+) -> Response {
+    let mut res = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+    let disposition = format!(
+        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
+        url(name)
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+pub async fn export_ledger(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<LedgerQuery>,
+) -> Result<Response, Refused> {
+    view(b, me, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
+        let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
+        let (format, ext, mime) = match q.format.as_deref() {
+            Some("csv") => (LedgerFormat::Csv, "csv", "text/csv; charset=utf-8"),
+            Some("xlsx") | None => (
+                LedgerFormat::Xlsx,
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            Some(_) => return Err(ApiError::bad_request("format").into()),
+        };
+        let (_, bytes) = store.ledger(&node.id, from, to, format)?;
+        Ok(download(
+            bytes,
+            mime,
+            &format!("ledger-{}-{from}-{to}.{ext}", url(&node.id)),
+            &format!("隐患台账-{}-{from}至{to}.{ext}", node.name),
+        ))
+    })
+    .await
+}

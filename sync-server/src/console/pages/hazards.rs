@@ -1,0 +1,174 @@
+//! The hazard list: every case in the user's grids, newest first, filtered by state, severity,
+//! village, grid, place type and overdue, a page of `LIST_LIMIT` at a time.
+
+use axum::extract::{Query, State};
+use gridpatrol_core::checklist::library;
+use gridpatrol_core::hazard::{HazardFilter, HazardStatus, Severity};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::LIST_LIMIT;
+use crate::console::components::{hazard_table, select};
+use crate::console::layout::page;
+use crate::console::values::url;
+use crate::console::{view, ApiError, Me, Page, Refused, Shared};
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+    severity: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+    place_type: Option<String>,
+    overdue: Option<String>,
+    /// 1 for the newest `LIST_LIMIT`, 2 for the next, ... (anything else reads as 1)
+    page: Option<String>,
+}
+
+impl ListQuery {
+    /// This list's address at page `page`, every filter kept, as a link's `href` holds it.
+    fn at_page(&self, page: usize) -> Markup {
+        let filters = [
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("village", &self.village),
+            ("grid", &self.grid),
+            ("place_type", &self.place_type),
+            ("overdue", &self.overdue),
+        ];
+        html! {
+            "/console/hazards?page=" (page)
+            @for (k, v) in filters {
+                @if let Some(v) = nonempty(v) { "&" (k) "=" (url(v)) }
+            }
+        }
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+pub async fn hazards(
+    State(b): State<Shared>,
+    me: Me,
+    Query(q): Query<ListQuery>,
+) -> Result<Page, Refused> {
+    view(b, me, move |v| {
+        let (me, store, tree) = (v.me, v.store, &v.tree);
+        let bad = |what: &str| Refused::Error(ApiError::bad_request(what));
+        let status = nonempty(&q.status)
+            .map(|s| HazardStatus::parse(s).ok_or_else(|| bad("status")))
+            .transpose()?;
+        let severity = match nonempty(&q.severity) {
+            None => None,
+            Some("general") => Some(Severity::General),
+            Some("major") => Some(Severity::Major),
+            Some(_) => return Err(bad("severity")),
+        };
+        let at = q
+            .page
+            .as_deref()
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let grids = me.actor().grids.clone();
+        let villages: Vec<String> = {
+            let mut v: Vec<String> = grids
+                .iter()
+                .filter_map(|g| tree.village_of(g).map(String::from))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let filter = HazardFilter {
+            grids: grids.clone(),
+            status,
+            severity,
+            level: None,
+            village_id: nonempty(&q.village).map(String::from),
+            grid_id: nonempty(&q.grid).map(String::from),
+            place_type: nonempty(&q.place_type).map(String::from),
+            overdue: q.overdue.is_some(),
+            oldest_first: false,
+            offset: (at - 1).saturating_mul(LIST_LIMIT),
+            limit: LIST_LIMIT,
+        };
+        let (total, rows) = store.hazard_list(&filter)?;
+
+        let statuses: Vec<(String, String)> = HazardStatus::ALL
+            .iter()
+            .map(|s| (s.code().into(), s.zh().into()))
+            .collect();
+        let severities: Vec<(String, String)> =
+            [("general", Severity::General), ("major", Severity::Major)]
+                .iter()
+                .map(|(code, s)| (code.to_string(), s.zh().to_string()))
+                .collect();
+        let vs: Vec<(String, String)> = villages
+            .iter()
+            .map(|v| (v.clone(), tree.name(v).to_string()))
+            .collect();
+        let gs: Vec<(String, String)> = grids
+            .iter()
+            .map(|g| (g.clone(), tree.name(g).to_string()))
+            .collect();
+        let types: Vec<(String, String)> = library()
+            .place_types
+            .iter()
+            .map(|t| (t.code.clone(), t.zh.clone()))
+            .collect();
+        let first = filter.offset + 1;
+        let last = filter.offset + rows.len();
+        let caption = if total > rows.len() && !rows.is_empty() {
+            format!("共 {total} 条，第 {first}–{last} 条 / {total} found, {first}–{last} shown")
+        } else {
+            format!("共 {total} 条 / {total} found")
+        };
+        let body = html! {
+            h1 { "隐患清单 / Hazards" }
+            form.filters method="get" action="/console/hazards" {
+                (select("status", "状态 / State", &statuses, nonempty(&q.status)))
+                (select("severity", "严重程度 / Severity", &severities, nonempty(&q.severity)))
+                (select("village", "村 / Village", &vs, nonempty(&q.village)))
+                (select("grid", "网格 / Grid", &gs, nonempty(&q.grid)))
+                (select("place_type", "场所类型 / Place type", &types, nonempty(&q.place_type)))
+                label {
+                    "仅逾期 / Overdue only"
+                    input type="checkbox" name="overdue" value="1" checked[filter.overdue];
+                }
+                button type="submit" { "筛选 / Filter" }
+            }
+            (hazard_table(store, tree, &rows, Some(&caption)))
+            @if total > rows.len() {
+                nav.pages aria-label="分页 / Pages" {
+                    @if at > 1 { a href=(q.at_page(at - 1)) { "← 较新 / Newer" } }
+                    @if last < total { a href=(q.at_page(at + 1)) { "较早 / Older →" } }
+                }
+            }
+        };
+        Ok(page("隐患 / Hazards", v, "/console/hazards", body))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_link_keeps_every_filter() {
+        let q = ListQuery {
+            status: Some("notified".into()),
+            village: Some("v01".into()),
+            grid: Some(String::new()),
+            overdue: Some("1".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            q.at_page(3).into_string(),
+            "/console/hazards?page=3&amp;status=notified&amp;village=v01&amp;overdue=1"
+        );
+    }
+}

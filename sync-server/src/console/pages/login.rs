@@ -1,0 +1,124 @@
+//! Signing in and out: the sign-in page, checking the account (with the per-address failure
+//! limit phones share) and setting the cookie, and signing out, which revokes only this
+//! browser's token.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use maud::{html, Markup};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::console::layout::{alert, document};
+use crate::console::session::COOKIE;
+use crate::console::{blocking, ApiError, Config, Me, Page, Refused, Shared};
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    user_id: String,
+    password: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    out: Option<String>,
+}
+
+fn login_form(error: Option<&ApiError>, user_id: &str, signed_out: bool) -> Markup {
+    html! {
+        div.login.card {
+            h1 { "网格消防巡查 · 乡镇工作台" br; small.muted { "GridPatrol township console" } }
+            @if let Some(e) = error {
+                (alert(&e.zh, &e.en))
+            } @else if signed_out {
+                p.msg.ok role="status" { "已退出 / Signed out" }
+            }
+            form method="post" action="/console/login" {
+                label { "账号 / User ID" input name="user_id" autocomplete="username" required value=(user_id) autofocus; }
+                label { "密码 / Password" input name="password" type="password" autocomplete="current-password" required; }
+                button type="submit" { "登录 / Sign in" }
+            }
+            p.muted { "与手机端使用同一账号。/ The same account as on the phone." }
+        }
+    }
+}
+
+fn login_page_with(status: StatusCode, form: Markup) -> Page {
+    Page::new(status, document("登录 / Sign in", None, "", form))
+}
+
+pub async fn login_page(Query(q): Query<LoginQuery>) -> Page {
+    login_page_with(StatusCode::OK, login_form(None, "", q.out.is_some()))
+}
+
+/// Did a reverse proxy say the browser reached it over TLS (`X-Forwarded-Proto: https`)?
+fn behind_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+pub async fn login(
+    State(b): State<Shared>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    Extension(config): Extension<Config>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let fail = |e: ApiError, user: &str| {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
+        login_page_with(status, login_form(Some(&e), user, false)).into_response()
+    };
+    let Ok(Form(f)) = form else {
+        return fail(ApiError::bad_credentials(), "");
+    };
+    let user = f.user_id.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        // Each browser sign-in is a device of its own, so signing out revokes only it.
+        b.login(&f.user_id, &f.password, Uuid::new_v4(), client.ip())
+    })
+    .await
+    .unwrap_or_else(|_| Err(ApiError::internal()));
+    match res {
+        Ok(token) => {
+            // The browser forgets the sign-in when it ends on the server. Behind a TLS proxy
+            // that says so, the cookie is Secure.
+            let secure = if behind_tls(&headers) { "; Secure" } else { "" };
+            let cookie = format!(
+                "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                config.session_seconds
+            );
+            let mut res = Redirect::to("/console/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => fail(e, &user),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(b): State<Shared>,
+    me: Me,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, Refused> {
+    let Form(f) = form.map_err(|_| ApiError::bad_request("csrf"))?;
+    me.check_csrf(&f.csrf)?;
+    blocking(move || Ok(b.revoke(&me.token)?)).await?;
+    let mut res = Redirect::to("/console/login?out=1").into_response();
+    let expired = format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&expired) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}

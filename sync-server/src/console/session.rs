@@ -1,0 +1,94 @@
+//! Who a console request is from: the sign-in cookie read back into the user's session (or a
+//! trip to the sign-in page), and the form key derived from its token that every form posts
+//! back, so another site cannot post for the user.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use gridpatrol_core::org::Actor;
+use maud::{html, Markup};
+
+use super::{blocking, token_hash, ApiError, Config, Refused, Session, Shared};
+
+/// The sign-in cookie's name.
+pub(crate) const COOKIE: &str = "gp_console";
+
+/// The signed-in user of a console request, with the token's derived form key. As an
+/// extractor it signs the request in from its cookie, or sends the browser to sign in.
+pub(crate) struct Me {
+    pub session: Session,
+    pub csrf: String,
+    pub(crate) token: String,
+}
+
+impl Me {
+    pub fn actor(&self) -> &Actor {
+        &self.session.user
+    }
+
+    /// A hidden form field proving the form came from a console page.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+
+    pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
+        if sent == self.csrf {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                403,
+                "csrf",
+                "表单已过期，请刷新页面后重试",
+                "the form has expired; reload the page and try again",
+            ))
+        }
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+}
+
+impl FromRequestParts<Shared> for Me {
+    type Rejection = Refused;
+
+    async fn from_request_parts(parts: &mut Parts, b: &Shared) -> Result<Me, Refused> {
+        let lasts = parts
+            .extensions
+            .get::<Config>()
+            .copied()
+            .unwrap_or_default()
+            .session_seconds;
+        let token = cookie_token(&parts.headers).ok_or(Refused::SignIn)?;
+        let b = b.clone();
+        let me = blocking(move || {
+            // An unknown or revoked token answers 401, which sends the browser to sign in; a
+            // failing database is an error page, not a sign-in form.
+            let session = b.authenticate(&token)?;
+            // A sign-in lasts as long on the server as in the cookie; a stale token is revoked
+            // so that it cannot be used again.
+            if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {
+                b.revoke(&token)?;
+                return Err(Refused::SignIn);
+            }
+            Ok(Me {
+                session,
+                csrf: token_hash(&format!("csrf:{token}")),
+                token,
+            })
+        })
+        .await?;
+        if let Some(who) = parts.extensions.get::<crate::log::RequestUser>() {
+            who.set(&me.session.user.user_id);
+        }
+        Ok(me)
+    }
+}
