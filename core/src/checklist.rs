@@ -16,7 +16,8 @@ use crate::clock::Hlc;
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::hazard::Severity;
 use crate::op::{Op, OpBody};
-use crate::org::{unknown, Actor};
+use crate::org::Actor;
+use crate::vocab::unknown;
 use crate::place::RiskLevel;
 use crate::store::Store;
 

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod report;
 pub mod store;
 pub mod sync;
+pub mod vocab;
 
 pub use clock::{Clock, Day, Hlc};
 pub use error::{Error, Result};

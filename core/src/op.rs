@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::activity::Activity;
 use crate::checklist::Template;
 use crate::clock::Hlc;
-use crate::hazard::HazardEvent;
+use crate::hazard::{HazardEvent, Verb};
 use crate::org::{OrgNode, Role, User};
 use crate::patrol::PatrolRecord;
 use crate::place::{Place, PlaceChanges};
@@ -88,7 +88,7 @@ impl OpBody {
             OpBody::PlaceCreate(_) => "place_create",
             OpBody::PlaceUpdate(_) => "place_update",
             OpBody::Patrol(_) => "patrol",
-            OpBody::Hazard { event, .. } => event.kind(),
+            OpBody::Hazard { event, .. } => Verb::of(event).kind(),
             OpBody::Activity(_) => "activity",
             OpBody::Plan(_) => "plan",
             OpBody::Photo(_) => "photo",

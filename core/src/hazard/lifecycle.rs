@@ -21,7 +21,7 @@ use crate::org::Role;
 
 use super::{
     EscalationReason, Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension,
-    Referral, Severity,
+    Referral, Severity, Verb,
 };
 
 /// Why an event is not valid at its position. Serialised into the op log next to a conflicted op.
@@ -150,25 +150,9 @@ impl Rejection {
     }
 }
 
-fn event_zh(kind: &str) -> &'static str {
-    match kind {
-        "report" => "上报隐患",
-        "notify" => "下发整改通知",
-        "start_rectification" => "开始整改",
-        "submit_rectification" => "提交整改",
-        "fix_on_spot" => "当场整改",
-        "review" => "复查",
-        "request_extension" => "申请延期",
-        "decide_extension" => "审批延期",
-        "escalate" => "上报上级",
-        "hand_back" => "交办",
-        "joint_enforcement" => "组织联合执法",
-        "refer" => "移交执法部门",
-        "record_outcome" => "登记处理结果",
-        "supervise" => "挂牌督办",
-        "withdraw" => "撤销",
-        _ => "执行此操作",
-    }
+/// A rejection keeps the verb as its code (it is stored with a conflicted op).
+fn event_zh(verb: &str) -> &'static str {
+    verb.parse::<Verb>().map_or("执行此操作", Verb::zh)
 }
 
 /// Who did an event, and when (its HLC; the event's day is what deadlines are checked against).

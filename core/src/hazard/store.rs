@@ -101,7 +101,7 @@ fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
     let id: String = r.get(0)?;
     let place: String = r.get(1)?;
     let status: String = r.get(5)?;
-    let status = HazardStatus::parse(&status).unwrap_or(HazardStatus::Reported);
+    let status = status.parse().unwrap_or(HazardStatus::Reported);
     let severity: String = r.get(4)?;
     let deadline = r.get::<_, Option<i32>>(7)?.map(Day);
     let days_overdue = match (status, deadline) {
@@ -115,13 +115,9 @@ fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
         place_id: Uuid::parse_str(&place).unwrap_or_default(),
         grid_id: r.get(2)?,
         category: r.get(3)?,
-        severity: if severity == "major" {
-            Severity::Major
-        } else {
-            Severity::General
-        },
+        severity: severity.parse().unwrap_or(Severity::General),
         status,
-        level: Level::parse(&r.get::<_, String>(6)?),
+        level: r.get::<_, String>(6)?.parse().unwrap_or(Level::Grid),
         deadline,
         reported_at: r.get(8)?,
         days_overdue,
