@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gridpatrol_core::activity::{ActivityKind, NewActivity};
+use gridpatrol_core::activity::NewActivity;
 use gridpatrol_core::checklist::{library, AnswerValue};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::HazardStatus;
@@ -14,13 +14,9 @@ use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
 
-use crate::args::{ActivityArg, PatrolArgs};
+use crate::args::PatrolArgs;
 use crate::Command;
 
-pub(crate) fn day(s: &str) -> Result<Day> {
-    s.parse::<Day>()
-        .map_err(|e: InvalidInput| Error::Invalid(InvalidInput::new(Field::Deadline, e.problem)))
-}
 
 pub(crate) fn open(db: &Path) -> Result<Store> {
     if !db.exists() {
@@ -225,17 +221,11 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         Command::Hazards(a) => {
             let store = open(db)?;
             let actor = store.actor(&a.who.user)?;
-            let status = match a.status.as_deref() {
-                None => None,
-                Some(s) => Some(HazardStatus::parse(s).ok_or_else(|| {
-                    Error::Invalid(InvalidInput::new(
-                        Field::Id,
-                        Problem::Unknown {
-                            code: s.chars().take(30).collect(),
-                        },
-                    ))
-                })?),
-            };
+            let status = a
+                .status
+                .as_deref()
+                .map(str::parse::<HazardStatus>)
+                .transpose()?;
             let rows = store.hazards(&actor, status)?;
             let mut s = format!("隐患 / hazards: {}\n", rows.len());
             for h in &rows {
@@ -306,16 +296,13 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let store = open(db)?;
             let actor = store.actor(&a.who.user)?;
             let held_on = match &a.date {
-                Some(d) => day(d)?,
+                Some(d) => d.parse()?,
                 None => store.today(),
             };
             let id = store.log_activity(
                 &actor,
                 NewActivity {
-                    kind: match a.kind {
-                        ActivityArg::Publicity => ActivityKind::Publicity,
-                        ActivityArg::Training => ActivityKind::Training,
-                    },
+                    kind: a.kind,
                     org_id: a.org,
                     held_on,
                     title: a.title,
@@ -330,7 +317,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         }
         Command::Report(a) => {
             let store = open(db)?;
-            let (from, to) = (day(&a.from)?, day(&a.to)?);
+            let (from, to): (Day, Day) = (a.from.parse()?, a.to.parse()?);
             let report = store.report(&a.scope, from, to)?;
             let mut s = report.to_text();
             if let Some(p) = &a.csv {
