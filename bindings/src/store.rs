@@ -8,7 +8,7 @@ use gridpatrol_core::clock::Clock;
 use gridpatrol_core::hazard::HazardRow;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
-use gridpatrol_core::Store;
+use gridpatrol_core::{Day, Error, Store};
 use uuid::Uuid;
 
 use crate::error::{bad_id, GridPatrolError};
@@ -284,7 +284,7 @@ impl PatrolStore {
     pub fn report(&self, scope_id: String, from: String, to: String) -> Result<ReportFigures> {
         let r = self
             .store
-            .report(&scope_id, day("from", &from)?, day("to", &to)?)?;
+            .report(&scope_id, from.parse::<Day>().map_err(Error::from)?, to.parse::<Day>().map_err(Error::from)?)?;
         Ok(ReportFigures {
             scope_id: r.scope_id,
             scope_name: r.scope_name,
