@@ -7,6 +7,7 @@ use gridpatrol_core::activity::NewActivity;
 use gridpatrol_core::checklist::{library, AnswerValue};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::HazardStatus;
+use gridpatrol_core::op::short_id;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use gridpatrol_core::place::RiskLevel;
 use gridpatrol_core::plan::PatrolPlan;
@@ -89,7 +90,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t{}",
-                    short(&p.place.id.to_string()),
+                    short_id(&p.place.id.to_string()),
                     p.place.grid_id,
                     library().place_type_zh(&p.place.place_type),
                     p.place.risk_level.zh(),
@@ -108,7 +109,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t周期 {} 天\t逾期 {} 天\t{}",
-                    short(&p.place.id.to_string()),
+                    short_id(&p.place.id.to_string()),
                     p.place.grid_id,
                     library().place_type_zh(&p.place.place_type),
                     p.cycle_days,
@@ -157,7 +158,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t每 {} 天\t{}{}",
-                    short(&p.id.to_string()),
+                    short_id(&p.id.to_string()),
                     p.grid_id,
                     p.worker_id.as_deref().unwrap_or("全体网格员"),
                     if p.place_types.is_empty() {
@@ -191,7 +192,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "  隐患 {} {} {}",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     library().category_zh(&h.category),
                     h.status.zh()
                 );
@@ -232,7 +233,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t{}{}",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     h.grid_id,
                     library().category_zh(&h.category),
                     h.severity.zh(),
@@ -252,7 +253,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t逾期 {} 天",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     h.grid_id,
                     library().category_zh(&h.category),
                     h.days_overdue.unwrap_or(0)
@@ -284,7 +285,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{} {}\t与 vs {rival}\t{}\t{why}",
-                    short(&c.hazard_id.to_string()),
+                    short_id(&c.hazard_id.to_string()),
                     c.event.actor_id,
                     c.event.event.verb(),
                     c.node_id.as_deref().unwrap_or("-"),
@@ -378,7 +379,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         Command::Status { user } => {
             let store = open(db)?;
             let pending = store.pending_ops()?;
-            let rejected = store.rejected_ops()?;
+            let refused = store.rejected_ops()?;
             let conflicts = match &user {
                 Some(u) => store.conflicts(&store.actor(u)?)?.len(),
                 None => 0,
@@ -387,7 +388,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let signed_in = store.signed_in()?;
             let mut s = format!(
                 "设备 device {id}\n待同步操作 pending ops: {pending}\n被拒绝的操作 refused ops: {}\n",
-                rejected.len()
+                refused.len()
             );
             match &signed_in {
                 Some((who, last)) => {
@@ -402,11 +403,11 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 }
                 None => s.push_str("未登录同步服务器 / not signed in\n"),
             }
-            for r in &rejected {
+            for r in &refused {
                 let _ = writeln!(
                     s,
                     "  {} {} — {} / {}",
-                    short(&r.op.id.to_string()),
+                    short_id(&r.op.id.to_string()),
                     r.op.body.kind(),
                     r.zh,
                     r.en
@@ -418,7 +419,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "  照片 photo {} ({}/{} B, {} 次 attempts): {}",
-                    short(&p.hash),
+                    short_id(&p.hash),
                     p.sent,
                     p.size.map_or("?".into(), |n| n.to_string()),
                     p.attempts,
@@ -434,7 +435,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     "device_id": id,
                     "pending_ops": pending,
                     "photos_pending": photos,
-                    "refused_ops": rejected,
+                    "refused_ops": refused,
                     "conflicts": conflicts,
                     "last_sync_ms": signed_in.as_ref().and_then(|s| s.1),
                 }),
@@ -443,9 +444,6 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
     }
 }
 
-pub(crate) fn short(id: &str) -> &str {
-    &id[id.len().saturating_sub(8)..]
-}
 
 fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
     let store = open(db)?;

@@ -8,12 +8,13 @@ use gridpatrol_core::checklist::{check_photo_ref, library};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::form::{decision_code, event_from_form};
 use gridpatrol_core::hazard::{NewHazard, Verb};
+use gridpatrol_core::op::short_id;
 use gridpatrol_core::patrol::GpsSample;
 use gridpatrol_core::photo::CaptureInput;
 use gridpatrol_core::{Day, Error, Result, Store};
 
 use crate::args::HazardCmd;
-use crate::commands::{json, open, short};
+use crate::commands::{json, open};
 
 pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
     let store = open(db)?;
@@ -45,8 +46,8 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             let _ = writeln!(
                 s,
                 "整改前后照片 before/after {} → {}，相距 {}",
-                short(&p.before),
-                short(&p.after),
+                short_id(&p.before),
+                short_id(&p.after),
                 p.distance_m
                     .map_or("位置不明 / no position".into(), |m| format!("{m:.0} m"))
             );
@@ -280,7 +281,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
     }
     Ok(format!(
         "{verb}: 隐患 {} → {}{}",
-        short(&id.to_string()),
+        short_id(&id.to_string()),
         h.status.zh(),
         h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
     ))

@@ -299,6 +299,12 @@ impl Store {
         })
     }
 
+    /// The grid ids at or below an org node (the one rule; scopes, reports and the console
+    /// all read it).
+    pub fn grids_under(&self, node_id: &str) -> Result<Vec<String>> {
+        self.read(|c| grids_under(c, node_id))
+    }
+
     pub fn actor(&self, user_id: &str) -> Result<Actor> {
         self.read(|c| load_actor(c, user_id))
     }

@@ -78,9 +78,9 @@ struct ChecklistView: View {
                         Text(item.label + (item.focus ? " ★重点" : "") + (item.failedLastTime ? " ⚠上次不合格" : ""))
                         if item.itemType == .passFail {
                             Picker("", selection: binding(item.key)) {
-                                Text("合格").tag(Answer?.some(.pass))
-                                Text("不合格").tag(Answer?.some(.fail))
-                                Text("不适用").tag(Answer?.some(.notApplicable))
+                                ForEach([Answer.pass, .fail, .notApplicable], id: \.self) { a in
+                                    Text(answerZh(answer: a)).tag(Answer?.some(a))
+                                }
                             }
                             .pickerStyle(.segmented)
                         }

@@ -4,6 +4,7 @@
 //! `form`; the `hazards` table, the commands and the queries are in `store`.
 
 mod conflict;
+pub mod derived;
 pub mod form;
 pub mod lifecycle;
 mod store;
@@ -18,6 +19,7 @@ use crate::error::Field;
 use crate::org::Role;
 use crate::place::GeoPoint;
 pub use conflict::Conflict;
+pub use derived::days_overdue;
 use lifecycle::Ctx;
 pub(crate) use store::grid_of_hazard;
 pub(crate) use store::{overdue_in, put_hazard, report_body};

@@ -97,8 +97,8 @@ private fun ItemRow(item: ChecklistItem, answer: Answer?, onAnswer: (Answer) -> 
         Text(item.label + marks)
         when (item.itemType) {
             ItemType.PASS_FAIL -> Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
-                listOf(Answer.Pass to "合格", Answer.Fail to "不合格", Answer.NotApplicable to "不适用").forEach { (a, label) ->
-                    FilterChip(selected = answer == a, onClick = { onAnswer(a) }, label = { Text(label) })
+                listOf(Answer.Pass, Answer.Fail, Answer.NotApplicable).forEach { a ->
+                    FilterChip(selected = answer == a, onClick = { onAnswer(a) }, label = { Text(answerZh(a)) })
                 }
             }
             ItemType.SELECT -> Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
