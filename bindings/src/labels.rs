@@ -12,15 +12,13 @@ use crate::records::{Answer, OrgLevelCode, SyncProgress};
 /// unknown code is shown as it is.
 #[uniffi::export]
 pub fn verb_zh(verb: String) -> String {
-    verb.parse::<Verb>()
-        .map_or(verb, |v| v.zh().to_string())
+    verb.parse::<Verb>().map_or(verb, |v| v.zh().to_string())
 }
 
 /// A role by its code (`grid_worker`, ...); an unknown code is shown as it is.
 #[uniffi::export]
 pub fn role_zh(role: String) -> String {
-    role.parse::<Role>()
-        .map_or(role, |r| r.zh().to_string())
+    role.parse::<Role>().map_or(role, |r| r.zh().to_string())
 }
 
 /// The level that holds a case.

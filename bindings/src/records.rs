@@ -578,7 +578,10 @@ impl Transition {
                 note,
                 new_deadline,
             } => {
-                let mut f = vec![("passed", decision_code(passed).to_string()), ("note", note)];
+                let mut f = vec![
+                    ("passed", decision_code(passed).to_string()),
+                    ("note", note),
+                ];
                 f.extend(new_deadline.map(|d| ("new_deadline", d)));
                 (Verb::Review, f)
             }
@@ -615,7 +618,11 @@ impl Transition {
                 deadline,
             } => (
                 Verb::HandBack,
-                vec![("to", level(to)), ("guidance", guidance), ("deadline", deadline)],
+                vec![
+                    ("to", level(to)),
+                    ("guidance", guidance),
+                    ("deadline", deadline),
+                ],
             ),
             Transition::JointEnforcement { departments, note } => (
                 Verb::JointEnforcement,

@@ -282,9 +282,11 @@ impl PatrolStore {
 
     /// The figures for a grid, village or township over `from`..=`to` (`YYYY-MM-DD`).
     pub fn report(&self, scope_id: String, from: String, to: String) -> Result<ReportFigures> {
-        let r = self
-            .store
-            .report(&scope_id, from.parse::<Day>().map_err(Error::from)?, to.parse::<Day>().map_err(Error::from)?)?;
+        let r = self.store.report(
+            &scope_id,
+            from.parse::<Day>().map_err(Error::from)?,
+            to.parse::<Day>().map_err(Error::from)?,
+        )?;
         Ok(ReportFigures {
             scope_id: r.scope_id,
             scope_name: r.scope_name,

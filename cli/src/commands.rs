@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::args::PatrolArgs;
 use crate::Command;
 
-
 pub(crate) fn open(db: &Path) -> Result<Store> {
     if !db.exists() {
         return Err(Error::not_found(
@@ -443,7 +442,6 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         }
     }
 }
-
 
 fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
     let store = open(db)?;

@@ -265,9 +265,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
                 ("note", note),
             ],
         ),
-        HazardCmd::Outcome { t, outcome } => {
-            (t, Verb::RecordOutcome, vec![("outcome", outcome)])
-        }
+        HazardCmd::Outcome { t, outcome } => (t, Verb::RecordOutcome, vec![("outcome", outcome)]),
         HazardCmd::Supervise { t, note } => (t, Verb::Supervise, vec![("note", note)]),
         HazardCmd::Withdraw { t, reason } => (t, Verb::Withdraw, vec![("reason", reason)]),
     };

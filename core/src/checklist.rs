@@ -17,9 +17,9 @@ use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::hazard::Severity;
 use crate::op::{Op, OpBody};
 use crate::org::Actor;
-use crate::vocab::unknown;
 use crate::place::RiskLevel;
 use crate::store::Store;
+use crate::vocab::unknown;
 
 const LIBRARY_JSON: &str = include_str!("../data/library.json");
 

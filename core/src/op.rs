@@ -106,7 +106,8 @@ pub const SHORT_ID_LEN: usize = 12;
 
 /// The short form of an id (or of a photo's hash): its last `SHORT_ID_LEN` characters.
 pub fn short_id(id: &str) -> &str {
-    id.get(id.len().saturating_sub(SHORT_ID_LEN)..).unwrap_or(id)
+    id.get(id.len().saturating_sub(SHORT_ID_LEN)..)
+        .unwrap_or(id)
 }
 
 #[cfg(test)]

@@ -72,7 +72,10 @@ mod tests {
         for v in all {
             let code = v.to_string();
             assert!(code.parse::<T>().ok() == Some(*v), "{code}");
-            assert!(code.to_uppercase().parse::<T>().is_err(), "{code}: one leniency, exact");
+            assert!(
+                code.to_uppercase().parse::<T>().is_err(),
+                "{code}: one leniency, exact"
+            );
         }
         assert!("no_such_code".parse::<T>().is_err());
     }

@@ -148,9 +148,18 @@ mod tests {
     #[test]
     fn overdue_only_while_a_deadline_runs_and_after_it() {
         let (deadline, today) = (Some(Day(100)), Day(103));
-        assert_eq!(days_overdue(HazardStatus::Notified, deadline, today), Some(3));
-        assert_eq!(days_overdue(HazardStatus::Rectifying, deadline, Day(100)), None);
-        assert_eq!(days_overdue(HazardStatus::AwaitingReview, deadline, today), None);
+        assert_eq!(
+            days_overdue(HazardStatus::Notified, deadline, today),
+            Some(3)
+        );
+        assert_eq!(
+            days_overdue(HazardStatus::Rectifying, deadline, Day(100)),
+            None
+        );
+        assert_eq!(
+            days_overdue(HazardStatus::AwaitingReview, deadline, today),
+            None
+        );
         assert_eq!(days_overdue(HazardStatus::Rectifying, None, today), None);
         assert_eq!(
             overdue_sql("?2"),

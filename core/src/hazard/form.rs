@@ -38,10 +38,7 @@ struct Fields(BTreeMap<String, Vec<String>>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .and_then(|v| v.first())
-            .map(String::as_str)
+        self.0.get(name).and_then(|v| v.first()).map(String::as_str)
     }
 
     /// A text field; a missing one is empty (the lifecycle says whether it may be).
@@ -211,7 +208,11 @@ mod tests {
         assert_eq!(
             build(
                 "hand_back",
-                &[("to", "grid"), ("guidance", " 清理通道 "), ("deadline", "2026-12-10")]
+                &[
+                    ("to", "grid"),
+                    ("guidance", " 清理通道 "),
+                    ("deadline", "2026-12-10")
+                ]
             )
             .ok(),
             Some(HazardEvent::HandBack {
@@ -277,13 +278,14 @@ mod tests {
 
     #[test]
     fn bad_fields_are_typed_errors_in_both_languages() {
-        let e = failure(
-            "hand_back",
-            &[("to", "grid"), ("deadline", "2026-02-30")],
-        );
+        let e = failure("hand_back", &[("to", "grid"), ("deadline", "2026-02-30")]);
         assert_eq!((e.field, &e.problem), (Field::Deadline, &Problem::NotADay));
         assert!(e.zh().contains("日期格式不正确"), "{}", e.zh());
-        assert!(e.en().contains("dates are written YYYY-MM-DD"), "{}", e.en());
+        assert!(
+            e.en().contains("dates are written YYYY-MM-DD"),
+            "{}",
+            e.en()
+        );
 
         let e = failure("notify", &[("responsible_party", "店主")]);
         assert_eq!((e.field, e.problem), (Field::Deadline, Problem::Empty));

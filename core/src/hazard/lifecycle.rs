@@ -23,8 +23,7 @@ use crate::error::{self, bilingual, Field, InvalidInput, Problem};
 use crate::org::Role;
 
 use super::{
-    Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension, Referral, Severity,
-    Verb,
+    Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension, Referral, Severity, Verb,
 };
 
 /// Why an event is not valid at its position. Serialised into the op log next to a conflicted op.
