@@ -3,8 +3,8 @@
 //! so the apps never keep a second copy of the vocabulary.
 
 use gridpatrol_core::checklist::{library, AnswerValue, ItemKind};
-use gridpatrol_core::clock::Day;
-use gridpatrol_core::hazard::{self, EscalationReason, HazardEvent};
+use gridpatrol_core::hazard::form::{decision_code, event_from_form};
+use gridpatrol_core::hazard::{self, EscalationReason, HazardEvent, Verb};
 use gridpatrol_core::sync::engine::Progress;
 
 use crate::error::GridPatrolError;
@@ -424,22 +424,6 @@ pub struct ConflictItem {
     pub reason_en: String,
 }
 
-pub(crate) fn day(field: &str, s: &str) -> Result<Day, GridPatrolError> {
-    s.trim()
-        .parse::<Day>()
-        .map_err(|_| GridPatrolError::InvalidInput {
-            field: field.into(),
-            zh: format!(
-                "日期格式应为 年-月-日：{}",
-                s.chars().take(20).collect::<String>()
-            ),
-            en: format!(
-                "a date must be YYYY-MM-DD: {}",
-                s.chars().take(20).collect::<String>()
-            ),
-        })
-}
-
 impl From<gridpatrol_core::hazard::Severity> for Severity {
     fn from(s: gridpatrol_core::hazard::Severity) -> Self {
         match s {
@@ -552,81 +536,117 @@ impl From<Progress> for SyncProgress {
 }
 
 impl Transition {
+    /// The event, built by the core's one form builder from the fields this transition
+    /// carries, so a day or a code is read here exactly as the console and the CLI read it.
     pub(crate) fn into_event(self) -> Result<HazardEvent, GridPatrolError> {
-        Ok(match self {
+        let level = |l: OrgLevelCode| hazard::Level::from(l).code().to_string();
+        let (verb, fields): (Verb, Vec<(&str, String)>) = match self {
             Transition::Notify {
                 responsible_party,
                 deadline,
                 note,
-            } => HazardEvent::Notify {
-                responsible_party,
-                deadline: day("deadline", &deadline)?,
-                note,
-            },
-            Transition::StartRectification { note } => HazardEvent::StartRectification { note },
+            } => (
+                Verb::Notify,
+                vec![
+                    ("responsible_party", responsible_party),
+                    ("deadline", deadline),
+                    ("note", note),
+                ],
+            ),
+            Transition::StartRectification { note } => {
+                (Verb::StartRectification, vec![("note", note)])
+            }
             Transition::SubmitRectification { note, photos } => {
-                HazardEvent::SubmitRectification { note, photos }
+                let mut f = vec![("note", note)];
+                f.extend(photos.into_iter().map(|p| ("photo", p)));
+                (Verb::SubmitRectification, f)
             }
             Transition::FixOnSpot {
                 note,
                 before_photo,
                 after_photo,
-            } => HazardEvent::FixOnSpot {
-                note,
-                before_photo: Some(before_photo),
-                after_photo: Some(after_photo),
-            },
+            } => (
+                Verb::FixOnSpot,
+                vec![
+                    ("note", note),
+                    ("before_photo", before_photo),
+                    ("after_photo", after_photo),
+                ],
+            ),
             Transition::Review {
                 passed,
                 note,
                 new_deadline,
-            } => HazardEvent::Review {
-                passed,
-                note,
-                new_deadline: new_deadline.map(|d| day("deadline", &d)).transpose()?,
-            },
+            } => {
+                let mut f = vec![
+                    ("passed", decision_code(passed).to_string()),
+                    ("note", note),
+                ];
+                f.extend(new_deadline.map(|d| ("new_deadline", d)));
+                (Verb::Review, f)
+            }
             Transition::RequestExtension {
                 reason,
                 proposed_deadline,
                 interim_measures,
-            } => HazardEvent::RequestExtension {
-                reason,
-                proposed_deadline: day("deadline", &proposed_deadline)?,
-                interim_measures,
-            },
-            Transition::DecideExtension { approved, basis } => {
-                HazardEvent::DecideExtension { approved, basis }
-            }
-            Transition::Escalate { to, cause, note } => HazardEvent::Escalate {
-                to: to.into(),
-                reason: cause.into(),
-                note,
-            },
+            } => (
+                Verb::RequestExtension,
+                vec![
+                    ("reason", reason),
+                    ("proposed_deadline", proposed_deadline),
+                    ("interim_measures", interim_measures),
+                ],
+            ),
+            Transition::DecideExtension { approved, basis } => (
+                Verb::DecideExtension,
+                vec![
+                    ("approved", decision_code(approved).to_string()),
+                    ("basis", basis),
+                ],
+            ),
+            Transition::Escalate { to, cause, note } => (
+                Verb::Escalate,
+                vec![
+                    ("to", level(to)),
+                    ("reason", EscalationReason::from(cause).code().to_string()),
+                    ("note", note),
+                ],
+            ),
             Transition::HandBack {
                 to,
                 guidance,
                 deadline,
-            } => HazardEvent::HandBack {
-                to: to.into(),
-                guidance,
-                deadline: day("deadline", &deadline)?,
-            },
-            Transition::JointEnforcement { departments, note } => {
-                HazardEvent::JointEnforcement { departments, note }
-            }
+            } => (
+                Verb::HandBack,
+                vec![
+                    ("to", level(to)),
+                    ("guidance", guidance),
+                    ("deadline", deadline),
+                ],
+            ),
+            Transition::JointEnforcement { departments, note } => (
+                Verb::JointEnforcement,
+                vec![("departments", departments), ("note", note)],
+            ),
             Transition::Refer {
                 department,
                 case_number,
                 note,
-            } => HazardEvent::Refer {
-                department,
-                case_number,
-                note,
-            },
-            Transition::RecordOutcome { outcome } => HazardEvent::RecordOutcome { outcome },
-            Transition::Supervise { note } => HazardEvent::Supervise { note },
-            Transition::Withdraw { reason } => HazardEvent::Withdraw { reason },
-        })
+            } => (
+                Verb::Refer,
+                vec![
+                    ("department", department),
+                    ("case_number", case_number),
+                    ("note", note),
+                ],
+            ),
+            Transition::RecordOutcome { outcome } => {
+                (Verb::RecordOutcome, vec![("outcome", outcome)])
+            }
+            Transition::Supervise { note } => (Verb::Supervise, vec![("note", note)]),
+            Transition::Withdraw { reason } => (Verb::Withdraw, vec![("reason", reason)]),
+        };
+        Ok(event_from_form(verb.code(), fields).map_err(gridpatrol_core::Error::from)?)
     }
 }
 

@@ -8,7 +8,7 @@ use gridpatrol_core::clock::Clock;
 use gridpatrol_core::hazard::HazardRow;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
-use gridpatrol_core::Store;
+use gridpatrol_core::{Day, Error, Store};
 use uuid::Uuid;
 
 use crate::error::{bad_id, GridPatrolError};
@@ -282,9 +282,11 @@ impl PatrolStore {
 
     /// The figures for a grid, village or township over `from`..=`to` (`YYYY-MM-DD`).
     pub fn report(&self, scope_id: String, from: String, to: String) -> Result<ReportFigures> {
-        let r = self
-            .store
-            .report(&scope_id, day("from", &from)?, day("to", &to)?)?;
+        let r = self.store.report(
+            &scope_id,
+            from.parse::<Day>().map_err(Error::from)?,
+            to.parse::<Day>().map_err(Error::from)?,
+        )?;
         Ok(ReportFigures {
             scope_id: r.scope_id,
             scope_name: r.scope_name,
@@ -349,7 +351,7 @@ impl PatrolStore {
             server: session.as_ref().map(|(s, _)| s.server.clone()),
             last_sync_ms: session.and_then(|(_, t)| t),
             pending_ops: u64::try_from(self.store.pending_ops()?).unwrap_or(0),
-            refused_ops: self.store.rejected_ops()?.len() as u64,
+            refused_ops: self.store.refused_ops()?.len() as u64,
             conflicts,
             photos_pending: self.store.photo_queue()?.len() as u64,
         })
@@ -420,7 +422,7 @@ impl PatrolStore {
     pub fn refused_ops(&self) -> Result<Vec<RefusedOp>> {
         Ok(self
             .store
-            .rejected_ops()?
+            .refused_ops()?
             .into_iter()
             .map(|r| RefusedOp {
                 op_id: r.op.id.to_string(),

@@ -1,8 +1,11 @@
-//! The command line's shapes: the arguments of each subcommand and the value lists, mapped to
-//! the core's types.
+//! The command line's shapes: the arguments of each subcommand. Coded values are the core's
+//! codes, read by the core's own parsers (`FromStr`), so the CLI accepts exactly what the
+//! console and the apps do.
 
-use clap::{Args, Subcommand, ValueEnum};
-use gridpatrol_core::hazard::{EscalationReason, Level};
+use clap::{Args, Subcommand};
+use gridpatrol_core::activity::ActivityKind;
+use gridpatrol_core::hazard::Severity;
+use gridpatrol_core::photo::PhotoRole;
 
 #[derive(Args)]
 pub struct AsUser {
@@ -62,62 +65,6 @@ pub struct Target {
     pub(crate) who: AsUser,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum PhotoKindArg {
-    Before,
-    After,
-    Notice,
-    Document,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum LevelArg {
-    Grid,
-    Village,
-    Township,
-}
-
-impl From<LevelArg> for Level {
-    fn from(l: LevelArg) -> Level {
-        match l {
-            LevelArg::Grid => Level::Grid,
-            LevelArg::Village => Level::Village,
-            LevelArg::Township => Level::Township,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ReasonArg {
-    BeyondPower,
-    Major,
-    NeedsEnforcement,
-    OwnerRefuses,
-    ReworkTwice,
-    Overdue,
-    ImminentDanger,
-}
-
-impl From<ReasonArg> for EscalationReason {
-    fn from(r: ReasonArg) -> Self {
-        match r {
-            ReasonArg::BeyondPower => EscalationReason::BeyondPower,
-            ReasonArg::Major => EscalationReason::Major,
-            ReasonArg::NeedsEnforcement => EscalationReason::NeedsEnforcement,
-            ReasonArg::OwnerRefuses => EscalationReason::OwnerRefuses,
-            ReasonArg::ReworkTwice => EscalationReason::ReworkTwice,
-            ReasonArg::Overdue => EscalationReason::Overdue,
-            ReasonArg::ImminentDanger => EscalationReason::ImminentDanger,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum SeverityArg {
-    General,
-    Major,
-}
-
 #[derive(Subcommand)]
 pub enum HazardCmd {
     /// Show a hazard with its whole history.
@@ -129,8 +76,9 @@ pub enum HazardCmd {
         t: Target,
         #[arg(long)]
         file: std::path::PathBuf,
-        #[arg(long, value_enum, default_value = "before")]
-        kind: PhotoKindArg,
+        /// before, after, notice or document.
+        #[arg(long, default_value = "before")]
+        kind: PhotoRole,
         #[arg(long, allow_hyphen_values = true)]
         lat: Option<f64>,
         #[arg(long, allow_hyphen_values = true)]
@@ -146,8 +94,9 @@ pub enum HazardCmd {
         place: String,
         #[arg(long)]
         category: String,
-        #[arg(long, value_enum, default_value = "general")]
-        severity: SeverityArg,
+        /// general or major.
+        #[arg(long, default_value = "general")]
+        severity: Severity,
         #[arg(long)]
         description: String,
         /// A photo file (kept here by its SHA-256, sent after the data) or a kept photo's hash.
@@ -231,10 +180,13 @@ pub enum HazardCmd {
     Escalate {
         #[command(flatten)]
         t: Target,
-        #[arg(long = "to", value_enum)]
-        to: LevelArg,
-        #[arg(long, value_enum)]
-        reason: ReasonArg,
+        /// The level it goes to: village or township.
+        #[arg(long = "to")]
+        to: String,
+        /// beyond_power, major, needs_enforcement, owner_refuses, rework_twice, overdue or
+        /// imminent_danger.
+        #[arg(long)]
+        reason: String,
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -242,8 +194,9 @@ pub enum HazardCmd {
     HandBack {
         #[command(flatten)]
         t: Target,
-        #[arg(long = "to", value_enum)]
-        to: LevelArg,
+        /// The level it goes to: grid or village.
+        #[arg(long = "to")]
+        to: String,
         #[arg(long)]
         guidance: String,
         #[arg(long)]
@@ -292,16 +245,10 @@ pub enum HazardCmd {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ActivityArg {
-    Publicity,
-    Training,
-}
-
 #[derive(Args)]
 pub struct LogArgs {
-    #[arg(value_enum)]
-    pub(crate) kind: ActivityArg,
+    /// publicity or training.
+    pub(crate) kind: ActivityKind,
     #[command(flatten)]
     pub(crate) who: AsUser,
     #[arg(long)]

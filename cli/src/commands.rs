@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gridpatrol_core::activity::{ActivityKind, NewActivity};
+use gridpatrol_core::activity::NewActivity;
 use gridpatrol_core::checklist::{library, AnswerValue};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::hazard::HazardStatus;
+use gridpatrol_core::op::short_id;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use gridpatrol_core::place::RiskLevel;
 use gridpatrol_core::plan::PatrolPlan;
@@ -14,13 +15,8 @@ use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
 
-use crate::args::{ActivityArg, PatrolArgs};
+use crate::args::PatrolArgs;
 use crate::Command;
-
-pub(crate) fn day(s: &str) -> Result<Day> {
-    s.parse::<Day>()
-        .map_err(|e: InvalidInput| Error::Invalid(InvalidInput::new(Field::Deadline, e.problem)))
-}
 
 pub(crate) fn open(db: &Path) -> Result<Store> {
     if !db.exists() {
@@ -93,7 +89,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t{}",
-                    short(&p.place.id.to_string()),
+                    short_id(&p.place.id.to_string()),
                     p.place.grid_id,
                     library().place_type_zh(&p.place.place_type),
                     p.place.risk_level.zh(),
@@ -112,7 +108,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t周期 {} 天\t逾期 {} 天\t{}",
-                    short(&p.place.id.to_string()),
+                    short_id(&p.place.id.to_string()),
                     p.place.grid_id,
                     library().place_type_zh(&p.place.place_type),
                     p.cycle_days,
@@ -161,7 +157,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t每 {} 天\t{}{}",
-                    short(&p.id.to_string()),
+                    short_id(&p.id.to_string()),
                     p.grid_id,
                     p.worker_id.as_deref().unwrap_or("全体网格员"),
                     if p.place_types.is_empty() {
@@ -195,7 +191,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "  隐患 {} {} {}",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     library().category_zh(&h.category),
                     h.status.zh()
                 );
@@ -225,24 +221,18 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         Command::Hazards(a) => {
             let store = open(db)?;
             let actor = store.actor(&a.who.user)?;
-            let status = match a.status.as_deref() {
-                None => None,
-                Some(s) => Some(HazardStatus::parse(s).ok_or_else(|| {
-                    Error::Invalid(InvalidInput::new(
-                        Field::Id,
-                        Problem::Unknown {
-                            code: s.chars().take(30).collect(),
-                        },
-                    ))
-                })?),
-            };
+            let status = a
+                .status
+                .as_deref()
+                .map(str::parse::<HazardStatus>)
+                .transpose()?;
             let rows = store.hazards(&actor, status)?;
             let mut s = format!("隐患 / hazards: {}\n", rows.len());
             for h in &rows {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t{}\t{}{}",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     h.grid_id,
                     library().category_zh(&h.category),
                     h.severity.zh(),
@@ -262,7 +252,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{}\t{}\t逾期 {} 天",
-                    short(&h.id.to_string()),
+                    short_id(&h.id.to_string()),
                     h.grid_id,
                     library().category_zh(&h.category),
                     h.days_overdue.unwrap_or(0)
@@ -294,7 +284,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "{}\t{} {}\t与 vs {rival}\t{}\t{why}",
-                    short(&c.hazard_id.to_string()),
+                    short_id(&c.hazard_id.to_string()),
                     c.event.actor_id,
                     c.event.event.verb(),
                     c.node_id.as_deref().unwrap_or("-"),
@@ -306,16 +296,13 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let store = open(db)?;
             let actor = store.actor(&a.who.user)?;
             let held_on = match &a.date {
-                Some(d) => day(d)?,
+                Some(d) => d.parse()?,
                 None => store.today(),
             };
             let id = store.log_activity(
                 &actor,
                 NewActivity {
-                    kind: match a.kind {
-                        ActivityArg::Publicity => ActivityKind::Publicity,
-                        ActivityArg::Training => ActivityKind::Training,
-                    },
+                    kind: a.kind,
                     org_id: a.org,
                     held_on,
                     title: a.title,
@@ -330,7 +317,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         }
         Command::Report(a) => {
             let store = open(db)?;
-            let (from, to) = (day(&a.from)?, day(&a.to)?);
+            let (from, to): (Day, Day) = (a.from.parse()?, a.to.parse()?);
             let report = store.report(&a.scope, from, to)?;
             let mut s = report.to_text();
             if let Some(p) = &a.csv {
@@ -391,7 +378,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
         Command::Status { user } => {
             let store = open(db)?;
             let pending = store.pending_ops()?;
-            let rejected = store.rejected_ops()?;
+            let refused = store.refused_ops()?;
             let conflicts = match &user {
                 Some(u) => store.conflicts(&store.actor(u)?)?.len(),
                 None => 0,
@@ -400,7 +387,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let signed_in = store.signed_in()?;
             let mut s = format!(
                 "设备 device {id}\n待同步操作 pending ops: {pending}\n被拒绝的操作 refused ops: {}\n",
-                rejected.len()
+                refused.len()
             );
             match &signed_in {
                 Some((who, last)) => {
@@ -415,11 +402,11 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 }
                 None => s.push_str("未登录同步服务器 / not signed in\n"),
             }
-            for r in &rejected {
+            for r in &refused {
                 let _ = writeln!(
                     s,
                     "  {} {} — {} / {}",
-                    short(&r.op.id.to_string()),
+                    short_id(&r.op.id.to_string()),
                     r.op.body.kind(),
                     r.zh,
                     r.en
@@ -431,7 +418,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                 let _ = writeln!(
                     s,
                     "  照片 photo {} ({}/{} B, {} 次 attempts): {}",
-                    short(&p.hash),
+                    short_id(&p.hash),
                     p.sent,
                     p.size.map_or("?".into(), |n| n.to_string()),
                     p.attempts,
@@ -447,17 +434,13 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     "device_id": id,
                     "pending_ops": pending,
                     "photos_pending": photos,
-                    "refused_ops": rejected,
+                    "refused_ops": refused,
                     "conflicts": conflicts,
                     "last_sync_ms": signed_in.as_ref().and_then(|s| s.1),
                 }),
             )
         }
     }
-}
-
-pub(crate) fn short(id: &str) -> &str {
-    &id[id.len().saturating_sub(8)..]
 }
 
 fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {

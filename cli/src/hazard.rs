@@ -6,13 +6,15 @@ use std::path::Path;
 
 use gridpatrol_core::checklist::{check_photo_ref, library};
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
-use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use gridpatrol_core::hazard::form::{decision_code, event_from_form};
+use gridpatrol_core::hazard::{NewHazard, Verb};
+use gridpatrol_core::op::short_id;
 use gridpatrol_core::patrol::GpsSample;
-use gridpatrol_core::photo::{CaptureInput, PhotoRole};
+use gridpatrol_core::photo::CaptureInput;
 use gridpatrol_core::{Day, Error, Result, Store};
 
-use crate::args::{HazardCmd, PhotoKindArg, SeverityArg};
-use crate::commands::{day, json, open, short};
+use crate::args::HazardCmd;
+use crate::commands::{json, open};
 
 pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
     let store = open(db)?;
@@ -44,8 +46,8 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             let _ = writeln!(
                 s,
                 "整改前后照片 before/after {} → {}，相距 {}",
-                short(&p.before),
-                short(&p.after),
+                short_id(&p.before),
+                short_id(&p.after),
                 p.distance_m
                     .map_or("位置不明 / no position".into(), |m| format!("{m:.0} m"))
             );
@@ -87,12 +89,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             CaptureInput {
                 place_id: hazard.report.place_id,
                 hazard_id: Some(hazard.id),
-                role: match kind {
-                    PhotoKindArg::Before => PhotoRole::Before,
-                    PhotoKindArg::After => PhotoRole::After,
-                    PhotoKindArg::Notice => PhotoRole::Notice,
-                    PhotoKindArg::Document => PhotoRole::Document,
-                },
+                role: kind,
                 taken_at: store.device_wall_ms(),
                 gps: GpsSample {
                     lat,
@@ -127,10 +124,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             NewHazard {
                 place_id,
                 category,
-                severity: match severity {
-                    SeverityArg::General => Severity::General,
-                    SeverityArg::Major => Severity::Major,
-                },
+                severity,
                 description,
                 photos: photo_refs(&store, &photos)?,
                 location: place.place.location,
@@ -144,7 +138,8 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             Ok(format!("隐患已上报 / hazard reported {id}"))
         };
     }
-    let (t, event) = match cmd {
+    // Each transition is written as the form fields the core's one builder reads.
+    let (t, verb, fields): (_, _, Vec<(&str, String)>) = match cmd {
         HazardCmd::Show { .. } | HazardCmd::Report { .. } | HazardCmd::Photo { .. } => {
             return Ok(String::new())
         }
@@ -155,33 +150,36 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             note,
         } => (
             t,
-            HazardEvent::Notify {
-                responsible_party: party,
-                deadline: day(&deadline)?,
-                note,
-            },
+            Verb::Notify,
+            vec![
+                ("responsible_party", party),
+                ("deadline", deadline),
+                ("note", note),
+            ],
         ),
-        HazardCmd::Start { t, note } => (t, HazardEvent::StartRectification { note }),
-        HazardCmd::Submit { t, note, photos } => (
-            t,
-            HazardEvent::SubmitRectification {
-                note,
-                photos: photo_refs(&store, &photos)?,
-            },
-        ),
+        HazardCmd::Start { t, note } => (t, Verb::StartRectification, vec![("note", note)]),
+        HazardCmd::Submit { t, note, photos } => {
+            let mut f = vec![("note", note)];
+            for p in photo_refs(&store, &photos)? {
+                f.push(("photo", p));
+            }
+            (t, Verb::SubmitRectification, f)
+        }
         HazardCmd::FixOnSpot {
             t,
             before,
             after,
             note,
-        } => (
-            t,
-            HazardEvent::FixOnSpot {
-                note,
-                before_photo: before.map(|p| photo_ref(&store, &p)).transpose()?,
-                after_photo: after.map(|p| photo_ref(&store, &p)).transpose()?,
-            },
-        ),
+        } => {
+            let mut f = vec![("note", note)];
+            if let Some(p) = before {
+                f.push(("before_photo", photo_ref(&store, &p)?));
+            }
+            if let Some(p) = after {
+                f.push(("after_photo", photo_ref(&store, &p)?));
+            }
+            (t, Verb::FixOnSpot, f)
+        }
         HazardCmd::Review {
             t,
             pass,
@@ -189,21 +187,14 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             new_deadline,
             note,
         } => {
-            if pass == fail {
-                return Err(Error::Invalid(InvalidInput::new(
-                    Field::Answer,
-                    Problem::Empty,
-                )));
+            let mut f = vec![("note", note)];
+            if pass || fail {
+                f.push(("passed", decision_code(pass).to_string()));
             }
-            let new_deadline = new_deadline.as_deref().map(day).transpose()?;
-            (
-                t,
-                HazardEvent::Review {
-                    passed: pass,
-                    note,
-                    new_deadline,
-                },
-            )
+            if let Some(d) = new_deadline {
+                f.push(("new_deadline", d));
+            }
+            (t, Verb::Review, f)
         }
         HazardCmd::Extend {
             t,
@@ -212,11 +203,12 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             measures,
         } => (
             t,
-            HazardEvent::RequestExtension {
-                reason,
-                proposed_deadline: day(&proposed)?,
-                interim_measures: measures,
-            },
+            Verb::RequestExtension,
+            vec![
+                ("reason", reason),
+                ("proposed_deadline", proposed),
+                ("interim_measures", measures),
+            ],
         ),
         HazardCmd::DecideExtension {
             t,
@@ -224,19 +216,11 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             reject,
             basis,
         } => {
-            if approve == reject {
-                return Err(Error::Invalid(InvalidInput::new(
-                    Field::Answer,
-                    Problem::Empty,
-                )));
+            let mut f = vec![("basis", basis)];
+            if approve || reject {
+                f.push(("approved", decision_code(approve).to_string()));
             }
-            (
-                t,
-                HazardEvent::DecideExtension {
-                    approved: approve,
-                    basis,
-                },
-            )
+            (t, Verb::DecideExtension, f)
         }
         HazardCmd::Escalate {
             t,
@@ -245,11 +229,8 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             note,
         } => (
             t,
-            HazardEvent::Escalate {
-                to: to.into(),
-                reason: reason.into(),
-                note,
-            },
+            Verb::Escalate,
+            vec![("to", to), ("reason", reason), ("note", note)],
         ),
         HazardCmd::HandBack {
             t,
@@ -258,17 +239,18 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             deadline,
         } => (
             t,
-            HazardEvent::HandBack {
-                to: to.into(),
-                guidance,
-                deadline: day(&deadline)?,
-            },
+            Verb::HandBack,
+            vec![("to", to), ("guidance", guidance), ("deadline", deadline)],
         ),
         HazardCmd::JointEnforcement {
             t,
             departments,
             note,
-        } => (t, HazardEvent::JointEnforcement { departments, note }),
+        } => (
+            t,
+            Verb::JointEnforcement,
+            vec![("departments", departments), ("note", note)],
+        ),
         HazardCmd::Refer {
             t,
             department,
@@ -276,19 +258,20 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
             note,
         } => (
             t,
-            HazardEvent::Refer {
-                department,
-                case_number,
-                note,
-            },
+            Verb::Refer,
+            vec![
+                ("department", department),
+                ("case_number", case_number),
+                ("note", note),
+            ],
         ),
-        HazardCmd::Outcome { t, outcome } => (t, HazardEvent::RecordOutcome { outcome }),
-        HazardCmd::Supervise { t, note } => (t, HazardEvent::Supervise { note }),
-        HazardCmd::Withdraw { t, reason } => (t, HazardEvent::Withdraw { reason }),
+        HazardCmd::Outcome { t, outcome } => (t, Verb::RecordOutcome, vec![("outcome", outcome)]),
+        HazardCmd::Supervise { t, note } => (t, Verb::Supervise, vec![("note", note)]),
+        HazardCmd::Withdraw { t, reason } => (t, Verb::Withdraw, vec![("reason", reason)]),
     };
+    let event = event_from_form(verb.code(), fields)?;
     let actor = store.actor(&t.who.user)?;
     let id = store.find_hazard(&t.id)?;
-    let verb = event.verb();
     store.hazard_event(&actor, id, event)?;
     let h = store.hazard(id)?.hazard;
     if as_json {
@@ -296,7 +279,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
     }
     Ok(format!(
         "{verb}: 隐患 {} → {}{}",
-        short(&id.to_string()),
+        short_id(&id.to_string()),
         h.status.zh(),
         h.deadline.map_or(String::new(), |d| format!("，期限 {d}"))
     ))

@@ -10,6 +10,7 @@ use crate::error::{self, Field, InvalidInput, Problem, Result};
 use crate::op::OpBody;
 use crate::org::{self, Actor};
 use crate::store::Store;
+use crate::vocab::vocabulary;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,14 +19,10 @@ pub enum ActivityKind {
     Training,
 }
 
-impl ActivityKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            ActivityKind::Publicity => "publicity",
-            ActivityKind::Training => "training",
-        }
-    }
-}
+vocabulary!(ActivityKind, Field::Activity, {
+    Publicity => ("publicity", "消防宣传"),
+    Training => ("training", "消防培训"),
+});
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {

@@ -16,9 +16,10 @@ use crate::clock::Hlc;
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::hazard::Severity;
 use crate::op::{Op, OpBody};
-use crate::org::{unknown, Actor};
+use crate::org::Actor;
 use crate::place::RiskLevel;
 use crate::store::Store;
+use crate::vocab::unknown;
 
 const LIBRARY_JSON: &str = include_str!("../data/library.json");
 
@@ -159,6 +160,19 @@ pub enum AnswerValue {
 }
 
 impl AnswerValue {
+    /// How an answer is shown beside its item ("上次：不合格"): the verdicts by their zh-CN
+    /// names, values as they were given.
+    pub fn zh(&self) -> String {
+        match self {
+            AnswerValue::Pass => "合格".into(),
+            AnswerValue::Fail => "不合格".into(),
+            AnswerValue::NotApplicable => "不适用".into(),
+            AnswerValue::Number(n) => n.to_string(),
+            AnswerValue::Choice(s) | AnswerValue::Text(s) => s.clone(),
+            AnswerValue::Photo(_) => "照片".into(),
+        }
+    }
+
     /// Parses the compact form used on the command line: `pass`, `fail`, `na`, a number, or
     /// free text / a choice / a photo hash depending on the item.
     pub fn parse_for(item: &Item, s: &str) -> Result<AnswerValue, InvalidInput> {

@@ -95,7 +95,7 @@ impl FromStr for Day {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map(Day::from_date)
-            .map_err(|_| InvalidInput::new(Field::Date, Problem::Malformed))
+            .map_err(|_| InvalidInput::new(Field::Date, Problem::NotADay))
     }
 }
 

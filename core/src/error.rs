@@ -208,6 +208,15 @@ pub enum Field {
     Period,
     Count,
     Date,
+    Status,
+    Severity,
+    Level,
+    Cause,
+    Verb,
+    OrgLevel,
+    PhotoRole,
+    Activity,
+    Decision,
 }
 
 impl Field {
@@ -239,6 +248,15 @@ impl Field {
             Field::Period => "统计期间",
             Field::Count => "数量",
             Field::Date => "日期",
+            Field::Status => "状态",
+            Field::Severity => "隐患等级",
+            Field::Level => "处理层级",
+            Field::Cause => "上报原因",
+            Field::Verb => "操作",
+            Field::OrgLevel => "组织层级",
+            Field::PhotoRole => "照片类型",
+            Field::Activity => "活动类型",
+            Field::Decision => "结论",
         }
     }
     fn en(self) -> &'static str {
@@ -269,6 +287,15 @@ impl Field {
             Field::Period => "period",
             Field::Count => "count",
             Field::Date => "date",
+            Field::Status => "status",
+            Field::Severity => "severity",
+            Field::Level => "level",
+            Field::Cause => "escalation reason",
+            Field::Verb => "action",
+            Field::OrgLevel => "org level",
+            Field::PhotoRole => "photo kind",
+            Field::Activity => "activity kind",
+            Field::Decision => "decision",
         }
     }
 }
@@ -290,6 +317,8 @@ pub enum Problem {
         code: String,
     },
     Malformed,
+    /// A day not written as an existing `YYYY-MM-DD` date.
+    NotADay,
     InThePast,
     NotAfter {
         other: String,
@@ -308,6 +337,7 @@ impl InvalidInput {
             Problem::OutOfRange { min, max } => format!("{f}超出范围（{min} 至 {max}）"),
             Problem::Unknown { code } => format!("未知的{f}：{code}"),
             Problem::Malformed => format!("{f}格式不正确"),
+            Problem::NotADay => format!("{f}：日期格式不正确（应为 年-月-日）"),
             Problem::InThePast => format!("{f}不能早于今天"),
             Problem::NotAfter { other } => format!("{f}必须晚于 {other}"),
         }
@@ -320,6 +350,7 @@ impl InvalidInput {
             Problem::OutOfRange { min, max } => format!("{f} is out of range ({min} to {max})"),
             Problem::Unknown { code } => format!("unknown {f}: {code}"),
             Problem::Malformed => format!("{f} is malformed"),
+            Problem::NotADay => format!("{f}: dates are written YYYY-MM-DD"),
             Problem::InThePast => format!("{f} must not be in the past"),
             Problem::NotAfter { other } => format!("{f} must be after {other}"),
         }

@@ -23,6 +23,7 @@ pub mod report;
 pub mod server;
 pub mod store;
 pub mod sync;
+pub mod vocab;
 
 pub use clock::{Clock, Day, Hlc};
 pub use error::{Error, Result};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::activity::Activity;
 use crate::checklist::Template;
 use crate::clock::Hlc;
-use crate::hazard::HazardEvent;
+use crate::hazard::{HazardEvent, Verb};
 use crate::org::{OrgNode, Role, User};
 use crate::patrol::PatrolRecord;
 use crate::place::{Place, PlaceChanges};
@@ -88,10 +88,36 @@ impl OpBody {
             OpBody::PlaceCreate(_) => "place_create",
             OpBody::PlaceUpdate(_) => "place_update",
             OpBody::Patrol(_) => "patrol",
-            OpBody::Hazard { event, .. } => event.kind(),
+            OpBody::Hazard { event, .. } => Verb::of(event).kind(),
             OpBody::Activity(_) => "activity",
             OpBody::Plan(_) => "plan",
             OpBody::Photo(_) => "photo",
         }
+    }
+}
+
+/// How many characters of an id a person is shown. The last twelve characters of a UUID are its
+/// whole last group, and in a UUIDv7 they are random (the front is a timestamp shared by ids
+/// made the same millisecond), so twelve tell apart every case a township will ever hold
+/// (48 random bits), where with eight (32 bits) a clash among a township's cases becomes likely
+/// in the tens of thousands. The console and the CLI show the same short id; any unique tail of
+/// 6 or more characters is accepted back.
+pub const SHORT_ID_LEN: usize = 12;
+
+/// The short form of an id (or of a photo's hash): its last `SHORT_ID_LEN` characters.
+pub fn short_id(id: &str) -> &str {
+    id.get(id.len().saturating_sub(SHORT_ID_LEN)..)
+        .unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_id_is_the_last_group_of_a_uuid() {
+        let id = "0192f3a4-5b6c-7d8e-9f01-23456789abcd";
+        assert_eq!(short_id(id), "23456789abcd");
+        assert_eq!(short_id("abc"), "abc");
     }
 }

@@ -2,15 +2,13 @@
 //! user may read and write. Org nodes and users arrive as ops like everything else (a later sync
 //! brings them from the server), and are last-writer-wins by HLC as whole records.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::op::OpBody;
 use crate::store::Store;
+use crate::vocab::{unknown, vocabulary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,23 +19,14 @@ pub enum OrgLevel {
     Grid,
 }
 
+vocabulary!(OrgLevel, Field::OrgLevel, {
+    County => ("county", "县（市、区）"),
+    Township => ("township", "乡镇（街道）"),
+    Village => ("village", "村（社区）"),
+    Grid => ("grid", "网格"),
+});
+
 impl OrgLevel {
-    pub fn code(self) -> &'static str {
-        match self {
-            OrgLevel::County => "county",
-            OrgLevel::Township => "township",
-            OrgLevel::Village => "village",
-            OrgLevel::Grid => "grid",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            OrgLevel::County => "县（市、区）",
-            OrgLevel::Township => "乡镇（街道）",
-            OrgLevel::Village => "村（社区）",
-            OrgLevel::Grid => "网格",
-        }
-    }
     fn parent(self) -> Option<OrgLevel> {
         match self {
             OrgLevel::County => None,
@@ -45,19 +34,6 @@ impl OrgLevel {
             OrgLevel::Village => Some(OrgLevel::Township),
             OrgLevel::Grid => Some(OrgLevel::Village),
         }
-    }
-}
-
-impl FromStr for OrgLevel {
-    type Err = InvalidInput;
-    fn from_str(s: &str) -> Result<Self, InvalidInput> {
-        Ok(match s {
-            "county" => OrgLevel::County,
-            "township" => OrgLevel::Township,
-            "village" => OrgLevel::Village,
-            "grid" => OrgLevel::Grid,
-            other => return Err(unknown(Field::Grid, other)),
-        })
     }
 }
 
@@ -70,29 +46,14 @@ pub enum Role {
     BrigadeAdvisor,
 }
 
+vocabulary!(Role, Field::Role, {
+    GridWorker => ("grid_worker", "网格员"),
+    VillageLeader => ("village_leader", "村（社区）消防工作领导小组"),
+    TownshipOfficer => ("township_officer", "乡镇消防安全委员会办公室"),
+    BrigadeAdvisor => ("brigade_advisor", "县级消防救援大队"),
+});
+
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::GridWorker,
-        Role::VillageLeader,
-        Role::TownshipOfficer,
-        Role::BrigadeAdvisor,
-    ];
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::GridWorker => "grid_worker",
-            Role::VillageLeader => "village_leader",
-            Role::TownshipOfficer => "township_officer",
-            Role::BrigadeAdvisor => "brigade_advisor",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            Role::GridWorker => "网格员",
-            Role::VillageLeader => "村（社区）消防工作领导小组",
-            Role::TownshipOfficer => "乡镇消防安全委员会办公室",
-            Role::BrigadeAdvisor => "县级消防救援大队",
-        }
-    }
     /// Rank in the hazard-handling chain; the brigade advises and reads, it is outside the chain.
     pub fn rank(self) -> u8 {
         match self {
@@ -111,28 +72,6 @@ impl Role {
             Role::BrigadeAdvisor => OrgLevel::County,
         }
     }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for Role {
-    type Err = InvalidInput;
-    fn from_str(s: &str) -> Result<Self, InvalidInput> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| unknown(Field::Role, s))
-    }
-}
-
-pub(crate) fn unknown(field: Field, code: &str) -> InvalidInput {
-    // Codes are bounded so an error never carries a pasted paragraph.
-    let code: String = code.chars().take(40).collect();
-    InvalidInput::new(field, Problem::Unknown { code })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,6 +297,12 @@ impl Store {
             self.commit_local(tx, actor, OpBody::User(user))?;
             Ok(())
         })
+    }
+
+    /// The grid ids at or below an org node (the one rule; scopes, reports and the console
+    /// all read it).
+    pub fn grids_under(&self, node_id: &str) -> Result<Vec<String>> {
+        self.read(|c| grids_under(c, node_id))
     }
 
     pub fn actor(&self, user_id: &str) -> Result<Actor> {

@@ -15,6 +15,7 @@ use crate::hazard::lifecycle::Rejection;
 use crate::op::{Op, OpBody};
 use crate::org::{self, Actor};
 use crate::store::Store;
+use crate::vocab::{unknown, vocabulary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,33 +25,11 @@ pub enum RiskLevel {
     Low,
 }
 
-impl RiskLevel {
-    pub const ALL: [RiskLevel; 3] = [RiskLevel::High, RiskLevel::Medium, RiskLevel::Low];
-    pub fn code(self) -> &'static str {
-        match self {
-            RiskLevel::High => "high",
-            RiskLevel::Medium => "medium",
-            RiskLevel::Low => "low",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            RiskLevel::High => "高风险",
-            RiskLevel::Medium => "中风险",
-            RiskLevel::Low => "低风险",
-        }
-    }
-}
-
-impl std::str::FromStr for RiskLevel {
-    type Err = InvalidInput;
-    fn from_str(s: &str) -> Result<Self, InvalidInput> {
-        RiskLevel::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| org::unknown(Field::RiskLevel, s))
-    }
-}
+vocabulary!(RiskLevel, Field::RiskLevel, {
+    High => ("high", "高风险"),
+    Medium => ("medium", "中风险"),
+    Low => ("low", "低风险"),
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {
@@ -397,7 +376,7 @@ impl Store {
 pub(crate) fn require_grid_in_scope(conn: &Connection, actor: &Actor, grid_id: &str) -> Result<()> {
     let n = org::node(conn, grid_id)?;
     if n.level != org::OrgLevel::Grid {
-        return Err(org::unknown(Field::Grid, grid_id).into());
+        return Err(unknown(Field::Grid, grid_id).into());
     }
     if !actor.covers(grid_id) {
         return Err(Rejection::OutOfScope.into());

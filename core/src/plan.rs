@@ -164,7 +164,7 @@ impl Store {
             if let Some(w) = &plan.worker_id {
                 let worker = org::load_actor(tx, w)?;
                 if worker.role != Role::GridWorker || !worker.covers(&plan.grid_id) {
-                    return Err(org::unknown(Field::Id, w).into());
+                    return Err(crate::vocab::unknown(Field::Id, w).into());
                 }
             }
             self.commit_local(tx, actor, OpBody::Plan(plan))?;

@@ -19,7 +19,7 @@ fn answer(id: Uuid) -> PushResult {
 fn reject(id: Uuid) -> PushResult {
     PushResult {
         op_id: id,
-        outcome: PushOutcome::Rejected {
+        outcome: PushOutcome::Refused {
             code: "out_of_scope".into(),
             zh: "不在您负责的范围内".into(),
             en: "outside your area".into(),
@@ -43,9 +43,9 @@ fn outbox_hands_out_in_order_and_moves_over_the_answered_prefix() {
         .map(|(i, o)| if i == 2 { reject(o.id) } else { answer(o.id) })
         .collect();
     let ack = t.store.acknowledge(&results).unwrap();
-    assert_eq!((ack.done, ack.rejected, ack.acked_seq), (5, 1, 5));
+    assert_eq!((ack.done, ack.refused, ack.acked_seq), (5, 1, 5));
     assert_eq!(t.store.pending_ops().unwrap(), total - 5);
-    let rejected = t.store.rejected_ops().unwrap();
+    let rejected = t.store.refused_ops().unwrap();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].op.id, batch[2].id);
     assert_eq!(rejected[0].code, "out_of_scope");
@@ -199,7 +199,7 @@ mod property {
                 }
                 let ack = t.store.acknowledge(&results).unwrap();
                 for r in &results {
-                    if answered.insert(r.op_id) && matches!(r.outcome, PushOutcome::Rejected { .. }) {
+                    if answered.insert(r.op_id) && matches!(r.outcome, PushOutcome::Refused { .. }) {
                         rejected.insert(r.op_id);
                     }
                 }
@@ -207,7 +207,7 @@ mod property {
             }
             let pending = t.store.pending_ops().unwrap() as usize;
             prop_assert_eq!(pending + answered.len(), all.len());
-            let kept: BTreeSet<Uuid> = t.store.rejected_ops().unwrap().iter().map(|r| r.op.id).collect();
+            let kept: BTreeSet<Uuid> = t.store.refused_ops().unwrap().iter().map(|r| r.op.id).collect();
             prop_assert_eq!(kept, rejected);
             let local = t.store.ops().unwrap().into_iter().filter(|o| o.device_id == t.store.device_id()).count();
             prop_assert_eq!(local, all.len(), "every op still in the log");

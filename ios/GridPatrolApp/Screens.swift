@@ -1,3 +1,4 @@
+import GridPatrolFFI
 import GridPatrolKit
 import SwiftUI
 
@@ -77,9 +78,9 @@ struct ChecklistView: View {
                         Text(item.label + (item.focus ? " ★重点" : "") + (item.failedLastTime ? " ⚠上次不合格" : ""))
                         if item.itemType == .passFail {
                             Picker("", selection: binding(item.key)) {
-                                Text("合格").tag(Answer?.some(.pass))
-                                Text("不合格").tag(Answer?.some(.fail))
-                                Text("不适用").tag(Answer?.some(.notApplicable))
+                                ForEach([Answer.pass, .fail, .notApplicable], id: \.self) { a in
+                                    Text(answerZh(answer: a)).tag(Answer?.some(a))
+                                }
                             }
                             .pickerStyle(.segmented)
                         }
@@ -170,7 +171,7 @@ struct HazardListView: View {
             NavigationLink(value: h.id) {
                 VStack(alignment: .leading) {
                     Text(h.categoryZh)
-                    Text("\(h.statusZh) · \(Labels.level(h.level))").font(.caption)
+                    Text("\(h.statusZh) · \(levelZh(level: h.level))").font(.caption)
                 }
             }
         }
@@ -201,13 +202,13 @@ struct HazardDetailView: View {
                 }
                 Section("可执行") {
                     ForEach(d.allowed, id: \.self) { verb in
-                        Button(Labels.action(verb)) { acting = verb }
+                        Button(verbZh(verb: verb)) { acting = verb }
                     }
                 }
                 Section("处置记录") {
                     ForEach(d.timeline, id: \.opId) { e in
                         VStack(alignment: .leading) {
-                            Text("\(e.actorRoleZh) \(Labels.action(e.verb))")
+                            Text("\(e.actorRoleZh) \(verbZh(verb: e.verb))")
                             if let why = e.conflictZh { Text("未生效：\(why)").foregroundStyle(.red) }
                         }
                     }
@@ -216,7 +217,7 @@ struct HazardDetailView: View {
             if let error { Text(error).foregroundStyle(.red) }
         }
         .task { detail = try? await kit.hazard(user: user, id: hazardId) }
-        .alert(Labels.action(acting ?? ""), isPresented: Binding(get: { acting != nil }, set: { if !$0 { acting = nil } })) {
+        .alert(verbZh(verb: acting ?? ""), isPresented: Binding(get: { acting != nil }, set: { if !$0 { acting = nil } })) {
             TextField("说明 / 责任人", text: $text)
             TextField("日期（年-月-日）", text: $day)
             Button("确定") { act() }
@@ -264,7 +265,7 @@ struct SyncView: View {
             Button("立即同步") {
                 Task {
                     do {
-                        let r = try await kit.syncNow { p in Task { @MainActor in progress = Labels.progress(p) } }
+                        let r = try await kit.syncNow { p in Task { @MainActor in progress = progressZh(progress: p) } }
                         progress = "已同步：上传 \(r.pushed)，下载 \(r.pulled)"
                         await reload()
                     } catch let e as PatrolError { error = e.zh } catch {}
@@ -274,7 +275,7 @@ struct SyncView: View {
             if let error { Text(error).foregroundStyle(.red) }
             Section("被服务器拒绝（已保留在本机）") { ForEach(refused, id: \.opId) { Text("\($0.kind)：\($0.zh)") } }
             Section("需要处理的冲突") {
-                ForEach(conflicts, id: \.hazardId) { c in Text("\(c.actorId) \(Labels.action(c.verb))：\(c.reasonZh)") }
+                ForEach(conflicts, id: \.hazardId) { c in Text("\(c.actorId) \(verbZh(verb: c.verb))：\(c.reasonZh)") }
             }
             Button("退出登录") {
                 Task {

@@ -91,7 +91,7 @@ pub fn push_results(
                 Ok(Applied::Duplicate) => PushOutcome::Duplicate,
                 Err(e) => {
                     let e = ApiError::from(e);
-                    PushOutcome::Rejected {
+                    PushOutcome::Refused {
                         code: e.code,
                         zh: e.zh,
                         en: e.en,
@@ -112,7 +112,7 @@ pub fn refusals(
 ) -> Vec<Refusal> {
     let mut out = Vec::new();
     for (op, r) in ops.iter().zip(results) {
-        if let PushOutcome::Rejected { code, zh, en } = &r.outcome {
+        if let PushOutcome::Refused { code, zh, en } = &r.outcome {
             out.push(Refusal {
                 at_ms: now_ms,
                 op_id: op.id,

@@ -74,7 +74,7 @@ fn code(outcome: &PushOutcome) -> &str {
     match outcome {
         PushOutcome::Applied => "applied",
         PushOutcome::Duplicate => "duplicate",
-        PushOutcome::Rejected { code, .. } => code,
+        PushOutcome::Refused { code, .. } => code,
     }
 }
 

@@ -187,7 +187,7 @@ fn reassigned_worker(database: Option<String>) {
     assert!(restarted, "the new scope means a fresh snapshot");
     assert_eq!(report.pushed, 3, "unsynced work was pushed first");
     assert_eq!(report.refused, 1, "the patrol made after the reassignment");
-    let refused = worker.rejected_ops().unwrap();
+    let refused = worker.refused_ops().unwrap();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].code, "out_of_scope");
 

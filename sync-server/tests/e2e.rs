@@ -451,7 +451,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         .results
         .iter()
         .map(|r| match &r.outcome {
-            PushOutcome::Rejected { code, .. } => code.clone(),
+            PushOutcome::Refused { code, .. } => code.clone(),
             other => format!("{other:?}"),
         })
         .collect();

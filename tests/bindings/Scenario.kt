@@ -11,7 +11,9 @@ import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.ffi.SyncProgress
 import cn.gridpatrol.ffi.Transition
-import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.ffi.answerZh
+import cn.gridpatrol.ffi.progressZh
+import cn.gridpatrol.ffi.verbZh
 import cn.gridpatrol.patrolkit.Outcome
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
@@ -55,12 +57,12 @@ suspend fun localLoop(dir: File) {
     val again = kit.patrolForm(place.placeId).getOrThrow().items.first { it.key == item.key }
     assertTrue(again.failedLastTime)
     assertEquals(Answer.Fail, again.lastAnswer)
-    assertEquals("不合格", Labels.answer(again.lastAnswer!!))
+    assertEquals("不合格", answerZh(again.lastAnswer!!))
 
     var detail = kit.hazard("w01", hazard).getOrThrow()
     assertEquals("reported", detail.summary.status)
     assertTrue("notify" in detail.allowed)
-    assertEquals("下发整改通知", Labels.action("notify"))
+    assertEquals("下发整改通知", verbZh("notify"))
     detail = kit.transition("w01", hazard, Transition.Notify("店主", day(today, 3), "")).getOrThrow()
     assertEquals("notified", detail.summary.status)
     kit.transition("w01", hazard, Transition.StartRectification("")).getOrThrow()
@@ -115,7 +117,7 @@ suspend fun twoDevices(dir: File, url: String) {
     val seen = mutableListOf<SyncProgress>()
     worker.syncNow(onProgress = { seen += it }).getOrThrow()
     assertTrue(seen.isNotEmpty(), "progress is reported")
-    assertTrue(Labels.progress(seen.last()).isNotEmpty())
+    assertTrue(progressZh(seen.last()).isNotEmpty())
     leader.syncNow().getOrThrow()
 
     val place = worker.duePatrols("w01").getOrThrow().first().placeId

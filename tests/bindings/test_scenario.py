@@ -69,6 +69,7 @@ def local_loop(folder):
     detail = store.hazard("w01", hazard)
     assert detail.summary.status == "reported"
     assert "notify" in detail.allowed, detail.allowed
+    assert [gp.verb_zh(v) for v in ["notify", "fix_on_spot"]] == ["下发整改通知", "当场整改"]
     detail = store.transition(
         "w01", hazard, gp.Transition.NOTIFY(responsible_party="店主", deadline=day_after(today, 3), note="")
     )

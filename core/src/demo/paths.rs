@@ -12,7 +12,7 @@ use crate::checklist::{AnswerValue, ItemKind};
 use crate::clock::{Day, Hlc, MS_PER_DAY};
 use crate::error::{Error, Result};
 use crate::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
-use crate::op::{Op, OpBody};
+use crate::op::{short_id, Op, OpBody};
 use crate::org::Role;
 use crate::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use crate::photo::{CaptureInput, PhotoRole};
@@ -98,8 +98,8 @@ impl Script<'_> {
         for p in self.store.photo_pairs(hazard)? {
             self.say(format!(
                 "  照片 photos: 整改前 before {}… 整改后 after {}…，相距 {:.0} 米；原图按 SHA-256 保存，同步时在数据之后上传",
-                &p.before[..8],
-                &p.after[..8],
+                short_id(&p.before),
+                short_id(&p.after),
                 p.distance_m.unwrap_or(f64::NAN)
             ));
         }

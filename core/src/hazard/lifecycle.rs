@@ -5,6 +5,9 @@
 //! events arrived, and no event is ever dropped. A local command runs the same `step` before it
 //! commits, so a person gets the rejection as an error instead of a conflict.
 //!
+//! What is derived from a state without being an event (overdue, escalation due, the next steps
+//! allowed) is in `derived`.
+//!
 //! Role guards follow DOMAIN.md: handlers (grid worker, village leader, township officer) record
 //! the work; verification belongs to the level that holds the case (village leader or township
 //! officer for grid and village cases, the township for cases escalated to it); the verifier is
@@ -20,8 +23,7 @@ use crate::error::{self, bilingual, Field, InvalidInput, Problem};
 use crate::org::Role;
 
 use super::{
-    EscalationReason, Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension,
-    Referral, Severity,
+    Hazard, HazardEvent, HazardStatus, Level, OnSpotFix, PendingExtension, Referral, Severity, Verb,
 };
 
 /// Why an event is not valid at its position. Serialised into the op log next to a conflicted op.
@@ -150,25 +152,9 @@ impl Rejection {
     }
 }
 
-fn event_zh(kind: &str) -> &'static str {
-    match kind {
-        "report" => "上报隐患",
-        "notify" => "下发整改通知",
-        "start_rectification" => "开始整改",
-        "submit_rectification" => "提交整改",
-        "fix_on_spot" => "当场整改",
-        "review" => "复查",
-        "request_extension" => "申请延期",
-        "decide_extension" => "审批延期",
-        "escalate" => "上报上级",
-        "hand_back" => "交办",
-        "joint_enforcement" => "组织联合执法",
-        "refer" => "移交执法部门",
-        "record_outcome" => "登记处理结果",
-        "supervise" => "挂牌督办",
-        "withdraw" => "撤销",
-        _ => "执行此操作",
-    }
+/// A rejection keeps the verb as its code (it is stored with a conflicted op).
+fn event_zh(verb: &str) -> &'static str {
+    verb.parse::<Verb>().map_or("执行此操作", Verb::zh)
 }
 
 /// Who did an event, and when (its HLC; the event's day is what deadlines are checked against).
@@ -526,119 +512,4 @@ pub fn fold(id: Uuid, events: &[LoggedEvent<'_>]) -> (Option<Hazard>, Vec<(Uuid,
         }
     }
     (state, conflicts)
-}
-
-/// Days a case waits overdue before the rules propose escalating it.
-pub const ESCALATE_AFTER_DAYS_OVERDUE: i32 = 7;
-
-impl Hazard {
-    /// Overdue: a deadline is running (notified or rectifying) and has passed.
-    pub fn days_overdue(&self, today: Day) -> Option<i32> {
-        if !matches!(
-            self.status,
-            HazardStatus::Notified | HazardStatus::Rectifying
-        ) {
-            return None;
-        }
-        let d = self.deadline?;
-        (today > d).then(|| today.days_since(d))
-    }
-
-    /// What the escalation rules propose for this case today; a person confirms it.
-    pub fn escalation_due(&self, today: Day) -> Option<EscalationReason> {
-        if self.status.is_final() || self.level == Level::Township {
-            return None;
-        }
-        if self.severity == Severity::Major {
-            return Some(EscalationReason::Major);
-        }
-        if self.rework_count >= 2 {
-            return Some(EscalationReason::ReworkTwice);
-        }
-        if self
-            .days_overdue(today)
-            .is_some_and(|d| d > ESCALATE_AFTER_DAYS_OVERDUE)
-        {
-            return Some(EscalationReason::Overdue);
-        }
-        None
-    }
-}
-
-/// The events `role` could make next on `cur` (as `verb()` names them), for an app to offer as
-/// buttons: each kind is tried with plausible content (a deadline a week ahead, a photo, a
-/// note), and with each level where the kind names one. Whether the user's scope covers the
-/// hazard is the caller's to check.
-pub fn allowed_next(cur: &Hazard, actor_id: &str, role: Role, at: Hlc) -> Vec<&'static str> {
-    let week = Day(at.day().0 + 7);
-    let photo = "0".repeat(64);
-    let text = || "-".to_string();
-    let levels = [Level::Grid, Level::Village, Level::Township];
-    let mut candidates = vec![
-        HazardEvent::Notify {
-            responsible_party: text(),
-            deadline: week,
-            note: String::new(),
-        },
-        HazardEvent::StartRectification {
-            note: String::new(),
-        },
-        HazardEvent::SubmitRectification {
-            note: String::new(),
-            photos: vec![photo.clone()],
-        },
-        HazardEvent::FixOnSpot {
-            note: String::new(),
-            before_photo: Some(photo.clone()),
-            after_photo: Some(photo),
-        },
-        HazardEvent::Review {
-            passed: true,
-            note: String::new(),
-            new_deadline: None,
-        },
-        HazardEvent::RequestExtension {
-            reason: text(),
-            proposed_deadline: Day(week.0 + 7),
-            interim_measures: text(),
-        },
-        HazardEvent::DecideExtension {
-            approved: true,
-            basis: text(),
-        },
-        HazardEvent::JointEnforcement {
-            departments: text(),
-            note: String::new(),
-        },
-        HazardEvent::Refer {
-            department: text(),
-            case_number: text(),
-            note: String::new(),
-        },
-        HazardEvent::RecordOutcome { outcome: text() },
-        HazardEvent::Supervise {
-            note: String::new(),
-        },
-        HazardEvent::Withdraw { reason: text() },
-    ];
-    for to in levels {
-        candidates.push(HazardEvent::Escalate {
-            to,
-            reason: EscalationReason::BeyondPower,
-            note: String::new(),
-        });
-        candidates.push(HazardEvent::HandBack {
-            to,
-            guidance: text(),
-            deadline: week,
-        });
-    }
-    let ctx = Ctx { actor_id, role, at };
-    let mut out: Vec<&'static str> = candidates
-        .iter()
-        .filter(|ev| step(cur.id, Some(cur), ctx, ev).is_ok())
-        .map(|ev| ev.verb())
-        .collect();
-    out.dedup();
-    out
 }

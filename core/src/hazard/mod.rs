@@ -1,17 +1,25 @@
-//! Hazards (隐患): what a hazard is and the events of its lifecycle. The state machine is in
-//! `lifecycle`; the `hazards` table, the commands and the queries are in `store`.
+//! Hazards (隐患): what a hazard is, its vocabulary (status, severity, level, verbs) and the
+//! events of its lifecycle. The state machine is in `lifecycle`; what is derived from a state
+//! (overdue, escalation due, the next steps allowed) in `derived`; form fields become events in
+//! `form`; the `hazards` table, the commands and the queries are in `store`.
 
 mod conflict;
+pub mod derived;
+pub mod form;
 pub mod lifecycle;
 mod store;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::vocab::vocabulary;
+
 use crate::clock::Day;
+use crate::error::Field;
 use crate::org::Role;
 use crate::place::GeoPoint;
 pub use conflict::Conflict;
+pub use derived::days_overdue;
 use lifecycle::Ctx;
 pub(crate) use store::grid_of_hazard;
 pub(crate) use store::{overdue_in, put_hazard, report_body};
@@ -24,20 +32,10 @@ pub enum Severity {
     Major,
 }
 
-impl Severity {
-    pub fn code(self) -> &'static str {
-        match self {
-            Severity::General => "general",
-            Severity::Major => "major",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            Severity::General => "一般隐患",
-            Severity::Major => "重大隐患",
-        }
-    }
-}
+vocabulary!(Severity, Field::Severity, {
+    General => ("general", "一般隐患"),
+    Major => ("major", "重大隐患"),
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,52 +52,22 @@ pub enum HazardStatus {
     Withdrawn,
 }
 
+vocabulary!(HazardStatus, Field::Status, {
+    Reported => ("reported", "已上报"),
+    Notified => ("notified", "已下发整改通知"),
+    Rectifying => ("rectifying", "整改中"),
+    AwaitingReview => ("awaiting_review", "待复查"),
+    FixedOnSpot => ("fixed_on_spot", "当场整改"),
+    Escalated => ("escalated", "已上报上级"),
+    JointEnforcement => ("joint_enforcement", "联合执法"),
+    Referred => ("referred", "已移交监督执法部门"),
+    Closed => ("closed", "已销号"),
+    Withdrawn => ("withdrawn", "已撤销"),
+});
+
 impl HazardStatus {
-    pub const ALL: [HazardStatus; 10] = [
-        HazardStatus::Reported,
-        HazardStatus::Notified,
-        HazardStatus::Rectifying,
-        HazardStatus::AwaitingReview,
-        HazardStatus::FixedOnSpot,
-        HazardStatus::Escalated,
-        HazardStatus::JointEnforcement,
-        HazardStatus::Referred,
-        HazardStatus::Closed,
-        HazardStatus::Withdrawn,
-    ];
-    pub fn code(self) -> &'static str {
-        match self {
-            HazardStatus::Reported => "reported",
-            HazardStatus::Notified => "notified",
-            HazardStatus::Rectifying => "rectifying",
-            HazardStatus::AwaitingReview => "awaiting_review",
-            HazardStatus::FixedOnSpot => "fixed_on_spot",
-            HazardStatus::Escalated => "escalated",
-            HazardStatus::JointEnforcement => "joint_enforcement",
-            HazardStatus::Referred => "referred",
-            HazardStatus::Closed => "closed",
-            HazardStatus::Withdrawn => "withdrawn",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            HazardStatus::Reported => "已上报",
-            HazardStatus::Notified => "已下发整改通知",
-            HazardStatus::Rectifying => "整改中",
-            HazardStatus::AwaitingReview => "待复查",
-            HazardStatus::FixedOnSpot => "当场整改",
-            HazardStatus::Escalated => "已上报上级",
-            HazardStatus::JointEnforcement => "联合执法",
-            HazardStatus::Referred => "已移交监督执法部门",
-            HazardStatus::Closed => "已销号",
-            HazardStatus::Withdrawn => "已撤销",
-        }
-    }
     pub fn is_final(self) -> bool {
         matches!(self, HazardStatus::Closed | HazardStatus::Withdrawn)
-    }
-    pub fn parse(s: &str) -> Option<HazardStatus> {
-        HazardStatus::ALL.into_iter().find(|x| x.code() == s)
     }
 }
 
@@ -112,29 +80,11 @@ pub enum Level {
     Township,
 }
 
-impl Level {
-    pub fn code(self) -> &'static str {
-        match self {
-            Level::Grid => "grid",
-            Level::Village => "village",
-            Level::Township => "township",
-        }
-    }
-    pub fn zh(self) -> &'static str {
-        match self {
-            Level::Grid => "网格",
-            Level::Village => "村（社区）",
-            Level::Township => "乡镇（街道）",
-        }
-    }
-    fn parse(s: &str) -> Level {
-        match s {
-            "village" => Level::Village,
-            "township" => Level::Township,
-            _ => Level::Grid,
-        }
-    }
-}
+vocabulary!(Level, Field::Level, {
+    Grid => ("grid", "网格"),
+    Village => ("village", "村（社区）"),
+    Township => ("township", "乡镇（街道）"),
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,16 +98,117 @@ pub enum EscalationReason {
     ImminentDanger,
 }
 
-impl EscalationReason {
-    pub fn zh(self) -> &'static str {
+vocabulary!(EscalationReason, Field::Cause, {
+    BeyondPower => ("beyond_power", "超出本级权限"),
+    Major => ("major", "重大隐患"),
+    NeedsEnforcement => ("needs_enforcement", "需要执法"),
+    OwnerRefuses => ("owner_refuses", "责任人拒不整改"),
+    ReworkTwice => ("rework_twice", "两次复查未通过"),
+    Overdue => ("overdue", "逾期未整改"),
+    ImminentDanger => ("imminent_danger", "存在紧急危险"),
+});
+
+/// What a person does to a hazard: the kind of a `HazardEvent`, as buttons, rejections, the
+/// command line and forms name it. The labels are the regulation's and DOMAIN.md's verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Report,
+    Notify,
+    StartRectification,
+    SubmitRectification,
+    FixOnSpot,
+    Review,
+    RequestExtension,
+    DecideExtension,
+    Escalate,
+    HandBack,
+    JointEnforcement,
+    Refer,
+    RecordOutcome,
+    Supervise,
+    Withdraw,
+}
+
+vocabulary!(Verb, Field::Verb, {
+    Report => ("report", "上报隐患"),
+    Notify => ("notify", "下发整改通知"),
+    StartRectification => ("start_rectification", "开始整改"),
+    SubmitRectification => ("submit_rectification", "提交整改"),
+    FixOnSpot => ("fix_on_spot", "当场整改"),
+    Review => ("review", "复查"),
+    RequestExtension => ("request_extension", "申请延期"),
+    DecideExtension => ("decide_extension", "审批延期"),
+    Escalate => ("escalate", "上报上级"),
+    HandBack => ("hand_back", "交办"),
+    JointEnforcement => ("joint_enforcement", "组织联合执法"),
+    Refer => ("refer", "移交监督执法部门"),
+    RecordOutcome => ("record_outcome", "登记处理结果"),
+    Supervise => ("supervise", "挂牌督办"),
+    Withdraw => ("withdraw", "撤销"),
+});
+
+impl Verb {
+    /// The event's verb.
+    pub fn of(event: &HazardEvent) -> Verb {
+        match event {
+            HazardEvent::Report(_) => Verb::Report,
+            HazardEvent::Notify { .. } => Verb::Notify,
+            HazardEvent::StartRectification { .. } => Verb::StartRectification,
+            HazardEvent::SubmitRectification { .. } => Verb::SubmitRectification,
+            HazardEvent::FixOnSpot { .. } => Verb::FixOnSpot,
+            HazardEvent::Review { .. } => Verb::Review,
+            HazardEvent::RequestExtension { .. } => Verb::RequestExtension,
+            HazardEvent::DecideExtension { .. } => Verb::DecideExtension,
+            HazardEvent::Escalate { .. } => Verb::Escalate,
+            HazardEvent::HandBack { .. } => Verb::HandBack,
+            HazardEvent::JointEnforcement { .. } => Verb::JointEnforcement,
+            HazardEvent::Refer { .. } => Verb::Refer,
+            HazardEvent::RecordOutcome { .. } => Verb::RecordOutcome,
+            HazardEvent::Supervise { .. } => Verb::Supervise,
+            HazardEvent::Withdraw { .. } => Verb::Withdraw,
+        }
+    }
+
+    /// The English name, for the bilingual console.
+    pub fn en(self) -> &'static str {
         match self {
-            EscalationReason::BeyondPower => "超出本级权限",
-            EscalationReason::Major => "重大隐患",
-            EscalationReason::NeedsEnforcement => "需要执法",
-            EscalationReason::OwnerRefuses => "责任人拒不整改",
-            EscalationReason::ReworkTwice => "两次复查未通过",
-            EscalationReason::Overdue => "逾期未整改",
-            EscalationReason::ImminentDanger => "存在紧急危险",
+            Verb::Report => "Report",
+            Verb::Notify => "Notify",
+            Verb::StartRectification => "Start",
+            Verb::SubmitRectification => "Submit",
+            Verb::FixOnSpot => "Fixed on the spot",
+            Verb::Review => "Verify",
+            Verb::RequestExtension => "Ask for more time",
+            Verb::DecideExtension => "Decide on more time",
+            Verb::Escalate => "Escalate",
+            Verb::HandBack => "Hand back",
+            Verb::JointEnforcement => "Joint enforcement",
+            Verb::Refer => "Refer",
+            Verb::RecordOutcome => "Record the outcome",
+            Verb::Supervise => "Supervise",
+            Verb::Withdraw => "Withdraw",
+        }
+    }
+
+    /// The op kind in the log; op kinds are static strings everywhere else.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Verb::Report => "hazard.report",
+            Verb::Notify => "hazard.notify",
+            Verb::StartRectification => "hazard.start_rectification",
+            Verb::SubmitRectification => "hazard.submit_rectification",
+            Verb::FixOnSpot => "hazard.fix_on_spot",
+            Verb::Review => "hazard.review",
+            Verb::RequestExtension => "hazard.request_extension",
+            Verb::DecideExtension => "hazard.decide_extension",
+            Verb::Escalate => "hazard.escalate",
+            Verb::HandBack => "hazard.hand_back",
+            Verb::JointEnforcement => "hazard.joint_enforcement",
+            Verb::Refer => "hazard.refer",
+            Verb::RecordOutcome => "hazard.record_outcome",
+            Verb::Supervise => "hazard.supervise",
+            Verb::Withdraw => "hazard.withdraw",
         }
     }
 }
@@ -269,45 +320,10 @@ pub enum HazardEvent {
 }
 
 impl HazardEvent {
-    /// The event's verb, as named in rejections and the CLI.
+    /// The code of the event's verb (`Verb::of(ev).code()`), as rejections, timelines and the
+    /// console name it.
     pub fn verb(&self) -> &'static str {
-        match self {
-            HazardEvent::Report(_) => "report",
-            HazardEvent::Notify { .. } => "notify",
-            HazardEvent::StartRectification { .. } => "start_rectification",
-            HazardEvent::SubmitRectification { .. } => "submit_rectification",
-            HazardEvent::FixOnSpot { .. } => "fix_on_spot",
-            HazardEvent::Review { .. } => "review",
-            HazardEvent::RequestExtension { .. } => "request_extension",
-            HazardEvent::DecideExtension { .. } => "decide_extension",
-            HazardEvent::Escalate { .. } => "escalate",
-            HazardEvent::HandBack { .. } => "hand_back",
-            HazardEvent::JointEnforcement { .. } => "joint_enforcement",
-            HazardEvent::Refer { .. } => "refer",
-            HazardEvent::RecordOutcome { .. } => "record_outcome",
-            HazardEvent::Supervise { .. } => "supervise",
-            HazardEvent::Withdraw { .. } => "withdraw",
-        }
-    }
-    /// The op kind in the log.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            HazardEvent::Report(_) => "hazard.report",
-            HazardEvent::Notify { .. } => "hazard.notify",
-            HazardEvent::StartRectification { .. } => "hazard.start_rectification",
-            HazardEvent::SubmitRectification { .. } => "hazard.submit_rectification",
-            HazardEvent::FixOnSpot { .. } => "hazard.fix_on_spot",
-            HazardEvent::Review { .. } => "hazard.review",
-            HazardEvent::RequestExtension { .. } => "hazard.request_extension",
-            HazardEvent::DecideExtension { .. } => "hazard.decide_extension",
-            HazardEvent::Escalate { .. } => "hazard.escalate",
-            HazardEvent::HandBack { .. } => "hazard.hand_back",
-            HazardEvent::JointEnforcement { .. } => "hazard.joint_enforcement",
-            HazardEvent::Refer { .. } => "hazard.refer",
-            HazardEvent::RecordOutcome { .. } => "hazard.record_outcome",
-            HazardEvent::Supervise { .. } => "hazard.supervise",
-            HazardEvent::Withdraw { .. } => "hazard.withdraw",
-        }
+        Verb::of(self).code()
     }
 }
 

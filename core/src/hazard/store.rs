@@ -8,6 +8,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Tra
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::derived::overdue_sql;
 use super::lifecycle::Rejection;
 use super::{
     EscalationReason, Hazard, HazardEvent, HazardReport, HazardSource, HazardStatus, Level,
@@ -101,27 +102,18 @@ fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
     let id: String = r.get(0)?;
     let place: String = r.get(1)?;
     let status: String = r.get(5)?;
-    let status = HazardStatus::parse(&status).unwrap_or(HazardStatus::Reported);
+    let status = status.parse().unwrap_or(HazardStatus::Reported);
     let severity: String = r.get(4)?;
     let deadline = r.get::<_, Option<i32>>(7)?.map(Day);
-    let days_overdue = match (status, deadline) {
-        (HazardStatus::Notified | HazardStatus::Rectifying, Some(d)) if today > d => {
-            Some(today.days_since(d))
-        }
-        _ => None,
-    };
+    let days_overdue = super::days_overdue(status, deadline, today);
     Ok(HazardRow {
         id: Uuid::parse_str(&id).unwrap_or_default(),
         place_id: Uuid::parse_str(&place).unwrap_or_default(),
         grid_id: r.get(2)?,
         category: r.get(3)?,
-        severity: if severity == "major" {
-            Severity::Major
-        } else {
-            Severity::General
-        },
+        severity: severity.parse().unwrap_or(Severity::General),
         status,
-        level: Level::parse(&r.get::<_, String>(6)?),
+        level: r.get::<_, String>(6)?.parse().unwrap_or(Level::Grid),
         deadline,
         reported_at: r.get(8)?,
         days_overdue,
@@ -285,7 +277,7 @@ impl Store {
         if !actor.covers(&h.report.grid_id) {
             return Ok(Vec::new());
         }
-        Ok(super::lifecycle::allowed_next(
+        Ok(super::derived::allowed_next(
             &h,
             &actor.user_id,
             actor.role,
@@ -401,8 +393,7 @@ pub(crate) fn overdue_in(
     today: Day,
     limit: usize,
 ) -> Result<(usize, Vec<HazardRow>)> {
-    let filter =
-        format!("{column} = ?1 AND status IN ('notified', 'rectifying') AND deadline < ?2");
+    let filter = format!("{column} = ?1 AND {}", overdue_sql("?2"));
     let count: i64 = c
         .prepare_cached(&format!("SELECT count(*) FROM hazards WHERE {filter}"))?
         .query_row(params![node_id, today.0], |r| r.get(0))?;
@@ -442,11 +433,14 @@ impl Store {
     pub fn hazard_list(&self, f: &HazardFilter) -> Result<(usize, Vec<HazardRow>)> {
         use rusqlite::types::Value;
         let today = self.today();
-        let filter = "grid_id IN (SELECT value FROM json_each(?1))
+        let filter = format!(
+            "grid_id IN (SELECT value FROM json_each(?1))
             AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR severity = ?3)
             AND (?4 IS NULL OR level = ?4) AND (?5 IS NULL OR village_id = ?5)
             AND (?6 IS NULL OR grid_id = ?6) AND (?7 IS NULL OR place_type = ?7)
-            AND (NOT ?8 OR (status IN ('notified', 'rectifying') AND deadline < ?9))";
+            AND (NOT ?8 OR {})",
+            overdue_sql("?9")
+        );
         let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
         let mut args: Vec<Value> = vec![
             Value::Text(serde_json::to_string(&f.grids)?),

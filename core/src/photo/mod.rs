@@ -15,12 +15,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::checklist::{check_photo_ref, AnswerValue};
-use crate::error::{Entity, Error, Result};
+use crate::error::{Entity, Error, Field, Result};
 use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
 use crate::org::Actor;
 use crate::patrol::GpsSample;
 use crate::store::Store;
+use crate::vocab::vocabulary;
 
 mod display;
 pub use display::DisplayCopy;
@@ -39,16 +40,12 @@ pub enum PhotoRole {
     Document,
 }
 
-impl PhotoRole {
-    pub fn code(self) -> &'static str {
-        match self {
-            PhotoRole::Before => "before",
-            PhotoRole::After => "after",
-            PhotoRole::Notice => "notice",
-            PhotoRole::Document => "document",
-        }
-    }
-}
+vocabulary!(PhotoRole, Field::PhotoRole, {
+    Before => ("before", "整改前"),
+    After => ("after", "整改后"),
+    Notice => ("notice", "整改通知书"),
+    Document => ("document", "执法文书"),
+});
 
 /// The capture of one photo, as the op log records it: which exact file (by hash), when the
 /// phone took it, where (GPS with accuracy and the mock-location flag), by whom, at which place
@@ -190,21 +187,11 @@ pub enum Variant {
     Thumb,
 }
 
-impl Variant {
-    pub fn code(self) -> &'static str {
-        match self {
-            Variant::Original => "original",
-            Variant::Display => "display",
-            Variant::Thumb => "thumb",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Variant> {
-        [Variant::Original, Variant::Display, Variant::Thumb]
-            .into_iter()
-            .find(|v| v.code() == s)
-    }
-}
+vocabulary!(Variant, Field::Photo, {
+    Original => ("original", "原图"),
+    Display => ("display", "显示图"),
+    Thumb => ("thumb", "缩略图"),
+});
 
 /// A photo waiting to be sent, or one that keeps failing, for the sync screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -423,7 +410,7 @@ pub(crate) fn photo_queue(c: &Connection) -> Result<Vec<PhotoUpload>> {
             let variant: String = r.get(1)?;
             Ok(PhotoUpload {
                 hash: r.get(0)?,
-                variant: Variant::parse(&variant).unwrap_or(Variant::Original),
+                variant: variant.parse().unwrap_or(Variant::Original),
                 sent: r.get(2)?,
                 size: r.get(3)?,
                 attempts: r.get(4)?,

@@ -249,7 +249,8 @@ pub(crate) fn build(
     r.by_category = counts(by_category, |c| lib.category_zh(c).to_string());
     r.by_place_type = counts(by_place_type, |t| lib.place_type_zh(t).to_string());
     r.by_status = counts(by_status, |s| {
-        HazardStatus::parse(s).map_or(s, |s| s.zh()).to_string()
+        s.parse::<HazardStatus>()
+            .map_or(s.to_string(), |h| h.zh().to_string())
     });
 
     for id in &ids {

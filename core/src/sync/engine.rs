@@ -313,7 +313,7 @@ impl Store {
                 });
             }
             report.pushed += ack.done;
-            report.refused += ack.rejected;
+            report.refused += ack.refused;
             progress(Progress::Pushed {
                 done: report.pushed,
                 total,

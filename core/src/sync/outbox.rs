@@ -21,13 +21,13 @@ use crate::store::Store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Acknowledged {
     pub done: usize,
-    pub rejected: usize,
+    pub refused: usize,
     pub acked_seq: i64,
 }
 
 /// A local op the server refused, with its reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RejectedOp {
+pub struct RefusedOp {
     pub op: Op,
     pub code: String,
     pub zh: String,
@@ -72,20 +72,20 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let mut out = Acknowledged {
                 done: 0,
-                rejected: 0,
+                refused: 0,
                 acked_seq: acked,
             };
             for (id, seq) in pending {
                 let Some(outcome) = Uuid::parse_str(&id).ok().and_then(|u| by_id.get(&u)) else {
                     break;
                 };
-                if let PushOutcome::Rejected { code, zh, en } = outcome {
+                if let PushOutcome::Refused { code, zh, en } = outcome {
                     tx.prepare_cached(
                         "INSERT OR REPLACE INTO push_rejections (op_id, code, zh, en)
                          VALUES (?1, ?2, ?3, ?4)",
                     )?
                     .execute(params![id, code, zh, en])?;
-                    out.rejected += 1;
+                    out.refused += 1;
                 }
                 out.done += 1;
                 out.acked_seq = seq;
@@ -99,7 +99,7 @@ impl Store {
     }
 
     /// Local ops the server refused, oldest first, each with its reason.
-    pub fn rejected_ops(&self) -> Result<Vec<RejectedOp>> {
+    pub fn refused_ops(&self) -> Result<Vec<RefusedOp>> {
         self.read(|c| {
             let rows: Vec<(String, String, String, String)> = c
                 .prepare_cached(
@@ -111,7 +111,7 @@ impl Store {
             let mut out = Vec::with_capacity(rows.len());
             for (id, code, zh, en) in rows {
                 if let Some(op) = apply::op_by_id(c, &id)? {
-                    out.push(RejectedOp { op, code, zh, en });
+                    out.push(RefusedOp { op, code, zh, en });
                 }
             }
             Ok(out)

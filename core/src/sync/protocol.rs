@@ -78,8 +78,10 @@ pub enum PushOutcome {
     Applied,
     /// Already stored (the same op id, or the same device and sequence number): harmless.
     Duplicate,
-    /// Refused for good, with a reason a person can read. The op stays on the device.
-    Rejected {
+    /// Refused for good, with a reason a person can read. The op stays on the device. (Sent as
+    /// `rejected`, as protocol 1 always has.)
+    #[serde(rename = "rejected")]
+    Refused {
         code: String,
         zh: String,
         en: String,
@@ -134,7 +136,7 @@ mod tests {
     fn push_results_read_flat_on_the_wire() {
         let r = PushResult {
             op_id: Uuid::nil(),
-            outcome: PushOutcome::Rejected {
+            outcome: PushOutcome::Refused {
                 code: "out_of_scope".into(),
                 zh: "不在您负责的范围内".into(),
                 en: "outside your area of responsibility".into(),

@@ -233,7 +233,7 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
         stats.ops_pushed += res.results.len();
         // A refused op is an error of the simulation (its ops should all be valid).
         for r in &res.results {
-            if let PushOutcome::Rejected { code, .. } = &r.outcome {
+            if let PushOutcome::Refused { code, .. } = &r.outcome {
                 *stats
                     .errors
                     .entry(format!("push refused: {code}"))

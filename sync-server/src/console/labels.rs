@@ -1,36 +1,15 @@
-//! The console's own words for the lifecycle: the name it shows for each verb and the one-line
-//! account of an event on a timeline or the conflicts page. They live in this one file so that
-//! they can give way to the core's labels (one `zh()` per domain enum) in one change. Texts are
-//! plain; the templates escape them.
+//! The console's wording of the lifecycle, from the core's labels (one `zh()` per domain enum):
+//! a verb's name, and the one-line account of an event on a timeline or the conflicts page.
+//! Texts are plain; the templates escape them.
 
 use gridpatrol_core::checklist::library;
-use gridpatrol_core::hazard::HazardEvent;
+use gridpatrol_core::hazard::{HazardEvent, Verb};
 
-/// Every lifecycle verb with the name the console shows for it.
-const VERBS: [(&str, &str); 15] = [
-    ("report", "上报隐患 Report"),
-    ("notify", "下发整改通知 Notify"),
-    ("start_rectification", "开始整改 Start"),
-    ("submit_rectification", "提交整改 Submit"),
-    ("fix_on_spot", "当场整改 Fixed on the spot"),
-    ("review", "复查销号 Verify"),
-    ("request_extension", "申请延期 Ask for more time"),
-    ("decide_extension", "审批延期 Decide on more time"),
-    ("escalate", "上报上级 Escalate"),
-    ("hand_back", "交办 Hand back"),
-    ("joint_enforcement", "联合执法 Joint enforcement"),
-    ("refer", "移交 Refer"),
-    ("record_outcome", "记录移交结果 Record the outcome"),
-    ("supervise", "挂牌督办 Supervise"),
-    ("withdraw", "撤销 Withdraw"),
-];
-
-/// The name of a verb (an unknown one shows as itself).
-pub(crate) fn verb_name(verb: &str) -> &str {
-    VERBS
-        .iter()
-        .find(|(v, _)| *v == verb)
-        .map_or(verb, |(_, n)| n)
+/// A verb as the console names it, the core's zh-CN label and its English name (an unknown
+/// code shows as itself).
+pub(crate) fn verb_name(verb: &str) -> String {
+    verb.parse::<Verb>()
+        .map_or_else(|_| verb.to_string(), |v| format!("{} {}", v.zh(), v.en()))
 }
 
 /// What a photo shows, by the event that cited it.

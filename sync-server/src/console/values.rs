@@ -64,9 +64,9 @@ pub(crate) fn pct(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-/// A tail of a hazard id, as lists and headings show it.
+/// A hazard id as lists and headings show it: the core's one short form.
 pub(crate) fn tail(id: &uuid::Uuid) -> String {
-    id.to_string()[24..].to_string()
+    gridpatrol_core::op::short_id(&id.to_string()).to_string()
 }
 
 #[cfg(test)]

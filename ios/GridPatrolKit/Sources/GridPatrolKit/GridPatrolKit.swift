@@ -130,34 +130,3 @@ public final class PatrolKit: @unchecked Sendable {
     /// Closes the database; later calls throw `PatrolError.storage`.
     public func shutdown() { store.shutdown() }
 }
-
-/// zh-CN labels for what the core names by code (hazard states arrive with theirs).
-public enum Labels {
-    private static let actions: [String: String] = [
-        "report": "上报隐患", "notify": "下发整改通知", "start_rectification": "开始整改",
-        "submit_rectification": "提交整改", "fix_on_spot": "现场整改", "review": "复查销号",
-        "request_extension": "申请延期", "decide_extension": "审批延期", "escalate": "上报上级",
-        "hand_back": "交办", "joint_enforcement": "联合执法", "refer": "移交执法部门",
-        "record_outcome": "登记处理结果", "supervise": "挂牌督办", "withdraw": "撤销",
-    ]
-
-    public static func action(_ verb: String) -> String { actions[verb] ?? verb }
-
-    public static func level(_ level: OrgLevelCode) -> String {
-        switch level {
-        case .grid: return "网格"
-        case .village: return "村（社区）"
-        case .township: return "乡镇（街道）"
-        }
-    }
-
-    public static func progress(_ p: SyncProgress) -> String {
-        switch p {
-        case let .pushed(done, total): return "上传 \(done)/\(total)"
-        case let .received(ops): return "接收 \(ops) 条"
-        case let .pulled(ops): return "已下载 \(ops) 条"
-        case .restarted: return "负责范围已变更，重新下载（本机未上传的记录保留）"
-        case let .photos(done, total): return "照片 \(done)/\(total)"
-        }
-    }
-}

@@ -8,6 +8,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::clock::Day;
+use gridpatrol_core::hazard::form::{decision_code, event_from_form};
 use gridpatrol_core::hazard::{EscalationReason, Hazard, HazardEvent, Level};
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::sync::authz;
@@ -28,16 +29,6 @@ pub(super) const CONSOLE_VERBS: [&str; 9] = [
     "decide_extension",
     "escalate",
     "withdraw",
-];
-
-const REASONS: [(&str, EscalationReason); 7] = [
-    ("beyond_power", EscalationReason::BeyondPower),
-    ("major", EscalationReason::Major),
-    ("needs_enforcement", EscalationReason::NeedsEnforcement),
-    ("owner_refuses", EscalationReason::OwnerRefuses),
-    ("rework_twice", EscalationReason::ReworkTwice),
-    ("overdue", EscalationReason::Overdue),
-    ("imminent_danger", EscalationReason::ImminentDanger),
 ];
 
 /// What a failed action sends back to the page: which form, why, and what was typed.
@@ -68,12 +59,12 @@ pub(super) fn action_form(
         html! { label { (label) input type="date" name=(name) value=(value) required[required]; } }
     };
     let yes_no = |name: &str, yes: &str, no: &str| {
-        let no_checked = f(name) == Some("no");
+        let no_checked = f(name) == Some(decision_code(false));
         html! {
             fieldset {
                 legend { "结论 / Decision" }
-                label { input type="radio" name=(name) value="yes" checked[!no_checked]; " " (yes) }
-                label { input type="radio" name=(name) value="no" checked[no_checked]; " " (no) }
+                label { input type="radio" name=(name) value=(decision_code(true)) checked[!no_checked]; " " (yes) }
+                label { input type="radio" name=(name) value=(decision_code(false)) checked[no_checked]; " " (no) }
             }
         }
     };
@@ -123,7 +114,7 @@ pub(super) fn action_form(
             "escalate" => {
                 (levels(false))
                 label { "原因 / Reason" select name="reason" {
-                    @for (code, r) in REASONS { option value=(code) { (r.zh()) } }
+                    @for r in EscalationReason::ALL { option value=(r.code()) { (r.zh()) } }
                 } }
                 (area("note", "备注 / Note", false))
             }
@@ -144,80 +135,13 @@ pub(super) fn action_form(
     }
 }
 
-/// The event a submitted action form describes, or why it is not one (only `CONSOLE_VERBS`
-/// are).
+/// The event a submitted action form describes (the core's one builder from form fields), or
+/// why it is not one: only `CONSOLE_VERBS` are.
 fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, ApiError> {
-    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-    let day = |k: &str| -> Result<Day, ApiError> {
-        get(k).parse().map_err(|_| {
-            ApiError::new(
-                400,
-                "bad_date",
-                "日期格式不正确（应为 年-月-日）",
-                "dates are written YYYY-MM-DD",
-            )
-        })
-    };
-    let level = || match get("to").as_str() {
-        "grid" => Ok(Level::Grid),
-        "village" => Ok(Level::Village),
-        "township" => Ok(Level::Township),
-        _ => Err(ApiError::bad_request("to")),
-    };
-    let yes = |k: &str| match get(k).as_str() {
-        "yes" => Ok(true),
-        "no" => Ok(false),
-        _ => Err(ApiError::bad_request(k)),
-    };
-    Ok(match verb {
-        "hand_back" => HazardEvent::HandBack {
-            to: level()?,
-            guidance: get("guidance"),
-            deadline: day("deadline")?,
-        },
-        "refer" => HazardEvent::Refer {
-            department: get("department"),
-            case_number: get("case_number"),
-            note: get("note"),
-        },
-        "joint_enforcement" => HazardEvent::JointEnforcement {
-            departments: get("departments"),
-            note: get("note"),
-        },
-        "record_outcome" => HazardEvent::RecordOutcome {
-            outcome: get("outcome"),
-        },
-        "supervise" => HazardEvent::Supervise { note: get("note") },
-        "review" => {
-            let passed = yes("passed")?;
-            HazardEvent::Review {
-                passed,
-                note: get("note"),
-                new_deadline: if passed {
-                    None
-                } else {
-                    Some(day("new_deadline")?)
-                },
-            }
-        }
-        "decide_extension" => HazardEvent::DecideExtension {
-            approved: yes("approved")?,
-            basis: get("basis"),
-        },
-        "escalate" => HazardEvent::Escalate {
-            to: level()?,
-            reason: REASONS
-                .iter()
-                .find(|(c, _)| *c == get("reason"))
-                .map(|(_, r)| *r)
-                .ok_or_else(|| ApiError::bad_request("reason"))?,
-            note: get("note"),
-        },
-        "withdraw" => HazardEvent::Withdraw {
-            reason: get("reason"),
-        },
-        _ => return Err(ApiError::bad_request("verb")),
-    })
+    if !CONSOLE_VERBS.contains(&verb) {
+        return Err(ApiError::bad_request("verb"));
+    }
+    event_from_form(verb, f).map_err(|e| gridpatrol_core::Error::from(e).into())
 }
 
 /// Records one lifecycle event from the console: the server's device writes it for the user,

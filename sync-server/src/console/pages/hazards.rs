@@ -58,14 +58,11 @@ pub async fn hazards(
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let bad = |what: &str| Refused::Error(ApiError::bad_request(what));
         let status = nonempty(&q.status)
-            .map(|s| HazardStatus::parse(s).ok_or_else(|| bad("status")))
+            .map(|s| s.parse::<HazardStatus>().map_err(|_| bad("status")))
             .transpose()?;
-        let severity = match nonempty(&q.severity) {
-            None => None,
-            Some("general") => Some(Severity::General),
-            Some("major") => Some(Severity::Major),
-            Some(_) => return Err(bad("severity")),
-        };
+        let severity = nonempty(&q.severity)
+            .map(|s| s.parse::<Severity>().map_err(|_| bad("severity")))
+            .transpose()?;
         let at = q
             .page
             .as_deref()
@@ -101,11 +98,10 @@ pub async fn hazards(
             .iter()
             .map(|s| (s.code().into(), s.zh().into()))
             .collect();
-        let severities: Vec<(String, String)> =
-            [("general", Severity::General), ("major", Severity::Major)]
-                .iter()
-                .map(|(code, s)| (code.to_string(), s.zh().to_string()))
-                .collect();
+        let severities: Vec<(String, String)> = Severity::ALL
+            .iter()
+            .map(|s| (s.code().into(), s.zh().into()))
+            .collect();
         let vs: Vec<(String, String)> = villages
             .iter()
             .map(|v| (v.clone(), tree.name(v).to_string()))

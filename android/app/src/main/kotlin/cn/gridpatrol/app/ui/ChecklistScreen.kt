@@ -30,7 +30,7 @@ import cn.gridpatrol.ffi.ItemAnswer
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
-import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import kotlinx.coroutines.launch
@@ -92,13 +92,13 @@ private fun ItemRow(item: ChecklistItem, answer: Answer?, onAnswer: (Answer) -> 
         val marks = buildString {
             if (item.focus) append(" ★重点")
             if (item.failedLastTime) append(" ⚠")
-            item.lastAnswer?.let { append(" 上次：${Labels.answer(it)}") }
+            item.lastAnswer?.let { append(" 上次：${answerZh(it)}") }
         }
         Text(item.label + marks)
         when (item.itemType) {
             ItemType.PASS_FAIL -> Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
-                listOf(Answer.Pass to "合格", Answer.Fail to "不合格", Answer.NotApplicable to "不适用").forEach { (a, label) ->
-                    FilterChip(selected = answer == a, onClick = { onAnswer(a) }, label = { Text(label) })
+                listOf(Answer.Pass, Answer.Fail, Answer.NotApplicable).forEach { a ->
+                    FilterChip(selected = answer == a, onClick = { onAnswer(a) }, label = { Text(answerZh(a)) })
                 }
             }
             ItemType.SELECT -> Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {

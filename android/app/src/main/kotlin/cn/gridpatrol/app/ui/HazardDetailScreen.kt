@@ -35,7 +35,8 @@ import cn.gridpatrol.ffi.EscalationCause
 import cn.gridpatrol.ffi.HazardDetail
 import cn.gridpatrol.ffi.OrgLevelCode
 import cn.gridpatrol.ffi.Transition
-import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.ffi.levelZh
+import cn.gridpatrol.ffi.verbZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import java.io.File
@@ -65,11 +66,11 @@ fun HazardDetailScreen(kit: PatrolKit, user: String, hazardId: String) {
             d.escalationDueZh?.let { Text("应上报上级：$it", color = MaterialTheme.colorScheme.error) }
             ErrorLine(error)
             FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                d.allowed.forEach { verb -> Button(onClick = { acting = verb }) { Text(Labels.action(verb)) } }
+                d.allowed.forEach { verb -> Button(onClick = { acting = verb }) { Text(verbZh(verb)) } }
             }
         }
         items(d.timeline, key = { it.opId }) { e ->
-            val line = "${time.format(Date(e.deviceTimeMs))} ${e.actorRoleZh} ${Labels.action(e.verb)}"
+            val line = "${time.format(Date(e.deviceTimeMs))} ${e.actorRoleZh} ${verbZh(e.verb)}"
             Column {
                 Text(line)
                 e.conflictZh?.let { Text("未生效：$it", color = MaterialTheme.colorScheme.error) }
@@ -106,7 +107,7 @@ private fun TransitionDialog(verb: String, onCancel: () -> Unit, onConfirm: susp
     val secondLabel = mapOf("request_extension" to "临时措施", "refer" to "案件编号")[verb]
     AlertDialog(
         onDismissRequest = onCancel,
-        title = { Text(Labels.action(verb)) },
+        title = { Text(verbZh(verb)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 OutlinedTextField(text, { text = it }, label = { Text(if (verb == "notify") "整改责任人" else "说明") })
@@ -118,7 +119,7 @@ private fun TransitionDialog(verb: String, onCancel: () -> Unit, onConfirm: susp
                 }
                 if (needsLevel) Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     OrgLevelCode.entries.forEach { l ->
-                        FilterChip(level == l, { level = l }, label = { Text(Labels.level(l)) })
+                        FilterChip(level == l, { level = l }, label = { Text(levelZh(l)) })
                     }
                 }
                 if (needsPhotos) OutlinedButton(onClick = {

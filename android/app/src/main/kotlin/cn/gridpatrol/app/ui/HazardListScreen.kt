@@ -13,7 +13,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import cn.gridpatrol.ffi.HazardSummary
-import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.ffi.levelZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 
@@ -29,7 +29,7 @@ fun HazardListScreen(kit: PatrolKit, user: String, onOpen: (String) -> Unit) {
             val overdue = h.daysOverdue?.takeIf { it > 0 }?.let { " · 逾期 $it 天" } ?: ""
             ListItem(
                 headlineContent = { Text(h.categoryZh) },
-                supportingContent = { Text("${h.statusZh} · ${Labels.level(h.level)}$overdue") },
+                supportingContent = { Text("${h.statusZh} · ${levelZh(h.level)}$overdue") },
                 trailingContent = { Text(h.deadline ?: "") },
                 modifier = Modifier.clickable { onOpen(h.id) },
             )

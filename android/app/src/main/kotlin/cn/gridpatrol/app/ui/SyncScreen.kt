@@ -19,7 +19,8 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.gridpatrol.ffi.ConflictItem
 import cn.gridpatrol.ffi.RefusedOp
-import cn.gridpatrol.patrolkit.Labels
+import cn.gridpatrol.ffi.progressZh
+import cn.gridpatrol.ffi.verbZh
 import cn.gridpatrol.patrolkit.Outcome
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
@@ -56,7 +57,7 @@ fun SyncScreen(kit: PatrolKit, user: String, onSignedOut: () -> Unit) {
         }
         Button(onClick = {
             scope.launch {
-                kit.syncNow(onProgress = { p -> progress = Labels.progress(p) }).orReport { error = it }
+                kit.syncNow(onProgress = { p -> progress = progressZh(p) }).orReport { error = it }
                     ?.let { progress = "已同步：上传 ${it.pushed}，下载 ${it.pulled}" }
             }
         }) { Text("立即同步") }
@@ -66,7 +67,7 @@ fun SyncScreen(kit: PatrolKit, user: String, onSignedOut: () -> Unit) {
         refused.forEach { Text("${it.kind}：${it.zh}") }
         if (conflicts.isNotEmpty()) Text("需要处理的冲突", style = MaterialTheme.typography.titleSmall)
         conflicts.forEach { c ->
-            Text("${c.actorId} ${Labels.action(c.verb)} 与 ${c.rivalActorId ?: "-"} ${c.rivalVerb?.let(Labels::action) ?: ""}：${c.reasonZh}")
+            Text("${c.actorId} ${verbZh(c.verb)} 与 ${c.rivalActorId ?: "-"} ${c.rivalVerb?.let(::verbZh) ?: ""}：${c.reasonZh}")
         }
         OutlinedButton(onClick = {
             scope.launch { kit.signOut().orReport { error = it }?.let { onSignedOut() } }
