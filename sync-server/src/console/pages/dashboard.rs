@@ -12,7 +12,6 @@ use super::ScopeQuery;
 use crate::console::chart::{bars, Group};
 use crate::console::components::{figure, scope_form};
 use crate::console::layout::page;
-use crate::console::scope::period;
 use crate::console::values::{pct, url};
 use crate::console::{view, Me, Page, Refused, Shared};
 
@@ -23,8 +22,7 @@ pub async fn dashboard(
 ) -> Result<Page, Refused> {
     view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
-        let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
-        let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
+        let (node, from, to) = q.read(v)?;
         let r = store.report(&node.id, from, to)?;
         let children: Vec<(String, String, Report)> = tree
             .children(&node.id)

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::ScopeQuery;
 use crate::console::components::scope_options;
 use crate::console::layout::page;
-use crate::console::scope::period;
 use crate::console::values::url;
 use crate::console::{view, ApiError, Me, Page, Refused, Shared};
 
@@ -22,8 +21,7 @@ pub async fn exports(
 ) -> Result<Page, Refused> {
     view(b, me, move |v| {
         let (me, store, tree) = (v.me, v.store, &v.tree);
-        let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
-        let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
+        let (node, from, to) = q.read(v)?;
         let year = &store.today().to_string()[..4];
         let options = scope_options(tree, me, &node.id);
         let body = html! {
@@ -57,9 +55,8 @@ pub async fn exports(
 
 #[derive(Deserialize, Default)]
 pub struct LedgerQuery {
-    scope: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    #[serde(flatten)]
+    area: ScopeQuery,
     format: Option<String>,
 }
 
@@ -89,9 +86,8 @@ pub async fn export_ledger(
     Query(q): Query<LedgerQuery>,
 ) -> Result<Response, Refused> {
     view(b, me, move |v| {
-        let (me, store, tree) = (v.me, v.store, &v.tree);
-        let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
-        let (from, to) = period(q.from.as_deref(), q.to.as_deref(), store.today())?;
+        let store = v.store;
+        let (node, from, to) = q.area.read(v)?;
         let (format, ext, mime) = match q.format.as_deref() {
             Some("csv") => (LedgerFormat::Csv, "csv", "text/csv; charset=utf-8"),
             Some("xlsx") | None => (

@@ -12,6 +12,10 @@ pub(super) mod hazard;
 pub(super) mod hazards;
 pub(super) mod login;
 
+use gridpatrol_core::clock::Day;
+
+use crate::console::scope::period;
+
 /// The most rows a list shows (the total is always given).
 const LIST_LIMIT: usize = 300;
 
@@ -21,4 +25,16 @@ pub struct ScopeQuery {
     scope: Option<String>,
     from: Option<String>,
     to: Option<String>,
+}
+
+impl ScopeQuery {
+    /// The area asked for (or the user's broadest) and the period (or this year so far).
+    fn read<'v>(
+        &self,
+        v: &'v crate::console::View,
+    ) -> Result<(&'v gridpatrol_core::org::OrgNode, Day, Day), crate::console::Refused> {
+        let node = v.tree.scope_for(v.me.actor(), self.scope.as_deref())?;
+        let (from, to) = period(self.from.as_deref(), self.to.as_deref(), v.store.today())?;
+        Ok((node, from, to))
+    }
 }
