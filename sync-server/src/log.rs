@@ -19,11 +19,24 @@ pub enum LogFormat {
     Json,
 }
 
-/// Starts logging to standard error (`info` and above).
-pub fn init(format: LogFormat) {
+/// The least severe lines written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+}
+
+/// Starts logging to standard error.
+pub fn init(format: LogFormat, level: LogLevel) {
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+    };
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(level)
         .with_target(false);
     // A second init (tests starting servers in one process) keeps the first subscriber.
     let _ = match format {

@@ -66,6 +66,16 @@ struct Args {
     /// a log collector.
     #[arg(long, value_enum, default_value = "text", global = true)]
     log_format: gridpatrol_sync_server::log::LogFormat,
+    /// The least severe log lines written: `info` (every request), `warn` (refusals and
+    /// lock-outs), `error`.
+    #[arg(
+        long,
+        value_enum,
+        env = "GRIDPATROL_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
+    log_level: gridpatrol_sync_server::log::LogLevel,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -246,7 +256,7 @@ fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    gridpatrol_sync_server::log::init(args.log_format);
+    gridpatrol_sync_server::log::init(args.log_format, args.log_level);
     let result = match args.database_url.clone() {
         None => match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
             Ok(b) => run(args, b),

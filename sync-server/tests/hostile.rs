@@ -248,32 +248,14 @@ fn disabled_user(database: Option<String>) {
 
 #[test]
 fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
+    use std::io::Read;
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-        .args([
-            "--demo",
-            "--demo-history",
-            "false",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--log-format", "json", "--data-dir"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, url) = common::start_server_with(
+        data.path(),
+        "127.0.0.1:0",
+        &["--log-format", "json", "--log-level", "info"],
+        std::process::Stdio::piped(),
+    );
 
     // A phone records a hazard with a description; another sign-in of the same worker pushes
     // that op as if it were its own, which the server refuses (not this device's op).

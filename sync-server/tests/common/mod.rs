@@ -9,6 +9,18 @@ use std::process::{Child, Command, Stdio};
 /// `dir`, waits until it listens, and returns the process and its URL. The demo has people
 /// and places only, unless `extra` asks for its history (`--demo-history true`).
 pub fn start_server(dir: &Path, listen: &str, extra: &[&str]) -> (Child, String) {
+    start_server_with(dir, listen, extra, Stdio::inherit())
+}
+
+/// `start_server`, with the server's standard error (its log) going to `stderr`. A log that
+/// lands among the tests' own output has its warnings and errors only.
+pub fn start_server_with(
+    dir: &Path,
+    listen: &str,
+    extra: &[&str],
+    stderr: Stdio,
+) -> (Child, String) {
+    let quiet = !extra.contains(&"--log-level");
     let history = if extra.contains(&"--demo-history") {
         &[][..]
     } else {
@@ -21,6 +33,8 @@ pub fn start_server(dir: &Path, listen: &str, extra: &[&str]) -> (Child, String)
         .arg("--data-dir")
         .arg(dir)
         .stdout(Stdio::piped())
+        .stderr(stderr)
+        .env("GRIDPATROL_LOG_LEVEL", if quiet { "warn" } else { "info" })
         .spawn()
         .unwrap();
     let mut line = String::new();
