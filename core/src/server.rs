@@ -82,6 +82,86 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
     Ok(grids)
 }
 
+/// Refuses a pushed op that would create a record already here under another op (a forged
+/// report could otherwise take over a case by an earlier HLC), or whose claims about where its
+/// record belongs (grid, village, township, place type) are not what the records here say of
+/// its place. A place's claimed grid may be any grid the place has been in, so work done
+/// offline before a place moved still arrives. An op already stored is a duplicate, not judged
+/// again.
+fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
+    let id = op.id.to_string();
+    let known: bool = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)")?
+        .query_row([&id], |r| r.get(0))?;
+    if known {
+        return Ok(());
+    }
+    if op.body.creates_record() {
+        let taken: bool = c
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM ops WHERE entity = ?1)")?
+            .query_row([op.body.entity()], |r| r.get(0))?;
+        if taken {
+            return Err(Rejection::AlreadyExists.into());
+        }
+    }
+    let org = |id: &str| -> Result<Option<(String, Option<String>)>> {
+        Ok(
+            c.prepare_cached("SELECT level, parent_id FROM org_nodes WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+        )
+    };
+    let place_grid = |place: &Uuid, grid: &str| -> Result<()> {
+        let was_there = c
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM places WHERE id = ?1 AND grid_id = ?2)
+                     OR EXISTS (SELECT 1 FROM ops WHERE entity = 'place:' || ?1
+                         AND json_extract(body, '$.grid_id') = ?2)",
+            )?
+            .query_row(params![place.to_string(), grid], |r| r.get::<_, bool>(0))?;
+        if was_there {
+            return Ok(());
+        }
+        match grid_of(c, "places", place)? {
+            Some(_) => Err(Rejection::NotAsRecorded.into()),
+            None => Err(Rejection::NoSuchPlace.into()),
+        }
+    };
+    match &op.body {
+        OpBody::Hazard {
+            event: HazardEvent::Report(r),
+            ..
+        } => {
+            place_grid(&r.place_id, &r.grid_id)?;
+            let place_type: Option<String> = c
+                .prepare_cached("SELECT place_type FROM places WHERE id = ?1")?
+                .query_row([r.place_id.to_string()], |row| row.get(0))
+                .optional()?;
+            let village = org(&r.grid_id)?.and_then(|(_, parent)| parent);
+            let township = match &village {
+                Some(v) => org(v)?.and_then(|(_, parent)| parent),
+                None => None,
+            };
+            if place_type.as_deref() != Some(r.place_type.as_str())
+                || village.as_deref() != Some(r.village_id.as_str())
+                || township.as_deref() != Some(r.township_id.as_str())
+            {
+                return Err(Rejection::NotAsRecorded.into());
+            }
+        }
+        OpBody::Patrol(p) => place_grid(&p.place_id, &p.grid_id)?,
+        OpBody::Photo(p) => place_grid(&p.place_id, &p.grid_id)?,
+        OpBody::PlaceCreate(p) => {
+            let grid = org::OrgLevel::Grid.code();
+            if !matches!(org(&p.grid_id)?, Some((level, _)) if level == grid) {
+                return Err(Rejection::NotAsRecorded.into());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// `user_id` as their record stood at `hlc` (the last version of it not after then), with the
 /// grids under the org nodes it named.
 fn actor_as_of(c: &Connection, user_id: &str, hlc: Hlc) -> Result<Option<Actor>> {
@@ -210,6 +290,7 @@ impl Records {
             if op.device_id != device_id {
                 return Err(Rejection::WrongDevice.into());
             }
+            judge_claims(tx, op)?;
             let grids = grids_touched(tx, &op.body)?;
             match authz::authorize_write(user, op, &grids) {
                 Err(Rejection::OutOfScope) => match actor_as_of(tx, &user.user_id, op.hlc)? {

@@ -6,8 +6,12 @@
 mod common;
 
 use common::{Browser, Server};
-use gridpatrol_core::hazard::{NewHazard, Severity};
-use gridpatrol_core::sync::protocol::{routes, ErrorBody, LoginRequest, LoginResponse};
+use gridpatrol_core::hazard::{HazardEvent, HazardReport, NewHazard, Severity};
+use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::sync::protocol::{
+    routes, ErrorBody, LoginRequest, LoginResponse, PushOutcome, PushRequest, PushResponse,
+    PROTOCOL_VERSION,
+};
 use gridpatrol_core::{Clock, Store};
 
 fn device(dir: &std::path::Path, name: &str, url: &str, user: &str) -> Store {
@@ -277,8 +281,8 @@ fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
     let res = http
         .post(format!("{url}{}", routes::PUSH))
         .bearer_auth(&token)
-        .json(&gridpatrol_core::sync::protocol::PushRequest {
-            protocol: gridpatrol_core::sync::protocol::PROTOCOL_VERSION,
+        .json(&PushRequest {
+            protocol: PROTOCOL_VERSION,
             device_id: other,
             ops: vec![op],
         })
@@ -322,4 +326,144 @@ fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
     for secret in ["gridpatrol", token.as_str(), typed, "13800001111"] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
+}
+
+/// A token for `phone`'s own device, as a modified app on it would hold.
+fn token_of(url: &str, phone: &Store, user: &str) -> String {
+    login(
+        &reqwest::blocking::Client::new(),
+        url,
+        user,
+        phone.device_id(),
+    )
+    .token
+}
+
+/// Pushes `ops` with `token` for `device`; the code of each answer ("" when applied).
+fn push_codes(url: &str, token: &str, device: uuid::Uuid, ops: Vec<Op>) -> Vec<String> {
+    let res: PushResponse = reqwest::blocking::Client::new()
+        .post(format!("{url}{}", routes::PUSH))
+        .bearer_auth(token)
+        .json(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device_id: device,
+            ops,
+        })
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    res.results
+        .into_iter()
+        .map(|r| match r.outcome {
+            PushOutcome::Refused { code, .. } => code,
+            _ => String::new(),
+        })
+        .collect()
+}
+
+/// `op` as a new op of its device: a fresh id and the next sequence numbers, `bump` above it.
+fn forged(op: &Op, bump: i64, body: OpBody) -> Op {
+    Op {
+        id: uuid::Uuid::now_v7(),
+        seq: op.seq + bump,
+        body,
+        ..op.clone()
+    }
+}
+
+common::on_both_backends!(
+    a_phone_cannot_say_where_a_record_belongs_or_replace_one_sqlite,
+    a_phone_cannot_say_where_a_record_belongs_or_replace_one_postgres,
+    claims_are_judged
+);
+
+fn claims_are_judged(database: Option<String>) {
+    let server = Server::start(database, &[]);
+    let phone = common::device(&server, "w01");
+    let w = phone.actor("w01").unwrap();
+    let mine = common::place_in(&phone, "w01", "g01");
+    let id = phone
+        .report_hazard(
+            &w,
+            NewHazard::new(mine.id, "extinguisher", Severity::General, "灭火器过期"),
+        )
+        .unwrap();
+    phone.sync(&mut |_| {}).unwrap();
+    let honest = phone.ops().unwrap().pop().unwrap();
+    let OpBody::Hazard {
+        event: HazardEvent::Report(report),
+        ..
+    } = &honest.body
+    else {
+        panic!("the last op is the report")
+    };
+    let token = token_of(&server.url, &phone, "w01");
+    let report_with = |change: &dyn Fn(&mut HazardReport)| {
+        let mut r = report.clone();
+        change(&mut r);
+        OpBody::Hazard {
+            hazard_id: uuid::Uuid::now_v7(),
+            event: HazardEvent::Report(r),
+        }
+    };
+    let o01 = Store::open(server.dir.path().join("o.db"), Clock::System).unwrap();
+    o01.sign_in(&server.url, "o01", "gridpatrol").unwrap();
+    o01.sync(&mut |_| {}).unwrap();
+    let elsewhere = common::place_in(&o01, "o01", "g05");
+
+    let ops = vec![
+        // A place of another village, with w01's own grid claimed for it.
+        forged(&honest, 100, report_with(&|r| r.place_id = elsewhere.id)),
+        // A place nobody has.
+        forged(
+            &honest,
+            101,
+            report_with(&|r| r.place_id = uuid::Uuid::now_v7()),
+        ),
+        // The right place and grid, planted in another village's figures.
+        forged(&honest, 102, report_with(&|r| r.village_id = "v02".into())),
+        // Another place type, so other rules and figures apply.
+        forged(
+            &honest,
+            103,
+            report_with(&|r| r.place_type = "factory".into()),
+        ),
+        // The existing case again under a new op, with an earlier HLC and a major severity.
+        Op {
+            hlc: gridpatrol_core::Hlc(honest.hlc.0 - 1_000_000),
+            ..forged(
+                &honest,
+                104,
+                OpBody::Hazard {
+                    hazard_id: id,
+                    event: HazardEvent::Report(Box::new(HazardReport {
+                        severity: Severity::Major,
+                        ..(**report).clone()
+                    })),
+                },
+            )
+        },
+    ];
+    assert_eq!(
+        push_codes(&server.url, &token, phone.device_id(), ops),
+        [
+            "not_as_recorded",
+            "no_such_place",
+            "not_as_recorded",
+            "not_as_recorded",
+            "already_exists"
+        ]
+    );
+    o01.sync(&mut |_| {}).unwrap();
+    let case = o01.hazard(id).unwrap().hazard;
+    assert_eq!(
+        case.report.severity,
+        Severity::General,
+        "the case is as reported"
+    );
+    assert_eq!(
+        o01.hazards(&o01.actor("o01").unwrap(), None).unwrap().len(),
+        1
+    );
 }

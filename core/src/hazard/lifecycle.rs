@@ -60,6 +60,11 @@ pub enum Rejection {
     ActorMismatch,
     /// A pushed op made on another device than the one whose token pushed it.
     WrongDevice,
+    /// A pushed op naming a place the server's records do not hold.
+    NoSuchPlace,
+    /// A pushed op whose grid, village, township or place type is not what the server's
+    /// records say of its place.
+    NotAsRecorded,
     Invalid {
         input: InvalidInput,
     },
@@ -91,6 +96,8 @@ impl Rejection {
             Rejection::NotAboveReporter => "not_above_reporter",
             Rejection::ActorMismatch => "actor_mismatch",
             Rejection::WrongDevice => "wrong_device",
+            Rejection::NoSuchPlace => "no_such_place",
+            Rejection::NotAsRecorded => "not_as_recorded",
             Rejection::Invalid { .. } => "invalid_input",
         }
     }
@@ -117,6 +124,10 @@ impl Rejection {
             Rejection::NotAboveReporter => "只有上报人的上级可以撤销".into(),
             Rejection::ActorMismatch => "操作人与登录用户不符".into(),
             Rejection::WrongDevice => "只能上传本设备的操作".into(),
+            Rejection::NoSuchPlace => "服务器记录中没有这个场所".into(),
+            Rejection::NotAsRecorded => {
+                "所属网格、村（社区）、乡镇或场所类型与服务器记录不符".into()
+            }
             Rejection::Invalid { input } => input.zh(),
         }
     }
@@ -147,6 +158,11 @@ impl Rejection {
             Rejection::NotAboveReporter => "only someone above the reporter may withdraw".into(),
             Rejection::ActorMismatch => "the op names someone other than the signed-in user".into(),
             Rejection::WrongDevice => "a device may push only its own ops".into(),
+            Rejection::NoSuchPlace => "the server's records hold no such place".into(),
+            Rejection::NotAsRecorded => {
+                "its grid, village, township or place type is not what the server's records say"
+                    .into()
+            }
             Rejection::Invalid { input } => input.en(),
         }
     }
