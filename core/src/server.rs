@@ -86,13 +86,19 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
 /// report could otherwise take over a case by an earlier HLC), or whose claims about where its
 /// record belongs (grid, village, township, place type) are not what the records here say of
 /// its place. A place's claimed grid may be any grid the place has been in, so work done
-/// offline before a place moved still arrives. An op already stored is a duplicate, not judged
-/// again.
+/// offline before a place moved still arrives.
 fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
-    let id = op.id.to_string();
+    // A known op is a duplicate, and one whose sequence number another op holds is a clash
+    // (a device restored from an old backup): the log answers both, more precisely.
     let known: bool = c
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)")?
-        .query_row([&id], |r| r.get(0))?;
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)
+                 OR EXISTS (SELECT 1 FROM ops WHERE device_id = ?2 AND seq = ?3)",
+        )?
+        .query_row(
+            params![op.id.to_string(), op.device_id.to_string(), op.seq],
+            |r| r.get(0),
+        )?;
     if known {
         return Ok(());
     }
