@@ -60,18 +60,27 @@ impl Hlc {
 pub struct Day(pub i32);
 
 impl Day {
+    /// The day of a moment. A moment from a record can be anything a device wrote, so days
+    /// beyond the calendar's range (a quarter of a million years either way) are held at its
+    /// ends: no date arithmetic on a stored value can overflow or panic.
     pub fn from_ms(ms: i64) -> Day {
-        Day((ms + CST_OFFSET_MS).div_euclid(MS_PER_DAY) as i32)
+        let days = ms.saturating_add(CST_OFFSET_MS).div_euclid(MS_PER_DAY);
+        Day(days.clamp(i64::from(Day::MIN.0), i64::from(Day::MAX.0)) as i32)
     }
+    /// The first and last days the calendar can show.
+    pub const MIN: Day = Day(-95_000_000);
+    pub const MAX: Day = Day(95_000_000);
     /// Midnight at the start of this day, CST, in Unix milliseconds.
     pub fn start_ms(self) -> i64 {
-        i64::from(self.0) * MS_PER_DAY - CST_OFFSET_MS
+        i64::from(self.0)
+            .saturating_mul(MS_PER_DAY)
+            .saturating_sub(CST_OFFSET_MS)
     }
     pub fn plus(self, days: i32) -> Day {
-        Day(self.0 + days)
+        Day(self.0.saturating_add(days).clamp(Day::MIN.0, Day::MAX.0))
     }
     pub fn days_since(self, earlier: Day) -> i32 {
-        self.0 - earlier.0
+        self.0.saturating_sub(earlier.0)
     }
     fn epoch() -> NaiveDate {
         NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
@@ -80,7 +89,14 @@ impl Day {
         Day(d.num_days_from_ce() - Day::epoch().num_days_from_ce())
     }
     pub fn date(self) -> NaiveDate {
-        Day::epoch() + chrono::TimeDelta::days(i64::from(self.0))
+        let days = chrono::TimeDelta::days(i64::from(self.0.clamp(Day::MIN.0, Day::MAX.0)));
+        Day::epoch()
+            .checked_add_signed(days)
+            .unwrap_or(if self.0 < 0 {
+                NaiveDate::MIN
+            } else {
+                NaiveDate::MAX
+            })
     }
 }
 
@@ -155,6 +171,28 @@ mod tests {
         let full = Hlc::new(1000, COUNTER_MAX);
         assert_eq!(full.tick(1000), Hlc::new(1001, 0));
         assert_eq!(a.observe(Hlc::new(5000, 3)), Hlc::new(5000, 3));
+    }
+
+    #[test]
+    fn no_moment_a_device_could_write_breaks_day_arithmetic() {
+        let today = Day::from_ms(1_790_000_000_000);
+        for ms in [
+            i64::MIN,
+            -100_000_000_000_000_000,
+            -1,
+            0,
+            253_402_300_800_000,
+            i64::MAX,
+        ] {
+            let day = Day::from_ms(ms);
+            assert!(!day.to_string().is_empty());
+            let _ = (day.start_ms(), day.plus(i32::MAX), day.plus(i32::MIN));
+            let _ = (today.days_since(day), day.days_since(today));
+        }
+        assert_eq!(Day::from_ms(i64::MIN), Day::MIN);
+        assert_eq!(Day::from_ms(i64::MAX), Day::MAX);
+        assert_eq!(Day::MAX.plus(1), Day::MAX);
+        assert!(today.days_since(Day::from_ms(-100_000_000_000_000_000)) > 90_000_000);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use gridpatrol_core::sync::protocol::{
     routes, ErrorBody, LoginRequest, LoginResponse, PushOutcome, PushRequest, PushResponse,
     PROTOCOL_VERSION,
 };
-use gridpatrol_core::{Clock, Store};
+use gridpatrol_core::{Clock, Day, Store};
 
 fn device(dir: &std::path::Path, name: &str, url: &str, user: &str) -> Store {
     let store = Store::open(dir.join(name), Clock::System).unwrap();
@@ -466,4 +466,44 @@ fn claims_are_judged(database: Option<String>) {
         o01.hazards(&o01.actor("o01").unwrap(), None).unwrap().len(),
         1
     );
+}
+
+#[test]
+fn a_visit_dated_a_hundred_million_years_ago_breaks_no_phone() {
+    let server = Server::start(None, &[]);
+    let phone = common::device(&server, "w01");
+    let place = common::place_in(&phone, "w01", "g01");
+    common::visit(&phone, "w01", place.id);
+    let honest = phone.ops().unwrap().pop().unwrap();
+    let OpBody::Patrol(visit) = &honest.body else {
+        panic!("the last op is the visit")
+    };
+    // At a place nobody has visited, so it is the place's last visit.
+    let w = phone.actor("w01").unwrap();
+    let unvisited = phone
+        .places(&w)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.place.grid_id == "g01" && p.place.id != place.id)
+        .unwrap()
+        .place;
+    let mut ancient = visit.clone();
+    ancient.id = uuid::Uuid::now_v7();
+    ancient.place_id = unvisited.id;
+    ancient.started_at = -100_000_000_000_000_000;
+    ancient.ended_at = -100_000_000_000_000_000;
+    let token = token_of(&server.url, &phone, "w01");
+    let op = forged(&honest, 100, OpBody::Patrol(ancient));
+    push_codes(&server.url, &token, phone.device_id(), vec![op]);
+
+    // Another phone of the same worker, and the township, read it back and go on working.
+    let dir = tempfile::tempdir().unwrap();
+    let other = device(dir.path(), "w01b.db", &server.url, "w01");
+    let due = other.due_patrols(&w).unwrap();
+    assert!(serde_json::to_string(&due)
+        .unwrap()
+        .contains(&unvisited.id.to_string()));
+    let o01 = device(dir.path(), "o01.db", &server.url, "o01");
+    let today = o01.today();
+    o01.report("t01", Day::from_ms(0), today).unwrap();
 }
