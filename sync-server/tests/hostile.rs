@@ -507,3 +507,46 @@ fn a_visit_dated_a_hundred_million_years_ago_breaks_no_phone() {
     let today = o01.today();
     o01.report("t01", Day::from_ms(0), today).unwrap();
 }
+
+#[test]
+fn an_audience_of_billions_leaves_the_township_figures_working() {
+    use gridpatrol_core::activity::{ActivityKind, NewActivity};
+    let server = Server::start(None, &[]);
+    let phone = common::device(&server, "w01");
+    let w = phone.actor("w01").unwrap();
+    phone
+        .log_activity(
+            &w,
+            NewActivity {
+                kind: ActivityKind::Publicity,
+                org_id: "g01".into(),
+                held_on: phone.today(),
+                title: "入户宣传".into(),
+                audience: 30,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    let honest = phone.ops().unwrap().pop().unwrap();
+    let OpBody::Activity(activity) = &honest.body else {
+        panic!("the last op is the activity")
+    };
+    let huge = |bump: i64| {
+        let mut a = activity.clone();
+        a.id = uuid::Uuid::now_v7();
+        a.audience = 4_000_000_000;
+        forged(&honest, bump, OpBody::Activity(a))
+    };
+    let token = token_of(&server.url, &phone, "w01");
+    push_codes(
+        &server.url,
+        &token,
+        phone.device_id(),
+        vec![huge(100), huge(101)],
+    );
+
+    let officer = Browser::sign_in(&server, "o01");
+    for page in ["/console/", "/console/annual", "/console/export/annual"] {
+        assert_eq!(officer.get(page).status(), 200, "{page}");
+    }
+}

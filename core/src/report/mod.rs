@@ -59,9 +59,9 @@ pub struct Report {
     pub by_place_type: Vec<Count>,
     pub by_status: Vec<Count>,
     pub publicity_events: u32,
-    pub publicity_audience: u32,
+    pub publicity_audience: u64,
     pub training_events: u32,
-    pub training_audience: u32,
+    pub training_audience: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -306,7 +306,9 @@ pub(crate) fn build(
     let mut rows = act.query(rusqlite::params![node.id, from.0, to.0])?;
     while let Some(row) = rows.next()? {
         let kind: String = row.get(0)?;
-        let (n, audience): (u32, u32) = (row.get(1)?, row.get(2)?);
+        // A sum of many activities outgrows their own field: read it as the 64 bits it is.
+        let (n, audience): (u32, i64) = (row.get(1)?, row.get(2)?);
+        let audience = u64::try_from(audience).unwrap_or(0);
         if kind == "publicity" {
             (r.publicity_events, r.publicity_audience) = (n, audience);
         } else {
