@@ -121,6 +121,15 @@ fn parse_conflict(c: Option<String>) -> Option<Rejection> {
     c.and_then(|s| serde_json::from_str(&s).ok())
 }
 
+/// Why the fold found op `id` invalid at its position, if it did.
+pub(crate) fn conflict_of(conn: &Connection, id: &Uuid) -> Result<Option<Rejection>> {
+    let c: Option<Option<String>> = conn
+        .prepare_cached("SELECT conflict FROM ops WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(parse_conflict(c.flatten()))
+}
+
 /// All ops of one record, in fold order, each with its conflict mark.
 pub(crate) fn entity_ops(conn: &Connection, entity: &str) -> Result<Vec<(Op, Option<Rejection>)>> {
     let mut stmt = conn.prepare_cached(&format!(

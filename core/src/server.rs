@@ -110,13 +110,6 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
             return Err(Rejection::AlreadyExists.into());
         }
     }
-    let org = |id: &str| -> Result<Option<(String, Option<String>)>> {
-        Ok(
-            c.prepare_cached("SELECT level, parent_id FROM org_nodes WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?,
-        )
-    };
     let place_grid = |place: &Uuid, grid: &str| -> Result<()> {
         let was_there = c
             .prepare_cached(
@@ -143,29 +136,34 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
                 .prepare_cached("SELECT place_type FROM places WHERE id = ?1")?
                 .query_row([r.place_id.to_string()], |row| row.get(0))
                 .optional()?;
-            let village = org(&r.grid_id)?.and_then(|(_, parent)| parent);
-            let township = match &village {
-                Some(v) => org(v)?.and_then(|(_, parent)| parent),
-                None => None,
-            };
+            let (village, township) = org::ancestors_of_grid(c, &r.grid_id)?;
             if place_type.as_deref() != Some(r.place_type.as_str())
-                || village.as_deref() != Some(r.village_id.as_str())
-                || township.as_deref() != Some(r.township_id.as_str())
+                || village != r.village_id
+                || township != r.township_id
             {
                 return Err(Rejection::NotAsRecorded.into());
             }
         }
         OpBody::Patrol(p) => place_grid(&p.place_id, &p.grid_id)?,
         OpBody::Photo(p) => place_grid(&p.place_id, &p.grid_id)?,
+        // A place belongs to a grid of the org tree, in a village of a township.
         OpBody::PlaceCreate(p) => {
-            let grid = org::OrgLevel::Grid.code();
-            if !matches!(org(&p.grid_id)?, Some((level, _)) if level == grid) {
-                return Err(Rejection::NotAsRecorded.into());
-            }
+            org::ancestors_of_grid(c, &p.grid_id)?;
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Refuses a pushed op the fold found invalid in itself (a text too long, a date or a photo
+/// reference malformed): checked by the same rules as the local command, it is no offline race
+/// to keep and show, and must not reach every phone in scope. An op the fold found in conflict
+/// with the record's state (two people acting offline) is kept, as on every device.
+fn refuse_invalid(c: &Connection, op: &Op) -> Result<()> {
+    match crate::apply::conflict_of(c, &op.id)? {
+        Some(why @ Rejection::Invalid { .. }) => Err(why.into()),
+        _ => Ok(()),
+    }
 }
 
 /// `user_id` as their record stood at `hlc` (the last version of it not after then), with the
@@ -312,8 +310,11 @@ impl Records {
             let mut touched = Vec::with_capacity(ops.len());
             for op in ops {
                 tx.execute_batch("SAVEPOINT pushed_op")?;
-                let one = authorize(tx, op)
-                    .and_then(|grids| Ok((self.store.apply_remote_in(tx, op)?, grids)));
+                let one = authorize(tx, op).and_then(|grids| {
+                    let applied = self.store.apply_remote_in(tx, op)?;
+                    refuse_invalid(tx, op)?;
+                    Ok((applied, grids))
+                });
                 match one {
                     Ok((applied, grids)) => {
                         tx.execute_batch("RELEASE pushed_op")?;

@@ -550,3 +550,59 @@ fn an_audience_of_billions_leaves_the_township_figures_working() {
         assert_eq!(officer.get(page).status(), 200, "{page}");
     }
 }
+
+#[test]
+fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
+    let server = Server::start(None, &[]);
+    let phone = common::device(&server, "w01");
+    let w = phone.actor("w01").unwrap();
+    let place = common::place_in(&phone, "w01", "g01");
+    let id = phone
+        .report_hazard(
+            &w,
+            NewHazard::new(place.id, "extinguisher", Severity::General, "灭火器过期"),
+        )
+        .unwrap();
+    let honest = phone.ops().unwrap().pop().unwrap();
+    let OpBody::Hazard {
+        event: HazardEvent::Report(report),
+        ..
+    } = &honest.body
+    else {
+        panic!("the last op is the report")
+    };
+    phone.sync(&mut |_| {}).unwrap();
+    let long = "长".repeat(1_000_000);
+    let huge_report = OpBody::Hazard {
+        hazard_id: uuid::Uuid::now_v7(),
+        event: HazardEvent::Report(Box::new(HazardReport {
+            description: long.clone(),
+            ..(**report).clone()
+        })),
+    };
+    let huge_note = OpBody::Hazard {
+        hazard_id: id,
+        event: HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: phone.today().plus(3),
+            note: long,
+        },
+    };
+    let token = token_of(&server.url, &phone, "w01");
+    let codes = push_codes(
+        &server.url,
+        &token,
+        phone.device_id(),
+        vec![
+            forged(&honest, 100, huge_report),
+            forged(&honest, 101, huge_note),
+        ],
+    );
+    assert_eq!(codes, ["invalid_input", "invalid_input"]);
+    // Nothing of it reached the log: another phone sees the one honest case, as reported.
+    let dir = tempfile::tempdir().unwrap();
+    let other = device(dir.path(), "w01b.db", &server.url, "w01");
+    let cases = other.hazards(&w, None).unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(other.hazard(id).unwrap().hazard.status.code(), "reported");
+}
