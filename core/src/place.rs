@@ -126,6 +126,32 @@ fn check_cycle(days: Option<u32>) -> Result<Option<u32>, InvalidInput> {
     }
 }
 
+impl Place {
+    /// The place as the rules for a new one allow it (type from the library, bounded texts, a
+    /// real location and phone number, a sane cycle), trimmed; the same rules for a place made
+    /// here and one received, so an invalid one is refused at its position in the fold.
+    fn validated(self) -> Result<Self, InvalidInput> {
+        library().place_type(&self.place_type)?;
+        Ok(Place {
+            name: error::text(Field::Name, &self.name, 60)?,
+            address: error::optional_text(Field::Address, &self.address, 120)?,
+            location: self.location.map(GeoPoint::validated).transpose()?,
+            responsible_name: error::optional_text(
+                Field::ResponsibleParty,
+                &self.responsible_name,
+                40,
+            )?,
+            responsible_phone: self
+                .responsible_phone
+                .as_deref()
+                .map(org::check_phone)
+                .transpose()?,
+            patrol_every_days: check_cycle(self.patrol_every_days)?,
+            ..self
+        })
+    }
+}
+
 impl PlaceChanges {
     fn validated(mut self) -> Result<Self, InvalidInput> {
         self.name = self
@@ -181,9 +207,15 @@ pub(crate) fn fold(ops: &[Op]) -> (Option<Place>, Vec<(Uuid, Rejection)>) {
     let mut conflicts = Vec::new();
     for op in ops {
         match (&op.body, &mut place) {
-            (OpBody::PlaceCreate(p), None) => place = Some(p.clone()),
+            (OpBody::PlaceCreate(p), None) => match p.clone().validated() {
+                Ok(p) => place = Some(p),
+                Err(input) => conflicts.push((op.id, Rejection::Invalid { input })),
+            },
             (OpBody::PlaceCreate(_), Some(_)) => conflicts.push((op.id, Rejection::AlreadyExists)),
-            (OpBody::PlaceUpdate(c), Some(p)) => c.apply_to(p),
+            (OpBody::PlaceUpdate(c), Some(p)) => match c.clone().validated() {
+                Ok(c) => c.apply_to(p),
+                Err(input) => conflicts.push((op.id, Rejection::Invalid { input })),
+            },
             (_, _) => conflicts.push((op.id, Rejection::NotCreated)),
         }
     }
@@ -295,28 +327,20 @@ pub(crate) fn places_in(conn: &Connection, grids: &[String], today: Day) -> Resu
 
 impl Store {
     pub fn create_place(&self, actor: &Actor, p: NewPlace) -> Result<Uuid> {
-        library().place_type(&p.place_type)?;
         let place = Place {
             id: Uuid::now_v7(),
             place_type: p.place_type,
-            name: error::text(Field::Name, &p.name, 60)?,
-            address: error::optional_text(Field::Address, &p.address, 120)?,
-            location: p.location.map(GeoPoint::validated).transpose()?,
+            name: p.name,
+            address: p.address,
+            location: p.location,
             grid_id: p.grid_id,
-            responsible_name: error::optional_text(
-                Field::ResponsibleParty,
-                &p.responsible_name,
-                40,
-            )?,
-            responsible_phone: p
-                .responsible_phone
-                .as_deref()
-                .map(org::check_phone)
-                .transpose()?,
+            responsible_name: p.responsible_name,
+            responsible_phone: p.responsible_phone,
             risk_level: p.risk_level,
-            patrol_every_days: check_cycle(p.patrol_every_days)?,
+            patrol_every_days: p.patrol_every_days,
             archived: false,
-        };
+        }
+        .validated()?;
         let id = place.id;
         self.write(|tx| {
             require_grid_in_scope(tx, actor, &place.grid_id)?;

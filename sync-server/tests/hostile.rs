@@ -585,9 +585,14 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
         event: HazardEvent::Notify {
             responsible_party: "店主".into(),
             deadline: phone.today().plus(3),
-            note: long,
+            note: long.clone(),
         },
     };
+    let huge_place = OpBody::PlaceCreate(gridpatrol_core::place::Place {
+        id: uuid::Uuid::now_v7(),
+        name: long,
+        ..place.clone()
+    });
     let token = token_of(&server.url, &phone, "w01");
     let codes = push_codes(
         &server.url,
@@ -604,5 +609,9 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
     let other = device(dir.path(), "w01b.db", &server.url, "w01");
     let cases = other.hazards(&w, None).unwrap();
     assert_eq!(cases.len(), 1);
+    assert_eq!(
+        other.places(&w).unwrap().len(),
+        phone.places(&w).unwrap().len()
+    );
     assert_eq!(other.hazard(id).unwrap().hazard.status.code(), "reported");
 }
