@@ -576,7 +576,7 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
     let huge_report = OpBody::Hazard {
         hazard_id: uuid::Uuid::now_v7(),
         event: HazardEvent::Report(Box::new(HazardReport {
-            description: long.clone(),
+            description: long,
             ..(**report).clone()
         })),
     };
@@ -585,12 +585,12 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
         event: HazardEvent::Notify {
             responsible_party: "店主".into(),
             deadline: phone.today().plus(3),
-            note: long.clone(),
+            note: "长".repeat(10_000),
         },
     };
     let huge_place = OpBody::PlaceCreate(gridpatrol_core::place::Place {
         id: uuid::Uuid::now_v7(),
-        name: long,
+        name: "长".repeat(10_000),
         ..place.clone()
     });
     let token = token_of(&server.url, &phone, "w01");
@@ -601,9 +601,10 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
         vec![
             forged(&honest, 100, huge_report),
             forged(&honest, 101, huge_note),
+            forged(&honest, 102, huge_place),
         ],
     );
-    assert_eq!(codes, ["invalid_input", "invalid_input"]);
+    assert_eq!(codes, ["invalid_input", "invalid_input", "invalid_input"]);
     // Nothing of it reached the log: another phone sees the one honest case, as reported.
     let dir = tempfile::tempdir().unwrap();
     let other = device(dir.path(), "w01b.db", &server.url, "w01");
