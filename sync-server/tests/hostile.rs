@@ -616,3 +616,26 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
     );
     assert_eq!(other.hazard(id).unwrap().hazard.status.code(), "reported");
 }
+
+#[test]
+fn a_sign_in_form_posted_from_another_site_is_refused() {
+    let server = Server::start(None, &[]);
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |origin: &str| {
+        http.post(format!("{}/console/login", server.url))
+            .header("origin", origin)
+            .form(&[("user_id", "o01"), ("password", "gridpatrol")])
+            .send()
+            .unwrap()
+    };
+    let res = sign_in("https://evil.example");
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(res.text().unwrap().contains("来自其他网站"));
+    let own = sign_in(&server.url);
+    assert_eq!(own.status(), 303, "the console's own page signs in");
+    assert!(own.headers().get("set-cookie").is_some());
+}

@@ -62,6 +62,30 @@ fn behind_tls(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
+/// Whether a sign-in form was posted from this console's own page: a browser names the page's
+/// origin, which must be this host. (A form posted from another site could sign the office PC
+/// in to an account of the attacker's, whose work the officer would then do. A client that
+/// names no origin is no browser on another site.)
+fn same_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let authority = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, a)| a);
+    // Behind a proxy the host the browser used is `Host` when the proxy passes it on (as
+    // deploy.md's does), or `X-Forwarded-Host`.
+    let named = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
+    authority.is_some_and(|a| {
+        [named("host"), named("x-forwarded-host")]
+            .into_iter()
+            .flatten()
+            .any(|h| a.eq_ignore_ascii_case(h))
+    })
+}
+
 pub async fn login(
     State(b): State<Shared>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
@@ -73,6 +97,17 @@ pub async fn login(
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
         login_page_with(status, login_form(Some(&e), user, false)).into_response()
     };
+    if !same_site(&headers) {
+        return fail(
+            ApiError::new(
+                403,
+                "other_site",
+                "登录请求来自其他网站，请直接打开本系统的登录页",
+                "the sign-in came from another site; open this console's sign-in page itself",
+            ),
+            "",
+        );
+    }
     let Ok(Form(f)) = form else {
         return fail(ApiError::bad_credentials(), "");
     };
