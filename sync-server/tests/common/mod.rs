@@ -350,16 +350,38 @@ use gridpatrol_core::hazard::{EscalationReason, HazardEvent, Level, NewHazard, S
 use reqwest::blocking::{Client, Response};
 use reqwest::header;
 
-/// A phone of `user`, signed in to `server` and synced.
-pub fn device(server: &Server, user: &str) -> gridpatrol_core::Store {
-    let store = gridpatrol_core::Store::open(
-        server.dir.path().join(format!("{user}.db")),
-        gridpatrol_core::Clock::System,
-    )
-    .unwrap();
-    store.sign_in(&server.url, user, "gridpatrol").unwrap();
+/// A phone of `user` in `dir` (database `name`), signed in to the server at `url` and synced.
+pub fn device_at(dir: &Path, name: &str, url: &str, user: &str) -> gridpatrol_core::Store {
+    let store =
+        gridpatrol_core::Store::open(dir.join(name), gridpatrol_core::Clock::System).unwrap();
+    store.sign_in(url, user, "gridpatrol").unwrap();
     store.sync(&mut |_| {}).unwrap();
     store
+}
+
+/// A device token for `user` on `device_id`, signed in over HTTP as a phone does.
+pub fn login(
+    http: &Client,
+    url: &str,
+    user: &str,
+    device_id: uuid::Uuid,
+) -> gridpatrol_core::sync::protocol::LoginResponse {
+    use gridpatrol_core::sync::protocol::{routes, LoginRequest};
+    http.post(format!("{url}{}", routes::LOGIN))
+        .json(&LoginRequest {
+            user_id: user.into(),
+            password: "gridpatrol".into(),
+            device_id,
+        })
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// A phone of `user`, signed in to `server` and synced.
+pub fn device(server: &Server, user: &str) -> gridpatrol_core::Store {
+    device_at(server.dir.path(), &format!("{user}.db"), &server.url, user)
 }
 
 /// A browser: signed in with its own cookie, never following redirects (the tests look at them).
