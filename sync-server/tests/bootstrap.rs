@@ -178,7 +178,7 @@ fn reassigned_worker(database: Option<String>) {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     server.admin(&["user", "assign", "w01", "--org", "g04"]);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    common::after_now(&worker);
     // Still offline, after it: the device does not know yet.
     let done_after = patrol(&worker, "w01", "g01");
     assert_eq!(worker.pending_ops().unwrap(), 3);

@@ -191,16 +191,7 @@ fn an_op_the_server_refused_is_listed_for_whoever_covers_its_grid() {
     // Moved to another grid on the server while the phone is offline; the patrol it then
     // records in its old grid is refused.
     server.admin(&["user", "assign", "w04", "--org", "g05"]);
-    // The phone's clock runs behind the server's by what its sign-in's answer took to arrive
-    // (it learnt the server's time from it); the visit must come after the move by the clock
-    // that orders ops, or it is judged by the assignment the worker still had then.
-    let moved = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    while phone.now_ms() <= moved {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    common::after_now(&phone);
     let place = common::place_in(&phone, "w04", "g04");
     common::visit(&phone, "w04", place.id);
     let report = phone.sync(&mut |_| {}).unwrap();

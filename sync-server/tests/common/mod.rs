@@ -86,6 +86,20 @@ pub fn admin(dir: &Path, args: &[&str], stdin: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Waits until `phone`'s clock, as corrected by the server, has passed this moment: the phone's
+/// clock trails the server's by the latency of the answer it learnt the server's time from, so
+/// what it records right after a change on the server (a reassignment) could otherwise be
+/// ordered before that change and judged by the assignment it replaced.
+pub fn after_now(phone: &gridpatrol_core::Store) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    while phone.now_ms() <= now {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// The first place of `grid` that `user` sees on `store`.
 pub fn place_in(
     store: &gridpatrol_core::Store,
