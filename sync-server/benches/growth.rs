@@ -154,7 +154,10 @@ fn run<A: AccountStore, L: OpLog>(name: &str, b: &Service<A, L>, dir: &std::path
         size("GRIDPATROL_GROWTH_SMALL", 10_000) as i64,
         size("GRIDPATROL_GROWTH_LARGE", 1_000_000) as i64,
     );
-    let mut w = Writer::new(b, dir);
+    // A device of its own per backend: one backend's places are not the other's.
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut w = Writer::new(b, &dir);
     let officer = session(b, "o01");
     w.fill(b, small);
     let at_small = pull_of_ten(b, &mut w, &officer);
