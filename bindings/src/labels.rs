@@ -6,7 +6,8 @@ use gridpatrol_core::checklist::AnswerValue;
 use gridpatrol_core::hazard::{self, Verb};
 use gridpatrol_core::org::Role;
 
-use crate::records::{Answer, OrgLevelCode, SyncProgress};
+use crate::hazards::OrgLevelCode;
+use crate::records::{Answer, SyncProgress};
 
 /// The button text for a transition verb (as in `HazardDetail.allowed` and timelines); an
 /// unknown code is shown as it is.

@@ -6,11 +6,13 @@
 //! days as strings, enums as codes with their zh-CN labels beside them).
 
 mod error;
+mod hazards;
 mod labels;
 mod records;
 mod store;
 
 pub use error::GridPatrolError;
+pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};
 pub use records::*;
 pub use store::{PatrolStore, SyncListener};

@@ -12,6 +12,7 @@ use gridpatrol_core::{Day, Error, Store};
 use uuid::Uuid;
 
 use crate::error::{bad_id, GridPatrolError};
+use crate::hazards::*;
 use crate::records::*;
 
 type Result<T> = std::result::Result<T, GridPatrolError>;

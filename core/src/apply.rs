@@ -122,6 +122,7 @@ fn parse_conflict(c: Option<String>) -> Option<Rejection> {
 }
 
 /// Why the fold found op `id` invalid at its position, if it did.
+#[cfg(feature = "server")]
 pub(crate) fn conflict_of(conn: &Connection, id: &Uuid) -> Result<Option<Rejection>> {
     let c: Option<Option<String>> = conn
         .prepare_cached("SELECT conflict FROM ops WHERE id = ?1")?
