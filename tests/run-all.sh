@@ -55,6 +55,7 @@ step "benchmarks compile; the sync benchmark runs end to end at a small size"
 cargo bench -p gridpatrol-core --no-run --locked
 # Checks that W1-W3 still run and converge; the figures in docs/benchmarks.md come from the
 # full size (50,000), run by hand.
+GRIDPATROL_ONE_CASE_EVENTS=300 cargo bench -p gridpatrol-core --features server --bench one_case --locked
 GRIDPATROL_SYNC_BENCH_N=2000 cargo bench -p gridpatrol-sync-server --bench sync --locked
 GRIDPATROL_PHOTO_BENCH_BYTES=40000 cargo bench -p gridpatrol-sync-server --bench photos --locked
 GRIDPATROL_GROWTH_SMALL=2000 GRIDPATROL_GROWTH_LARGE=20000 \

@@ -62,11 +62,13 @@ impl From<Error> for GridPatrolError {
                     en,
                 }
             }
-            Error::Rejected(_) | Error::PendingOps { .. } => GridPatrolError::NotAllowed {
-                code: e.code().to_string(),
-                zh,
-                en,
-            },
+            Error::Rejected(_) | Error::PendingOps { .. } | Error::InsecureServer => {
+                GridPatrolError::NotAllowed {
+                    code: e.code().to_string(),
+                    zh,
+                    en,
+                }
+            }
             Error::NotFound { .. } => GridPatrolError::NotFound { zh, en },
             Error::Remote { status: 401, .. } | Error::NotSignedIn => {
                 GridPatrolError::AuthExpired { zh, en }

@@ -334,9 +334,10 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             server,
             user,
             password,
+            insecure_http,
         } => {
             let store = open(db)?;
-            let who = store.sign_in(&server, &user, &password)?;
+            let who = store.sign_in_with(&server, &user, &password, insecure_http)?;
             out(
                 format!("已登录 / signed in to {} as {}", who.server, who.user_id),
                 &who,

@@ -96,6 +96,10 @@ enum Command {
         /// The password (or set GRIDPATROL_PASSWORD).
         #[arg(long, env = "GRIDPATROL_PASSWORD", hide_env_values = true)]
         password: String,
+        /// Accept a plain http:// server that is not this machine (password and records then
+        /// cross the network unencrypted).
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Send this device's work and receive everyone else's (push, then pull).
     Sync,
@@ -122,7 +126,8 @@ fn main() -> ExitCode {
             match e {
                 gridpatrol_core::Error::Invalid(_)
                 | gridpatrol_core::Error::Rejected(_)
-                | gridpatrol_core::Error::NotFound { .. } => ExitCode::from(2),
+                | gridpatrol_core::Error::NotFound { .. }
+                | gridpatrol_core::Error::InsecureServer => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -292,6 +292,16 @@ fn bad_input_exits_2_and_changes_nothing() {
         vec![
             "log", "training", "--as", "w05", "--org", "g01", "--title", "培训",
         ],
+        // A password in plain text across a network, unless told so (issue 14).
+        vec![
+            "login",
+            "--server",
+            "http://192.0.2.10:8080",
+            "--user",
+            "w05",
+            "--password",
+            "gridpatrol",
+        ],
     ];
     for args in cases {
         let out = gp(&db, &args);

@@ -37,6 +37,23 @@ pub enum Applied {
 }
 
 pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied> {
+    if append(tx, op, mode)? == Applied::Duplicate {
+        return Ok(Applied::Duplicate);
+    }
+    // A record this device has just created under a fresh UUIDv7 has no other ops anywhere.
+    let fresh = mode == Mode::Local && op.body.creates_record();
+    let conflicts = refold(tx, &op.body.entity(), Some((op, fresh)))?;
+    if mode == Mode::Local {
+        if let Some((_, why)) = conflicts.into_iter().find(|(id, _)| *id == op.id) {
+            return Err(Error::Rejected(why));
+        }
+    }
+    Ok(Applied::Applied)
+}
+
+/// Appends `op` to the log without folding its record (see `apply_op`): a caller appending
+/// many ops of one record folds it once afterwards with `refold_entity`.
+pub(crate) fn append(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied> {
     let entity = op.body.entity();
     let inserted = tx
         .prepare_cached(
@@ -73,15 +90,24 @@ pub(crate) fn apply_op(tx: &Transaction, op: &Op, mode: Mode) -> Result<Applied>
         });
     }
     crate::photo::record_refs(tx, op, mode == Mode::Local)?;
-    // A record this device has just created under a fresh UUIDv7 has no other ops anywhere.
-    let fresh = mode == Mode::Local && op.body.creates_record();
-    let conflicts = refold(tx, &entity, Some((op, fresh)))?;
-    if mode == Mode::Local {
-        if let Some((_, why)) = conflicts.into_iter().find(|(id, _)| *id == op.id) {
-            return Err(Error::Rejected(why));
-        }
-    }
     Ok(Applied::Applied)
+}
+
+/// Folds `entity` again from all of its ops (after `append`, or after its ops were re-dated),
+/// returning the conflicts found.
+pub(crate) fn refold_entity(tx: &Transaction, entity: &str) -> Result<Vec<(Uuid, Rejection)>> {
+    refold(tx, entity, None)
+}
+
+/// Takes `op` out of the log again, inside the transaction that appended it (a pushed op the
+/// server refuses after folding its record); the caller folds the record again.
+#[cfg(feature = "server")]
+pub(crate) fn unappend(tx: &Transaction, op: &Op) -> Result<()> {
+    tx.prepare_cached("DELETE FROM photo_refs WHERE op_id = ?1")?
+        .execute([op.id.to_string()])?;
+    tx.prepare_cached("DELETE FROM ops WHERE id = ?1")?
+        .execute([op.id.to_string()])?;
+    Ok(())
 }
 
 pub(crate) const OP_COLUMNS: &str =
@@ -266,26 +292,7 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
     };
     if ops.len() > 1 {
         // The winner may have changed (an earlier op arrived late): replace what is stored.
-        match &first.body {
-            OpBody::Patrol(p) => {
-                let id = p.id.to_string();
-                tx.execute("DELETE FROM patrol_answers WHERE patrol_id = ?1", [&id])?;
-                tx.execute("DELETE FROM patrols WHERE id = ?1", [&id])?;
-            }
-            OpBody::Activity(a) => {
-                tx.execute("DELETE FROM activities WHERE id = ?1", [a.id.to_string()])?;
-            }
-            OpBody::Photo(c) => {
-                tx.execute("DELETE FROM photos WHERE id = ?1", [c.id.to_string()])?;
-            }
-            OpBody::Template(t) => {
-                tx.execute(
-                    "DELETE FROM templates WHERE id = ?1 AND version = ?2",
-                    params![t.id, t.version],
-                )?;
-            }
-            _ => {}
-        }
+        forget_written(tx, &first.body)?;
     }
     match &first.body {
         OpBody::Patrol(p) => patrol::put_patrol(tx, p)?,
@@ -300,6 +307,31 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
         .filter(|op| op.body != first.body)
         .map(|op| (op.id, Rejection::AlreadyExists))
         .collect())
+}
+
+/// Deletes the derived rows of a write-once record, to be written again.
+pub(crate) fn forget_written(tx: &Transaction, body: &OpBody) -> Result<()> {
+    match body {
+        OpBody::Patrol(p) => {
+            let id = p.id.to_string();
+            tx.execute("DELETE FROM patrol_answers WHERE patrol_id = ?1", [&id])?;
+            tx.execute("DELETE FROM patrols WHERE id = ?1", [&id])?;
+        }
+        OpBody::Activity(a) => {
+            tx.execute("DELETE FROM activities WHERE id = ?1", [a.id.to_string()])?;
+        }
+        OpBody::Photo(c) => {
+            tx.execute("DELETE FROM photos WHERE id = ?1", [c.id.to_string()])?;
+        }
+        OpBody::Template(t) => {
+            tx.execute(
+                "DELETE FROM templates WHERE id = ?1 AND version = ?2",
+                params![t.id, t.version],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn mark_conflicts(

@@ -253,7 +253,7 @@ impl Template {
             .ok_or_else(|| unknown(Field::Answer, key))
     }
 
-    fn validated(self) -> Result<Self, InvalidInput> {
+    pub(crate) fn validated(self) -> Result<Self, InvalidInput> {
         crate::org::check_code(Field::Template, &self.id)?;
         error::text(Field::Name, &self.name, 80)?;
         if self.items.is_empty() {

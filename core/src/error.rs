@@ -35,6 +35,8 @@ pub enum Error {
         code: String,
         zh: String,
         en: String,
+        /// The server's clock, when the refusal is about the device's.
+        server_time_ms: Option<i64>,
     },
     /// The sync server could not be reached or gave no usable answer (after retries).
     #[error("{}", bilingual("无法连接同步服务器，数据已保存在本机，有网络时再同步", &format!("cannot reach the sync server ({detail}); everything is kept on this device")))]
@@ -45,6 +47,9 @@ pub enum Error {
         bilingual("请先登录同步服务器", "sign in to a sync server first")
     )]
     NotSignedIn,
+    /// A server address that would carry passwords and records in plain text over a network.
+    #[error("{}", bilingual("服务器地址须以 https:// 开头（本机地址除外）；确需明文连接请使用 --insecure-http", "the server address must start with https:// (except for this machine); to connect in plain text anyway, use --insecure-http"))]
+    InsecureServer,
     /// Signing out would strand records not yet sent.
     #[error("{}", bilingual(&format!("还有 {count} 条记录未上传，请先同步再退出登录"), &format!("{count} records are not sent yet; sync before signing out")))]
     PendingOps { count: i64 },
@@ -85,6 +90,7 @@ impl Error {
                 | Error::Rejected(_)
                 | Error::NotFound { .. }
                 | Error::SequenceClash { .. }
+                | Error::InsecureServer
         )
     }
 
@@ -101,6 +107,7 @@ impl Error {
             Error::Remote { .. } => "remote",
             Error::Network { .. } => "network",
             Error::NotSignedIn => "not_signed_in",
+            Error::InsecureServer => "insecure_server",
             Error::PendingOps { .. } => "pending_ops",
             Error::Sqlite(_) => "storage",
             Error::Json(_) => "encoding",

@@ -19,6 +19,7 @@ pub mod photo;
 pub mod place;
 pub mod plan;
 pub mod report;
+pub mod rules;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod store;

@@ -130,7 +130,7 @@ impl Place {
     /// The place as the rules for a new one allow it (type from the library, bounded texts, a
     /// real location and phone number, a sane cycle), trimmed; the same rules for a place made
     /// here and one received, so an invalid one is refused at its position in the fold.
-    fn validated(self) -> Result<Self, InvalidInput> {
+    pub(crate) fn validated(self) -> Result<Self, InvalidInput> {
         library().place_type(&self.place_type)?;
         Ok(Place {
             name: error::text(Field::Name, &self.name, 60)?,
@@ -153,7 +153,7 @@ impl Place {
 }
 
 impl PlaceChanges {
-    fn validated(mut self) -> Result<Self, InvalidInput> {
+    pub(crate) fn validated(mut self) -> Result<Self, InvalidInput> {
         self.name = self
             .name
             .map(|n| error::text(Field::Name, &n, 60))

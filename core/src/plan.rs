@@ -51,7 +51,7 @@ impl PatrolPlan {
         self.worker_id.as_deref().is_none_or(|w| w == user_id)
     }
 
-    fn validated(mut self) -> Result<Self, InvalidInput> {
+    pub(crate) fn validated(mut self) -> Result<Self, InvalidInput> {
         for t in &self.place_types {
             library().place_type(t)?;
         }

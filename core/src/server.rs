@@ -5,10 +5,12 @@
 //! log holds, and compacts superseded history. The log's row order is the fold's own sequence:
 //! ops are only ever appended, so a position never moves backwards.
 
+use std::collections::{BTreeSet, HashMap};
+
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use crate::apply::{op_row_at, Applied, OP_COLUMNS};
+use crate::apply::{self, op_row_at, Applied, OP_COLUMNS};
 use crate::clock::Clock;
 use crate::clock::Hlc;
 use crate::error::Result;
@@ -19,7 +21,7 @@ use crate::org;
 use crate::org::Actor;
 use crate::store::Store;
 use crate::sync::authz;
-use crate::sync::protocol::{PushOutcome, PushResult};
+use crate::sync::protocol::{PushOutcome, PushResult, MAX_AHEAD_MS, MAX_OPS_PER_RECORD};
 
 /// What to read of the log: see `Records::feed`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +48,16 @@ pub struct Feed {
 pub struct FeedItem {
     pub position: i64,
     pub op: Op,
+    pub grids: Vec<String>,
+}
+
+/// Where a photo belongs (see `Records::photo_home`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoHome {
+    /// The device that made the first op citing the photo: the one that took it.
+    pub device_id: Uuid,
+    pub user_id: String,
+    /// The grids of that op's record as held now: who may read the photo.
     pub grids: Vec<String>,
 }
 
@@ -88,20 +100,6 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
 /// its place. A place's claimed grid may be any grid the place has been in, so work done
 /// offline before a place moved still arrives.
 fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
-    // A known op is a duplicate, and one whose sequence number another op holds is a clash
-    // (a device restored from an old backup): the log answers both, more precisely.
-    let known: bool = c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)
-                 OR EXISTS (SELECT 1 FROM ops WHERE device_id = ?2 AND seq = ?3)",
-        )?
-        .query_row(
-            params![op.id.to_string(), op.device_id.to_string(), op.seq],
-            |r| r.get(0),
-        )?;
-    if known {
-        return Ok(());
-    }
     if op.body.creates_record() {
         let taken: bool = c
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM ops WHERE entity = ?1)")?
@@ -164,6 +162,73 @@ fn refuse_invalid(c: &Connection, op: &Op) -> Result<()> {
         Some(why @ Rejection::Invalid { .. }) => Err(why.into()),
         _ => Ok(()),
     }
+}
+
+/// Judges an op by its clock: no later than `MAX_AHEAD_MS` past the server's `now` (an op
+/// dated years ahead would carry every device's clock with it), not before its device's
+/// previous op (a device's HLC rises with its sequence, so a device that has once written after
+/// a reassignment cannot date a later op before it), and its record not already full.
+fn judge_clock(c: &Connection, op: &Op, now: i64) -> Result<()> {
+    if op.hlc.wall_ms() > now.saturating_add(MAX_AHEAD_MS) {
+        return Err(Rejection::ClockAhead.into());
+    }
+    let (before, count): (Option<i64>, u32) = c
+        .prepare_cached(
+            "SELECT (SELECT max(hlc) FROM ops WHERE device_id = ?1 AND seq < ?2),
+                    (SELECT count(*) FROM ops WHERE entity = ?3)",
+        )?
+        .query_row(
+            params![op.device_id.to_string(), op.seq, op.body.entity()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+    if before.is_some_and(|b| op.hlc.0 <= b) {
+        return Err(Rejection::ClockBackwards.into());
+    }
+    if count >= MAX_OPS_PER_RECORD {
+        return Err(Rejection::TooManyOps {
+            max: MAX_OPS_PER_RECORD,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Folds each case that `deferred` ops of the batch were appended to, once, and refuses those
+/// the fold found invalid in themselves (as `refuse_invalid` does for an op folded at once):
+/// they leave the log, and their case is folded again without them, until none is left.
+fn fold_deferred(
+    tx: &rusqlite::Transaction,
+    ops: &[Op],
+    deferred: &[usize],
+    out: &mut [Result<Applied>],
+    touched: &mut [Vec<String>],
+) -> Result<()> {
+    let mut live = deferred.to_vec();
+    let mut dirty: BTreeSet<String> = live.iter().map(|&i| ops[i].body.entity()).collect();
+    while !dirty.is_empty() {
+        let mut invalid: HashMap<Uuid, Rejection> = HashMap::new();
+        for entity in std::mem::take(&mut dirty) {
+            for (id, why) in apply::refold_entity(tx, &entity)? {
+                if matches!(why, Rejection::Invalid { .. }) {
+                    invalid.insert(id, why);
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(live.len());
+        for i in live {
+            match invalid.remove(&ops[i].id) {
+                Some(why) => {
+                    apply::unappend(tx, &ops[i])?;
+                    dirty.insert(ops[i].body.entity());
+                    out[i] = Err(why.into());
+                    touched[i].clear();
+                }
+                None => kept.push(i),
+            }
+        }
+        live = kept;
+    }
+    Ok(())
 }
 
 /// `user_id` as their record stood at `hlc` (the last version of it not after then), with the
@@ -290,11 +355,28 @@ impl Records {
         ops: &[Op],
         commit: impl FnOnce(&[Result<Applied>], &[Vec<String>]) -> Result<()>,
     ) -> Result<Vec<Result<Applied>>> {
+        let now = self.now_ms();
         let authorize = |tx: &Connection, op: &Op| -> Result<Vec<String>> {
             if op.device_id != device_id {
                 return Err(Rejection::WrongDevice.into());
             }
-            judge_claims(tx, op)?;
+            // A known op is a duplicate, and one whose sequence number another op holds is a
+            // clash (a device restored from an old backup): the log answers both, more
+            // precisely than a judgement of their content would.
+            let known: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)
+                         OR EXISTS (SELECT 1 FROM ops WHERE device_id = ?2 AND seq = ?3)",
+                )?
+                .query_row(
+                    params![op.id.to_string(), op.device_id.to_string(), op.seq],
+                    |r| r.get(0),
+                )?;
+            if !known {
+                crate::rules::check(op).map_err(Rejection::from)?;
+                judge_claims(tx, op)?;
+                judge_clock(tx, op, now)?;
+            }
             let grids = grids_touched(tx, &op.body)?;
             match authz::authorize_write(user, op, &grids) {
                 Err(Rejection::OutOfScope) => match actor_as_of(tx, &user.user_id, op.hlc)? {
@@ -308,11 +390,27 @@ impl Records {
         self.store.write(|tx| {
             let mut out = Vec::with_capacity(ops.len());
             let mut touched = Vec::with_capacity(ops.len());
-            for op in ops {
+            // Events on an existing case are appended now and their case folded once at the
+            // end: folding it after each of n events would cost n² (nothing an event changes
+            // decides whether a later op of the batch is authorised: a case's grid is its
+            // report's).
+            let mut deferred: Vec<usize> = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
                 tx.execute_batch("SAVEPOINT pushed_op")?;
+                let defer = matches!(&op.body, OpBody::Hazard { event, .. }
+                    if !matches!(event, HazardEvent::Report(_)));
                 let one = authorize(tx, op).and_then(|grids| {
-                    let applied = self.store.apply_remote_in(tx, op)?;
-                    refuse_invalid(tx, op)?;
+                    let applied = if defer {
+                        let applied = apply::append(tx, op, apply::Mode::Remote)?;
+                        if applied == Applied::Applied {
+                            deferred.push(i);
+                        }
+                        applied
+                    } else {
+                        let applied = self.store.apply_remote_in(tx, op)?;
+                        refuse_invalid(tx, op)?;
+                        applied
+                    };
                     Ok((applied, grids))
                 });
                 match one {
@@ -329,6 +427,7 @@ impl Records {
                     Err(e) => return Err(e),
                 }
             }
+            fold_deferred(tx, ops, &deferred, &mut out, &mut touched)?;
             commit(&out, &touched)?;
             Ok(out)
         })
@@ -385,23 +484,52 @@ impl Records {
         })
     }
 
-    /// The grids of the records whose ops cite photo `hash` (empty: nothing here cites it).
-    /// Whoever may read one of them may read the photo.
-    pub fn photo_grids(&self, hash: &str) -> Result<Vec<String>> {
+    /// Where photo `hash` belongs: the op that first cited it in this log (its capture, or
+    /// the record it was sent with), the device that made that op, and the grids of its
+    /// record as held here now (`None`: nothing here cites it). A hash is learnt only from a
+    /// record already here, so the first citation is the photo's own; a later op citing the
+    /// same hash, from whoever, changes neither who sent the photo nor who may read it.
+    pub fn photo_home(&self, hash: &str) -> Result<Option<PhotoHome>> {
         self.store.read(|c| {
-            let ids: Vec<String> = c
-                .prepare_cached("SELECT op_id FROM photo_refs WHERE hash = ?1")?
-                .query_map([hash], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let mut grids = Vec::new();
-            for id in ids {
-                if let Some(op) = crate::apply::op_by_id(c, &id)? {
-                    grids.extend(grids_touched(c, &op.body)?);
-                }
-            }
-            grids.sort();
-            grids.dedup();
-            Ok(grids)
+            let first = c
+                .prepare_cached(&format!(
+                    "SELECT {OP_COLUMNS} FROM ops
+                     WHERE id IN (SELECT op_id FROM photo_refs WHERE hash = ?1)
+                     ORDER BY rowid LIMIT 1"
+                ))?
+                .query_row([hash], |r| op_row_at(r, 0))
+                .optional()?;
+            let Some((op, _, _)) = first else {
+                return Ok(None);
+            };
+            Ok(Some(PhotoHome {
+                grids: grids_touched(c, &op.body)?,
+                device_id: op.device_id,
+                user_id: op.actor_id,
+            }))
+        })
+    }
+
+    /// Whether an op made on `device_id` cites photo `hash` (the device has it to send).
+    pub fn photo_cited_on(&self, hash: &str, device_id: Uuid) -> Result<bool> {
+        self.store.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM ops WHERE device_id = ?2
+                     AND id IN (SELECT op_id FROM photo_refs WHERE hash = ?1))",
+            )?
+            .query_row(params![hash, device_id.to_string()], |r| r.get(0))?)
+        })
+    }
+
+    /// The photos that `user_id`'s ops cite (what their storage quota is counted over).
+    pub fn photos_cited_by(&self, user_id: &str) -> Result<Vec<String>> {
+        self.store.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT DISTINCT r.hash FROM photo_refs r JOIN ops o ON o.id = r.op_id
+                     WHERE o.actor_id = ?1",
+            )?
+            .query_map([user_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
         })
     }
 

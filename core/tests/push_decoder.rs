@@ -16,6 +16,7 @@ fn valid_push() -> Vec<u8> {
         protocol: PROTOCOL_VERSION,
         device_id: t.store.device_id(),
         ops: t.store.outbox_batch(40).unwrap(),
+        sent_at_ms: None,
     };
     serde_json::to_vec(&req).unwrap()
 }

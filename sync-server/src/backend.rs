@@ -8,12 +8,12 @@ use std::time::Duration;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::server::{FeedItem, FeedQuery, Records};
-use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
+use gridpatrol_core::sync::protocol::{PhotoReceived, PullResponse, PushResult, SnapshotPage};
 use gridpatrol_core::Store;
 use uuid::Uuid;
 
 pub use crate::error::ApiError;
-pub use crate::storage::Refusal;
+pub use crate::storage::{Refusal, RefusalKey, RefusalQuery};
 
 /// An authenticated request: the user (with their scope, from the server's own records), the
 /// device the token was issued to, and when it was issued.
@@ -47,7 +47,9 @@ impl Session {
 
 pub trait Backend: Send + Sync + 'static {
     /// Checks a user's password (within the sign-in limits for `client`, the address the
-    /// attempt came from) and issues a token for one device.
+    /// attempt came from) and issues a phone token for `device_id`. A device id is the user's
+    /// from its first sign-in on: one bound to someone else (another user, or the server's
+    /// own devices) is refused with `device_taken`.
     fn login(
         &self,
         user_id: &str,
@@ -55,8 +57,20 @@ pub trait Backend: Send + Sync + 'static {
         device_id: Uuid,
         client: IpAddr,
     ) -> Result<String, ApiError>;
-    /// The session a token belongs to, unless it is unknown or revoked.
+    /// `login` for a console browser: a token for a new device of its own, accepted by the
+    /// console only.
+    fn console_login(
+        &self,
+        user_id: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<String, ApiError>;
+    /// The session a phone token belongs to, unless it is unknown, revoked, a console's, or
+    /// unused for longer than its lifetime (`token_expired`); its use renews that lifetime.
     fn authenticate(&self, token: &str) -> Result<Session, ApiError>;
+    /// The session a console token belongs to, unless it is unknown, revoked or a phone's (how
+    /// long a console sign-in lasts is the console's to say).
+    fn console_session(&self, token: &str) -> Result<Session, ApiError>;
     /// Revokes a token; later requests with it are refused.
     fn revoke(&self, token: &str) -> Result<(), ApiError>;
     /// Authorises, validates and stores each op; answers each one.
@@ -77,9 +91,25 @@ pub trait Backend: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<SnapshotPage, ApiError>;
-    /// May the session read (and so send) photo `hash`? Only when a record in its scope
-    /// cites it; a photo nothing cites yet is refused until its record has synced.
+    /// May the session read photo `hash`? Only when the photo's own record (the first to cite
+    /// it) is in its scope; a photo nothing cites yet is refused until its record has synced.
     fn photo_access(&self, session: &Session, hash: &str) -> Result<(), ApiError>;
+    /// How much of `variant` of photo `hash` is held, for a device that may send it
+    /// (`photos::may_send`).
+    fn photo_upload_status(
+        &self,
+        session: &Session,
+        hash: &str,
+        variant: &str,
+    ) -> Result<PhotoReceived, ApiError>;
+    /// Stores a chunk of photo `hash` from a device that may send it, within its user's
+    /// photo quota (`photos::Quota`).
+    fn put_photo(
+        &self,
+        session: &Session,
+        hash: &str,
+        chunk: &crate::photos::Chunk<'_>,
+    ) -> Result<PhotoReceived, ApiError>;
     /// Where photos are kept.
     fn blobs(&self) -> &dyn crate::blobs::BlobStore;
     fn now_ms(&self) -> i64;
@@ -89,8 +119,8 @@ pub trait Backend: Send + Sync + 'static {
     /// acting for a signed-in user), and stores those ops in the log before answering.
     fn act(&self, f: &mut dyn FnMut(&Store) -> gridpatrol_core::Result<()>)
         -> Result<(), ApiError>;
-    /// The latest ops refused from devices, newest first, at most `limit`.
-    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError>;
+    /// The ops refused from devices that `q` asks for, newest first.
+    fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>, ApiError>;
 }
 
 /// What the account commands, the demo and the compactor need of a backend besides serving.

@@ -4,16 +4,30 @@
 //! checked against its SHA-256 (an original's name; a display copy's or thumbnail's own hash,
 //! named by the device): a mismatch (a corrupted chunk) discards it and is refused,
 //! so a stored photo is always exactly the one the op log cites. A photo already held is held
-//! once, whoever sends it again.
+//! once, whoever sends it again (who may send which file is the service's rule, `photos`).
+//! An upload left unfinished for `STALE_UPLOAD` is deleted: at start and, at most hourly, as
+//! uploads arrive, so abandoned partial files do not fill the disk; a phone that comes back
+//! later asks what is held, hears nothing, and sends the photo again from its start.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use gridpatrol_core::sync::protocol::PhotoReceived;
 use sha2::{Digest, Sha256};
 
 use crate::backend::ApiError;
+
+/// How long an unfinished upload is kept: two days, so a phone out of coverage over a weekend
+/// night still resumes where it stopped.
+pub const STALE_UPLOAD: Duration = Duration::from_secs(48 * 3600);
+
+/// How often arriving uploads look for stale ones (the folder can hold many photos).
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The variants of a photo, as they are named in the store.
+pub const VARIANTS: [&str; 3] = ["original", "display", "thumb"];
 
 /// A photo file's name in the store: the original is named by its hash; its display copy and
 /// thumbnail by the original's hash and the variant.
@@ -38,6 +52,8 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<PhotoReceived, ApiError>;
     /// The whole blob.
     fn read(&self, name: &str) -> Result<Vec<u8>, ApiError>;
+    /// Bytes held of photo `hash`: every variant, finished or arriving.
+    fn held_bytes(&self, hash: &str) -> u64;
 }
 
 /// Photos as files under one folder: `<name>` when complete, `<name>.part` while arriving.
@@ -45,7 +61,8 @@ pub struct FsBlobs {
     dir: PathBuf,
     max_bytes: u64,
     // Appends to one partial file must not interleave; uploads are few, one lock is enough.
-    lock: Mutex<()>,
+    // It holds when stale uploads were last looked for.
+    lock: Mutex<Instant>,
 }
 
 fn io_error(_: std::io::Error) -> ApiError {
@@ -67,11 +84,41 @@ pub fn too_large(max: u64) -> ApiError {
 impl FsBlobs {
     pub fn open(dir: PathBuf, max_bytes: u64) -> std::io::Result<FsBlobs> {
         std::fs::create_dir_all(&dir)?;
-        Ok(FsBlobs {
+        let blobs = FsBlobs {
             dir,
             max_bytes,
-            lock: Mutex::new(()),
-        })
+            lock: Mutex::new(Instant::now()),
+        };
+        blobs.remove_stale(STALE_UPLOAD);
+        Ok(blobs)
+    }
+
+    /// Deletes unfinished uploads last written more than `age` ago; returns how many.
+    /// Another instance sharing the folder may delete the same file first: that is no failure.
+    pub fn remove_stale(&self, age: Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for e in entries.flatten() {
+            if !e.file_name().to_string_lossy().ends_with(".part") {
+                continue;
+            }
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| now.duration_since(at).ok())
+                .is_some_and(|idle| idle > age);
+            if stale && std::fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "stale photo uploads removed");
+        }
+        removed
     }
 
     fn paths(&self, name: &str) -> (PathBuf, PathBuf) {
@@ -114,6 +161,18 @@ impl BlobStore for FsBlobs {
         self.held(name)
     }
 
+    fn held_bytes(&self, hash: &str) -> u64 {
+        VARIANTS
+            .iter()
+            .flat_map(|v| {
+                let (done, part) = self.paths(&blob_name(hash, v));
+                [done, part]
+            })
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     fn append(
         &self,
         name: &str,
@@ -128,7 +187,11 @@ impl BlobStore for FsBlobs {
         if offset + chunk.len() as u64 > total {
             return Err(ApiError::bad_request("offset + chunk > total"));
         }
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut swept = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.elapsed() > SWEEP_EVERY {
+            *swept = Instant::now();
+            self.remove_stale(STALE_UPLOAD);
+        }
         let held = self.held(name)?;
         if held.complete {
             return Ok(held);

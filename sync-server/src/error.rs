@@ -6,7 +6,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gridpatrol_core::sync::protocol::{ErrorBody, RESYNC_REQUIRED};
+use gridpatrol_core::sync::protocol::{ErrorBody, CLOCK_SKEW, RESYNC_REQUIRED};
 
 use crate::storage::StorageError;
 
@@ -21,6 +21,8 @@ pub struct ApiError {
     pub en: String,
     /// Seconds to wait before trying again (rate limits).
     pub retry_after: Option<u64>,
+    /// The server's clock, sent with a refusal about the device's clock.
+    pub server_time_ms: Option<i64>,
 }
 
 impl ApiError {
@@ -31,6 +33,7 @@ impl ApiError {
             zh: zh.into(),
             en: en.into(),
             retry_after: None,
+            server_time_ms: None,
         }
     }
     pub fn unauthorized() -> Self {
@@ -47,6 +50,27 @@ impl ApiError {
             "bad_credentials",
             "用户名或密码错误",
             "wrong user name or password",
+        )
+    }
+    /// A phone token unused for longer than its lifetime: the phone signs in again (what it
+    /// has not sent stays on it).
+    pub fn token_expired() -> Self {
+        ApiError::new(
+            401,
+            "token_expired",
+            "登录已过期，请重新登录（本机未上传的记录会保留）",
+            "the sign-in has expired; sign in again (records not yet sent stay on the device)",
+        )
+    }
+    /// A sign-in with a device id bound to someone else (another user's phone, or the
+    /// server's own device).
+    pub fn device_taken() -> Self {
+        ApiError::new(
+            403,
+            "device_taken",
+            "这台设备已绑定其他账号，不能用此账号登录；换人使用前请先同步，再清除应用数据",
+            "this device is tied to another account and cannot sign in as this one; to hand it \
+             over, sync it, then clear the app's data",
         )
     }
     pub fn bad_request(what: &str) -> Self {
@@ -81,6 +105,19 @@ impl ApiError {
             )
         }
     }
+    /// The pushing device's clock, or an op it pushes, is ahead of the server's `now_ms` by more
+    /// than the bound: the device re-dates its unsent ops by the server's clock and pushes again.
+    pub fn clock_skew(now_ms: i64) -> Self {
+        ApiError {
+            server_time_ms: Some(now_ms),
+            ..ApiError::new(
+                409,
+                CLOCK_SKEW,
+                "手机时间与服务器不一致，已按服务器时间校正，请重新同步",
+                "the phone's clock disagrees with the server's; it is corrected, sync again",
+            )
+        }
+    }
     pub fn internal() -> Self {
         ApiError::new(
             500,
@@ -97,6 +134,7 @@ impl ApiError {
             zh: self.zh.clone(),
             en: self.en.clone(),
             retry_after: self.retry_after,
+            server_time_ms: self.server_time_ms,
         }
     }
 }

@@ -26,6 +26,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::backend::{ApiError, Backend, Session};
 use crate::blobs::blob_name;
 use crate::log::RequestUser;
+use crate::photos::Chunk;
+use crate::serve;
 
 type Shared = Arc<dyn Backend>;
 
@@ -129,6 +131,7 @@ async fn push(
         ));
     }
     let results = blocking(move || {
+        serve::judge_push(&req.ops, req.sent_at_ms, b.now_ms())?;
         let results = b.push(&session, req.ops)?;
         Ok(PushResponse {
             results,
@@ -208,8 +211,8 @@ async fn photo_status(
 ) -> Result<Json<PhotoReceived>, ApiError> {
     let Query(q) = query.map_err(|_| ApiError::bad_request("query"))?;
     let res = blocking(move || {
-        b.photo_access(&session, &hash)?;
-        b.blobs().received(&q.name(&hash)?)
+        q.name(&hash)?;
+        b.photo_upload_status(&session, &hash, &q.variant)
     })
     .await?;
     Ok(Json(res))
@@ -235,9 +238,15 @@ async fn photo_chunk(
         }
     })?;
     let res = blocking(move || {
-        b.photo_access(&session, &hash)?;
-        b.blobs()
-            .append(&q.name(&hash)?, &q.expect(&hash)?, offset, total, &body)
+        q.name(&hash)?;
+        let chunk = Chunk {
+            variant: &q.variant,
+            expect: &q.expect(&hash)?,
+            offset,
+            total,
+            bytes: &body,
+        };
+        b.put_photo(&session, &hash, &chunk)
     })
     .await?;
     Ok(Json(res))

@@ -1,10 +1,12 @@
 //! The GridPatrol sync server as a library. Who may call whom, top down (ADR 0010):
 //! `http` and `console` (requests) → `backend::Backend`, implemented once by `service`
-//! (sign-in, sessions, push, pages in `serve`, cursors in `cursor`) → `storage`'s two traits
-//! (`AccountStore`, `OpLog`), each with a SQLite (`sqlite`) and a PostgreSQL (`pg`)
-//! implementation (their schemas in `storage::schema`) → the core's `server::Records`. Errors rise as `storage::StorageError` and
-//! become HTTP in one place (`error`). Photo files are in `blobs`; synthetic patrols for the
-//! load generator and benchmarks in `synthetic`.
+//! (sign-in in `signin`, token lifetimes in `tokens`, push, pages in `serve`, cursors in
+//! `cursor`) → `storage`'s two traits (`AccountStore`, `OpLog`), each with a SQLite (`sqlite`)
+//! and a PostgreSQL (`pg`) implementation (their schemas in `storage::schema`) → the core's
+//! `server::Records`. Errors rise as `storage::StorageError` and become HTTP in one place
+//! (`error`). Photo files are in `blobs`, who may read and send them and each user's quota
+//! in `photos`; which phone numbers a reader receives in `personal`; synthetic patrols for
+//! the load generator and benchmarks in `synthetic`.
 //! The binary in `main.rs` wires them to the command line; the backend contract tests drive
 //! a backend directly.
 
@@ -15,11 +17,14 @@ pub mod cursor;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod personal;
+pub mod photos;
 pub mod serve;
 pub mod service;
 pub mod signin;
 pub mod storage;
 pub mod synthetic;
+pub mod tokens;
 
 pub use storage::{pg, sqlite};
 

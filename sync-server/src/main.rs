@@ -8,6 +8,7 @@
 
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
 use gridpatrol_sync_server::serve::check_password;
+use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
 use gridpatrol_sync_server::{http, pg, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
@@ -55,9 +56,18 @@ struct Args {
     /// Largest photo accepted, in bytes (larger ones are refused with a message the phone shows).
     #[arg(long, default_value_t = 20 << 20)]
     max_photo_bytes: u64,
+    /// Photo bytes the records of one user may hold on the server, every copy and unfinished
+    /// uploads included (beyond it their uploads are refused with a reason the phone shows).
+    #[arg(long, default_value_t = gridpatrol_sync_server::photos::PHOTO_QUOTA_BYTES)]
+    photo_quota_bytes: u64,
     /// Hours a sign-in to the township console lasts before it must be made again.
     #[arg(long, default_value_t = 12)]
     console_session_hours: u32,
+    /// Days a phone's sign-in lasts unused [default: 30]: each sync starts the count again,
+    /// and a phone idle for longer must sign in again (what it has not sent stays on it).
+    /// Fractions are allowed (0.5 is twelve hours).
+    #[arg(long, value_parser = days)]
+    phone_token_days: Option<Duration>,
     /// Superseded history older than this many days is compacted; a device away longer
     /// starts again from a snapshot (keeping its unsynced records).
     #[arg(long, default_value_t = 90)]
@@ -124,6 +134,15 @@ enum UserCommand {
 const COMPACT_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A positive number of days, as a duration.
+fn days(text: &str) -> Result<Duration, String> {
+    let days: f64 = text.parse().map_err(|_| format!("not a number: {text}"))?;
+    (days > 0.0)
+        .then(|| Duration::try_from_secs_f64(days * 24.0 * 3600.0).ok())
+        .flatten()
+        .ok_or_else(|| format!("not a positive number of days: {text}"))
+}
 
 fn read_password() -> AnyResult<String> {
     let mut line = String::new();
@@ -257,9 +276,15 @@ fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
 fn main() -> ExitCode {
     let args = Args::parse();
     gridpatrol_sync_server::log::init(args.log_format, args.log_level);
+    let phone_tokens = args.phone_token_days.unwrap_or(PHONE_TOKEN_LIFETIME);
+    let quota = args.photo_quota_bytes;
     let result = match args.database_url.clone() {
         None => match sqlite::SqliteBackend::open(&args.data_dir, args.max_photo_bytes) {
-            Ok(b) => run(args, b),
+            Ok(b) => run(
+                args,
+                b.with_phone_token_lifetime(phone_tokens)
+                    .with_photo_quota(quota),
+            ),
             Err(e) => Err(format!("cannot open {}: {e}", args.data_dir.display()).into()),
         },
         Some(url) => {
@@ -270,7 +295,11 @@ fn main() -> ExitCode {
                 photos,
                 args.max_photo_bytes,
             ) {
-                Ok(b) => run(args, b),
+                Ok(b) => run(
+                    args,
+                    b.with_phone_token_lifetime(phone_tokens)
+                        .with_photo_quota(quota),
+                ),
                 Err(e) => Err(format!("cannot open the PostgreSQL database: {e}").into()),
             }
         }

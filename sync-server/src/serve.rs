@@ -9,16 +9,45 @@ use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::server::{FeedItem, FeedQuery, Records};
 use gridpatrol_core::sync::authz;
-use gridpatrol_core::sync::protocol::{PullResponse, PushOutcome, PushResult, SnapshotPage};
+use gridpatrol_core::sync::protocol::{
+    PullResponse, PushOutcome, PushResult, SnapshotPage, MAX_AHEAD_MS, MAX_PUSH_OPS,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::backend::{ApiError, Refusal, Session};
 use crate::cursor::{self, Cursor};
+use crate::personal;
 use crate::storage::OpLog;
 
 /// The most ops one pull or snapshot page reads.
 pub const MAX_PAGE: usize = 5000;
+
+/// Judges a push by the device's clock before any op of it: one whose clock as it sends, or
+/// whose ops, are ahead of the server's `now_ms` by more than `MAX_AHEAD_MS` would carry every
+/// device in scope into its future through their HLCs, so it is refused whole with the server's
+/// time (the device re-dates its unsent ops and pushes again). A push of more ops than
+/// `MAX_PUSH_OPS` is refused too.
+pub fn judge_push(ops: &[Op], sent_at_ms: Option<i64>, now_ms: i64) -> Result<(), ApiError> {
+    if ops.len() > MAX_PUSH_OPS {
+        return Err(ApiError::new(
+            413,
+            "too_many_ops",
+            &format!("一次最多上传 {MAX_PUSH_OPS} 条操作"),
+            &format!("a push may carry at most {MAX_PUSH_OPS} ops"),
+        ));
+    }
+    let latest = ops
+        .iter()
+        .map(|op| op.hlc.wall_ms())
+        .chain(sent_at_ms)
+        .max()
+        .unwrap_or(i64::MIN);
+    if latest > now_ms.saturating_add(MAX_AHEAD_MS) {
+        return Err(ApiError::clock_skew(now_ms));
+    }
+    Ok(())
+}
 
 /// A new password must be 8 to 256 characters.
 pub fn check_password(password: &str) -> Result<(), ApiError> {
@@ -143,7 +172,8 @@ fn unreadable_cursor() -> ApiError {
     ApiError::resync_required("无法识别的同步位置", "unrecognised sync cursor")
 }
 
-/// The ops of `items` that `user` may read; reference data (no grid) goes to everyone.
+/// The ops of `items` that `user` may read; reference data (no grid) goes to everyone (users'
+/// phones cut by `personal`).
 fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
     items
         .into_iter()
@@ -182,7 +212,11 @@ pub fn pull(
         &session.user,
     )?;
     Ok(PullResponse {
-        ops: visible(&session.user, feed.items),
+        ops: personal::for_reader(
+            log.records()?.store(),
+            &session.user,
+            visible(&session.user, feed.items),
+        ),
         cursor: Cursor::Pull {
             after: feed.last_position,
             scope,
@@ -223,7 +257,11 @@ pub fn snapshot(
     )?;
     let more = feed.full && feed.last_position < upto;
     Ok(SnapshotPage {
-        ops: visible(&session.user, feed.items),
+        ops: personal::for_reader(
+            log.records()?.store(),
+            &session.user,
+            visible(&session.user, feed.items),
+        ),
         cursor: Cursor::Snapshot {
             upto,
             after: feed.last_position,

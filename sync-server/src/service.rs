@@ -1,44 +1,160 @@
 //! The server's service, written once over any storage (`storage::AccountStore` and
-//! `storage::OpLog`): sign-in with its limits, sessions, push with the refused-op
-//! bookkeeping, pull and snapshot pages, photo access, the console's actions and the account
-//! commands. The HTTP layer and the console see it as `Backend`; the command line as `Admin`.
+//! `storage::OpLog`): sign-in with its limits and its device binding, sessions of phones and
+//! browsers, push with the refused-op bookkeeping, pull and snapshot pages, photo access, the
+//! console's actions and the account commands. The HTTP layer and the console see it as
+//! `Backend`; the command line as `Admin`.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use gridpatrol_core::op::Op;
 use gridpatrol_core::server::FeedItem;
-use gridpatrol_core::sync::protocol::{PullResponse, PushResult, SnapshotPage};
+use gridpatrol_core::sync::protocol::{PhotoReceived, PullResponse, PushResult, SnapshotPage};
 use gridpatrol_core::Store;
 use uuid::Uuid;
 
 use crate::backend::{Admin, Backend, Session};
-use crate::blobs::{BlobStore, FsBlobs};
+use crate::blobs::{blob_name, BlobStore, FsBlobs};
 use crate::error::ApiError;
+use crate::photos::{self, Chunk, Quota};
 use crate::serve;
 use crate::signin::SignInGuard;
-use crate::storage::{AccountStore, OpLog, Refusal, TokenRecord};
+use crate::storage::RefusalQuery;
+use crate::storage::{
+    AccountStore, OpLog, Refusal, Result as StorageResult, TokenKind, TokenRecord,
+};
+use crate::tokens::{PhoneTokens, Verdict};
+
+/// Whom the server's own devices are bound to. No user id can be this (an id is letters,
+/// digits, `-` and `_`), so no sign-in ever gets a token for one of them.
+pub const SERVER_OWNER: &str = "@server";
 
 pub struct Service<A, L> {
     accounts: A,
     log: L,
     blobs: FsBlobs,
     sign_ins: SignInGuard,
+    phone_tokens: PhoneTokens,
+    quota: Quota,
 }
 
 impl<A: AccountStore, L: OpLog> Service<A, L> {
-    pub fn new(accounts: A, log: L, blobs: FsBlobs) -> Self {
-        Service {
+    /// The service over these stores, with the server's own devices claimed from anyone who
+    /// signed in with them: the fold's, which the console and the account commands record as
+    /// (each PostgreSQL instance, and each command, has one of its own), and the nil device of
+    /// the built-in checklist library.
+    pub fn new(accounts: A, log: L, blobs: FsBlobs) -> StorageResult<Self> {
+        let service = Service {
             accounts,
             log,
             blobs,
             sign_ins: SignInGuard::default(),
-        }
+            phone_tokens: PhoneTokens::default(),
+            quota: Quota::new(photos::PHOTO_QUOTA_BYTES),
+        };
+        let own = service.log.records()?.store().device_id();
+        service.claim_for_server([own, Uuid::nil()])?;
+        Ok(service)
+    }
+
+    /// Phone tokens last `lifetime` unused (see `tokens`).
+    pub fn with_phone_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.phone_tokens = PhoneTokens::new(lifetime);
+        self
+    }
+
+    /// The service with `bytes` of photo storage for each user instead of the default.
+    pub fn with_photo_quota(mut self, bytes: u64) -> Self {
+        self.quota = Quota::new(bytes);
+        self
+    }
+
+    /// May `session` send `variant` of photo `hash` (`photos::may_send`)?
+    fn may_send(&self, session: &Session, hash: &str, variant: &str) -> Result<(), ApiError> {
+        let records = self.log.records()?;
+        let home = records.photo_home(hash)?;
+        photos::may_send(session, hash, variant, home.as_ref(), || {
+            Ok(records.photo_cited_on(hash, session.device_id)?)
+        })
     }
 
     /// The op log below the service (benchmarks read its end).
     pub fn log(&self) -> &L {
         &self.log
+    }
+
+    fn claim_for_server(&self, devices: impl IntoIterator<Item = Uuid>) -> StorageResult<()> {
+        let now = self.log.now_ms();
+        for device in devices {
+            self.accounts
+                .claim_device(&device.to_string(), SERVER_OWNER, now)?;
+        }
+        Ok(())
+    }
+
+    fn sign_in(
+        &self,
+        user_id: &str,
+        password: &str,
+        device_id: Uuid,
+        kind: TokenKind,
+        client: IpAddr,
+    ) -> Result<String, ApiError> {
+        let now = self.now_ms();
+        self.sign_ins
+            .check(&self.accounts, now, user_id, password, client, || {
+                let hash = self.accounts.password_hash(user_id)?;
+                Ok(serve::password_matches(hash.as_deref(), password))
+            })?;
+        // Bound only once the password is right, so that nobody learns whose a device is
+        // without one.
+        let owner = self
+            .accounts
+            .bind_device(&device_id.to_string(), user_id, now)?;
+        if owner != user_id {
+            tracing::warn!(
+                user = user_id,
+                "sign-in from a device bound to another account refused"
+            );
+            return Err(ApiError::device_taken());
+        }
+        let (token, hash) = serve::new_token();
+        self.accounts.add_token(
+            &hash,
+            &TokenRecord {
+                user_id: user_id.to_string(),
+                device_id: device_id.to_string(),
+                kind,
+                issued_at_ms: now,
+                renewed_at_ms: now,
+            },
+        )?;
+        Ok(token)
+    }
+
+    /// The session of a live token of `kind`; a phone token's use renews it.
+    fn session(&self, token: &str, kind: TokenKind) -> Result<Session, ApiError> {
+        let hash = serve::token_hash(token);
+        let t = self
+            .accounts
+            .live_token(&hash)?
+            .filter(|t| t.kind == kind)
+            .ok_or_else(ApiError::unauthorized)?;
+        let now = self.now_ms();
+        let verdict = match kind {
+            TokenKind::Phone => self.phone_tokens.judge(t.renewed_at_ms, now),
+            TokenKind::Console => Verdict::Live,
+        };
+        if verdict == Verdict::Expired {
+            return Err(ApiError::token_expired());
+        }
+        // Caught up, so a reassignment made through another instance applies here at once.
+        let records = self.log.records()?;
+        let session = Session::of(records.store(), &t.user_id, &t.device_id, t.issued_at_ms)?;
+        if verdict == Verdict::Renew {
+            self.accounts.renew_token(&hash, now)?;
+        }
+        Ok(session)
     }
 }
 
@@ -50,30 +166,31 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         device_id: Uuid,
         client: IpAddr,
     ) -> Result<String, ApiError> {
-        self.sign_ins.check(user_id, password, client, || {
-            let hash = self.accounts.password_hash(user_id)?;
-            Ok(serve::password_matches(hash.as_deref(), password))
-        })?;
-        let (token, hash) = serve::new_token();
-        self.accounts.add_token(
-            &hash,
-            &TokenRecord {
-                user_id: user_id.to_string(),
-                device_id: device_id.to_string(),
-                issued_at_ms: self.now_ms(),
-            },
-        )?;
-        Ok(token)
+        self.sign_in(user_id, password, device_id, TokenKind::Phone, client)
+    }
+
+    /// Each browser sign-in is a device of its own, so signing out revokes only it.
+    fn console_login(
+        &self,
+        user_id: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<String, ApiError> {
+        self.sign_in(
+            user_id,
+            password,
+            Uuid::new_v4(),
+            TokenKind::Console,
+            client,
+        )
     }
 
     fn authenticate(&self, token: &str) -> Result<Session, ApiError> {
-        let t = self
-            .accounts
-            .live_token(&serve::token_hash(token))?
-            .ok_or_else(ApiError::unauthorized)?;
-        // Caught up, so a reassignment made through another instance applies here at once.
-        let records = self.log.records()?;
-        Session::of(records.store(), &t.user_id, &t.device_id, t.issued_at_ms)
+        self.session(token, TokenKind::Phone)
+    }
+
+    fn console_session(&self, token: &str) -> Result<Session, ApiError> {
+        self.session(token, TokenKind::Console)
     }
 
     fn revoke(&self, token: &str) -> Result<(), ApiError> {
@@ -114,9 +231,44 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
     }
 
     fn photo_access(&self, session: &Session, hash: &str) -> Result<(), ApiError> {
-        serve::photo_access(session, hash, || {
-            Ok(self.log.records()?.photo_grids(hash)?)
-        })
+        let home = self.log.records()?.photo_home(hash)?;
+        photos::may_read(session, hash, home.as_ref())
+    }
+
+    fn photo_upload_status(
+        &self,
+        session: &Session,
+        hash: &str,
+        variant: &str,
+    ) -> Result<PhotoReceived, ApiError> {
+        self.may_send(session, hash, variant)?;
+        self.blobs.received(&blob_name(hash, variant))
+    }
+
+    fn put_photo(
+        &self,
+        session: &Session,
+        hash: &str,
+        chunk: &Chunk<'_>,
+    ) -> Result<PhotoReceived, ApiError> {
+        self.may_send(session, hash, chunk.variant)?;
+        let name = blob_name(hash, chunk.variant);
+        let held = self.blobs.received(&name)?;
+        if held.complete {
+            return Ok(held);
+        }
+        let user = &session.user.user_id;
+        self.quota
+            .check(user, chunk.total.saturating_sub(held.received), || {
+                let mine = self.log.records()?.photos_cited_by(user)?;
+                Ok(mine.iter().map(|h| self.blobs.held_bytes(h)).sum())
+            })?;
+        let stored =
+            self.blobs
+                .append(&name, chunk.expect, chunk.offset, chunk.total, chunk.bytes)?;
+        self.quota
+            .add(user, stored.received.saturating_sub(held.received));
+        Ok(stored)
     }
 
     fn blobs(&self) -> &dyn BlobStore {
@@ -138,8 +290,8 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         Ok(self.log.author(f)?)
     }
 
-    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>, ApiError> {
-        Ok(self.accounts.refusals(limit)?)
+    fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>, ApiError> {
+        Ok(self.accounts.refusals(q)?)
     }
 }
 
@@ -174,7 +326,15 @@ impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {
         Ok(self.accounts.revoke_user(user_id, self.now_ms())?)
     }
 
+    /// The imported ops' devices were the server's (the demo's scratch store), so they are
+    /// claimed like its own.
     fn import_into_empty(&self, items: &[FeedItem]) -> Result<bool, ApiError> {
-        Ok(self.log.import_into_empty(items)?)
+        if !self.log.import_into_empty(items)? {
+            return Ok(false);
+        }
+        let devices: std::collections::BTreeSet<Uuid> =
+            items.iter().map(|i| i.op.device_id).collect();
+        self.claim_for_server(devices)?;
+        Ok(true)
     }
 }

@@ -1,69 +1,55 @@
 //! Sign-in's defences, the same for a phone and a console browser. Every attempt is counted
 //! before its password is checked (so many attempts at once cannot all get a check): per user
 //! and client address, so nobody can lock another person out from elsewhere, and per address,
-//! so one address trying many user names is slowed down too. Password checks run a few at a
-//! time (each argon2 check takes tens of MiB), and a user name nobody has is checked against a
-//! dummy hash of the same cost, so the answer's timing does not tell which names exist.
+//! so one address trying many user names is slowed down too. The counts are kept by the
+//! account store (`AccountStore::count_attempt`), so on PostgreSQL a lock-out made through one
+//! instance holds at every other; the rule applied to them is written once, here. Password
+//! checks run a few at a time (each argon2 check takes tens of MiB), and a user name nobody has
+//! is checked against a dummy hash of the same cost, so the answer's timing does not tell which
+//! names exist.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use crate::error::ApiError;
+use crate::storage::{AccountStore, Attempts};
 
 /// Attempts allowed per (user, client address) within `WINDOW`; a success forgets them.
-pub const USER_ATTEMPTS: u32 = 5;
+pub const USER_ATTEMPTS: i64 = 5;
 /// Attempts allowed per client address within `WINDOW`, successes included. The bar is high:
 /// many phones share one address behind a carrier's NAT, and their honest sign-ins must not
 /// lock each other out.
-pub const ADDRESS_ATTEMPTS: u32 = 100;
+pub const ADDRESS_ATTEMPTS: i64 = 100;
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// The longest user name and password looked at; longer ones are wrong without a check.
 const MAX_USER_ID: usize = 64;
 const MAX_PASSWORD: usize = 256;
 
-/// Attempts counted per key in a window that starts at the key's first attempt: past `max`,
-/// the key waits the window out. Stale keys are dropped as new attempts come in.
-pub struct AttemptLimit<K> {
-    max: u32,
-    window: Duration,
-    attempts: Mutex<HashMap<K, (u32, Instant)>>,
+fn window_ms() -> i64 {
+    i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl<K: Eq + Hash> AttemptLimit<K> {
-    pub fn new(max: u32, window: Duration) -> Self {
-        AttemptLimit {
-            max,
-            window,
-            attempts: Mutex::new(HashMap::new()),
-        }
+/// The limit on a key's attempts: past `max` within its window (which starts at its first
+/// attempt), the key waits the window out; the refusal says how long.
+fn within(counted: Attempts, max: i64, now_ms: i64) -> Result<(), ApiError> {
+    if counted.count <= max {
+        return Ok(());
     }
+    let left_ms = counted.since_ms.saturating_add(window_ms()) - now_ms;
+    let left_s = u64::try_from(left_ms.saturating_add(999) / 1000).unwrap_or(0);
+    Err(ApiError::too_many_attempts(left_s.max(1)))
+}
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<K, (u32, Instant)>> {
-        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
-    }
+/// The key of a user's attempts from one address. An address never holds a `|`, so however a
+/// user name is made up, two different (user, address) pairs never share a key.
+fn user_key(user_id: &str, client: IpAddr) -> String {
+    format!("user:{user_id}|{client}")
+}
 
-    /// Counts an attempt of `key`, or refuses it (saying how long to wait) while `key` has
-    /// used up its attempts.
-    pub fn attempt(&self, key: K) -> Result<(), ApiError> {
-        let window = self.window;
-        let mut attempts = self.lock();
-        attempts.retain(|_, (_, since)| since.elapsed() <= window);
-        let (n, since) = attempts.entry(key).or_insert((0, Instant::now()));
-        if *n >= self.max {
-            let left = window.saturating_sub(since.elapsed());
-            return Err(ApiError::too_many_attempts(left.as_secs().max(1)));
-        }
-        *n += 1;
-        Ok(())
-    }
-
-    pub fn forget(&self, key: &K) {
-        self.lock().remove(key);
-    }
+fn address_key(client: IpAddr) -> String {
+    format!("address:{client}")
 }
 
 /// Lets at most `max` password checks run at once; the others wait their turn.
@@ -88,17 +74,14 @@ impl Gate {
     }
 }
 
+/// Bounds the password checks running at once; the attempt counts are the store's.
 pub struct SignInGuard {
-    users: AttemptLimit<(String, IpAddr)>,
-    addresses: AttemptLimit<IpAddr>,
     gate: Gate,
 }
 
 impl Default for SignInGuard {
     fn default() -> Self {
         SignInGuard {
-            users: AttemptLimit::new(USER_ATTEMPTS, WINDOW),
-            addresses: AttemptLimit::new(ADDRESS_ATTEMPTS, WINDOW),
             gate: Gate {
                 max: std::thread::available_parallelism().map_or(2, |n| n.get()),
                 busy: Mutex::new(0),
@@ -110,27 +93,31 @@ impl Default for SignInGuard {
 
 impl SignInGuard {
     /// Lets `user_id` from `client` try `password` against the stored hash `verify` reads and
-    /// checks, counting the attempt first; a wrong password, or a user nobody has, is
-    /// `bad_credentials`.
+    /// checks, counting the attempt in `store` at `now_ms` first; a wrong password, or a user
+    /// nobody has, is `bad_credentials`.
     pub fn check(
         &self,
+        store: &impl AccountStore,
+        now_ms: i64,
         user_id: &str,
         password: &str,
         client: IpAddr,
         verify: impl FnOnce() -> Result<bool, ApiError>,
     ) -> Result<(), ApiError> {
-        self.addresses.attempt(client).inspect_err(|_| {
+        let counted = store.count_attempt(&address_key(client), now_ms, window_ms())?;
+        within(counted, ADDRESS_ATTEMPTS, now_ms).inspect_err(|_| {
             tracing::warn!(%client, "sign-ins from this address held back");
         })?;
         if user_id.len() > MAX_USER_ID || password.len() > MAX_PASSWORD {
             return Err(ApiError::bad_credentials());
         }
-        let key = (user_id.to_string(), client);
-        self.users.attempt(key.clone()).inspect_err(|_| {
+        let key = user_key(user_id, client);
+        let counted = store.count_attempt(&key, now_ms, window_ms())?;
+        within(counted, USER_ATTEMPTS, now_ms).inspect_err(|_| {
             tracing::warn!(user = user_id, %client, "sign-ins of this user held back");
         })?;
         if self.gate.run(verify)? {
-            self.users.forget(&key);
+            store.forget_attempts(&key)?;
             Ok(())
         } else {
             Err(ApiError::bad_credentials())
@@ -145,16 +132,22 @@ mod tests {
 
     #[test]
     fn attempts_past_the_limit_wait_and_say_how_long() {
-        let limit = AttemptLimit::new(2, Duration::from_secs(60));
-        assert!(limit.attempt("a").is_ok());
-        assert!(limit.attempt("a").is_ok());
-        let e = limit.attempt("a").unwrap_err();
+        let at = |count, since_ms| Attempts { count, since_ms };
+        assert!(within(at(2, 1_000), 2, 1_000).is_ok());
+        let e = within(at(3, 1_000), 2, 1_500).unwrap_err();
         assert_eq!(e.status, 429);
-        assert!(matches!(e.retry_after, Some(1..=60)));
+        assert_eq!(e.retry_after, Some(60), "59.5 s left, rounded up");
         assert!(e.zh.contains("秒"), "{}", e.zh);
-        assert!(limit.attempt("b").is_ok(), "another key is not held back");
-        limit.forget(&"a");
-        assert!(limit.attempt("a").is_ok());
+        let e = within(at(3, 1_000), 2, 1_000 + window_ms()).unwrap_err();
+        assert_eq!(e.retry_after, Some(1), "never less than a second");
+    }
+
+    #[test]
+    fn no_user_name_shares_a_key_with_another_pair() {
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        assert_ne!(user_key("w01|10.0.0.1", b), user_key("w01", a));
+        assert_ne!(user_key("w01", a), address_key(a));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! What every storage backend must do, driven through the `Backend` trait alone: sign-in and
-//! its rate limit, tokens and their revocation, push answered op by op (applied, duplicate,
-//! rejected without blocking what follows), pull by scope with an advancing cursor, paged
-//! snapshots that hand over to pull, the resync answer for a cursor of another scope, and the
-//! refused ops kept for the console.
+//! its rate limit, devices bound to their first user, tokens of phones and consoles and their
+//! revocation, push answered op by op (applied, duplicate, rejected without blocking what
+//! follows), pull by scope with an advancing cursor, paged snapshots that hand over to pull,
+//! the resync answer for a cursor of another scope, and the refused ops kept for the console.
 //! `contract` takes a way to make a fresh demo-seeded backend; the SQLite backend and the
 //! PostgreSQL backend (on the cluster `tests/run-all.sh` starts) both run it here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +12,7 @@ mod common;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::sync::protocol::PushOutcome;
 use gridpatrol_core::{Clock, Store};
-use gridpatrol_sync_server::backend::{seed_demo, Backend, Session};
+use gridpatrol_sync_server::backend::{seed_demo, Backend, RefusalQuery, Session};
 use gridpatrol_sync_server::pg::PgBackend;
 use gridpatrol_sync_server::sqlite::SqliteBackend;
 use gridpatrol_sync_server::DEMO_PASSWORD;
@@ -121,6 +121,19 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
         assert_eq!(b.authenticate("junk").unwrap_err().status, 401);
         b.revoke(&token).unwrap();
         assert_eq!(b.authenticate(&token).unwrap_err().code, "unauthorized");
+        // A device is its first user's; a console sign-in is no phone's, nor the other way.
+        let here = std::net::Ipv4Addr::LOCALHOST.into();
+        assert_eq!(
+            b.login("w03", DEMO_PASSWORD, device, here)
+                .unwrap_err()
+                .code,
+            "device_taken"
+        );
+        let console = b.console_login("o01", DEMO_PASSWORD, here).unwrap();
+        assert_eq!(b.console_session(&console).unwrap().user.user_id, "o01");
+        assert_eq!(b.authenticate(&console).unwrap_err().status, 401);
+        let phone = b.login("w01", DEMO_PASSWORD, device, here).unwrap();
+        assert_eq!(b.console_session(&phone).unwrap_err().status, 401);
         for _ in 0..5 {
             let _ = b.login("w02", "wrong", device, std::net::Ipv4Addr::LOCALHOST.into());
         }
@@ -187,7 +200,7 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
     assert_eq!(code(&answers[0].outcome), "wrong_device");
 
     // Every refused op is kept for the console: who, what, why, and the grids it touched.
-    let refused = b.refusals(100).unwrap();
+    let refused = b.refusals(&RefusalQuery::latest(100)).unwrap();
     let mut codes: Vec<&str> = refused.iter().map(|r| r.code.as_str()).collect();
     codes.sort();
     assert_eq!(codes, ["actor_mismatch", "sequence_clash", "wrong_device"]);
@@ -198,7 +211,11 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
     );
     assert_eq!(forged_one.grids, ["g01"]);
     assert!(!forged_one.zh.is_ascii() && !forged_one.en.is_empty());
-    assert_eq!(b.refusals(1).unwrap().len(), 1, "at most the limit");
+    assert_eq!(
+        b.refusals(&RefusalQuery::latest(1)).unwrap().len(),
+        1,
+        "at most the limit"
+    );
 
     // Pull: the village sees the worker's patrols, another village does not, and the
     // worker's own device is not sent its own ops.

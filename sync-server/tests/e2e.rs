@@ -438,6 +438,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         protocol: PROTOCOL_VERSION,
         device_id,
         ops: forged.clone(),
+        sent_at_ms: None,
     };
     let reply: PushResponse = http
         .post(format!("{}/v1/push", server.url))
@@ -479,6 +480,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         protocol: PROTOCOL_VERSION,
         device_id: Uuid::now_v7(),
         ops: vec![],
+        sent_at_ms: None,
     };
     assert_eq!(
         http.post(format!("{}/v1/push", server.url))

@@ -77,6 +77,7 @@ fn try_login(url: &str, from: [u8; 4], user: &str, password: &str) -> (u16, Erro
         zh: String::new(),
         en: String::new(),
         retry_after: None,
+        server_time_ms: None,
     });
     body.retry_after = wait;
     (status, body)
@@ -258,6 +259,7 @@ fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
             protocol: PROTOCOL_VERSION,
             device_id: other,
             ops: vec![op],
+            sent_at_ms: None,
         })
         .send()
         .unwrap();

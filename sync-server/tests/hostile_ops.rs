@@ -33,6 +33,7 @@ fn push_codes(url: &str, token: &str, device: uuid::Uuid, ops: Vec<Op>) -> Vec<S
             protocol: PROTOCOL_VERSION,
             device_id: device,
             ops,
+            sent_at_ms: None,
         })
         .send()
         .unwrap()
@@ -47,11 +48,12 @@ fn push_codes(url: &str, token: &str, device: uuid::Uuid, ops: Vec<Op>) -> Vec<S
         .collect()
 }
 
-/// `op` as a new op of its device: a fresh id and the next sequence numbers, `bump` above it.
+/// `op` as a new op of its device: a fresh id, and the sequence number and HLC `bump` above it.
 fn forged(op: &Op, bump: i64, body: OpBody) -> Op {
     Op {
         id: uuid::Uuid::now_v7(),
         seq: op.seq + bump,
+        hlc: gridpatrol_core::Hlc(op.hlc.0 + bump),
         body,
         ..op.clone()
     }

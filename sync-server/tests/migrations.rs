@@ -49,7 +49,7 @@ fn every_released_accounts_db_is_baselined_then_upgraded() {
     let fresh = {
         let mut c = Connection::open_in_memory().unwrap();
         let o = migrate_accounts(&mut c).unwrap();
-        assert_eq!((o.found, o.applied.clone()), (0, vec![1, 2, 3]));
+        assert_eq!((o.found, o.applied.clone()), (0, vec![1, 2, 3, 4]));
         c
     };
     for (had, sql) in [
@@ -63,13 +63,33 @@ fn every_released_accounts_db_is_baselined_then_upgraded() {
         let o = migrate_accounts(&mut Connection::open(&path).unwrap()).unwrap();
         assert_eq!(o.found, had);
         assert_eq!(o.baselined, (1..=had).collect::<Vec<_>>());
-        assert_eq!(o.applied, (had + 1..=3).collect::<Vec<_>>());
+        assert_eq!(o.applied, (had + 1..=4).collect::<Vec<_>>());
 
         let c = Connection::open(&path).unwrap();
         assert_eq!(sqlite_schema(&c), sqlite_schema(&fresh), "from shape {had}");
         assert_eq!(history(&c), history(&fresh));
-        assert_eq!(gridpatrol_migrate::sqlite::user_version(&c).unwrap(), 3);
+        assert_eq!(gridpatrol_migrate::sqlite::user_version(&c).unwrap(), 4);
         assert_eq!((count(&c, "passwords"), count(&c, "tokens")), (1, 1));
+        let (kind, renewed): (String, i64) = c
+            .query_row("SELECT kind, renewed_at FROM tokens", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(kind, "phone");
+        assert!(
+            renewed > 1_772_413_200_000,
+            "the lifetime starts at the upgrade"
+        );
+        let bound: (String, String) = c
+            .query_row("SELECT device_id, user_id FROM devices", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(
+            bound,
+            ("01a222f0-4b04-74e5-b334-6f34e72991e7".into(), "w1".into()),
+            "a token's device is its user's"
+        );
         assert_eq!(count(&c, "meta"), i64::from(had >= 2));
         assert_eq!(count(&c, "refused_ops"), i64::from(had >= 3));
         drop(c);
@@ -93,12 +113,12 @@ fn an_accounts_db_from_a_newer_server_is_refused_and_left_unchanged() {
     migrate_accounts(&mut c).unwrap();
     c.execute(
         "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-         SELECT 4, 'from_the_future', applied_on, '1' FROM refinery_schema_history
-         WHERE version = 3",
+         SELECT 5, 'from_the_future', applied_on, '1' FROM refinery_schema_history
+         WHERE version = 4",
         [],
     )
     .unwrap();
-    c.execute_batch("CREATE TABLE from_the_future (x); PRAGMA user_version = 4;")
+    c.execute_batch("CREATE TABLE from_the_future (x); PRAGMA user_version = 5;")
         .unwrap();
     let before = (sqlite_schema(&c), history(&c));
     let e = migrate_accounts(&mut c).unwrap_err();
@@ -106,13 +126,13 @@ fn an_accounts_db_from_a_newer_server_is_refused_and_left_unchanged() {
         matches!(
             e,
             Error::TooNew {
-                found: 4,
-                supported: 3
+                found: 5,
+                supported: 4
             }
         ),
         "{e}"
     );
-    assert!(e.to_string().contains("比本程序支持的 3 新"), "{e}");
+    assert!(e.to_string().contains("比本程序支持的 4 新"), "{e}");
     assert_eq!(before, (sqlite_schema(&c), history(&c)));
     drop(c);
     let e = SqliteBackend::open(dir.path(), MAX_PHOTO).err().unwrap();
@@ -189,8 +209,8 @@ fn every_released_postgres_schema_is_baselined_then_upgraded() {
     };
     let mut fresh = pg(&fresh_url);
     let o = migrate_postgres(&mut fresh).unwrap();
-    assert_eq!((o.found, o.applied), (0, vec![1, 2]));
-    assert_eq!(schema_version(&mut fresh), 2);
+    assert_eq!((o.found, o.applied), (0, vec![1, 2, 3]));
+    assert_eq!(schema_version(&mut fresh), 3);
 
     for (had, sql) in [
         (1, include_str!("data/pg-schema-v1.sql")),
@@ -202,15 +222,15 @@ fn every_released_postgres_schema_is_baselined_then_upgraded() {
         let o = migrate_postgres(&mut c).unwrap();
         assert_eq!(o.found, had);
         assert_eq!(o.baselined, (1..=had).collect::<Vec<_>>());
-        assert_eq!(o.applied, (had + 1..=2).collect::<Vec<_>>());
+        assert_eq!(o.applied, (had + 1..=3).collect::<Vec<_>>());
         assert_eq!(
             pg_schema(&mut c),
             pg_schema(&mut fresh),
             "from version {had}"
         );
         assert_eq!(pg_history(&mut c), pg_history(&mut fresh));
-        assert_eq!(schema_version(&mut c), 2);
-        for table in ["ops", "passwords", "tokens", "meta"] {
+        assert_eq!(schema_version(&mut c), 3);
+        for table in ["ops", "passwords", "tokens", "meta", "devices"] {
             assert_eq!(pg_count(&mut c, table), 1, "{table} from version {had}");
         }
         assert_eq!(pg_count(&mut c, "refused_ops"), i64::from(had >= 2));
@@ -239,23 +259,23 @@ fn a_postgres_schema_from_a_newer_server_is_refused_and_left_unchanged() {
         if newer_history {
             c.batch_execute(
                 "DROP TABLE IF EXISTS schema_version, refinery_schema_history, refused_ops, ops,
-                     passwords, tokens, meta;
+                     passwords, tokens, meta, devices, sign_in_attempts;
                  DROP SEQUENCE IF EXISTS op_position;",
             )
             .unwrap();
             migrate_postgres(&mut c).unwrap();
             c.batch_execute(
                 "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-                 SELECT 3, 'from_the_future', applied_on, '1' FROM refinery_schema_history
-                 WHERE version = 2;
+                 SELECT 4, 'from_the_future', applied_on, '1' FROM refinery_schema_history
+                 WHERE version = 3;
                  CREATE TABLE from_the_future (x INTEGER);",
             )
             .unwrap();
         } else {
-            // A server from before the runner that knew three steps.
+            // A server from before the runner that knew four steps.
             c.batch_execute(include_str!("data/pg-schema-v2.sql"))
                 .unwrap();
-            c.batch_execute("UPDATE schema_version SET version = 3")
+            c.batch_execute("UPDATE schema_version SET version = 4")
                 .unwrap();
         }
         let before = (pg_schema(&mut c), pg_count(&mut c, "ops"));
@@ -264,8 +284,8 @@ fn a_postgres_schema_from_a_newer_server_is_refused_and_left_unchanged() {
             matches!(
                 e,
                 Error::TooNew {
-                    found: 3,
-                    supported: 2
+                    found: 4,
+                    supported: 3
                 }
             ),
             "{e}"
@@ -308,8 +328,8 @@ fn postgres_instances_starting_together_migrate_once() {
         .map(|t| t.join().unwrap().applied)
         .collect();
     applied.sort();
-    assert_eq!(applied, vec![vec![], vec![], vec![], vec![1, 2]]);
+    assert_eq!(applied, vec![vec![], vec![], vec![], vec![1, 2, 3]]);
     let mut c = pg(&url);
-    assert_eq!(pg_history(&mut c).len(), 2);
-    assert_eq!(schema_version(&mut c), 2);
+    assert_eq!(pg_history(&mut c).len(), 3);
+    assert_eq!(schema_version(&mut c), 3);
 }

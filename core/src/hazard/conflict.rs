@@ -6,7 +6,9 @@
 //! the township. Each level lists the conflicts routed to it in its own area; anyone may list
 //! every conflict in their scope.
 
-use rusqlite::Connection;
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -43,35 +45,48 @@ fn level_for(roles: &[Role]) -> OrgLevel {
     }
 }
 
+/// Every conflict, in the order of the conflicted events (HLC, op id). One pass over each
+/// conflicted case's history finds the rival of each of its conflicts (a case with n
+/// conflicted events is read once, not n times).
 fn all_conflicts(c: &Connection) -> Result<Vec<Conflict>> {
-    let mut out = Vec::new();
-    for (op, why) in apply::conflicted_ops(c)? {
-        let OpBody::Hazard { hazard_id, .. } = &op.body else {
-            continue;
-        };
-        let hazard_id = *hazard_id;
-        let history = apply::entity_ops(c, &op.body.entity())?;
-        let rival = history
-            .iter()
-            .take_while(|(o, _)| o.id != op.id)
-            .filter(|(_, conflict)| conflict.is_none())
-            .last()
-            .and_then(|(o, _)| EventRow::from_op(o.clone(), None))
-            .map(|(_, row)| row);
-        let Some((_, event)) = EventRow::from_op(op, Some(why)) else {
-            continue;
-        };
-        let roles: Vec<Role> = std::iter::once(event.actor_role)
-            .chain(rival.as_ref().map(|r| r.actor_role))
-            .collect();
-        let listed_for = level_for(&roles);
-        let place: Option<(String, String, String)> = c
+    let conflicted = apply::conflicted_ops(c)?;
+    let order: HashMap<Uuid, usize> = conflicted
+        .iter()
+        .enumerate()
+        .map(|(i, (op, _))| (op.id, i))
+        .collect();
+    let mut cases: Vec<(Uuid, String)> = conflicted
+        .iter()
+        .filter_map(|(op, _)| match &op.body {
+            OpBody::Hazard { hazard_id, .. } => Some((*hazard_id, op.body.entity())),
+            _ => None,
+        })
+        .collect();
+    cases.sort();
+    cases.dedup();
+    let mut out: Vec<(usize, Conflict)> = Vec::with_capacity(conflicted.len());
+    for (hazard_id, entity) in cases {
+        let stored: Option<(String, String, String)> = c
             .prepare_cached("SELECT grid_id, village_id, township_id FROM hazards WHERE id = ?1")?
             .query_row([hazard_id.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
-            .ok()
-            .or_else(|| match &event.event {
+            .optional()?;
+        let mut rival: Option<EventRow> = None;
+        for (op, why) in apply::entity_ops(c, &entity)? {
+            let at = order.get(&op.id).copied();
+            let Some(why) = why else {
+                rival = EventRow::from_op(op, None).map(|(_, row)| row);
+                continue;
+            };
+            let (Some(at), Some((_, event))) = (at, EventRow::from_op(op, Some(why))) else {
+                continue;
+            };
+            let roles: Vec<Role> = std::iter::once(event.actor_role)
+                .chain(rival.as_ref().map(|r| r.actor_role))
+                .collect();
+            let listed_for = level_for(&roles);
+            let place = stored.clone().or_else(|| match &event.event {
                 HazardEvent::Report(r) => Some((
                     r.grid_id.clone(),
                     r.village_id.clone(),
@@ -79,21 +94,26 @@ fn all_conflicts(c: &Connection) -> Result<Vec<Conflict>> {
                 )),
                 _ => None,
             });
-        let node_id = place.as_ref().map(|(g, v, t)| match listed_for {
-            OrgLevel::Grid => g.clone(),
-            OrgLevel::Village => v.clone(),
-            _ => t.clone(),
-        });
-        out.push(Conflict {
-            hazard_id,
-            event,
-            rival,
-            listed_for,
-            node_id,
-            grid_id: place.map(|(g, _, _)| g),
-        });
+            let node_id = place.as_ref().map(|(g, v, t)| match listed_for {
+                OrgLevel::Grid => g.clone(),
+                OrgLevel::Village => v.clone(),
+                _ => t.clone(),
+            });
+            out.push((
+                at,
+                Conflict {
+                    hazard_id,
+                    event,
+                    rival: rival.clone(),
+                    listed_for,
+                    node_id,
+                    grid_id: place.map(|(g, _, _)| g),
+                },
+            ));
+        }
     }
-    Ok(out)
+    out.sort_by_key(|(at, _)| *at);
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 impl Store {

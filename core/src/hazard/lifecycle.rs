@@ -65,6 +65,15 @@ pub enum Rejection {
     /// A pushed op whose grid, village, township or place type is not what the server's
     /// records say of its place.
     NotAsRecorded,
+    /// A pushed op dated after the server's clock (by more than `sync::protocol::MAX_AHEAD_MS`).
+    ClockAhead,
+    /// A pushed op dated before an earlier op of the same device: a device's clock only rises
+    /// with its sequence.
+    ClockBackwards,
+    /// A record already holds as many ops as one record may.
+    TooManyOps {
+        max: u32,
+    },
     Invalid {
         input: InvalidInput,
     },
@@ -98,6 +107,9 @@ impl Rejection {
             Rejection::WrongDevice => "wrong_device",
             Rejection::NoSuchPlace => "no_such_place",
             Rejection::NotAsRecorded => "not_as_recorded",
+            Rejection::ClockAhead => "clock_ahead",
+            Rejection::ClockBackwards => "clock_backwards",
+            Rejection::TooManyOps { .. } => "too_many_ops",
             Rejection::Invalid { .. } => "invalid_input",
         }
     }
@@ -128,6 +140,9 @@ impl Rejection {
             Rejection::NotAsRecorded => {
                 "所属网格、村（社区）、乡镇或场所类型与服务器记录不符".into()
             }
+            Rejection::ClockAhead => "操作时间晚于服务器当前时间，请校准手机时间后再同步".into(),
+            Rejection::ClockBackwards => "操作时间早于本设备之前的操作".into(),
+            Rejection::TooManyOps { max } => format!("该记录的操作已达上限（{max} 条）"),
             Rejection::Invalid { input } => input.zh(),
         }
     }
@@ -162,6 +177,16 @@ impl Rejection {
             Rejection::NotAsRecorded => {
                 "its grid, village, township or place type is not what the server's records say"
                     .into()
+            }
+            Rejection::ClockAhead => {
+                "the op is dated after the server's clock; set the phone's time and sync again"
+                    .into()
+            }
+            Rejection::ClockBackwards => {
+                "the op is dated before an earlier op of its device".into()
+            }
+            Rejection::TooManyOps { max } => {
+                format!("the record already holds {max} ops, the most one may")
             }
             Rejection::Invalid { input } => input.en(),
         }

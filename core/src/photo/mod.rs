@@ -281,7 +281,8 @@ impl Store {
                 id: Uuid::now_v7(),
                 hash: hash.clone(),
                 bytes: bytes.len() as u64,
-                taken_at: input.taken_at,
+                // The camera read the device's clock: corrected like every time recorded here.
+                taken_at: input.taken_at + (self.now_ms() - self.device_wall_ms()),
                 gps,
                 place_id: place.id,
                 grid_id: place.grid_id,

@@ -8,6 +8,7 @@
 //! `interrupt` cancels what is running (SQLite statements and long loops); `shutdown` closes the
 //! connections and every later call gets `Error::ShutDown`.
 
+mod redate;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -328,6 +329,7 @@ impl Store {
             actor_role: actor.role,
             body,
         };
+        crate::rules::check(&op)?;
         self.apply(tx, &op, Mode::Local)?;
         Ok(op)
     }
@@ -365,7 +367,7 @@ impl Store {
         server_time_ms: i64,
         advance: impl FnOnce(&Transaction) -> Result<()>,
     ) -> Result<Pulled> {
-        let offset = server_time_ms - self.device_wall_ms();
+        let offset = self.offset_from(server_time_ms);
         let pulled = self.write(|tx| {
             let mut pulled = Pulled::default();
             for op in ops {
@@ -381,6 +383,24 @@ impl Store {
         })?;
         self.clock_offset_ms.store(offset, Ordering::SeqCst);
         Ok(pulled)
+    }
+
+    /// The correction of this device's clock that `server_time_ms`, just read from the server,
+    /// implies.
+    pub(crate) fn offset_from(&self, server_time_ms: i64) -> i64 {
+        server_time_ms.saturating_sub(self.device_wall_ms())
+    }
+
+    /// Corrects this device's clock by the server's, from now on (see `now_ms`).
+    pub(crate) fn learn_server_time(&self, server_time_ms: i64) -> Result<()> {
+        let offset = self.offset_from(server_time_ms);
+        self.write(|tx| {
+            tx.prepare_cached("UPDATE device SET clock_offset_ms = ?1 WHERE id = 1")?
+                .execute([offset])?;
+            Ok(())
+        })?;
+        self.clock_offset_ms.store(offset, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Where the next pull starts (`None` before the first).

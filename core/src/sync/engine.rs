@@ -13,12 +13,12 @@ use serde::Serialize;
 
 use super::protocol::{
     routes, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
-    SnapshotPage, PROTOCOL_VERSION, RESYNC_REQUIRED,
+    SnapshotPage, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION, RESYNC_REQUIRED,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-const PUSH_BATCH: usize = 2000;
+const PUSH_BATCH: usize = MAX_PUSH_OPS;
 const PULL_PAGE: usize = 1000;
 const ATTEMPTS: u32 = 5;
 
@@ -116,6 +116,7 @@ pub(super) fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
                             code: e.code,
                             zh: e.zh,
                             en: e.en,
+                            server_time_ms: e.server_time_ms,
                         },
                         Err(_) => Error::Network {
                             detail: format!("HTTP {status}"),
@@ -135,6 +136,25 @@ pub(super) fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
         }
     }
     Err(Error::Network { detail: last })
+}
+
+/// Whether `server` is reached over TLS, or is this machine (a test, an app beside its server).
+fn reaches_safely(server: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(server) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => !host.is_empty(),
+        "http" => loopback,
+        _ => false,
+    }
 }
 
 pub(super) fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T> {
@@ -185,9 +205,26 @@ impl Store {
         Ok(page.more)
     }
 
-    /// Signs in to `server` as `user_id` for this device, keeping the device token here.
+    /// Signs in to `server` as `user_id` for this device, keeping the device token here. The
+    /// server must be reached over HTTPS, or be this machine (see `sign_in_with`).
     pub fn sign_in(&self, server: &str, user_id: &str, password: &str) -> Result<SignedIn> {
+        self.sign_in_with(server, user_id, password, false)
+    }
+
+    /// `sign_in`; with `insecure_http`, a plain `http://` server elsewhere than this machine is
+    /// accepted too (a township's test network), which sends the password and every record
+    /// readable to anyone on the way.
+    pub fn sign_in_with(
+        &self,
+        server: &str,
+        user_id: &str,
+        password: &str,
+        insecure_http: bool,
+    ) -> Result<SignedIn> {
         let server = server.trim_end_matches('/').to_string();
+        if !insecure_http && !reaches_safely(&server) {
+            return Err(Error::InsecureServer);
+        }
         let http = client()?;
         let body = LoginRequest {
             user_id: user_id.to_string(),
@@ -200,6 +237,8 @@ impl Store {
             .map_err(|e| Error::Network {
                 detail: e.to_string(),
             })?;
+        // A phone whose clock is wrong dates nothing by it from its first sign-in on.
+        self.learn_server_time(reply.server_time_ms)?;
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO sync_session (id, server, user_id, token) VALUES (1, ?1, ?2, ?3)
@@ -288,6 +327,9 @@ impl Store {
         let mut report = SyncReport::default();
 
         let total = usize::try_from(self.pending_ops()?).unwrap_or(0);
+        // The server refuses a push whose clock is ahead of its own, with its time: the device
+        // re-dates what it has not sent and pushes again, once per sync.
+        let mut redated = false;
         loop {
             let batch = self.outbox_batch(PUSH_BATCH)?;
             if batch.is_empty() {
@@ -297,14 +339,28 @@ impl Store {
                 protocol: PROTOCOL_VERSION,
                 device_id: self.device_id(),
                 ops: batch,
+                sent_at_ms: Some(self.now_ms()),
             })?;
-            let reply: PushResponse = json(send(|| {
+            let sent = send(|| {
                 http.post(format!("{server}{}", routes::PUSH))
                     .header("Authorization", &auth)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header(reqwest::header::CONTENT_ENCODING, "zstd")
                     .body(body.clone())
-            })?)?;
+            });
+            let reply: PushResponse = match sent {
+                Err(Error::Remote {
+                    status: 409,
+                    code,
+                    server_time_ms: Some(server_time),
+                    ..
+                }) if code == CLOCK_SKEW && !redated => {
+                    redated = true;
+                    self.redate_unsent(server_time)?;
+                    continue;
+                }
+                other => json(other?)?,
+            };
             let ack = self.acknowledge(&reply.results)?;
             if ack.done == 0 {
                 // The server answered none of what was sent: stop rather than loop.
@@ -369,5 +425,28 @@ impl Store {
         report.photos_sent = photos.sent;
         report.photos_failed = photos.failed;
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_tls_or_this_machine_is_reached_without_being_told() {
+        for safe in [
+            "https://sync.example.cn",
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:80",
+        ] {
+            assert!(super::reaches_safely(safe), "{safe}");
+        }
+        for unsafe_ in [
+            "http://192.168.1.10:8080",
+            "http://sync.example.cn",
+            "ftp://127.0.0.1",
+            "sync.example.cn",
+        ] {
+            assert!(!super::reaches_safely(unsafe_), "{unsafe_}");
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::params;
+use rusqlite::{params, Connection};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -37,19 +37,23 @@ pub struct RefusedOp {
 impl Store {
     /// Up to `limit` pending ops of this device, in sequence order.
     pub fn outbox_batch(&self, limit: usize) -> Result<Vec<Op>> {
-        let device = self.device_id().to_string();
-        self.read(|c| {
-            let ops = c
-                .prepare_cached(&format!(
-                    "SELECT {} FROM ops WHERE device_id = ?1
-                     AND seq > (SELECT acked_seq FROM device WHERE id = 1)
-                     ORDER BY seq LIMIT ?2",
-                    apply::OP_COLUMNS
-                ))?
-                .query_map(params![device, limit as i64], |r| Ok(apply::op_row(r)?.0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ops)
-        })
+        self.read(|c| self.outbox_batch_in(c, limit))
+    }
+
+    /// `outbox_batch`, read on `c` (inside a transaction that changes them).
+    pub(crate) fn outbox_batch_in(&self, c: &Connection, limit: usize) -> Result<Vec<Op>> {
+        let ops = c
+            .prepare_cached(&format!(
+                "SELECT {} FROM ops WHERE device_id = ?1
+                 AND seq > (SELECT acked_seq FROM device WHERE id = 1)
+                 ORDER BY seq LIMIT ?2",
+                apply::OP_COLUMNS
+            ))?
+            .query_map(params![self.device_id().to_string(), limit as i64], |r| {
+                Ok(apply::op_row(r)?.0)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ops)
     }
 
     /// Takes the server's answers to a push. In one transaction: rejections are recorded, and

@@ -11,6 +11,17 @@ use crate::op::Op;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// How far past the server's clock a pushed op, or a device's clock as it pushes, may be: a
+/// phone's clock corrected at its last sync drifts by seconds, not minutes. Beyond it the server
+/// refuses the push with `CLOCK_SKEW` and its time, and the device re-dates its unsent ops.
+pub const MAX_AHEAD_MS: i64 = 5 * 60_000;
+/// The error code of a push refused for the device's clock (see `MAX_AHEAD_MS`).
+pub const CLOCK_SKEW: &str = "clock_skew";
+/// The most ops one push may carry.
+pub const MAX_PUSH_OPS: usize = 2_000;
+/// The most ops one record may hold (a hazard's whole history is a few dozen).
+pub const MAX_OPS_PER_RECORD: u32 = 5_000;
+
 /// The paths of the API, relative to the server's address.
 pub mod routes {
     pub const LOGIN: &str = "/v1/login";
@@ -55,6 +66,9 @@ pub struct ErrorBody {
     /// Seconds to wait before trying again (rate limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The server's clock, when the refusal is about the device's (`CLOCK_SKEW`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<i64>,
 }
 
 /// How much of a photo file the server holds: the device resumes from `received`.
@@ -69,6 +83,10 @@ pub struct PushRequest {
     pub protocol: u32,
     pub device_id: Uuid,
     pub ops: Vec<Op>,
+    /// The device's corrected clock as it sends: the server refuses a push from a device whose
+    /// clock is off by more than `MAX_AHEAD_MS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at_ms: Option<i64>,
 }
 
 /// What the server did with one pushed op.

@@ -212,6 +212,7 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
             protocol: PROTOCOL_VERSION,
             device_id: d.id,
             ops: batch.to_vec(),
+            sent_at_ms: None,
         };
         let token = d.token.clone();
         let res: PushResponse = sh

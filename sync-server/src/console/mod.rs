@@ -35,7 +35,7 @@ use axum::Router;
 use gridpatrol_core::Store;
 use maud::Markup;
 
-pub(crate) use crate::backend::{ApiError, Backend, Session};
+pub(crate) use crate::backend::{ApiError, Backend, RefusalKey, RefusalQuery, Session};
 pub(crate) use crate::blobs::blob_name;
 pub(crate) use crate::serve::token_hash;
 pub(crate) use scope::Tree;

@@ -70,9 +70,9 @@ impl FromRequestParts<Shared> for Me {
         let token = cookie_token(&parts.headers).ok_or(Refused::SignIn)?;
         let b = b.clone();
         let me = blocking(move || {
-            // An unknown or revoked token answers 401, which sends the browser to sign in; a
-            // failing database is an error page, not a sign-in form.
-            let session = b.authenticate(&token)?;
+            // An unknown or revoked token, or a phone's, answers 401, which sends the browser
+            // to sign in; a failing database is an error page, not a sign-in form.
+            let session = b.console_session(&token)?;
             // A sign-in lasts as long on the server as in the cookie; a stale token is revoked
             // so that it cannot be used again.
             if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {

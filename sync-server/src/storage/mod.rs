@@ -1,7 +1,8 @@
 //! What the server keeps, behind two narrow traits, each with a SQLite implementation (the
 //! default, `sqlite`) and a PostgreSQL one (`pg`), both passing the same contract tests:
 //!
-//! - `AccountStore`: password hashes, device tokens, and the ops refused from devices;
+//! - `AccountStore`: password hashes, device tokens and whose each device is, sign-in
+//!   attempts, and the ops refused from devices;
 //! - `OpLog`: the op log, with the server's fold of it (`core::server::Records`) that judges
 //!   pushes, names the grids an op touches, and answers who a user is.
 //!
@@ -71,12 +72,49 @@ impl From<r2d2::Error> for StorageError {
 
 pub type Result<T> = std::result::Result<T, StorageError>;
 
-/// A live device token as kept: whose, for which device, issued when.
+/// Which sign-in a token was issued by: a phone's (the `/v1/` API) or a console browser's. Each
+/// is accepted only where it was issued, and lasts by its own rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Phone,
+    Console,
+}
+
+impl TokenKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenKind::Phone => "phone",
+            TokenKind::Console => "console",
+        }
+    }
+
+    /// The kind stored as `code`; a kind this server does not know is nobody's.
+    pub fn parse(code: &str) -> Result<TokenKind> {
+        match code {
+            "phone" => Ok(TokenKind::Phone),
+            "console" => Ok(TokenKind::Console),
+            _ => Err(StorageError::Unreadable("token kind")),
+        }
+    }
+}
+
+/// A live device token as kept: whose, for which device, of which kind, issued when, and when
+/// its lifetime last started again (a phone's, on use).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
     pub user_id: String,
     pub device_id: String,
+    pub kind: TokenKind,
     pub issued_at_ms: i64,
+    pub renewed_at_ms: i64,
+}
+
+/// A key's sign-in attempts in its current window, the one just counted included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    pub count: i64,
+    /// When the window started (the key's first attempt in it).
+    pub since_ms: i64,
 }
 
 /// An op the server refused from a device, kept so that someone who can sort it out sees it
@@ -96,7 +134,46 @@ pub struct Refusal {
     pub en: String,
 }
 
-/// Accounts, device tokens and refused ops.
+impl Refusal {
+    /// Where a listing that ended with this refusal goes on from.
+    pub fn key(&self) -> RefusalKey {
+        RefusalKey {
+            at_ms: self.at_ms,
+            op_id: self.op_id,
+        }
+    }
+}
+
+/// A refusal's place in the listing, newest first: by time, then by op id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalKey {
+    pub at_ms: i64,
+    pub op_id: Uuid,
+}
+
+/// Which refused ops to read, newest first: those that touched one of `grids` (with
+/// `ungridded`, also those that touched none), or every one when `grids` is `None`; after
+/// `after` (the last of the page before), at most `limit`. The store cuts them to the scope
+/// itself, so a flood of refusals elsewhere never pushes a reader's own out of a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefusalQuery {
+    pub grids: Option<Vec<String>>,
+    pub ungridded: bool,
+    pub after: Option<RefusalKey>,
+    pub limit: usize,
+}
+
+impl RefusalQuery {
+    /// The newest `limit` refusals, wherever they were.
+    pub fn latest(limit: usize) -> RefusalQuery {
+        RefusalQuery {
+            limit,
+            ..RefusalQuery::default()
+        }
+    }
+}
+
+/// Accounts, device tokens, the devices they are bound to, sign-in attempts and refused ops.
 pub trait AccountStore: Send + Sync + 'static {
     fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
     fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
@@ -105,13 +182,27 @@ pub trait AccountStore: Send + Sync + 'static {
     fn add_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()>;
     /// The token with this hash, unless it is unknown or revoked.
     fn live_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
+    /// Starts a live token's lifetime again at `at_ms`.
+    fn renew_token(&self, token_hash: &str, at_ms: i64) -> Result<()>;
     fn revoke_token(&self, token_hash: &str, at_ms: i64) -> Result<()>;
+    /// Binds `device_id` to `user_id` unless it is bound already; returns whom it is bound to
+    /// (one answer however many sign-ins race, on any instance).
+    fn bind_device(&self, device_id: &str, user_id: &str, at_ms: i64) -> Result<String>;
+    /// Binds `device_id` to `owner` whoever held it, and revokes every live token issued for
+    /// it: for the server's own devices, which nobody else may ever use.
+    fn claim_device(&self, device_id: &str, owner: &str, at_ms: i64) -> Result<()>;
+    /// Counts one sign-in attempt of `key` at `now_ms` in a window of `window_ms` that starts
+    /// at the key's first attempt (one whose window has passed starts a new one), and answers
+    /// the window's count so far; forgets keys whose window has passed.
+    fn count_attempt(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<Attempts>;
+    /// Forgets the attempts of `key` (a sign-in that succeeded).
+    fn forget_attempts(&self, key: &str) -> Result<()>;
     /// Revokes every live token of a user; returns how many.
     fn revoke_user(&self, user_id: &str, at_ms: i64) -> Result<usize>;
     /// Keeps refused ops (one already kept is left as it is).
     fn keep_refusals(&self, refused: &[Refusal]) -> Result<()>;
-    /// The latest refused ops, newest first, at most `limit`.
-    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>>;
+    /// The refused ops `q` asks for, newest first.
+    fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>>;
     fn forget_refusals_before(&self, at_ms: i64) -> Result<()>;
 }
 

@@ -60,10 +60,38 @@ const ACCOUNTS: &[Step] = &[
          );
          CREATE INDEX IF NOT EXISTS refused_ops_at ON refused_ops (at_ms);",
     ),
+    // Issue 14 (trust). `devices`: each device id belongs to the user who first signed in
+    // with it (or to the server, for its own devices), so nobody uses up another's sequence
+    // numbers; the devices of tokens already issued are bound to whoever signed in first.
+    // `tokens.kind`: a console sign-in is never a phone's, and the other way round.
+    // `tokens.renewed_at`: a phone token lapses when unused for its lifetime; tokens already
+    // issued start theirs at the upgrade, so an upgrade signs nobody out.
+    // `sign_in_attempts`: the sign-in limits, one counter per key and window.
+    Step::new(
+        4,
+        "devices_token_kinds_and_sign_in_attempts",
+        "CREATE TABLE devices (
+             device_id TEXT PRIMARY KEY,
+             user_id TEXT NOT NULL,
+             bound_at_ms INTEGER NOT NULL
+         );
+         INSERT OR IGNORE INTO devices (device_id, user_id, bound_at_ms)
+             SELECT device_id, user_id, issued_at FROM tokens ORDER BY issued_at, token_hash;
+         ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'phone';
+         ALTER TABLE tokens ADD COLUMN renewed_at INTEGER NOT NULL DEFAULT 0;
+         UPDATE tokens SET renewed_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+         CREATE TABLE sign_in_attempts (
+             key TEXT PRIMARY KEY,
+             since_ms INTEGER NOT NULL,
+             attempts INTEGER NOT NULL
+         );
+         CREATE INDEX sign_in_attempts_since ON sign_in_attempts (since_ms);",
+    ),
 ];
 
-/// The PostgreSQL database: the op log with each op's grids, accounts, tokens, the horizon, and
-/// refused ops. Steps 1 and 2 are the `MIGRATIONS` the server ran before the runner.
+/// The PostgreSQL database: the op log with each op's grids, accounts, tokens, devices, sign-in
+/// attempts, the horizon, and refused ops. Steps 1 and 2 are the `MIGRATIONS` the server ran
+/// before the runner.
 const POSTGRES: &[Step] = &[
     Step::new(
         1,
@@ -122,6 +150,31 @@ const POSTGRES: &[Step] = &[
         en TEXT NOT NULL
     );
     CREATE INDEX refused_ops_at ON refused_ops (at_ms);
+",
+    ),
+    // The same as accounts step 4 (see there): devices bound to users, token kinds and
+    // renewal, and the sign-in limits, here shared by every instance.
+    Step::new(
+        3,
+        "devices_token_kinds_and_sign_in_attempts",
+        "
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        bound_at_ms BIGINT NOT NULL
+    );
+    INSERT INTO devices (device_id, user_id, bound_at_ms)
+        SELECT DISTINCT ON (device_id) device_id, user_id, issued_at FROM tokens
+        ORDER BY device_id, issued_at, token_hash;
+    ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'phone';
+    ALTER TABLE tokens ADD COLUMN renewed_at BIGINT NOT NULL DEFAULT 0;
+    UPDATE tokens SET renewed_at = (extract(epoch FROM now()) * 1000)::bigint;
+    CREATE TABLE sign_in_attempts (
+        key TEXT PRIMARY KEY,
+        since_ms BIGINT NOT NULL,
+        attempts INTEGER NOT NULL
+    );
+    CREATE INDEX sign_in_attempts_since ON sign_in_attempts (since_ms);
 ",
     ),
 ];
@@ -193,10 +246,12 @@ mod tests {
         assert_eq!(sums(POSTGRES)[..POSTGRES_RELEASED.len()], POSTGRES_RELEASED);
     }
 
-    const ACCOUNTS_RELEASED: [u64; 3] = [
+    const ACCOUNTS_RELEASED: [u64; 4] = [
         7583535518856505084,
         15135463340397458699,
         5552246899538563355,
+        20976781415856590,
     ];
-    const POSTGRES_RELEASED: [u64; 2] = [603029039375026339, 8456153095474132238];
+    const POSTGRES_RELEASED: [u64; 3] =
+        [603029039375026339, 8456153095474132238, 9553318993386772424];
 }

@@ -1,7 +1,7 @@
 //! The default storage: everyone's ops in a core store (`ops.db`; its log in insertion order is
 //! the server's sequence, folded by the same apply function as on the devices), and accounts,
-//! device tokens, refused ops and the compaction horizon in `accounts.db`. One process owns a
-//! data folder.
+//! device tokens and devices, sign-in attempts, refused ops and the compaction horizon in
+//! `accounts.db`. One process owns a data folder.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,7 +15,8 @@ use gridpatrol_core::{Clock, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use super::{AccountStore, OpLog, Refusal, Result, TokenRecord};
+use super::{AccountStore, Attempts, OpLog, Refusal, Result, TokenKind, TokenRecord};
+use super::{RefusalQuery, StorageError};
 use crate::blobs::FsBlobs;
 use crate::service::Service;
 
@@ -67,7 +68,7 @@ impl SqliteBackend {
                 horizon: AtomicI64::new(horizon),
             },
             FsBlobs::open(dir.join("photos"), max_photo_bytes)?,
-        ))
+        )?)
     }
 }
 
@@ -98,28 +99,110 @@ impl AccountStore for SqliteAccounts {
 
     fn add_token(&self, token_hash: &str, t: &TokenRecord) -> Result<()> {
         lock(&self.db).execute(
-            "INSERT INTO tokens (token_hash, user_id, device_id, issued_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, t.user_id, t.device_id, t.issued_at_ms],
+            "INSERT INTO tokens (token_hash, user_id, device_id, kind, issued_at, renewed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                token_hash,
+                t.user_id,
+                t.device_id,
+                t.kind.code(),
+                t.issued_at_ms,
+                t.renewed_at_ms
+            ],
         )?;
         Ok(())
     }
 
     fn live_token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
-        Ok(lock(&self.db)
+        let row = lock(&self.db)
             .query_row(
-                "SELECT user_id, device_id, issued_at FROM tokens
+                "SELECT user_id, device_id, kind, issued_at, renewed_at FROM tokens
                  WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [token_hash],
                 |r| {
-                    Ok(TokenRecord {
-                        user_id: r.get(0)?,
-                        device_id: r.get(1)?,
-                        issued_at_ms: r.get(2)?,
-                    })
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
                 },
             )
-            .optional()?)
+            .optional()?;
+        row.map(|(user_id, device_id, kind, issued_at_ms, renewed_at_ms)| {
+            Ok(TokenRecord {
+                user_id,
+                device_id,
+                kind: TokenKind::parse(&kind)?,
+                issued_at_ms,
+                renewed_at_ms,
+            })
+        })
+        .transpose()
+    }
+
+    fn renew_token(&self, token_hash: &str, at_ms: i64) -> Result<()> {
+        lock(&self.db).execute(
+            "UPDATE tokens SET renewed_at = max(renewed_at, ?2)
+             WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![token_hash, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn bind_device(&self, device_id: &str, user_id: &str, at_ms: i64) -> Result<String> {
+        Ok(lock(&self.db).query_row(
+            "INSERT INTO devices (device_id, user_id, bound_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT(device_id) DO UPDATE SET user_id = user_id
+             RETURNING user_id",
+            params![device_id, user_id, at_ms],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn claim_device(&self, device_id: &str, owner: &str, at_ms: i64) -> Result<()> {
+        let mut db = lock(&self.db);
+        let tx = db.transaction()?;
+        tx.execute(
+            "INSERT INTO devices (device_id, user_id, bound_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT(device_id) DO UPDATE SET user_id = excluded.user_id,
+                 bound_at_ms = excluded.bound_at_ms
+             WHERE devices.user_id <> excluded.user_id",
+            params![device_id, owner, at_ms],
+        )?;
+        tx.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+            params![device_id, at_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn count_attempt(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<Attempts> {
+        let mut db = lock(&self.db);
+        let tx = db.transaction()?;
+        let stale = now_ms.saturating_sub(window_ms);
+        tx.execute("DELETE FROM sign_in_attempts WHERE since_ms <= ?1", [stale])?;
+        let counted = tx.query_row(
+            "INSERT INTO sign_in_attempts (key, since_ms, attempts) VALUES (?1, ?2, 1)
+             ON CONFLICT(key) DO UPDATE SET attempts = attempts + 1
+             RETURNING attempts, since_ms",
+            params![key, now_ms],
+            |r| {
+                Ok(Attempts {
+                    count: r.get(0)?,
+                    since_ms: r.get(1)?,
+                })
+            },
+        )?;
+        tx.commit()?;
+        Ok(counted)
+    }
+
+    fn forget_attempts(&self, key: &str) -> Result<()> {
+        lock(&self.db).execute("DELETE FROM sign_in_attempts WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     fn revoke_token(&self, token_hash: &str, at_ms: i64) -> Result<()> {
@@ -163,14 +246,34 @@ impl AccountStore for SqliteAccounts {
         Ok(())
     }
 
-    fn refusals(&self, limit: usize) -> Result<Vec<Refusal>> {
+    fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>> {
         let db = lock(&self.db);
-        let mut stmt = db.prepare(
+        // `grids` is kept comma-joined: a grid matches when `,<grid>,` is in `,<grids>,`.
+        let mut stmt = db.prepare_cached(
             "SELECT at_ms, op_id, user_id, device_id, kind, entity, grids, code, zh, en
-             FROM refused_ops ORDER BY at_ms DESC, op_id LIMIT ?1",
+             FROM refused_ops
+             WHERE (?1 IS NULL
+                    OR EXISTS (SELECT 1 FROM json_each(?1) g
+                        WHERE instr(',' || grids || ',', ',' || g.value || ',') > 0)
+                    OR (?2 AND grids = ''))
+               AND (?3 IS NULL OR at_ms < ?3 OR (at_ms = ?3 AND op_id > ?4))
+             ORDER BY at_ms DESC, op_id LIMIT ?5",
         )?;
+        let grids = q
+            .grids
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|_| StorageError::Unreadable("grids"))?;
+        let args = params![
+            grids,
+            q.ungridded,
+            q.after.map(|k| k.at_ms),
+            q.after.map(|k| k.op_id.to_string()),
+            i64::try_from(q.limit).unwrap_or(i64::MAX),
+        ];
         let rows = stmt
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            .query_map(args, |r| {
                 let grids: String = r.get(6)?;
                 Ok(Refusal {
                     at_ms: r.get(0)?,

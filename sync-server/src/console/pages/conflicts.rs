@@ -1,5 +1,6 @@
 //! Conflicts and refused records: offline conflicts on cases in the user's area (the later
-//! action did not apply), and ops the server refused at upload that touched the user's grids.
+//! action did not apply), and ops the server refused at upload that touched the user's grids,
+//! a page at a time (`?before=` the last one shown), cut to the user's scope by the store.
 
 use axum::extract::{Query, State};
 use gridpatrol_core::org::Role;
@@ -10,15 +11,28 @@ use crate::console::labels::{event_text, verb_name};
 use crate::console::layout::page;
 use crate::console::values::Typed;
 use crate::console::values::{names, person, tail, when};
-use crate::console::{view, Me, Page, Refused, Shared};
+use crate::console::{view, ApiError, Me, Page, RefusalKey, RefusalQuery, Refused, Shared};
 
 #[derive(Deserialize, Default)]
 pub struct ConflictQuery {
     all: Option<String>,
+    /// The last refused op of the page before, as `<at_ms>.<op_id>`.
+    before: Option<String>,
 }
 
-/// How many refused ops the page reads before cutting them to the user's scope.
-const REFUSALS_READ: usize = 2000;
+/// How many refused ops one page lists.
+const REFUSALS_PAGE: usize = 50;
+
+fn parse_key(text: &str) -> Result<RefusalKey, ApiError> {
+    text.split_once('.')
+        .and_then(|(at, id)| {
+            Some(RefusalKey {
+                at_ms: at.parse().ok()?,
+                op_id: id.parse().ok()?,
+            })
+        })
+        .ok_or_else(|| ApiError::bad_request("before"))
+}
 
 pub async fn conflicts(
     State(b): State<Shared>,
@@ -36,15 +50,26 @@ pub async fn conflicts(
             store.conflicts(me.actor())?
         };
         // A refused op is shown to whoever covers a grid it touched; one that touched none
-        // (reference data a device may not write) to the township.
-        let refused: Vec<_> = b
-            .refusals(REFUSALS_READ)?
-            .into_iter()
-            .filter(|r| {
-                r.grids.iter().any(|g| me.actor().covers(g))
-                    || (r.grids.is_empty() && me.actor().role == Role::TownshipOfficer)
-            })
-            .collect();
+        // (reference data a device may not write) to the township. One more than a page is
+        // read to know whether another follows.
+        let mut refused = b.refusals(&RefusalQuery {
+            grids: Some(me.actor().grids.clone()),
+            ungridded: me.actor().role == Role::TownshipOfficer,
+            after: q.before.as_deref().map(parse_key).transpose()?,
+            limit: REFUSALS_PAGE + 1,
+        })?;
+        let more = refused.len() > REFUSALS_PAGE;
+        refused.truncate(REFUSALS_PAGE);
+        let older = refused.last().filter(|_| more).map(|r| {
+            let k = r.key();
+            let all = if all { "&all=1" } else { "" };
+            format!("/console/conflicts?before={}.{}{all}", k.at_ms, k.op_id)
+        });
+        let newest = if all {
+            "/console/conflicts?all=1"
+        } else {
+            "/console/conflicts"
+        };
         let body = html! {
             h1 { "冲突与退回 / Conflicts and refused records" }
             h2 { "离线冲突 / Offline conflicts（" (list.len()) "）" }
@@ -88,7 +113,7 @@ pub async fn conflicts(
                     }
                 }
             }
-            h2 { "服务器退回的记录 / Records the server refused（" (refused.len()) "）" }
+            h2 id="refused" { "服务器退回的记录 / Records the server refused" }
             p.muted {
                 "手机上传时被拒绝的记录（如已不在其负责范围、权限不足）。记录仍保存在该手机上并向其本人说明了原因；如需补办，请联系本人或在此代为办理。"
                 "/ Ops refused at upload; they stay on the phone with the reason shown there."
@@ -102,7 +127,7 @@ pub async fn conflicts(
                         tr { td colspan="4" class="muted" { "没有 / None" } }
                     }
                     @for r in &refused {
-                        tr {
+                        tr id={ "refused-" (r.op_id) } {
                             td { (when(r.at_ms)) }
                             td { (person(&r.user_id)) }
                             td {
@@ -114,6 +139,14 @@ pub async fn conflicts(
                             td { (r.zh) br; span lang="en" class="muted" { (r.en) } }
                         }
                     }
+                }
+            }
+            p {
+                @if q.before.is_some() {
+                    a href={ (newest) "#refused" } { "最新的记录 / Newest" } " "
+                }
+                @if let Some(link) = &older {
+                    a href={ (link) "#refused" } { "更早的记录 / Older" }
                 }
             }
         };

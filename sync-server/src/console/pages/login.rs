@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use maud::{html, Markup};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::console::layout::{alert, document};
 use crate::console::session::COOKIE;
@@ -113,8 +112,8 @@ pub async fn login(
     };
     let user = f.user_id.clone();
     let res = tokio::task::spawn_blocking(move || {
-        // Each browser sign-in is a device of its own, so signing out revokes only it.
-        b.login(&f.user_id, &f.password, Uuid::new_v4(), client.ip())
+        // A token only the console accepts, for a device of this browser's own.
+        b.console_login(&f.user_id, &f.password, client.ip())
     })
     .await
     .unwrap_or_else(|_| Err(ApiError::internal()));

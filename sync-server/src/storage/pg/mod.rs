@@ -54,6 +54,6 @@ impl PgBackend {
             PgAccounts::new(pool.clone()),
             PgLog::open(pool)?,
             FsBlobs::open(blob_dir, max_photo_bytes)?,
-        ))
+        )?)
     }
 }
