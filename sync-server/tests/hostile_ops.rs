@@ -131,6 +131,19 @@ fn claims_are_judged(database: Option<String>) {
                 },
             )
         },
+        // The existing place again under a new op, renamed and moved, with an earlier HLC.
+        Op {
+            hlc: gridpatrol_core::Hlc(honest.hlc.0 - 1_000_000),
+            ..forged(
+                &honest,
+                105,
+                OpBody::PlaceCreate(gridpatrol_core::place::Place {
+                    name: "冒名场所".into(),
+                    grid_id: "g02".into(),
+                    ..mine.clone()
+                }),
+            )
+        },
     ];
     assert_eq!(
         push_codes(&server.url, &token, phone.device_id(), ops),
@@ -139,6 +152,7 @@ fn claims_are_judged(database: Option<String>) {
             "no_such_place",
             "not_as_recorded",
             "not_as_recorded",
+            "already_exists",
             "already_exists"
         ]
     );
@@ -153,6 +167,8 @@ fn claims_are_judged(database: Option<String>) {
         o01.hazards(&o01.actor("o01").unwrap(), None).unwrap().len(),
         1
     );
+    let place = o01.place(mine.id).unwrap().place;
+    assert_eq!((place.name, place.grid_id), (mine.name, mine.grid_id));
 }
 
 #[test]
