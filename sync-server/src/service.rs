@@ -7,9 +7,12 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use gridpatrol_core::hazard::lifecycle::Rejection;
 use gridpatrol_core::op::Op;
 use gridpatrol_core::server::FeedItem;
-use gridpatrol_core::sync::protocol::{PhotoReceived, PullResponse, PushResult, SnapshotPage};
+use gridpatrol_core::sync::protocol::{
+    PhotoReceived, PullResponse, PushResult, SnapshotPage, MAX_AHEAD_MS,
+};
 use gridpatrol_core::Store;
 use uuid::Uuid;
 
@@ -19,9 +22,8 @@ use crate::error::ApiError;
 use crate::photos::{self, Chunk, Quota};
 use crate::serve;
 use crate::signin::SignInGuard;
-use crate::storage::RefusalQuery;
 use crate::storage::{
-    AccountStore, OpLog, Refusal, Result as StorageResult, TokenKind, TokenRecord,
+    AccountStore, OpLog, Refusal, RefusalQuery, Result as StorageResult, TokenKind, TokenRecord,
 };
 use crate::tokens::{PhoneTokens, Verdict};
 
@@ -200,7 +202,27 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
     }
 
     fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
-        let outcomes = self.log.accept(&session.user, session.device_id, &ops)?;
+        // Nothing a device sends is dated before it was first signed in (give or take the
+        // clock bound): a user who signs in on a fresh device after being moved to another
+        // grid cannot date work into the old one by the "assignment at the time" rule.
+        let floor = self
+            .accounts
+            .device_bound_at(&session.device_id.to_string())?
+            .map(|at| at.saturating_sub(MAX_AHEAD_MS));
+        let early = |op: &Op| floor.is_some_and(|f| op.hlc.wall_ms() < f);
+        let judged: Vec<Op> = ops.iter().filter(|op| !early(op)).cloned().collect();
+        let mut accepted = self
+            .log
+            .accept(&session.user, session.device_id, &judged)?
+            .into_iter();
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for op in &ops {
+            if early(op) {
+                outcomes.push(Err(Rejection::BeforeSignIn.into()));
+            } else if let Some(outcome) = accepted.next() {
+                outcomes.push(outcome);
+            }
+        }
         let results = serve::push_results(&ops, outcomes);
         let refused = serve::refusals(self.log.records()?, session, &ops, &results, self.now_ms());
         for r in &refused {

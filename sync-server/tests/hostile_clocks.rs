@@ -200,7 +200,9 @@ fn far_future(database: Option<String>) {
 
 #[test]
 fn a_reassigned_worker_cannot_back_date_work_into_the_old_grid() {
-    let server = Server::start(None, &[]);
+    // With the demo's history, w04 has been on g04 since September: an op dated any time
+    // since then would be judged by that assignment, were it not for the clock rules.
+    let server = Server::start(None, &["--demo-history", "true"]);
     let phone = common::device(&server, "w04");
     let old_place = common::place_in(&phone, "w04", "g04").id;
     common::visit(&phone, "w04", old_place);
@@ -235,6 +237,26 @@ fn a_reassigned_worker_cannot_back_date_work_into_the_old_grid() {
     let (status, body) = raw_push(&server.url, &token, phone.device_id(), vec![back_dated]);
     assert_eq!(status, 200, "{body}");
     assert_eq!(codes(&body), ["clock_backwards"]);
+
+    // Nor from a fresh device signed in after the reassignment.
+    let fresh = uuid::Uuid::now_v7();
+    let token = common::login(&reqwest::blocking::Client::new(), &server.url, "w04", fresh).token;
+    let OpBody::Patrol(p) = &before.body else {
+        panic!("a visit")
+    };
+    let mut p = p.clone();
+    p.id = uuid::Uuid::now_v7();
+    let from_fresh = Op {
+        id: uuid::Uuid::now_v7(),
+        device_id: fresh,
+        seq: 1,
+        hlc: Hlc::new(before.hlc.wall_ms() - 3_600_000, 0),
+        body: OpBody::Patrol(p),
+        ..before.clone()
+    };
+    let (status, body) = raw_push(&server.url, &token, fresh, vec![from_fresh]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), ["before_sign_in"]);
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub enum Rejection {
     /// A pushed op dated before an earlier op of the same device: a device's clock only rises
     /// with its sequence.
     ClockBackwards,
+    /// A pushed op dated before its device was first signed in.
+    BeforeSignIn,
     /// A record already holds as many ops as one record may.
     TooManyOps {
         max: u32,
@@ -109,6 +111,7 @@ impl Rejection {
             Rejection::NotAsRecorded => "not_as_recorded",
             Rejection::ClockAhead => "clock_ahead",
             Rejection::ClockBackwards => "clock_backwards",
+            Rejection::BeforeSignIn => "before_sign_in",
             Rejection::TooManyOps { .. } => "too_many_ops",
             Rejection::Invalid { .. } => "invalid_input",
         }
@@ -142,6 +145,7 @@ impl Rejection {
             }
             Rejection::ClockAhead => "操作时间晚于服务器当前时间，请校准手机时间后再同步".into(),
             Rejection::ClockBackwards => "操作时间早于本设备之前的操作".into(),
+            Rejection::BeforeSignIn => "操作时间早于本设备首次登录".into(),
             Rejection::TooManyOps { max } => format!("该记录的操作已达上限（{max} 条）"),
             Rejection::Invalid { input } => input.zh(),
         }
@@ -182,6 +186,7 @@ impl Rejection {
                 "the op is dated after the server's clock; set the phone's time and sync again"
                     .into()
             }
+            Rejection::BeforeSignIn => "the op is dated before its device first signed in".into(),
             Rejection::ClockBackwards => {
                 "the op is dated before an earlier op of its device".into()
             }

@@ -191,6 +191,8 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Binds `device_id` to `owner` whoever held it, and revokes every live token issued for
     /// it: for the server's own devices, which nobody else may ever use.
     fn claim_device(&self, device_id: &str, owner: &str, at_ms: i64) -> Result<()>;
+    /// When `device_id` was first signed in with (bound), if it has been.
+    fn device_bound_at(&self, device_id: &str) -> Result<Option<i64>>;
     /// Counts one sign-in attempt of `key` at `now_ms` in a window of `window_ms` that starts
     /// at the key's first attempt (one whose window has passed starts a new one), and answers
     /// the window's count so far; forgets keys whose window has passed.

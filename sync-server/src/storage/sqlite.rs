@@ -161,6 +161,16 @@ impl AccountStore for SqliteAccounts {
         )?)
     }
 
+    fn device_bound_at(&self, device_id: &str) -> Result<Option<i64>> {
+        Ok(lock(&self.db)
+            .query_row(
+                "SELECT bound_at_ms FROM devices WHERE device_id = ?1",
+                [device_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn claim_device(&self, device_id: &str, owner: &str, at_ms: i64) -> Result<()> {
         let mut db = lock(&self.db);
         let tx = db.transaction()?;

@@ -97,6 +97,14 @@ impl AccountStore for PgAccounts {
         Ok(row.try_get(0)?)
     }
 
+    fn device_bound_at(&self, device_id: &str) -> Result<Option<i64>> {
+        let row = self.conn()?.query_opt(
+            "SELECT bound_at_ms FROM devices WHERE device_id = $1",
+            &[&device_id],
+        )?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     fn claim_device(&self, device_id: &str, owner: &str, at_ms: i64) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction()?;
