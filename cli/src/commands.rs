@@ -336,7 +336,9 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             password,
             insecure_http,
         } => {
-            let store = open(db)?;
+            // Signing in is a phone's first use: its database is made here if it is not yet.
+            let store = Store::open(db, Clock::System)?;
+            store.install_library()?;
             let who = store.sign_in_with(&server, &user, &password, insecure_http)?;
             out(
                 format!("已登录 / signed in to {} as {}", who.server, who.user_id),

@@ -143,7 +143,8 @@ pub(crate) fn check_phone(phone: &str) -> Result<String, InvalidInput> {
 }
 
 impl OrgNode {
-    pub(crate) fn validated(mut self) -> Result<Self, InvalidInput> {
+    /// The node as the rules allow it (a typable id, a name, a parent unless a county).
+    pub fn validated(mut self) -> Result<Self, InvalidInput> {
         check_code(Field::Id, &self.id)?;
         self.name = error::text(Field::Name, &self.name, 60)?;
         if self.level.parent().is_some() != self.parent_id.is_some() {
@@ -154,7 +155,8 @@ impl OrgNode {
 }
 
 impl User {
-    pub(crate) fn validated(mut self) -> Result<Self, InvalidInput> {
+    /// The user as the rules allow them (a typable id, a name, a phone number, an area).
+    pub fn validated(mut self) -> Result<Self, InvalidInput> {
         check_code(Field::Id, &self.id)?;
         self.name = error::text(Field::Name, &self.name, 40)?;
         self.phone = self.phone.as_deref().map(check_phone).transpose()?;

@@ -21,6 +21,7 @@ pub mod personal;
 pub mod photos;
 pub mod serve;
 pub mod service;
+pub mod setup;
 pub mod signin;
 pub mod storage;
 pub mod synthetic;

@@ -9,7 +9,7 @@
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
 use gridpatrol_sync_server::serve::check_password;
 use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
-use gridpatrol_sync_server::{http, pg, sqlite, DEMO_PASSWORD};
+use gridpatrol_sync_server::{http, pg, setup, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -92,6 +92,29 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A township's first start: creates the county and township and the first township
+    /// officer (password read from standard input, one line), then exits. The server then
+    /// starts without --demo and the officer signs in to the console.
+    Init {
+        /// The county's name (县、市、区).
+        #[arg(long)]
+        county: String,
+        /// The county's id, as typed in imports and commands.
+        #[arg(long, default_value = "c01")]
+        county_id: String,
+        /// The township's name (乡镇、街道).
+        #[arg(long)]
+        township: String,
+        #[arg(long, default_value = "t01")]
+        township_id: String,
+        /// The first township officer's user id.
+        #[arg(long)]
+        admin: String,
+        #[arg(long)]
+        admin_name: String,
+        #[arg(long)]
+        admin_phone: Option<String>,
+    },
     /// Manage accounts: passwords are read from standard input, one line.
     #[command(subcommand)]
     User(UserCommand),
@@ -269,6 +292,33 @@ async fn listen<B: Backend + Admin>(
 fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
     match args.command.take() {
         Some(Command::User(cmd)) => user_command(&backend, cmd),
+        Some(Command::Init {
+            county,
+            county_id,
+            township,
+            township_id,
+            admin,
+            admin_name,
+            admin_phone,
+        }) => {
+            let start = setup::FirstStart {
+                county_id,
+                county,
+                township_id,
+                township,
+                admin_id: admin,
+                admin_name,
+                admin_phone,
+            };
+            setup::init_township(&backend, &start, &read_password()?)?;
+            println!(
+                "已创建 {}（{}）及乡镇管理员 {}；不带 --demo 启动服务器后即可登录管理后台 / created {} ({}) \
+                 and township officer {}; start the server without --demo and sign in to the console",
+                start.township, start.township_id, start.admin_id,
+                start.township, start.township_id, start.admin_id
+            );
+            Ok(())
+        }
         None => serve(args, backend),
     }
 }

@@ -198,7 +198,7 @@ pub(crate) async fn view<T: Send + 'static>(
 ) -> Result<T, Refused> {
     blocking(move || {
         let store = b.records()?;
-        let tree = Tree::load(store)?;
+        let tree = Tree::load(store, &me.actor().user_id)?;
         f(&View {
             b: &b,
             me: &me,

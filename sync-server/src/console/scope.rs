@@ -14,10 +14,13 @@ use super::{not_visible, ApiError};
 pub(crate) struct Tree {
     nodes: HashMap<String, OrgNode>,
     children: BTreeMap<String, Vec<String>>,
+    /// The org nodes the viewer answers for, as their record names them.
+    own: Vec<String>,
 }
 
 impl Tree {
-    pub fn load(store: &Store) -> gridpatrol_core::Result<Tree> {
+    /// The tree, as `viewer` (a user id) sees it.
+    pub fn load(store: &Store, viewer: &str) -> gridpatrol_core::Result<Tree> {
         let mut nodes = HashMap::new();
         let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for level in [
@@ -36,7 +39,12 @@ impl Tree {
         for v in children.values_mut() {
             v.sort();
         }
-        Ok(Tree { nodes, children })
+        let own = store.user(viewer).map(|u| u.org_ids).unwrap_or_default();
+        Ok(Tree {
+            nodes,
+            children,
+            own,
+        })
     }
 
     pub fn name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -62,6 +70,18 @@ impl Tree {
         }
     }
 
+    /// Whether `id` is one of the viewer's own nodes or lies under one.
+    fn under_own(&self, id: &str) -> bool {
+        let mut at = self.nodes.get(id);
+        while let Some(n) = at {
+            if self.own.contains(&n.id) {
+                return true;
+            }
+            at = n.parent_id.as_ref().and_then(|p| self.nodes.get(p));
+        }
+        false
+    }
+
     /// The village a grid belongs to.
     pub fn village_of(&self, grid: &str) -> Option<&str> {
         self.nodes.get(grid).and_then(|n| n.parent_id.as_deref())
@@ -70,7 +90,8 @@ impl Tree {
     /// The nodes wholly inside `actor`'s scope (every grid under them is theirs) and not above
     /// the level their role answers for, broadest first: what they may choose for a dashboard
     /// or an export. (A township officer of the county's only township sees the township, not
-    /// the county.)
+    /// the county.) A node with no grids yet (a township just set up) is theirs when it is
+    /// one of their own nodes or under one.
     pub fn scopes(&self, actor: &Actor) -> Vec<&OrgNode> {
         let top = actor.role.anchor_level();
         let mut out: Vec<&OrgNode> = self
@@ -81,7 +102,11 @@ impl Tree {
                     return false;
                 }
                 let grids = self.grids_under(&n.id);
-                !grids.is_empty() && grids.iter().all(|g| actor.covers(g))
+                if grids.is_empty() {
+                    self.under_own(&n.id)
+                } else {
+                    grids.iter().all(|g| actor.covers(g))
+                }
             })
             .collect();
         out.sort_by(|a, b| a.level.cmp(&b.level).then(a.id.cmp(&b.id)));

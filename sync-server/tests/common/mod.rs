@@ -407,13 +407,18 @@ pub struct Browser {
 
 impl Browser {
     pub fn sign_in(server: &Server, user: &str) -> Browser {
+        Browser::sign_in_at(&server.url, user, "gridpatrol")
+    }
+
+    /// Signs in to the console at `url` as `user` with `password`.
+    pub fn sign_in_at(url: &str, user: &str, password: &str) -> Browser {
         let http = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         let res = http
-            .post(format!("{}/console/login", server.url))
-            .form(&[("user_id", user), ("password", "gridpatrol")])
+            .post(format!("{url}/console/login"))
+            .form(&[("user_id", user), ("password", password)])
             .send()
             .unwrap();
         assert_eq!(res.status(), 303, "{user} signs in");
@@ -421,7 +426,7 @@ impl Browser {
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
         Browser {
             http,
-            base: server.url.clone(),
+            base: url.to_string(),
             cookie: cookie.split(';').next().unwrap().to_string(),
         }
     }
