@@ -34,7 +34,7 @@ fn server_command(dir: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn init_args<'a>(admin: &'a str) -> Vec<&'a str> {
+fn init_args(admin: &str) -> Vec<&str> {
     vec![
         "init",
         "--county",
