@@ -130,7 +130,7 @@ impl Place {
     /// The place as the rules for a new one allow it (type from the library, bounded texts, a
     /// real location and phone number, a sane cycle), trimmed; the same rules for a place made
     /// here and one received, so an invalid one is refused at its position in the fold.
-    pub(crate) fn validated(self) -> Result<Self, InvalidInput> {
+    pub fn validated(self) -> Result<Self, InvalidInput> {
         library().place_type(&self.place_type)?;
         Ok(Place {
             name: error::text(Field::Name, &self.name, 60)?,
@@ -339,13 +339,20 @@ impl Store {
             risk_level: p.risk_level,
             patrol_every_days: p.patrol_every_days,
             archived: false,
-        }
-        .validated()?;
+        };
         let id = place.id;
+        self.add_place(actor, place)?;
+        Ok(id)
+    }
+
+    /// Records `place` as a new place under the id it carries (an import keys places by a
+    /// stable id of its own, so the same file imported again finds them).
+    pub fn add_place(&self, actor: &Actor, place: Place) -> Result<()> {
+        let place = place.validated()?;
         self.write(|tx| {
             require_grid_in_scope(tx, actor, &place.grid_id)?;
             self.commit_local(tx, actor, OpBody::PlaceCreate(place))?;
-            Ok(id)
+            Ok(())
         })
     }
 

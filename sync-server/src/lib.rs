@@ -16,6 +16,7 @@ pub mod console;
 pub mod cursor;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod log;
 pub mod personal;
 pub mod photos;

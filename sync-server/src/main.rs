@@ -9,7 +9,7 @@
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
 use gridpatrol_sync_server::serve::check_password;
 use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
-use gridpatrol_sync_server::{http, pg, setup, sqlite, DEMO_PASSWORD};
+use gridpatrol_sync_server::{http, import, pg, setup, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -114,6 +114,25 @@ enum Command {
         admin_name: String,
         #[arg(long)]
         admin_phone: Option<String>,
+    },
+    /// Import the township's 底数清单 (villages, grids, places, people) from the template's
+    /// XLSX, or CSV files of its sheets, as a township officer. Every row is checked first; a
+    /// file with any bad row imports nothing. Prints what changes, and the first password of
+    /// each person added (shown only this once).
+    Import {
+        /// The importing township officer's user id.
+        #[arg(long = "as")]
+        officer: String,
+        /// Only check the file(s) and show what would change.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the 底数清单 template (XLSX) to a file.
+    Template {
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Manage accounts: passwords are read from standard input, one line.
     #[command(subcommand)]
@@ -230,6 +249,44 @@ fn user_command(b: &impl Admin, cmd: UserCommand) -> AnyResult<()> {
     Ok(())
 }
 
+fn import_files(b: &impl Admin, officer: &str, dry_run: bool, files: &[PathBuf]) -> AnyResult<()> {
+    let mut book = import::Book::default();
+    let mut problems = Vec::new();
+    for f in files {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let Err(p) = book.add_file(&name.unwrap_or_default(), &std::fs::read(f)?) {
+            problems.push(p);
+        }
+    }
+    let plan = if problems.is_empty() {
+        import::check(b.records()?, officer, &book).map_err(|p| problems = p)
+    } else {
+        Err(())
+    };
+    let Ok(plan) = plan else {
+        for p in &problems {
+            eprintln!("{} / {}", p.zh_line(), p.en_line());
+        }
+        return Err(format!(
+            "{} 处问题，未导入任何内容 / {} problem(s), nothing imported",
+            problems.len(),
+            problems.len()
+        )
+        .into());
+    };
+    let summary = plan.summary();
+    println!("{} / {}", summary.zh(), summary.en());
+    if dry_run || summary.is_empty() {
+        println!("未写入 / nothing written");
+        return Ok(());
+    }
+    for (id, password) in import::apply(b, plan)? {
+        println!("初始密码 / first password\t{id}\t{password}");
+    }
+    println!("已导入 / imported");
+    Ok(())
+}
+
 /// Starts the HTTP server on a runtime of its own, outside which the backend was opened and is
 /// dropped at the end (a PostgreSQL client blocks on a runtime of its own, which must never run
 /// on one of this runtime's threads).
@@ -292,6 +349,16 @@ async fn listen<B: Backend + Admin>(
 fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
     match args.command.take() {
         Some(Command::User(cmd)) => user_command(&backend, cmd),
+        Some(Command::Import {
+            officer,
+            dry_run,
+            files,
+        }) => import_files(&backend, &officer, dry_run, &files),
+        Some(Command::Template { to }) => {
+            std::fs::write(&to, import::template::xlsx()?)?;
+            println!("已写出导入模板 / template written: {}", to.display());
+            Ok(())
+        }
         Some(Command::Init {
             county,
             county_id,

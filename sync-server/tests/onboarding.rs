@@ -1,7 +1,10 @@
 //! A real township's first start, without the demo (issue 15): `init` creates the county, the
 //! township and the first township officer, refuses to run twice or to leave half a tree; the
 //! server then starts without `--demo`, the officer signs in to the console, and accounts can be
-//! added under the township.
+//! added under the township. Then the 底数清单: the template's sheets and headers, a file in
+//! that layout imported (all rows checked first, the same file twice changes nothing, a file
+//! with bad rows imports nothing and names them, only a township officer imports), and a
+//! worker's phone receives exactly its grid and patrols there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -141,4 +144,220 @@ fn a_township_starts_without_the_demo() {
     let officer = Browser::sign_in_at(&server.1, "o01", SECRET);
     let home = officer.page("/console/");
     assert!(home.contains("青石镇"), "the township's own name");
+}
+
+/// Ops in the server's log.
+fn ops_in(dir: &Path) -> i64 {
+    rusqlite::Connection::open(dir.join("ops.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM ops", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A 底数清单 in the template's layout: 3 villages, 8 grids, 25 places a grid, 12 people;
+/// `bad` rows of places are made wrong in three different ways.
+fn register(path: &Path, bad: bool) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let mut sheet = |name: &str, rows: Vec<Vec<String>>| {
+        let ws = book.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write(r as u32, c as u16, v.as_str()).unwrap();
+            }
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    sheet(
+        "村社区",
+        vec![
+            s(&["编号", "名称"]),
+            s(&["v01", "东沟村"]),
+            s(&["v02", "西岭村"]),
+            s(&["v03", "南河社区"]),
+        ],
+    );
+    let mut grids = vec![s(&["编号", "名称", "村社区编号"])];
+    for g in 1..=8 {
+        let v = format!("v0{}", (g - 1) / 3 + 1);
+        grids.push(vec![format!("g0{g}"), format!("第{g}网格"), v]);
+    }
+    sheet("网格", grids);
+    // Columns in another order than the template's, as people rearrange them.
+    let mut places = vec![s(&[
+        "编号",
+        "名称",
+        "地址",
+        "网格编号",
+        "场所类型",
+        "风险等级",
+        "负责人",
+        "负责人电话",
+    ])];
+    let types = ["小饭店", "出租房", "沿街商铺", "农户", "医疗诊所"];
+    for i in 0..200 {
+        let mut row = vec![
+            format!("QS-{i:04}"),
+            format!("场所{i}"),
+            format!("青石镇{i}号"),
+            format!("g0{}", i % 8 + 1),
+            types[i % types.len()].to_string(),
+            ["高风险", "中", "低风险"][i % 3].to_string(),
+            "王某".to_string(),
+            format!("1380000{i:04}"),
+        ];
+        if bad {
+            match i {
+                11 => row[4] = "小作坊".into(),
+                40 => row[3] = "g99".into(),
+                77 => row[5] = "极高".into(),
+                _ => {}
+            }
+        }
+        places.push(row);
+    }
+    sheet("场所", places);
+    let mut people = vec![s(&["账号", "姓名", "角色", "负责范围", "电话"])];
+    for g in 1..=8 {
+        people.push(vec![
+            format!("w0{g}"),
+            format!("网格员{g}"),
+            "网格员".into(),
+            format!("g0{g}"),
+            String::new(),
+        ]);
+    }
+    for v in 1..=3 {
+        people.push(vec![
+            format!("l0{v}"),
+            format!("村负责人{v}"),
+            "村（社区）负责人".into(),
+            format!("v0{v}"),
+            String::new(),
+        ]);
+    }
+    people.push(s(&["o02", "李梅", "乡镇管理员", "t01", "13900000001"]));
+    sheet("人员", people);
+    book.save(path).unwrap();
+}
+
+#[test]
+fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = server_command(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
+    assert!(out.status.success());
+
+    // The template: four sheets with their headers.
+    let template = dir.path().join("template.xlsx");
+    common::admin(
+        dir.path(),
+        &["template", "--to", template.to_str().unwrap()],
+        "",
+    );
+    let mut xlsx: calamine::Xlsx<_> = calamine::open_workbook(&template).unwrap();
+    use calamine::Reader;
+    assert_eq!(xlsx.sheet_names(), ["村社区", "网格", "场所", "人员"]);
+    let places_sheet = xlsx.worksheet_range("场所").unwrap();
+    let headers: Vec<String> = places_sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for h in [
+        "名称",
+        "网格编号",
+        "场所类型",
+        "风险等级",
+        "编号",
+        "负责人电话",
+    ] {
+        assert!(headers.iter().any(|x| x == h), "{h} in {headers:?}");
+    }
+
+    // A file with three bad rows imports nothing and names the three.
+    let bad = dir.path().join("bad.xlsx");
+    register(&bad, true);
+    let before = ops_in(dir.path());
+    let out = server_command(
+        dir.path(),
+        &["import", "--as", "o01", bad.to_str().unwrap()],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "场所 第 13 行：场所类型“小作坊”无法识别",
+        "场所 第 42 行：网格编号“g99”",
+        "场所 第 79 行：风险等级“极高”",
+    ] {
+        assert!(err.contains(line), "{line} in {err}");
+    }
+    assert!(err.contains("3 处问题"), "{err}");
+    assert_eq!(ops_in(dir.path()), before, "nothing written");
+
+    // Only a township officer imports; a preview writes nothing.
+    let good = dir.path().join("register.xlsx");
+    register(&good, false);
+    let file = good.to_str().unwrap();
+    let out = server_command(dir.path(), &["import", "--as", "w01", file], "");
+    assert!(!out.status.success());
+    let preview = common::admin(
+        dir.path(),
+        &["import", "--as", "o01", "--dry-run", file],
+        "",
+    );
+    assert!(
+        preview.contains(
+            "村社区 新增 3 变更 0；网格 新增 8 变更 0；场所 新增 200 变更 0 停用 0；人员 新增 12"
+        ),
+        "{preview}"
+    );
+    assert_eq!(ops_in(dir.path()), before, "a preview writes nothing");
+
+    let imported = common::admin(dir.path(), &["import", "--as", "o01", file], "");
+    let passwords: std::collections::HashMap<String, String> = imported
+        .lines()
+        .filter_map(|l| l.strip_prefix("初始密码 / first password\t"))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(passwords.len(), 12, "{imported}");
+    let after = ops_in(dir.path());
+    assert_eq!(after - before, 3 + 8 + 200 + 12);
+
+    // The same file again changes nothing.
+    let again = common::admin(dir.path(), &["import", "--as", "o01", file], "");
+    assert!(again.contains("未写入"), "{again}");
+    assert_eq!(ops_in(dir.path()), after, "the same file twice adds no op");
+
+    // A worker's phone receives exactly its grid's places and the checklists, and patrols.
+    let server = serve(dir.path());
+    let phone =
+        gridpatrol_core::Store::open(dir.path().join("w01.db"), gridpatrol_core::Clock::System)
+            .unwrap();
+    phone.sign_in(&server.1, "w01", &passwords["w01"]).unwrap();
+    phone.sync(&mut |_| {}).unwrap();
+    let w01 = phone.actor("w01").unwrap();
+    let places = phone.places(&w01).unwrap();
+    assert_eq!(places.len(), 25);
+    assert!(places.iter().all(|p| p.place.grid_id == "g01"));
+    assert!(
+        phone.template("nine_small", None).is_ok(),
+        "the checklists came too"
+    );
+    let clinic = places
+        .iter()
+        .find(|p| p.place.place_type == "small_clinic")
+        .unwrap();
+    common::visit(&phone, "w01", clinic.place.id);
+    phone.sync(&mut |_| {}).unwrap();
+
+    let officer = Browser::sign_in_at(&server.1, "o01", SECRET);
+    let village = officer.page("/console/?scope=v01");
+    assert!(
+        village.contains(r#">第1网格</a></th><td class="num">1</td>"#),
+        "one patrol in g01 on the township's dashboard"
+    );
 }
