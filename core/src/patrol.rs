@@ -311,7 +311,11 @@ impl Store {
         let now = self.now_ms();
         let today = self.today();
         // The app read the start off the device's clock; correct it the way `now` is corrected.
-        let started_at = input.started_at + (now - self.device_wall_ms());
+        // A start before any phone ran this app (a clock reset to 1970, an app that did not
+        // say) is no start at all: the visit is dated by its end, never refused for it.
+        let started_at = Some(input.started_at + (now - self.device_wall_ms()))
+            .filter(|t| *t >= crate::rules::EARLIEST_MS)
+            .unwrap_or(now);
         if started_at > now {
             return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
         }

@@ -121,6 +121,9 @@ pub trait Backend: Send + Sync + 'static {
         -> Result<(), ApiError>;
     /// The ops refused from devices that `q` asks for, newest first.
     fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>, ApiError>;
+    /// Records a checked 底数清单 import (`import::apply`): each new person's first password.
+    fn import_register(&self, plan: crate::import::Plan)
+        -> Result<Vec<(String, String)>, ApiError>;
 }
 
 /// What the account commands, the demo and the compactor need of a backend besides serving.

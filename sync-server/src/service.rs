@@ -315,6 +315,13 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
     fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>, ApiError> {
         Ok(self.accounts.refusals(q)?)
     }
+
+    fn import_register(
+        &self,
+        plan: crate::import::Plan,
+    ) -> Result<Vec<(String, String)>, ApiError> {
+        crate::import::apply(self, plan)
+    }
 }
 
 impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {

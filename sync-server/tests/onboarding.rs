@@ -361,3 +361,86 @@ fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
         "one patrol in g01 on the township's dashboard"
     );
 }
+
+/// The value of the hidden field `name` on `page`.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn the_console_imports_the_register_for_township_officers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = server_command(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
+    assert!(out.status.success());
+    let server = serve(dir.path());
+    let officer = Browser::sign_in_at(&server.1, "o01", SECRET);
+    let page = officer.page("/console/admin/import");
+    assert!(page.contains("/console/admin/import/template.xlsx"));
+    let template = officer.get("/console/admin/import/template.xlsx");
+    assert_eq!(template.status(), 200);
+    let bytes = template.bytes().unwrap().to_vec();
+    let xlsx = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    assert_eq!(xlsx.sheet_names(), ["村社区", "网格", "场所", "人员"]);
+
+    let csrf = officer.csrf("/console/admin/import");
+    let bad = dir.path().join("bad.xlsx");
+    register(&bad, true);
+    let res = officer.post_multipart(
+        "/console/admin/import",
+        &[
+            ("csrf", None, csrf.as_bytes()),
+            ("file", Some("bad.xlsx"), &std::fs::read(&bad).unwrap()),
+        ],
+    );
+    let text = res.text().unwrap();
+    assert!(text.contains("发现 3 处问题"), "{text}");
+    assert!(text.contains("场所 第 13 行"));
+
+    let good = dir.path().join("register.xlsx");
+    register(&good, false);
+    let preview = officer
+        .post_multipart(
+            "/console/admin/import",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                (
+                    "file",
+                    Some("register.xlsx"),
+                    &std::fs::read(&good).unwrap(),
+                ),
+            ],
+        )
+        .text()
+        .unwrap();
+    assert!(preview.contains("场所 新增 200"), "{preview}");
+    assert!(ops_in(dir.path()) < 200, "a preview writes nothing");
+    let done = officer
+        .post_multipart(
+            "/console/admin/import",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("name", None, hidden(&preview, "name").as_bytes()),
+                ("data", None, hidden(&preview, "data").as_bytes()),
+            ],
+        )
+        .text()
+        .unwrap();
+    assert!(done.contains("已导入"), "{done}");
+    let w01_password = done
+        .split("<td>w01</td><td><code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap()
+        .to_string();
+
+    // A worker may not import, nor see the way in.
+    let worker = Browser::sign_in_at(&server.1, "w01", &w01_password);
+    assert_eq!(worker.get("/console/admin/import").status(), 403);
+    assert!(!worker.page("/console/").contains("/console/admin/import"));
+    assert_eq!(
+        worker.get("/console/admin/import/template.xlsx").status(),
+        403
+    );
+}

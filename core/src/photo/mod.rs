@@ -281,8 +281,11 @@ impl Store {
                 id: Uuid::now_v7(),
                 hash: hash.clone(),
                 bytes: bytes.len() as u64,
-                // The camera read the device's clock: corrected like every time recorded here.
-                taken_at: input.taken_at + (self.now_ms() - self.device_wall_ms()),
+                // The camera read the device's clock: corrected like every time recorded here,
+                // and a time before any phone ran this app is taken as now.
+                taken_at: Some(input.taken_at + (self.now_ms() - self.device_wall_ms()))
+                    .filter(|t| *t >= crate::rules::EARLIEST_MS)
+                    .unwrap_or_else(|| self.now_ms()),
                 gps,
                 place_id: place.id,
                 grid_id: place.grid_id,

@@ -17,6 +17,9 @@ const NAV: [(&str, &str); 6] = [
     ("/console/conflicts", "冲突与退回 Conflicts"),
 ];
 
+/// The administration entry, for township officers only.
+const ADMIN: (&str, &str) = ("/console/admin/import", "底数导入 Import");
+
 /// A whole HTML document: the header with navigation (when signed in), then `body`.
 pub(crate) fn document(
     title: &str,
@@ -58,6 +61,9 @@ fn signed_in_bar(v: &View, current: &str) -> Markup {
         nav aria-label="主导航 / Main" {
             @for (href, label) in NAV {
                 a href=(href) aria-current=[(href == current).then_some("page")] { (label) }
+            }
+            @if me.actor().role == gridpatrol_core::org::Role::TownshipOfficer {
+                a href=(ADMIN.0) aria-current=[(ADMIN.0 == current).then_some("page")] { (ADMIN.1) }
             }
         }
         div.who {

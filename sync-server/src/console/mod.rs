@@ -66,6 +66,11 @@ pub fn routes() -> Router<Shared> {
         .route("/console/export/annual", get(annual::export_annual))
         .route("/console/annual", get(annual::annual))
         .route("/console/conflicts", get(conflicts::conflicts))
+        .route(
+            "/console/admin/import",
+            get(import::import_page).post(import::upload),
+        )
+        .route("/console/admin/import/template.xlsx", get(import::template))
         .route("/console/{*rest}", get(not_found_page))
 }
 

@@ -10,6 +10,7 @@ pub(super) mod escalations;
 pub(super) mod exports;
 pub(super) mod hazard;
 pub(super) mod hazards;
+pub(super) mod import;
 pub(super) mod login;
 
 use gridpatrol_core::clock::Day;
