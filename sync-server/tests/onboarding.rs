@@ -132,6 +132,15 @@ fn a_township_starts_without_the_demo() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
+    // A CSV of one sheet, saved by Excel as "CSV UTF-8" (with its byte-order mark).
+    let csv = dir.path().join("村社区.csv");
+    std::fs::write(&csv, "\u{feff}编号,名称\r\nv09,北坡村\r\n").unwrap();
+    let imported = common::admin(
+        dir.path(),
+        &["import", "--as", "o01", csv.to_str().unwrap()],
+        "",
+    );
+    assert!(imported.contains("村社区 新增 1 变更 0"), "{imported}");
     let users = common::admin(dir.path(), &["user", "list"], "");
     assert!(
         users.contains("o01\t张晓东") && users.contains("o02\t李梅"),
