@@ -8,12 +8,14 @@
 mod error;
 mod hazards;
 mod labels;
+mod places;
 mod records;
 mod store;
 
 pub use error::GridPatrolError;
 pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};
+pub use places::{NewPlaceInput, PlaceEdit};
 pub use records::*;
 pub use store::{PatrolStore, SyncListener};
 

@@ -25,10 +25,10 @@ pub trait SyncListener: Send + Sync {
 
 #[derive(uniffi::Object)]
 pub struct PatrolStore {
-    store: Store,
+    pub(crate) store: Store,
 }
 
-fn id(s: &str) -> Result<Uuid> {
+pub(crate) fn id(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s.trim()).map_err(|_| bad_id(&s.chars().take(40).collect::<String>()))
 }
 
@@ -50,7 +50,7 @@ fn summary(h: HazardRow) -> HazardSummary {
 }
 
 impl PatrolStore {
-    fn actor(&self, user_id: &str) -> Result<Actor> {
+    pub(crate) fn actor(&self, user_id: &str) -> Result<Actor> {
         Ok(self.store.actor(user_id)?)
     }
 

@@ -15,9 +15,64 @@ pub struct AsUser {
 }
 
 #[derive(Args)]
-pub struct PlaceArgs {
+pub struct PlaceRef {
     /// Place id, or a unique tail of it (6+ characters).
     pub(crate) place: String,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PlaceArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<PlaceCmd>,
+    /// Place id, or a unique tail of it (6+ characters): shows its file (一户一档).
+    pub(crate) place: Option<String>,
+}
+
+/// Registering a place found on patrol, or correcting one.
+#[derive(Subcommand)]
+pub enum PlaceCmd {
+    /// Register a place found on patrol (it is marked for the village or township to confirm).
+    Add {
+        #[command(flatten)]
+        who: AsUser,
+        #[arg(long)]
+        grid: String,
+        /// The place type: its code or its Chinese name (出租房, 小饭店, ...).
+        #[arg(long = "type")]
+        place_type: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        /// high, medium or low (高风险, 中风险, 低风险).
+        #[arg(long, default_value = "medium")]
+        risk: String,
+        #[arg(long, default_value = "")]
+        responsible: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long, requires = "lon")]
+        lat: Option<f64>,
+        #[arg(long, requires = "lat")]
+        lon: Option<f64>,
+    },
+    /// Correct a place: its responsible person and phone, name, address or risk level.
+    Edit {
+        #[command(flatten)]
+        who: AsUser,
+        place: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        risk: Option<String>,
+        #[arg(long)]
+        responsible: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
 }
 
 #[derive(Args)]

@@ -172,32 +172,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             }
             out(s, &plans)
         }
-        Command::Place(a) => {
-            let store = open(db)?;
-            let file = store.place_file(store.find_place(&a.place)?)?;
-            let p = &file.place.place;
-            let mut s = format!(
-                "{}（{}，{}）网格 {}\n地址 {}  负责人 {}\n巡查 {} 次，隐患 {} 条\n",
-                p.name,
-                library().place_type_zh(&p.place_type),
-                p.risk_level.zh(),
-                p.grid_id,
-                p.address,
-                p.responsible_name,
-                file.patrols.len(),
-                file.hazards.len()
-            );
-            for h in &file.hazards {
-                let _ = writeln!(
-                    s,
-                    "  隐患 {} {} {}",
-                    short_id(&h.id.to_string()),
-                    library().category_zh(&h.category),
-                    h.status.zh()
-                );
-            }
-            out(s, &file)
-        }
+        Command::Place(a) => crate::place::run(db, as_json, a),
         Command::Form(a) => {
             let store = open(db)?;
             let form = store.patrol_form(store.find_place(&a.place)?)?;

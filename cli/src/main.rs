@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod hazard;
+mod place;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -57,10 +58,10 @@ enum Command {
     Plan(args::PlanArgs),
     /// List the patrol plans of your grids.
     Plans(args::AsUser),
-    /// Show a place's file (一户一档): visits and hazards.
+    /// Show a place's file (一户一档): visits and hazards; or `place add` / `place edit`.
     Place(args::PlaceArgs),
     /// Show the checklist for a place, with the items that failed last time.
-    Form(args::PlaceArgs),
+    Form(args::PlaceRef),
     /// Record a patrol: answer items, raise hazards from failed ones, finish.
     Patrol(args::PatrolArgs),
     /// List hazards in your grids.

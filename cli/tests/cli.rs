@@ -420,3 +420,113 @@ fn a_photo_file_is_attached_to_a_hazard_and_queued_for_upload() {
     assert_eq!(queued[0]["hash"], hash.as_str());
     assert!(ok(&db, &["status"]).contains("照片待上传 photos pending: 2"));
 }
+
+#[test]
+fn a_worker_registers_a_place_found_on_patrol_and_corrects_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    ok(&db, &["init"]);
+    ok(&db, &["load-demo"]);
+    let before = json(&db, &["places", "--as", "w05"])
+        .as_array()
+        .unwrap()
+        .len();
+    let added = json(
+        &db,
+        &[
+            "place",
+            "add",
+            "--as",
+            "w05",
+            "--grid",
+            "g05",
+            "--type",
+            "出租房",
+            "--name",
+            "新发现出租屋",
+            "--address",
+            "南河社区 8 号",
+            "--risk",
+            "高",
+            "--responsible",
+            "赵某",
+            "--phone",
+            "13700000000",
+            "--lat",
+            "37.8",
+            "--lon",
+            "112.5",
+        ],
+    );
+    let id = added["place_id"].as_str().unwrap().to_string();
+    let places = json(&db, &["places", "--as", "w05"]);
+    assert_eq!(places.as_array().unwrap().len(), before + 1);
+    let file = json(&db, &["place", &id]);
+    assert_eq!(file["place"]["place"]["place_type"], "rental_house");
+    assert_eq!(file["place"]["place"]["risk_level"], "high");
+
+    ok(
+        &db,
+        &[
+            "place",
+            "edit",
+            &id,
+            "--as",
+            "w05",
+            "--responsible",
+            "钱某",
+            "--phone",
+            "13600000000",
+        ],
+    );
+    let file = json(&db, &["place", &id]);
+    assert_eq!(file["place"]["place"]["responsible_name"], "钱某");
+    assert_eq!(file["place"]["place"]["responsible_phone"], "13600000000");
+
+    // Another grid's worker may not, and an unknown type names the field; nothing changes.
+    let snapshot = contents(&db);
+    for args in [
+        vec![
+            "place",
+            "edit",
+            id.as_str(),
+            "--as",
+            "w01",
+            "--responsible",
+            "孙某",
+        ],
+        vec![
+            "place",
+            "add",
+            "--as",
+            "w05",
+            "--grid",
+            "g05",
+            "--type",
+            "小作坊",
+            "--name",
+            "x",
+        ],
+        vec![
+            "place",
+            "add",
+            "--as",
+            "w05",
+            "--grid",
+            "g01",
+            "--type",
+            "出租房",
+            "--name",
+            "x",
+        ],
+    ] {
+        let out = gp(&db, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(snapshot == contents(&db), "the database is unchanged");
+}

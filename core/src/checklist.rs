@@ -55,6 +55,19 @@ struct CycleRules {
 
 /// The built-in library. It is compiled into the binary, and a broken file fails every test, so
 /// reaching the fallback would mean a build that never passed CI.
+/// Place-type names people write that are not the library's own, and the type each means.
+const PLACE_TYPE_ALIASES: [(&str, &str); 9] = [
+    ("医疗诊所", "small_clinic"),
+    ("诊所", "small_clinic"),
+    ("幼儿园", "small_school"),
+    ("小学校", "small_school"),
+    ("民宿", "homestay"),
+    ("文物建筑", "heritage_building"),
+    ("博物馆", "heritage_building"),
+    ("自建房", "business_self_built"),
+    ("商铺", "street_shop"),
+];
+
 pub fn library() -> &'static Library {
     static LIB: OnceLock<Library> = OnceLock::new();
     LIB.get_or_init(|| {
@@ -71,6 +84,18 @@ pub fn library() -> &'static Library {
 }
 
 impl Library {
+    /// The place type a person means by `label`: its code, its Chinese name, or a name people
+    /// commonly write for it (医疗诊所, 敬老院, ...).
+    pub fn place_type_named(&self, label: &str) -> Option<&PlaceType> {
+        let label = label.trim();
+        let code = PLACE_TYPE_ALIASES
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map_or(label, |(_, code)| code);
+        self.place_types
+            .iter()
+            .find(|t| t.code == code || t.zh == label)
+    }
     pub fn place_type(&self, code: &str) -> Result<&PlaceType, InvalidInput> {
         self.place_types
             .iter()

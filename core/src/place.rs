@@ -37,6 +37,17 @@ pub struct GeoPoint {
     pub lon: f64,
 }
 
+impl RiskLevel {
+    /// The level a person means by `text`: its code, its Chinese name, or that name without
+    /// 风险 (高, 中, 低).
+    pub fn named(text: &str) -> Option<RiskLevel> {
+        let text = text.trim();
+        RiskLevel::ALL
+            .into_iter()
+            .find(|r| r.code() == text || r.zh() == text || r.zh().trim_end_matches("风险") == text)
+    }
+}
+
 impl GeoPoint {
     pub fn validated(self) -> Result<Self, InvalidInput> {
         let range = |field, lim: f64, v: f64| {

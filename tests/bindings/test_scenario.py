@@ -40,8 +40,25 @@ def local_loop(folder):
     store.load_demo()
     today = store.today()
 
+    # A place found on patrol, registered from the phone, then its owner corrected.
+    found = store.add_place("w01", gp.NewPlaceInput(
+        grid_id="g01", place_type="出租房", name="新发现出租屋", address="东沟村 9 号",
+        risk_level="高", responsible_name="赵某", responsible_phone="13700000000",
+        latitude=37.8, longitude=112.5))
+    store.edit_place("w01", gp.PlaceEdit(
+        place_id=found, name=None, address=None, risk_level=None,
+        responsible_name="钱某", responsible_phone="13600000000"))
+    try:
+        store.add_place("w01", gp.NewPlaceInput(
+            grid_id="g01", place_type="小作坊", name="x", address="", risk_level="中",
+            responsible_name="", responsible_phone=None, latitude=None, longitude=None))
+        raise AssertionError("an unknown place type is refused")
+    except gp.GridPatrolError.InvalidInput as e:
+        assert e.field == "place_type", e
+
     due = store.due_patrols("w01")
     assert due, "the demo worker has patrols due"
+    assert any(d.place_id == found for d in due), "the new place is due for its first visit"
     place = due[0]
     form = store.patrol_form(place.place_id)
     assert form.items, "a checklist to run"
