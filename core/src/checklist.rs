@@ -53,14 +53,29 @@ struct CycleRules {
     by_group: BTreeMap<String, BTreeMap<RiskLevel, u32>>,
 }
 
-/// The built-in library. It is compiled into the binary, and a broken file fails every test, so
-/// reaching the fallback would mean a build that never passed CI.
 /// Place-type names people write that are not the library's own, and the type each means.
-const PLACE_TYPE_ALIASES: [(&str, &str); 9] = [
+const PLACE_TYPE_ALIASES: [(&str, &str); 26] = [
     ("医疗诊所", "small_clinic"),
     ("诊所", "small_clinic"),
+    ("卫生院", "small_clinic"),
+    ("乡镇卫生院", "small_clinic"),
+    ("卫生室", "small_clinic"),
+    ("村卫生室", "small_clinic"),
+    ("社区卫生服务站", "small_clinic"),
     ("幼儿园", "small_school"),
     ("小学校", "small_school"),
+    ("小学", "small_school"),
+    ("学校", "school"),
+    ("中小学校", "school"),
+    ("中小学", "school"),
+    ("中学", "school"),
+    ("养老院", "nursing_home"),
+    ("敬老院", "nursing_home"),
+    ("福利院", "nursing_home"),
+    ("老年公寓", "nursing_home"),
+    ("培训机构", "tutoring_centre"),
+    ("培训班", "tutoring_centre"),
+    ("辅导班", "tutoring_centre"),
     ("民宿", "homestay"),
     ("文物建筑", "heritage_building"),
     ("博物馆", "heritage_building"),
@@ -68,6 +83,8 @@ const PLACE_TYPE_ALIASES: [(&str, &str); 9] = [
     ("商铺", "street_shop"),
 ];
 
+/// The built-in library. It is compiled into the binary, and a broken file fails every test, so
+/// reaching the fallback would mean a build that never passed CI.
 pub fn library() -> &'static Library {
     static LIB: OnceLock<Library> = OnceLock::new();
     LIB.get_or_init(|| {
@@ -457,6 +474,50 @@ mod tests {
         }
         let nine = lib.templates.iter().find(|t| t.id == "nine_small");
         assert!(nine.is_some_and(|t| t.items.len() >= 10));
+    }
+
+    #[test]
+    fn clinics_nursing_homes_schools_and_tutoring_have_their_own_checklists() {
+        let lib = library();
+        for (code, template) in [
+            ("small_clinic", "clinic"),
+            ("nursing_home", "nursing_home"),
+            ("small_school", "school"),
+            ("school", "school"),
+            ("tutoring_centre", "tutoring"),
+        ] {
+            let t = lib.place_type(code).map(|t| t.template.as_str());
+            assert_eq!(t, Ok(template), "{code}");
+            let items = lib
+                .templates
+                .iter()
+                .find(|x| x.id == template)
+                .map(|x| x.items.len());
+            assert!(items.is_some_and(|n| n >= 8), "{template}: {items:?}");
+        }
+        assert_eq!(lib.patrol_every_days("nursing_home", RiskLevel::Medium), 15);
+        assert_eq!(lib.patrol_every_days("school", RiskLevel::Low), 30);
+    }
+
+    #[test]
+    fn the_library_only_grows_at_the_end() {
+        // A template's position is the sequence number of its op on every device.
+        let ids: Vec<&str> = library().templates.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids.get(..8),
+            Some(
+                &[
+                    "nine_small",
+                    "rental",
+                    "business_self_built",
+                    "farm_household",
+                    "street_shop",
+                    "high_rise",
+                    "heritage",
+                    "general",
+                ][..]
+            )
+        );
     }
 
     #[test]

@@ -30,19 +30,6 @@ const ROLE_LABELS: [(&str, Role); 8] = [
     ("消防大队", Role::BrigadeAdvisor),
 ];
 
-/// Place-type labels a person writes that are not the library's own names.
-const PLACE_TYPE_ALIASES: [(&str, &str); 9] = [
-    ("医疗诊所", "small_clinic"),
-    ("诊所", "small_clinic"),
-    ("幼儿园", "small_school"),
-    ("小学校", "small_school"),
-    ("民宿", "homestay"),
-    ("文物建筑", "heritage_building"),
-    ("博物馆", "heritage_building"),
-    ("自建房", "business_self_built"),
-    ("商铺", "street_shop"),
-];
-
 /// The labels the template offers for each role, in its validation list.
 pub const ROLE_CHOICES: [&str; 4] = ["网格员", "村（社区）负责人", "乡镇管理员", "消防救援大队"];
 /// The labels the template offers for risk levels.
@@ -244,26 +231,6 @@ fn nodes(c: &mut Check, book: &Book, plan: &mut Plan) -> BTreeMap<String, OrgLev
     known
 }
 
-fn place_type(label: &str) -> Option<String> {
-    let lib = library();
-    lib.place_types
-        .iter()
-        .find(|t| t.zh == label || t.code == label)
-        .map(|t| t.code.clone())
-        .or_else(|| {
-            PLACE_TYPE_ALIASES
-                .iter()
-                .find(|(l, _)| *l == label)
-                .map(|(_, code)| code.to_string())
-        })
-}
-
-fn risk(label: &str) -> Option<RiskLevel> {
-    RiskLevel::ALL
-        .into_iter()
-        .find(|r| r.code() == label || r.zh() == label || r.zh().trim_end_matches("风险") == label)
-}
-
 fn number<T: std::str::FromStr>(c: &mut Check, row: &Row, header: &str) -> Result<Option<T>, ()> {
     let v = row.get(header);
     if v.is_empty() {
@@ -290,7 +257,10 @@ fn place_row(c: &mut Check, row: &Row, grids: &BTreeMap<String, OrgLevel>) -> Op
         );
         return None;
     }
-    let Some(place_type) = place_type(row.get("场所类型")) else {
+    let Some(place_type) = library()
+        .place_type_named(row.get("场所类型"))
+        .map(|t| t.code.clone())
+    else {
         let choices: Vec<&str> = library()
             .place_types
             .iter()
@@ -311,7 +281,7 @@ fn place_row(c: &mut Check, row: &Row, grids: &BTreeMap<String, OrgLevel>) -> Op
         );
         return None;
     };
-    let Some(risk_level) = risk(row.get("风险等级")) else {
+    let Some(risk_level) = RiskLevel::named(row.get("风险等级")) else {
         c.bad(
             row,
             format!(
