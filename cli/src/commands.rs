@@ -315,9 +315,20 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let store = Store::open(db, Clock::System)?;
             store.install_library()?;
             let who = store.sign_in_with(&server, &user, &password, insecure_http)?;
+            let mut text = format!("已登录 / signed in to {} as {}", who.server, who.user_id);
+            if who.must_change_password {
+                text.push_str(
+                    "\n这是初始密码，请用 `gridpatrol password` 设置自己的密码 / this is a first \
+                     password: choose your own with `gridpatrol password`",
+                );
+            }
+            out(text, &who)
+        }
+        Command::Password { old, new } => {
+            open(db)?.change_password(&old, &new)?;
             out(
-                format!("已登录 / signed in to {} as {}", who.server, who.user_id),
-                &who,
+                "已修改密码 / password changed".to_string(),
+                &serde_json::json!({ "changed": true }),
             )
         }
         Command::Sync => {

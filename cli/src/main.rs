@@ -102,6 +102,15 @@ enum Command {
         #[arg(long)]
         insecure_http: bool,
     },
+    /// Change the signed-in user's password on the server (a first one must be changed).
+    Password {
+        /// The current password (or set GRIDPATROL_PASSWORD).
+        #[arg(long, env = "GRIDPATROL_PASSWORD", hide_env_values = true)]
+        old: String,
+        /// The new password, 8 to 256 characters (or set GRIDPATROL_NEW_PASSWORD).
+        #[arg(long, env = "GRIDPATROL_NEW_PASSWORD", hide_env_values = true)]
+        new: String,
+    },
     /// Send this device's work and receive everyone else's (push, then pull).
     Sync,
     /// This device: ops waiting to be sent, ops the server refused (with why), and, with

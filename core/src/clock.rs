@@ -18,6 +18,9 @@ use crate::error::{Field, InvalidInput, Problem};
 const COUNTER_BITS: u32 = 16;
 const COUNTER_MAX: i64 = (1 << COUNTER_BITS) - 1;
 pub const MS_PER_DAY: i64 = 86_400_000;
+/// How far past the server's clock an op, or a device's clock as it pushes, may be: a phone's
+/// clock corrected at its last sync drifts by seconds, not minutes.
+pub const MAX_AHEAD_MS: i64 = 5 * 60_000;
 /// China Standard Time, UTC+8.
 pub(crate) const CST_OFFSET_MS: i64 = 8 * 3_600_000;
 
@@ -45,6 +48,13 @@ impl Hlc {
             // Counter exhausted within one millisecond: borrow the next millisecond.
             Hlc::new(self.wall_ms() + 1, 0)
         }
+    }
+    /// `self`, no later than half the clock bound (`MAX_AHEAD_MS`) past `now_ms`: an HLC a
+    /// log came to hold far in the future (from before the bound, or a broken clock) carries
+    /// no device's clock with it, and what a device stamps next stays within the bound the
+    /// server judges by, with a margin for the device's own drift.
+    pub fn capped(self, now_ms: i64) -> Hlc {
+        self.min(Hlc::new(now_ms.saturating_add(MAX_AHEAD_MS / 2), 0))
     }
     /// Merges a timestamp seen on a remote op, so that later local events sort after it.
     pub fn observe(self, remote: Hlc) -> Hlc {

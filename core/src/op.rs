@@ -64,6 +64,21 @@ impl OpBody {
         }
     }
 
+    /// The id of the record an op creates under an id of its device's making.
+    pub fn record_id(&self) -> Option<Uuid> {
+        match self {
+            OpBody::PlaceCreate(p) => Some(p.id),
+            OpBody::Patrol(p) => Some(p.id),
+            OpBody::Activity(a) => Some(a.id),
+            OpBody::Photo(c) => Some(c.id),
+            OpBody::Hazard {
+                hazard_id,
+                event: HazardEvent::Report(_),
+            } => Some(*hazard_id),
+            _ => None,
+        }
+    }
+
     /// Whether the op creates a new record under an id made on the device (rather than
     /// changing one, or upserting reference data under a chosen id).
     pub fn creates_record(&self) -> bool {

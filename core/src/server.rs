@@ -81,7 +81,11 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
             .chain(ch.grid_id.clone())
             .collect(),
         OpBody::Patrol(p) => vec![p.grid_id.clone()],
-        OpBody::Plan(p) => vec![p.grid_id.clone()],
+        // A plan, like a place, touches the grid it is in now as well as the one it names.
+        OpBody::Plan(p) => grid_of(c, "patrol_plans", &p.id)?
+            .into_iter()
+            .chain([p.grid_id.clone()])
+            .collect(),
         OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
         OpBody::Hazard { hazard_id, event } => match event {
@@ -101,6 +105,15 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
 /// offline before a place moved still arrives.
 fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
     if op.body.creates_record() {
+        // Ids a phone makes are UUIDv7; one chosen otherwise could take the id of a record the
+        // server is about to make (an import keys its places by a name-based id).
+        if op
+            .body
+            .record_id()
+            .is_some_and(|id| id.get_version_num() != 7)
+        {
+            return Err(Rejection::NotAsRecorded.into());
+        }
         let taken: bool = c
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM ops WHERE entity = ?1)")?
             .query_row([op.body.entity()], |r| r.get(0))?;
@@ -142,8 +155,31 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
                 return Err(Rejection::NotAsRecorded.into());
             }
         }
-        OpBody::Patrol(p) => place_grid(&p.place_id, &p.grid_id)?,
-        OpBody::Photo(p) => place_grid(&p.place_id, &p.grid_id)?,
+        OpBody::Patrol(p) => {
+            place_grid(&p.place_id, &p.grid_id)?;
+            // A visit is its maker's, by the checklist it was made with.
+            if p.worker_id != op.actor_id {
+                return Err(Rejection::ActorMismatch.into());
+            }
+            let known: bool = c
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM templates WHERE id = ?1 AND version = ?2)",
+                )?
+                .query_row(params![p.template_id, p.template_version], |r| r.get(0))?;
+            if !known {
+                return Err(Rejection::NotAsRecorded.into());
+            }
+        }
+        OpBody::Photo(p) => {
+            place_grid(&p.place_id, &p.grid_id)?;
+            // A photo of a case is of a case at that place's grid.
+            if let Some(h) = p.hazard_id {
+                let grid = grid_of(c, "hazards", &h)?;
+                if grid.as_deref() != Some(p.grid_id.as_str()) {
+                    return Err(Rejection::NotAsRecorded.into());
+                }
+            }
+        }
         // A place belongs to a grid of the org tree, in a village of a township.
         OpBody::PlaceCreate(p) => {
             org::ancestors_of_grid(c, &p.grid_id)?;
@@ -165,23 +201,32 @@ fn refuse_invalid(c: &Connection, op: &Op) -> Result<()> {
 }
 
 /// Judges an op by its clock: no later than `MAX_AHEAD_MS` past the server's `now` (an op
-/// dated years ahead would carry every device's clock with it), not before its device's
-/// previous op (a device's HLC rises with its sequence, so a device that has once written after
-/// a reassignment cannot date a later op before it), and its record not already full.
+/// dated years ahead would carry every device's clock with it), and after every op its device
+/// has stored, in time and in sequence (a device's HLC rises with its sequence, so a device
+/// that has once written after a reassignment cannot date a later op before it, nor fill a gap
+/// in its sequence with one). An earlier op dated past `now` (held from before the bound) is
+/// taken as dated `now`. One device fills no record past `MAX_OPS_PER_RECORD` ops.
 fn judge_clock(c: &Connection, op: &Op, now: i64) -> Result<()> {
     if op.hlc.wall_ms() > now.saturating_add(MAX_AHEAD_MS) {
         return Err(Rejection::ClockAhead.into());
     }
-    let (before, count): (Option<i64>, u32) = c
+    // The device's last op by sequence is its latest in time too: every op stored since this
+    // rule was judged by it (read through the (device, seq) index, never the device's history).
+    let last: Option<(i64, i64)> = c
+        .prepare_cached("SELECT hlc, seq FROM ops WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([op.device_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let count: u32 = c
+        // By the record (a few ops), never by the device (its whole history).
         .prepare_cached(
-            "SELECT (SELECT max(hlc) FROM ops WHERE device_id = ?1 AND seq < ?2),
-                    (SELECT count(*) FROM ops WHERE entity = ?3)",
+            "SELECT count(*) FROM ops INDEXED BY ops_entity WHERE entity = ?1 AND device_id = ?2",
         )?
-        .query_row(
-            params![op.device_id.to_string(), op.seq, op.body.entity()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-    if before.is_some_and(|b| op.hlc.0 <= b) {
+        .query_row(params![op.body.entity(), op.device_id.to_string()], |r| {
+            r.get(0)
+        })?;
+    let (before, last_seq) = (last.map(|(h, _)| h), last.map(|(_, s)| s));
+    let before = before.map(|b| b.min(Hlc::new(now, 0).0));
+    if before.is_some_and(|b| op.hlc.0 <= b) || last_seq.is_some_and(|s| op.seq < s) {
         return Err(Rejection::ClockBackwards.into());
     }
     if count >= MAX_OPS_PER_RECORD {
@@ -428,6 +473,17 @@ impl Records {
                 }
             }
             fold_deferred(tx, ops, &deferred, &mut out, &mut touched)?;
+            // Events folded late move this store's clock as any applied op does, so what the
+            // console records next sorts after them.
+            let latest = deferred
+                .iter()
+                .filter(|&&i| out[i].is_ok())
+                .map(|&i| ops[i].hlc.0)
+                .max();
+            if let Some(hlc) = latest {
+                tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?
+                    .execute([hlc])?;
+            }
             commit(&out, &touched)?;
             Ok(out)
         })

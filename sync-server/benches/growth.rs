@@ -64,7 +64,12 @@ impl Writer {
         loop {
             let page = b.snapshot(&session, Some(&cursor), 5000).unwrap();
             device
-                .apply_snapshot_page(&page.ops, &page.cursor, page.pull_cursor.as_deref(), 0)
+                .apply_snapshot_page(
+                    &page.ops,
+                    &page.cursor,
+                    page.pull_cursor.as_deref(),
+                    page.server_time_ms,
+                )
                 .unwrap();
             cursor = page.cursor;
             if !page.more {

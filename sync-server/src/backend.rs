@@ -121,6 +121,17 @@ pub trait Backend: Send + Sync + 'static {
         -> Result<(), ApiError>;
     /// The ops refused from devices that `q` asks for, newest first.
     fn refusals(&self, q: &RefusalQuery) -> Result<Vec<Refusal>, ApiError>;
+    /// Whether `user_id`'s password is a first one still to be changed.
+    fn must_change_password(&self, user_id: &str) -> Result<bool, ApiError>;
+    /// A signed-in user changes their own password: the old one is checked as at a sign-in
+    /// (and counted against the same limits), the new one must be a valid password and differ.
+    fn change_password(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+        client: std::net::IpAddr,
+    ) -> Result<(), ApiError>;
     /// Records a checked 底数清单 import (`import::apply`): each new person's first password.
     fn import_register(&self, plan: crate::import::Plan)
         -> Result<Vec<(String, String)>, ApiError>;
@@ -139,6 +150,8 @@ pub trait Admin: Backend {
     fn compact(&self, retention: Duration) -> Result<usize, ApiError>;
     /// Sets a user's password (the user must exist in the org records).
     fn set_password(&self, user_id: &str, password: &str) -> Result<(), ApiError>;
+    /// Marks a user's password as a first one, to be changed at their next sign-in.
+    fn require_password_change(&self, user_id: &str) -> Result<(), ApiError>;
     /// Disables a user: their password goes (no sign-in until one is set again) and every
     /// live token is revoked; returns how many tokens.
     fn disable_user(&self, user_id: &str) -> Result<usize, ApiError>;

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gridpatrol_core::sync::protocol::{
-    routes, LoginRequest, LoginResponse, PhotoReceived, PullResponse, PushRequest, PushResponse,
-    SnapshotPage, PROTOCOL_VERSION,
+    routes, ChangePasswordRequest, LoginRequest, LoginResponse, PhotoReceived, PullResponse,
+    PushRequest, PushResponse, SnapshotPage, PROTOCOL_VERSION,
 };
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
@@ -91,15 +91,36 @@ async fn login(
     let res = blocking(move || {
         let token = b.login(&req.user_id, &req.password, req.device_id, client.ip())?;
         let session = b.authenticate(&token)?;
+        let must_change_password = b.must_change_password(&session.user.user_id)?;
         Ok(LoginResponse {
             token,
             user_id: session.user.user_id,
             role: session.user.role,
             server_time_ms: b.now_ms(),
+            must_change_password,
         })
     })
     .await?;
     Ok(Json(res))
+}
+
+async fn change_password(
+    State(b): State<Shared>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Authed { session, .. }: Authed,
+    body: Result<Json<ChangePasswordRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(req) = body.map_err(from_json_rejection)?;
+    blocking(move || {
+        b.change_password(
+            &session.user.user_id,
+            &req.old_password,
+            &req.new_password,
+            client.ip(),
+        )
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn logout(State(b): State<Shared>, authed: Authed) -> Result<StatusCode, ApiError> {
@@ -277,6 +298,7 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
         .route("/healthz", get(|| async { "ok" }))
         .route(routes::LOGIN, post(login))
         .route(routes::LOGOUT, post(logout))
+        .route(routes::PASSWORD, post(change_password))
         .route(routes::PUSH, post(push))
         .route(routes::PULL, get(pull))
         .route(routes::SNAPSHOT, get(snapshot))

@@ -316,6 +316,35 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         Ok(self.accounts.refusals(q)?)
     }
 
+    fn must_change_password(&self, user_id: &str) -> Result<bool, ApiError> {
+        Ok(self.accounts.must_change_password(user_id)?)
+    }
+
+    fn change_password(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+        client: IpAddr,
+    ) -> Result<(), ApiError> {
+        serve::check_password(new)?;
+        if new == old {
+            return Err(ApiError::new(
+                400,
+                "same_password",
+                "新密码不能与原密码相同",
+                "the new password must differ from the old one",
+            ));
+        }
+        self.sign_ins
+            .check(&self.accounts, self.now_ms(), user_id, old, client, || {
+                let hash = self.accounts.password_hash(user_id)?;
+                Ok(serve::password_matches(hash.as_deref(), old))
+            })?;
+        let hash = serve::hash_password(new)?;
+        Ok(self.accounts.set_password_hash(user_id, &hash)?)
+    }
+
     fn import_register(
         &self,
         plan: crate::import::Plan,
@@ -343,6 +372,10 @@ impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {
         self.log.records()?.store().actor(user_id)?;
         let hash = serve::hash_password(password)?;
         Ok(self.accounts.set_password_hash(user_id, &hash)?)
+    }
+
+    fn require_password_change(&self, user_id: &str) -> Result<(), ApiError> {
+        Ok(self.accounts.require_password_change(user_id)?)
     }
 
     fn disable_user(&self, user_id: &str) -> Result<usize, ApiError> {

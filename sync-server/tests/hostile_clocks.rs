@@ -81,6 +81,17 @@ fn next(op: &Op, bump: i64, body: OpBody) -> Op {
     }
 }
 
+/// The newest op `phone` made itself.
+fn own_last(phone: &Store) -> Op {
+    phone
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == phone.device_id())
+        .max_by_key(|o| o.seq)
+        .unwrap()
+}
+
 /// The day a hazard was found, as the township console's case page shows it.
 fn console_shows(officer: &Browser, id: uuid::Uuid) -> String {
     officer.page(&format!("/console/hazards/{id}"))
@@ -278,4 +289,124 @@ fn a_push_has_a_bound() {
     let (status, body) = raw_push(&server.url, &token, phone.device_id(), flood);
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("too_many_ops"), "{body}");
+}
+
+#[test]
+fn a_far_future_op_the_log_held_before_the_bound_moves_no_clock_and_strands_nothing() {
+    let mut server = Server::start(None, &[]);
+    let phone = common::device(&server, "w01");
+    let id = report(&phone, "w01", "g01", "灭火器过期");
+    phone.sync(&mut |_| {}).unwrap();
+    let last = phone.ops().unwrap().pop().unwrap();
+
+    // As a server before issue 14 stored it: an op dated 2035, from another device.
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    {
+        let log = Store::open(server.dir.path().join("ops.db"), Clock::System).unwrap();
+        let future = Op {
+            device_id: uuid::Uuid::now_v7(),
+            seq: 1,
+            hlc: Hlc::new(Day(24_000).start_ms(), 0),
+            ..next(
+                &last,
+                1,
+                OpBody::Hazard {
+                    hazard_id: id,
+                    event: gridpatrol_core::hazard::HazardEvent::StartRectification {
+                        note: String::new(),
+                    },
+                },
+            )
+        };
+        log.apply_remote(&future).unwrap();
+    }
+    server.restart(&[]);
+
+    // The phones that pull it record as of today, and their work arrives.
+    let today = Day::from_ms(real_now());
+    phone.sync(&mut |_| {}).unwrap();
+    let visited = common::place_in(&phone, "w01", "g01").id;
+    common::visit(&phone, "w01", visited);
+    let outcome = phone.sync(&mut |_| {}).unwrap();
+    assert_eq!((outcome.refused, phone.pending_ops().unwrap()), (0, 0));
+    let mine = own_last(&phone);
+    assert_eq!(mine.hlc.day(), today, "the visit is dated today");
+    let leader = common::device(&server, "l01");
+    report(&leader, "l01", "g01", "电动车室内充电");
+    leader.sync(&mut |_| {}).unwrap();
+    let theirs = own_last(&leader);
+    assert_eq!(theirs.hlc.day(), today);
+}
+
+#[test]
+fn a_clock_fast_then_fixed_offline_keeps_every_time_that_was_right() {
+    let server = Server::start(None, &[]);
+    let clock = Clock::manual(real_now());
+    let phone = phone_with(&server, "fixed.db", "w01", clock.clone());
+    let place = common::place_in(&phone, "w01", "g01").id;
+    let other = common::place_in(&phone, "w01", "g02").id;
+    let w01 = phone.actor("w01").unwrap();
+
+    // Three days fast: a visit and a training logged on the phone's "today".
+    clock.advance_ms(3 * MS_PER_DAY);
+    common::visit(&phone, "w01", place);
+    phone
+        .log_activity(
+            &w01,
+            gridpatrol_core::activity::NewActivity {
+                kind: gridpatrol_core::activity::ActivityKind::Publicity,
+                org_id: "g01".into(),
+                held_on: phone.today(),
+                title: "消防宣传".into(),
+                audience: 30,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    // The clock is put right, and another visit follows.
+    clock.advance_ms(-3 * MS_PER_DAY);
+    common::visit(&phone, "w01", other);
+    let right = own_last(&phone);
+    let OpBody::Patrol(right) = right.body else {
+        panic!("the last op is the second visit")
+    };
+
+    let outcome = phone.sync(&mut |_| {}).unwrap();
+    assert_eq!(
+        (outcome.refused, phone.pending_ops().unwrap()),
+        (0, 0),
+        "nothing lost"
+    );
+    let today = Day::from_ms(real_now());
+    let visits: Vec<_> = phone
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter_map(|o| match o.body {
+            OpBody::Patrol(p) if p.worker_id == "w01" => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(visits.len(), 2);
+    for v in &visits {
+        assert_eq!(Day::from_ms(v.ended_at), today, "{v:?}");
+        assert!(v.started_at <= v.ended_at);
+    }
+    let second = visits.iter().find(|v| v.id == right.id).unwrap();
+    assert_eq!(
+        (second.started_at, second.ended_at),
+        (right.started_at, right.ended_at),
+        "the visit made with the right clock keeps its times"
+    );
+    let activity = phone
+        .ops()
+        .unwrap()
+        .into_iter()
+        .find_map(|o| match o.body {
+            OpBody::Activity(a) => Some(a),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(activity.held_on, today);
 }

@@ -98,6 +98,26 @@ fn claims_are_judged(database: Option<String>) {
     o01.sign_in(&server.url, "o01", "gridpatrol").unwrap();
     o01.sync(&mut |_| {}).unwrap();
     let elsewhere = common::place_in(&o01, "o01", "g05");
+    let checklist = gridpatrol_core::checklist::library()
+        .place_type(&mine.place_type)
+        .unwrap()
+        .template
+        .clone();
+    let visit = |worker: &str, template: &str| {
+        OpBody::Patrol(gridpatrol_core::patrol::PatrolRecord {
+            id: uuid::Uuid::now_v7(),
+            place_id: mine.id,
+            grid_id: mine.grid_id.clone(),
+            worker_id: worker.into(),
+            template_id: template.into(),
+            template_version: 1,
+            started_at: honest.hlc.wall_ms() - 60_000,
+            ended_at: honest.hlc.wall_ms(),
+            gps: Default::default(),
+            answers: vec![],
+            note: String::new(),
+        })
+    };
 
     let ops = vec![
         // A place of another village, with w01's own grid claimed for it.
@@ -144,6 +164,18 @@ fn claims_are_judged(database: Option<String>) {
                 }),
             )
         },
+        // A visit credited to a colleague, and one by a checklist nobody has.
+        forged(&honest, 106, visit("w05", &checklist)),
+        forged(&honest, 107, visit("w01", "no_such_list")),
+        // A report under an id no phone makes (a name-based one, as an import's places have).
+        forged(
+            &honest,
+            108,
+            OpBody::Hazard {
+                hazard_id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, b"taken"),
+                event: HazardEvent::Report(report.clone()),
+            },
+        ),
     ];
     assert_eq!(
         push_codes(&server.url, &token, phone.device_id(), ops),
@@ -153,7 +185,10 @@ fn claims_are_judged(database: Option<String>) {
             "not_as_recorded",
             "not_as_recorded",
             "already_exists",
-            "already_exists"
+            "already_exists",
+            "actor_mismatch",
+            "not_as_recorded",
+            "not_as_recorded"
         ]
     );
     o01.sync(&mut |_| {}).unwrap();

@@ -14,6 +14,9 @@ use gridpatrol_sync_server::storage::schema::{migrate_accounts, migrate_postgres
 use rusqlite::Connection;
 
 const MAX_PHOTO: u64 = 1 << 20;
+/// The steps each schema has today.
+const ACCOUNTS_LATEST: i32 = 5;
+const PG_LATEST: i32 = 4;
 
 fn sqlite_schema(c: &Connection) -> Vec<(String, String)> {
     c.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
@@ -49,7 +52,10 @@ fn every_released_accounts_db_is_baselined_then_upgraded() {
     let fresh = {
         let mut c = Connection::open_in_memory().unwrap();
         let o = migrate_accounts(&mut c).unwrap();
-        assert_eq!((o.found, o.applied.clone()), (0, vec![1, 2, 3, 4]));
+        assert_eq!(
+            (o.found, o.applied.clone()),
+            (0, (1..=ACCOUNTS_LATEST).collect::<Vec<_>>())
+        );
         c
     };
     for (had, sql) in [
@@ -63,12 +69,15 @@ fn every_released_accounts_db_is_baselined_then_upgraded() {
         let o = migrate_accounts(&mut Connection::open(&path).unwrap()).unwrap();
         assert_eq!(o.found, had);
         assert_eq!(o.baselined, (1..=had).collect::<Vec<_>>());
-        assert_eq!(o.applied, (had + 1..=4).collect::<Vec<_>>());
+        assert_eq!(o.applied, (had + 1..=ACCOUNTS_LATEST).collect::<Vec<_>>());
 
         let c = Connection::open(&path).unwrap();
         assert_eq!(sqlite_schema(&c), sqlite_schema(&fresh), "from shape {had}");
         assert_eq!(history(&c), history(&fresh));
-        assert_eq!(gridpatrol_migrate::sqlite::user_version(&c).unwrap(), 4);
+        assert_eq!(
+            gridpatrol_migrate::sqlite::user_version(&c).unwrap(),
+            ACCOUNTS_LATEST
+        );
         assert_eq!((count(&c, "passwords"), count(&c, "tokens")), (1, 1));
         let (kind, renewed): (String, i64) = c
             .query_row("SELECT kind, renewed_at FROM tokens", [], |r| {
@@ -113,12 +122,12 @@ fn an_accounts_db_from_a_newer_server_is_refused_and_left_unchanged() {
     migrate_accounts(&mut c).unwrap();
     c.execute(
         "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-         SELECT 5, 'from_the_future', applied_on, '1' FROM refinery_schema_history
-         WHERE version = 4",
+         SELECT 6, 'from_the_future', applied_on, '1' FROM refinery_schema_history
+         WHERE version = 5",
         [],
     )
     .unwrap();
-    c.execute_batch("CREATE TABLE from_the_future (x); PRAGMA user_version = 5;")
+    c.execute_batch("CREATE TABLE from_the_future (x); PRAGMA user_version = 6;")
         .unwrap();
     let before = (sqlite_schema(&c), history(&c));
     let e = migrate_accounts(&mut c).unwrap_err();
@@ -126,13 +135,13 @@ fn an_accounts_db_from_a_newer_server_is_refused_and_left_unchanged() {
         matches!(
             e,
             Error::TooNew {
-                found: 5,
-                supported: 4
+                found: 6,
+                supported: 5
             }
         ),
         "{e}"
     );
-    assert!(e.to_string().contains("比本程序支持的 4 新"), "{e}");
+    assert!(e.to_string().contains("比本程序支持的 5 新"), "{e}");
     assert_eq!(before, (sqlite_schema(&c), history(&c)));
     drop(c);
     let e = SqliteBackend::open(dir.path(), MAX_PHOTO).err().unwrap();
@@ -209,8 +218,11 @@ fn every_released_postgres_schema_is_baselined_then_upgraded() {
     };
     let mut fresh = pg(&fresh_url);
     let o = migrate_postgres(&mut fresh).unwrap();
-    assert_eq!((o.found, o.applied), (0, vec![1, 2, 3]));
-    assert_eq!(schema_version(&mut fresh), 3);
+    assert_eq!(
+        (o.found, o.applied),
+        (0, (1..=PG_LATEST).collect::<Vec<_>>())
+    );
+    assert_eq!(schema_version(&mut fresh), PG_LATEST);
 
     for (had, sql) in [
         (1, include_str!("data/pg-schema-v1.sql")),
@@ -222,14 +234,14 @@ fn every_released_postgres_schema_is_baselined_then_upgraded() {
         let o = migrate_postgres(&mut c).unwrap();
         assert_eq!(o.found, had);
         assert_eq!(o.baselined, (1..=had).collect::<Vec<_>>());
-        assert_eq!(o.applied, (had + 1..=3).collect::<Vec<_>>());
+        assert_eq!(o.applied, (had + 1..=PG_LATEST).collect::<Vec<_>>());
         assert_eq!(
             pg_schema(&mut c),
             pg_schema(&mut fresh),
             "from version {had}"
         );
         assert_eq!(pg_history(&mut c), pg_history(&mut fresh));
-        assert_eq!(schema_version(&mut c), 3);
+        assert_eq!(schema_version(&mut c), PG_LATEST);
         for table in ["ops", "passwords", "tokens", "meta", "devices"] {
             assert_eq!(pg_count(&mut c, table), 1, "{table} from version {had}");
         }
@@ -266,16 +278,16 @@ fn a_postgres_schema_from_a_newer_server_is_refused_and_left_unchanged() {
             migrate_postgres(&mut c).unwrap();
             c.batch_execute(
                 "INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-                 SELECT 4, 'from_the_future', applied_on, '1' FROM refinery_schema_history
-                 WHERE version = 3;
+                 SELECT 5, 'from_the_future', applied_on, '1' FROM refinery_schema_history
+                 WHERE version = 4;
                  CREATE TABLE from_the_future (x INTEGER);",
             )
             .unwrap();
         } else {
-            // A server from before the runner that knew four steps.
+            // A server from before the runner that knew five steps.
             c.batch_execute(include_str!("data/pg-schema-v2.sql"))
                 .unwrap();
-            c.batch_execute("UPDATE schema_version SET version = 4")
+            c.batch_execute("UPDATE schema_version SET version = 5")
                 .unwrap();
         }
         let before = (pg_schema(&mut c), pg_count(&mut c, "ops"));
@@ -284,8 +296,8 @@ fn a_postgres_schema_from_a_newer_server_is_refused_and_left_unchanged() {
             matches!(
                 e,
                 Error::TooNew {
-                    found: 4,
-                    supported: 3
+                    found: 5,
+                    supported: 4
                 }
             ),
             "{e}"
@@ -328,8 +340,11 @@ fn postgres_instances_starting_together_migrate_once() {
         .map(|t| t.join().unwrap().applied)
         .collect();
     applied.sort();
-    assert_eq!(applied, vec![vec![], vec![], vec![], vec![1, 2, 3]]);
+    assert_eq!(
+        applied,
+        vec![vec![], vec![], vec![], (1..=PG_LATEST).collect::<Vec<_>>()]
+    );
     let mut c = pg(&url);
-    assert_eq!(pg_history(&mut c).len(), 3);
-    assert_eq!(schema_version(&mut c), 3);
+    assert_eq!(pg_history(&mut c).len(), PG_LATEST as usize);
+    assert_eq!(schema_version(&mut c), PG_LATEST);
 }

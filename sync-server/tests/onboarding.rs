@@ -346,7 +346,28 @@ fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
     let phone =
         gridpatrol_core::Store::open(dir.path().join("w01.db"), gridpatrol_core::Clock::System)
             .unwrap();
-    phone.sign_in(&server.1, "w01", &passwords["w01"]).unwrap();
+    let first = phone.sign_in(&server.1, "w01", &passwords["w01"]).unwrap();
+    assert!(
+        first.must_change_password,
+        "a first password is to be changed"
+    );
+    assert!(
+        phone
+            .change_password(&passwords["w01"], &passwords["w01"])
+            .is_err(),
+        "not to itself"
+    );
+    phone
+        .change_password(&passwords["w01"], "李某自己的密码 2026")
+        .unwrap();
+    assert!(
+        phone.sign_in(&server.1, "w01", &passwords["w01"]).is_err(),
+        "the first one is gone"
+    );
+    let again = phone
+        .sign_in(&server.1, "w01", "李某自己的密码 2026")
+        .unwrap();
+    assert!(!again.must_change_password);
     phone.sync(&mut |_| {}).unwrap();
     let w01 = phone.actor("w01").unwrap();
     let places = phone.places(&w01).unwrap();
@@ -444,8 +465,25 @@ fn the_console_imports_the_register_for_township_officers_only() {
         .unwrap()
         .to_string();
 
-    // A worker may not import, nor see the way in.
+    // A first password opens nothing but the page that changes it.
     let worker = Browser::sign_in_at(&server.1, "w01", &w01_password);
+    let res = worker.get("/console/");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/console/password");
+    let csrf = worker.csrf("/console/password");
+    let res = worker.post(
+        "/console/password",
+        &[
+            ("csrf", csrf.as_str()),
+            ("old", w01_password.as_str()),
+            ("new", "网格员自己的密码"),
+            ("repeat", "网格员自己的密码"),
+        ],
+    );
+    assert_eq!(res.status(), 303, "{}", res.text().unwrap());
+    assert_eq!(worker.get("/console/").status(), 200);
+
+    // A worker may not import, nor see the way in.
     assert_eq!(worker.get("/console/admin/import").status(), 403);
     assert!(!worker.page("/console/").contains("/console/admin/import"));
     assert_eq!(

@@ -317,7 +317,7 @@ impl Store {
             .prepare_cached("SELECT next_seq, hlc FROM device WHERE id = 1")?
             .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let seq = floor_seq.max(last_seq + 1);
-        let hlc = Hlc(floor_hlc).max(last_hlc).tick(now);
+        let hlc = Hlc(floor_hlc).max(last_hlc).capped(now).tick(now);
         lock(&self.cursor).staged = Some((seq, hlc));
         let op = Op {
             id: Uuid::now_v7(),

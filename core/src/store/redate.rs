@@ -10,28 +10,40 @@ use rusqlite::params;
 
 use super::{lock, Store};
 use crate::apply;
-use crate::clock::Hlc;
+use crate::clock::{Day, Hlc};
 use crate::error::Result;
 use crate::op::OpBody;
 
-/// Moves the times a record carries besides its op's HLC by `shift_ms`.
-fn shift_times(body: &mut OpBody, shift_ms: i64) {
+/// Brings the times a record carries besides its op's HLC back from after the server's time
+/// `server_ms` to `true_ms` (when its device's corrected clock says it was made), and a day
+/// chosen from a calendar that read the wrong date back to `day`: times that were right stay
+/// as they are. Whether anything changed.
+fn bring_back(body: &mut OpBody, server_ms: i64, true_ms: i64, day: Day) -> bool {
     match body {
-        OpBody::Patrol(p) => {
-            p.started_at = p.started_at.saturating_add(shift_ms);
-            p.ended_at = p.ended_at.saturating_add(shift_ms);
+        OpBody::Patrol(p) if p.ended_at > server_ms => {
+            let shift = true_ms - p.ended_at;
+            p.started_at = p.started_at.saturating_add(shift);
+            p.ended_at = true_ms;
+            true
         }
-        OpBody::Photo(c) => c.taken_at = c.taken_at.saturating_add(shift_ms),
-        _ => {}
+        OpBody::Photo(c) if c.taken_at > server_ms => {
+            c.taken_at = true_ms;
+            true
+        }
+        OpBody::Activity(a) if a.held_on > day => {
+            a.held_on = day;
+            true
+        }
+        _ => false,
     }
 }
 
 impl Store {
     /// Corrects this device's clock by `server_time_ms` and re-dates each unsent op dated
     /// after it: to the time the device's own clock read when the op was made, corrected, and
-    /// never after the server's time; the times inside its record move with it, and HLCs keep
-    /// rising with the sequence. Each record touched is folded again. Returns how many ops
-    /// were re-dated.
+    /// never after the server's time. Times inside a record that lie after the server's time
+    /// come back with it (see `bring_back`); times that were right stay. HLCs keep rising with
+    /// the sequence. Each record touched is folded again. Returns how many ops changed.
     pub fn redate_unsent(&self, server_time_ms: i64) -> Result<usize> {
         self.learn_server_time(server_time_ms)?;
         let offset = self.offset_from(server_time_ms);
@@ -41,24 +53,28 @@ impl Store {
                 tx.query_row("SELECT acked_seq FROM device WHERE id = 1", [], |r| {
                     r.get(0)
                 })?;
+            // Sent ops dated after the server's time (before it bounded clocks) are taken as
+            // dated now, as the server takes them.
             let mut prev = Hlc(tx.query_row(
                 "SELECT coalesce(max(hlc), 0) FROM ops WHERE device_id = ?1 AND seq <= ?2",
                 params![device, acked],
                 |r| r.get(0),
-            )?);
+            )?)
+            .min(Hlc::new(server_time_ms, 0));
             let unsent = self.outbox_batch_in(tx, usize::MAX >> 1)?;
             let mut refold = BTreeSet::new();
             let mut n = 0;
             for mut op in unsent {
+                let true_ms = op.wall_ms.saturating_add(offset).min(server_time_ms);
                 let mut hlc = op.hlc;
                 if hlc.wall_ms() > server_time_ms {
-                    hlc = Hlc::new(op.wall_ms.saturating_add(offset).min(server_time_ms), 0);
+                    hlc = Hlc::new(true_ms, 0);
                 }
                 if hlc <= prev {
                     hlc = Hlc(prev.0 + 1);
                 }
-                if hlc != op.hlc {
-                    shift_times(&mut op.body, hlc.wall_ms() - op.hlc.wall_ms());
+                let moved = bring_back(&mut op.body, server_time_ms, true_ms, hlc.day());
+                if hlc != op.hlc || moved {
                     tx.prepare_cached("UPDATE ops SET hlc = ?2, body = ?3 WHERE id = ?1")?
                         .execute(params![
                             op.id.to_string(),

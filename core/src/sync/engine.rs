@@ -12,8 +12,9 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::protocol::{
-    routes, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
-    SnapshotPage, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION, RESYNC_REQUIRED,
+    routes, ChangePasswordRequest, ErrorBody, LoginRequest, LoginResponse, PullResponse,
+    PushRequest, PushResponse, SnapshotPage, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION,
+    RESYNC_REQUIRED,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -75,6 +76,8 @@ impl Default for SyncOptions {
 pub struct SignedIn {
     pub server: String,
     pub user_id: String,
+    /// The password was a first one: the person must choose their own (`change_password`).
+    pub must_change_password: bool,
 }
 
 pub(super) fn client() -> Result<Client> {
@@ -251,7 +254,25 @@ impl Store {
         Ok(SignedIn {
             server,
             user_id: reply.user_id,
+            must_change_password: reply.must_change_password,
         })
+    }
+
+    /// Changes the signed-in user's password on the server (a first password must be changed
+    /// before the console can be used; a phone should ask for it at sign-in).
+    pub fn change_password(&self, old: &str, new: &str) -> Result<()> {
+        let (server, _, token) = self.session()?;
+        let body = ChangePasswordRequest {
+            old_password: old.to_string(),
+            new_password: new.to_string(),
+        };
+        let http = client()?;
+        send(|| {
+            http.post(format!("{server}{}", routes::PASSWORD))
+                .bearer_auth(&token)
+                .json(&body)
+        })?;
+        Ok(())
     }
 
     /// Signs this device out: asks the server to revoke its token (when it can be reached) and
@@ -299,6 +320,7 @@ impl Store {
                         SignedIn {
                             server: r.get(0)?,
                             user_id: r.get(1)?,
+                            must_change_password: false,
                         },
                         r.get(2)?,
                     ))

@@ -11,15 +11,14 @@ use crate::op::Op;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// How far past the server's clock a pushed op, or a device's clock as it pushes, may be: a
-/// phone's clock corrected at its last sync drifts by seconds, not minutes. Beyond it the server
-/// refuses the push with `CLOCK_SKEW` and its time, and the device re-dates its unsent ops.
-pub const MAX_AHEAD_MS: i64 = 5 * 60_000;
+/// Beyond this bound past its clock, the server refuses a push with `CLOCK_SKEW` and its
+/// time, and the device re-dates its unsent ops.
+pub use crate::clock::MAX_AHEAD_MS;
 /// The error code of a push refused for the device's clock (see `MAX_AHEAD_MS`).
 pub const CLOCK_SKEW: &str = "clock_skew";
 /// The most ops one push may carry.
 pub const MAX_PUSH_OPS: usize = 2_000;
-/// The most ops one record may hold (a hazard's whole history is a few dozen).
+/// The most ops one device may add to one record (a hazard's whole history is a few dozen).
 pub const MAX_OPS_PER_RECORD: u32 = 5_000;
 
 /// The paths of the API, relative to the server's address.
@@ -29,6 +28,8 @@ pub mod routes {
     pub const PUSH: &str = "/v1/push";
     pub const PULL: &str = "/v1/pull";
     pub const SNAPSHOT: &str = "/v1/snapshot";
+    /// A signed-in user changes their own password (a first one must be changed).
+    pub const PASSWORD: &str = "/v1/password";
     /// `PHOTOS/{hash}`: download (GET) or one chunk up (PUT, `offset` and `total` in the query).
     pub const PHOTOS: &str = "/v1/photos";
     /// `PHOTOS/{hash}/upload` (GET): how much of a photo the server holds.
@@ -55,6 +56,16 @@ pub struct LoginResponse {
     pub user_id: String,
     pub role: crate::org::Role,
     pub server_time_ms: i64,
+    /// The password is a first one (printed at an import): the person must choose their own.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// A signed-in user's change of their own password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub old_password: String,
+    pub new_password: String,
 }
 
 /// Every refused request's body: a stable code and a message in zh-CN and English.

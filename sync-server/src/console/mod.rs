@@ -67,6 +67,10 @@ pub fn routes() -> Router<Shared> {
         .route("/console/annual", get(annual::annual))
         .route("/console/conflicts", get(conflicts::conflicts))
         .route(
+            "/console/password",
+            get(password::password_page).post(password::change),
+        )
+        .route(
             "/console/admin/import",
             get(import::import_page).post(import::upload),
         )
@@ -124,6 +128,8 @@ impl IntoResponse for Page {
 pub(crate) enum Refused {
     /// Not signed in (or the session ended): back to the sign-in page.
     SignIn,
+    /// Signed in with a first password: to the page that changes it.
+    ChangePassword,
     Error(ApiError),
 }
 
@@ -143,6 +149,7 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::SignIn => Redirect::to("/console/login").into_response(),
+            Refused::ChangePassword => Redirect::to("/console/password").into_response(),
             Refused::Error(e) if e.status == 401 => Redirect::to("/console/login").into_response(),
             Refused::Error(e) => {
                 let status =

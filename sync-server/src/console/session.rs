@@ -68,6 +68,8 @@ impl FromRequestParts<Shared> for Me {
             .unwrap_or_default()
             .session_seconds;
         let token = cookie_token(&parts.headers).ok_or(Refused::SignIn)?;
+        // A first password is changed before anything else (signing out still works).
+        let anywhere = matches!(parts.uri.path(), "/console/password" | "/console/logout");
         let b = b.clone();
         let me = blocking(move || {
             // An unknown or revoked token, or a phone's, answers 401, which sends the browser
@@ -78,6 +80,9 @@ impl FromRequestParts<Shared> for Me {
             if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {
                 b.revoke(&token)?;
                 return Err(Refused::SignIn);
+            }
+            if !anywhere && b.must_change_password(&session.user.user_id)? {
+                return Err(Refused::ChangePassword);
             }
             Ok(Me {
                 session,

@@ -102,6 +102,7 @@ pub fn apply(b: &impl Admin, plan: Plan) -> Result<Vec<(String, String)>, ApiErr
     for id in added {
         let password = initial_password();
         b.set_password(&id, &password)?;
+        b.require_password_change(&id)?;
         passwords.push((id, password));
     }
     Ok(passwords)

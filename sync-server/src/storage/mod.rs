@@ -176,7 +176,12 @@ impl RefusalQuery {
 /// Accounts, device tokens, the devices they are bound to, sign-in attempts and refused ops.
 pub trait AccountStore: Send + Sync + 'static {
     fn password_hash(&self, user_id: &str) -> Result<Option<String>>;
+    /// Sets a user's password hash; a password set this way need not be changed.
     fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
+    /// Marks a user's password as a first one, to be changed at the next sign-in.
+    fn require_password_change(&self, user_id: &str) -> Result<()>;
+    /// Whether a user's password is a first one still to be changed.
+    fn must_change_password(&self, user_id: &str) -> Result<bool>;
     /// No password: nobody signs in as this user until one is set again.
     fn remove_password(&self, user_id: &str) -> Result<()>;
     fn add_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()>;

@@ -87,6 +87,13 @@ const ACCOUNTS: &[Step] = &[
          );
          CREATE INDEX sign_in_attempts_since ON sign_in_attempts (since_ms);",
     ),
+    // Issue 15 (a township's own people). A first password, printed once at an import, must
+    // be changed at the first sign-in.
+    Step::new(
+        5,
+        "first_passwords",
+        "ALTER TABLE passwords ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// The PostgreSQL database: the op log with each op's grids, accounts, tokens, devices, sign-in
@@ -176,6 +183,12 @@ const POSTGRES: &[Step] = &[
     );
     CREATE INDEX sign_in_attempts_since ON sign_in_attempts (since_ms);
 ",
+    ),
+    // The same as accounts step 5 (see there).
+    Step::new(
+        4,
+        "first_passwords",
+        "ALTER TABLE passwords ADD COLUMN must_change BOOLEAN NOT NULL DEFAULT FALSE;",
     ),
 ];
 

@@ -86,10 +86,29 @@ impl AccountStore for SqliteAccounts {
     fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
         lock(&self.db).execute(
             "INSERT INTO passwords (user_id, hash) VALUES (?1, ?2)
-             ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash",
+             ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash, must_change = 0",
             params![user_id, hash],
         )?;
         Ok(())
+    }
+
+    fn require_password_change(&self, user_id: &str) -> Result<()> {
+        lock(&self.db).execute(
+            "UPDATE passwords SET must_change = 1 WHERE user_id = ?1",
+            [user_id],
+        )?;
+        Ok(())
+    }
+
+    fn must_change_password(&self, user_id: &str) -> Result<bool> {
+        Ok(lock(&self.db)
+            .query_row(
+                "SELECT must_change <> 0 FROM passwords WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
     }
 
     fn remove_password(&self, user_id: &str) -> Result<()> {

@@ -30,10 +30,26 @@ impl AccountStore for PgAccounts {
     fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
         self.conn()?.execute(
             "INSERT INTO passwords (user_id, hash) VALUES ($1, $2)
-             ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
+             ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, must_change = FALSE",
             &[&user_id, &hash],
         )?;
         Ok(())
+    }
+
+    fn require_password_change(&self, user_id: &str) -> Result<()> {
+        self.conn()?.execute(
+            "UPDATE passwords SET must_change = TRUE WHERE user_id = $1",
+            &[&user_id],
+        )?;
+        Ok(())
+    }
+
+    fn must_change_password(&self, user_id: &str) -> Result<bool> {
+        let row = self.conn()?.query_opt(
+            "SELECT must_change FROM passwords WHERE user_id = $1",
+            &[&user_id],
+        )?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(false))
     }
 
     fn remove_password(&self, user_id: &str) -> Result<()> {
