@@ -566,14 +566,15 @@ impl Records {
         })
     }
 
-    /// Whether an op made on `device_id` cites photo `hash` (the device has it to send).
-    pub fn photo_cited_on(&self, hash: &str, device_id: Uuid) -> Result<bool> {
+    /// Whether an op made on `device_id`, or by `user_id`, cites photo `hash` (they have it
+    /// to send).
+    pub fn photo_cited_on(&self, hash: &str, device_id: Uuid, user_id: &str) -> Result<bool> {
         self.store.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM ops WHERE device_id = ?2
+                "SELECT EXISTS (SELECT 1 FROM ops WHERE (device_id = ?2 OR actor_id = ?3)
                      AND id IN (SELECT op_id FROM photo_refs WHERE hash = ?1))",
             )?
-            .query_row(params![hash, device_id.to_string()], |r| r.get(0))?)
+            .query_row(params![hash, device_id.to_string(), user_id], |r| r.get(0))?)
         })
     }
 

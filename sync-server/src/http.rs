@@ -2,13 +2,12 @@
 //! JSON body with a code and zh-CN and English messages. Handlers hand the blocking storage
 //! work to tokio's blocking pool.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::FromRequestParts;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::backend::{ApiError, Backend, Session};
 use crate::blobs::blob_name;
+use crate::client::{ClientAddr, TrustedProxies};
 use crate::log::RequestUser;
 use crate::photos::Chunk;
 use crate::serve;
@@ -84,12 +84,12 @@ impl FromRequestParts<Shared> for Authed {
 
 async fn login(
     State(b): State<Shared>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(req) = body.map_err(from_json_rejection)?;
     let res = blocking(move || {
-        let token = b.login(&req.user_id, &req.password, req.device_id, client.ip())?;
+        let token = b.login(&req.user_id, &req.password, req.device_id, client)?;
         let session = b.authenticate(&token)?;
         let must_change_password = b.must_change_password(&session.user.user_id)?;
         Ok(LoginResponse {
@@ -106,7 +106,7 @@ async fn login(
 
 async fn change_password(
     State(b): State<Shared>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Authed { session, .. }: Authed,
     body: Result<Json<ChangePasswordRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -116,7 +116,7 @@ async fn change_password(
             &session.user.user_id,
             &req.old_password,
             &req.new_password,
-            client.ip(),
+            client,
         )
     })
     .await?;
@@ -292,7 +292,12 @@ async fn not_found() -> ApiError {
     ApiError::new(404, "not_found", "没有这个接口", "no such endpoint")
 }
 
-pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::Config) -> Router {
+pub fn router(
+    backend: Shared,
+    max_body_bytes: usize,
+    console: crate::console::Config,
+    proxies: TrustedProxies,
+) -> Router {
     Router::new()
         // For load balancers and monitoring: the process is up and serving.
         .route("/healthz", get(|| async { "ok" }))
@@ -313,6 +318,7 @@ pub fn router(backend: Shared, max_body_bytes: usize, console: crate::console::C
         .merge(crate::console::routes())
         .fallback(not_found)
         .layer(Extension(console))
+        .layer(Extension(proxies))
         .layer(axum::middleware::from_fn(crate::log::requests))
         // No response is ever to be read as anything but what it says it is: a photo a phone
         // uploaded must not become a page in an officer's browser.

@@ -12,6 +12,7 @@
 
 pub mod backend;
 pub mod blobs;
+pub mod client;
 pub mod console;
 pub mod cursor;
 pub mod error;

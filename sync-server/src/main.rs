@@ -60,6 +60,11 @@ struct Args {
     /// uploads included (beyond it their uploads are refused with a reason the phone shows).
     #[arg(long, default_value_t = gridpatrol_sync_server::photos::PHOTO_QUOTA_BYTES)]
     photo_quota_bytes: u64,
+    /// A reverse proxy in front of the server (repeatable): from it, the client's address is
+    /// read from `X-Forwarded-For`, so that sign-in limits apply per real client and not to
+    /// everyone behind the proxy at once. Never name an address anyone else can connect from.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Hours a sign-in to the township console lasts before it must be made again.
     #[arg(long, default_value_t = 12)]
     console_session_hours: u32,
@@ -332,7 +337,8 @@ async fn listen<B: Backend + Admin>(
     let console = gridpatrol_sync_server::console::Config {
         session_seconds: args.console_session_hours.saturating_mul(3600),
     };
-    let app = http::router(backend, args.max_body_bytes, console);
+    let proxies = gridpatrol_sync_server::client::TrustedProxies(args.trusted_proxies.clone());
+    let app = http::router(backend, args.max_body_bytes, console, proxies);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -32,8 +32,9 @@ pub fn may_read(session: &Session, hash: &str, home: Option<&PhotoHome>) -> Resu
 }
 
 /// May `session` send `variant` of photo `hash`? A display copy or a thumbnail only from the
-/// device that took it; an original from a device that may read it or that cites it itself
-/// (`cited_here`, asked only when needed).
+/// device that took it; an original only from a device, or a person, whose own op cites it
+/// (`cited_here`, asked only when needed): someone who may only read the photo could otherwise
+/// append to the upload in progress and spoil it, over and over.
 pub fn may_send(
     session: &Session,
     hash: &str,
@@ -55,9 +56,15 @@ pub fn may_send(
             None => may_read(session, hash, None),
         };
     }
-    match may_read(session, hash, home) {
-        Err(e) if e.status == 403 && cited_here()? => Ok(()),
-        other => other,
+    if home.is_some_and(|h| h.device_id == session.device_id) || cited_here()? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "not_photo_device",
+            "只有记录中引用这张照片的人可以上传它的原图",
+            "only someone whose own records cite this photo may send its original",
+        ))
     }
 }
 

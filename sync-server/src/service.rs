@@ -76,7 +76,7 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
         let records = self.log.records()?;
         let home = records.photo_home(hash)?;
         photos::may_send(session, hash, variant, home.as_ref(), || {
-            Ok(records.photo_cited_on(hash, session.device_id)?)
+            Ok(records.photo_cited_on(hash, session.device_id, &session.user.user_id)?)
         })
     }
 

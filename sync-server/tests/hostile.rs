@@ -53,12 +53,26 @@ fn every_response_says_nosniff_photos_included() {
 
 /// The status and body of a sign-in as `user` with `password`, sent from `from`.
 fn try_login(url: &str, from: [u8; 4], user: &str, password: &str) -> (u16, ErrorBody) {
+    try_login_via(url, from, None, user, password)
+}
+
+/// A sign-in from `from`, which says it forwards for `forwarded_for` (as a proxy does).
+fn try_login_via(
+    url: &str,
+    from: [u8; 4],
+    forwarded_for: Option<&str>,
+    user: &str,
+    password: &str,
+) -> (u16, ErrorBody) {
     let http = reqwest::blocking::Client::builder()
         .local_address(std::net::IpAddr::from(from))
         .build()
         .unwrap();
-    let res = http
-        .post(format!("{url}{}", routes::LOGIN))
+    let mut req = http.post(format!("{url}{}", routes::LOGIN));
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    let res = req
         .json(&LoginRequest {
             user_id: user.into(),
             password: password.into(),
@@ -96,6 +110,65 @@ fn many_sign_ins_at_once_get_no_more_password_checks_than_the_limit() {
     let checked = statuses.iter().filter(|s| **s == 401).count();
     assert!(checked <= 5, "{checked} password checks: {statuses:?}");
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_limits_are_per_real_client_and_nobody_else_is_believed() {
+    let server = Server::start(None, &["--trusted-proxy", "127.0.0.3"]);
+    for _ in 0..6 {
+        try_login_via(
+            &server.url,
+            [127, 0, 0, 3],
+            Some("198.51.100.7"),
+            "w03",
+            "wrong",
+        );
+    }
+    assert_eq!(
+        try_login_via(
+            &server.url,
+            [127, 0, 0, 3],
+            Some("198.51.100.7"),
+            "w03",
+            "gridpatrol"
+        )
+        .0,
+        429,
+        "the client behind the proxy that guessed is held back"
+    );
+    assert_eq!(
+        try_login_via(
+            &server.url,
+            [127, 0, 0, 3],
+            Some("198.51.100.8"),
+            "w03",
+            "gridpatrol"
+        )
+        .0,
+        200,
+        "the worker behind the same proxy is not"
+    );
+    // An address that is no trusted proxy names whoever it likes in vain.
+    for _ in 0..6 {
+        try_login_via(
+            &server.url,
+            [127, 0, 0, 4],
+            Some("198.51.100.9"),
+            "w04",
+            "wrong",
+        );
+    }
+    assert_eq!(
+        try_login_via(
+            &server.url,
+            [127, 0, 0, 4],
+            Some("198.51.100.10"),
+            "w04",
+            "gridpatrol"
+        )
+        .0,
+        429
+    );
 }
 
 #[test]

@@ -445,3 +445,34 @@ fn refusals_by_scope(database: Option<String>) {
     assert_eq!(township.len(), 2_401);
     assert_eq!(township.last(), Some(&lone_id));
 }
+
+#[test]
+fn nobody_who_only_reads_a_photo_can_spoil_its_original_on_the_way() {
+    let server = Server::start(None, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let worker = device_at(dir.path(), "w03.db", &server.url, "w03");
+    let bytes = jpeg();
+    let hash = capture(&worker, "w03", "g03", &bytes);
+    // On a metered link the phone sends the record and the small copies, not the original.
+    worker
+        .sync_with(
+            gridpatrol_core::sync::engine::SyncOptions {
+                send_originals: false,
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+    // Its village leader may read the photo, but may not start or add to its upload.
+    let leader = token(&server, "l01");
+    assert_eq!(
+        upload(&server, &leader, &hash, "original", b"garbage"),
+        (403, "not_photo_device".to_string())
+    );
+    worker.sync(&mut |_| {}).unwrap();
+    let (status, stored) = download(&server, &leader, &hash, "original");
+    assert_eq!(
+        (status, stored),
+        (200, bytes),
+        "the genuine original arrives whole"
+    );
+}

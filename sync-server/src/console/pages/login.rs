@@ -3,13 +3,14 @@
 //! browser's token.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use crate::client::ClientAddr;
 use crate::console::layout::{alert, document};
 use crate::console::session::COOKIE;
 use crate::console::{blocking, ApiError, Config, Me, Page, Refused, Shared};
@@ -87,7 +88,7 @@ fn same_site(headers: &HeaderMap) -> bool {
 
 pub async fn login(
     State(b): State<Shared>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Extension(config): Extension<Config>,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
@@ -113,7 +114,7 @@ pub async fn login(
     let user = f.user_id.clone();
     let res = tokio::task::spawn_blocking(move || {
         // A token only the console accepts, for a device of this browser's own.
-        b.console_login(&f.user_id, &f.password, client.ip())
+        b.console_login(&f.user_id, &f.password, client)
     })
     .await
     .unwrap_or_else(|_| Err(ApiError::internal()));

@@ -1,12 +1,13 @@
 //! Changing one's own password. A first password (printed once at an import) must be changed
 //! before any other console page opens: the session sends the browser here until it is.
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use crate::client::ClientAddr;
 use crate::console::layout::{alert, page};
 use crate::console::{blocking, view, ApiError, Me, Page, Refused, Shared};
 
@@ -57,7 +58,7 @@ pub struct PasswordForm {
 
 pub async fn change(
     State(b): State<Shared>,
-    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    ClientAddr(client): ClientAddr,
     me: Me,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, Refused> {
@@ -73,8 +74,7 @@ pub async fn change(
     }
     let user = me.actor().user_id.clone();
     let b2 = b.clone();
-    let changed =
-        blocking(move || Ok(b2.change_password(&user, &f.old, &f.new, client.ip()))).await?;
+    let changed = blocking(move || Ok(b2.change_password(&user, &f.old, &f.new, client))).await?;
     match changed {
         Ok(()) => Ok(Redirect::to("/console/").into_response()),
         Err(e) if e.status == 429 || e.status == 401 || e.status == 400 => {
