@@ -426,7 +426,9 @@ impl Store {
     /// Publishes an edited template as the next version of its id; returns that version.
     pub fn publish_template(&self, actor: &Actor, mut template: Template) -> Result<u32> {
         self.write(|tx| {
-            template.version = latest_version(tx, &template.id)?.unwrap_or(0) + 1;
+            template.version = latest_version(tx, &template.id)?
+                .unwrap_or(0)
+                .saturating_add(1);
             let template = template.clone().validated()?;
             let v = template.version;
             self.commit_local(tx, actor, OpBody::Template(template))?;

@@ -180,6 +180,22 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
                 }
             }
         }
+        // A checklist version, once published, is never replaced (patrols keep theirs), and
+        // versions follow each other.
+        OpBody::Template(t) => {
+            let (held, latest): (bool, Option<u32>) = c
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM templates WHERE id = ?1 AND version = ?2),
+                         (SELECT max(version) FROM templates WHERE id = ?1)",
+                )?
+                .query_row(params![t.id, t.version], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if held {
+                return Err(Rejection::AlreadyExists.into());
+            }
+            if t.version == 0 || t.version > latest.unwrap_or(0).saturating_add(1) {
+                return Err(Rejection::NotAsRecorded.into());
+            }
+        }
         // A place belongs to a grid of the org tree, in a village of a township.
         OpBody::PlaceCreate(p) => {
             org::ancestors_of_grid(c, &p.grid_id)?;

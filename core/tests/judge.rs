@@ -119,3 +119,39 @@ fn a_record_holds_at_most_its_bound_of_ops() {
     assert!(answers[..max as usize].iter().all(String::is_empty));
     assert_eq!(answers[max as usize], "too_many_ops");
 }
+
+#[test]
+fn a_published_checklist_version_is_never_replaced_and_versions_follow_each_other() {
+    let (records, _town, report) = reported();
+    let o1 = records.store().actor("o1").unwrap();
+    let held = records.store().template("nine_small", Some(1)).unwrap();
+    let as_officer = |n: i64, version: u32| Op {
+        id: uuid::Uuid::now_v7(),
+        seq: n,
+        hlc: Hlc(report.hlc.0 + n),
+        actor_id: "o1".into(),
+        actor_role: gridpatrol_core::org::Role::TownshipOfficer,
+        body: OpBody::Template(gridpatrol_core::checklist::Template {
+            name: "改过的检查表".into(),
+            version,
+            ..held.clone()
+        }),
+        ..report.clone()
+    };
+    let answers = records
+        .accept_pushed(
+            &o1,
+            report.device_id,
+            &[as_officer(1, 1), as_officer(2, 99)],
+        )
+        .unwrap();
+    assert_eq!(codes(&answers), ["already_exists", "not_as_recorded"]);
+    assert_eq!(
+        records
+            .store()
+            .template("nine_small", Some(1))
+            .unwrap()
+            .name,
+        held.name
+    );
+}

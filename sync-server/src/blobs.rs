@@ -184,7 +184,11 @@ impl BlobStore for FsBlobs {
         if total > self.max_bytes {
             return Err(too_large(self.max_bytes));
         }
-        if offset + chunk.len() as u64 > total {
+        // Checked: a hostile offset near u64::MAX must not wrap past the bound.
+        if offset
+            .checked_add(chunk.len() as u64)
+            .is_none_or(|end| end > total)
+        {
             return Err(ApiError::bad_request("offset + chunk > total"));
         }
         let mut swept = self.lock.lock().unwrap_or_else(|e| e.into_inner());

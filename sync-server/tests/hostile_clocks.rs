@@ -120,7 +120,7 @@ fn wrong_clocks(database: Option<String>) {
     // Right at sign-in, then set to 2036 while working offline.
     let clock = Clock::manual(real_now());
     let wrong_year = phone_with(&server, "2036.db", "w03", clock.clone());
-    clock.advance_ms(Day(24_000).start_ms() - real_now()); // 2035-09-16
+    clock.advance_ms(Day(24_120).start_ms() - real_now()); // 2036-01-15
     let b = report(&wrong_year, "w03", "g03", "疏散通道堵塞");
     let visit_place = common::place_in(&wrong_year, "w03", "g03").id;
     common::visit(&wrong_year, "w03", visit_place);
@@ -139,7 +139,7 @@ fn wrong_clocks(database: Option<String>) {
     for id in [a, b] {
         let page = console_shows(&officer, id);
         assert!(page.contains(&today.to_string()), "{id} found today");
-        assert!(!page.contains("2035-") && !page.contains(&today.plus(3).to_string()));
+        assert!(!page.contains("2036-") && !page.contains(&today.plus(3).to_string()));
     }
     let township = common::device(&server, "o01");
     let patrols = township.ops().unwrap();
@@ -184,7 +184,7 @@ fn far_future(database: Option<String>) {
             },
         },
     );
-    ahead.hlc = Hlc::new(Day(24_000).start_ms(), 0);
+    ahead.hlc = Hlc::new(Day(24_120).start_ms(), 0);
     let (status, body) = raw_push(&server.url, &token, hostile.device_id(), vec![ahead]);
     assert_eq!(status, 409, "{body}");
     let refusal: ErrorBody = serde_json::from_str(&body).unwrap();
@@ -299,7 +299,7 @@ fn a_far_future_op_the_log_held_before_the_bound_moves_no_clock_and_strands_noth
     phone.sync(&mut |_| {}).unwrap();
     let last = phone.ops().unwrap().pop().unwrap();
 
-    // As a server before issue 14 stored it: an op dated 2035, from another device.
+    // As a server before issue 14 stored it: an op dated 2036, from another device.
     let _ = server.child.kill();
     let _ = server.child.wait();
     {
@@ -307,7 +307,7 @@ fn a_far_future_op_the_log_held_before_the_bound_moves_no_clock_and_strands_noth
         let future = Op {
             device_id: uuid::Uuid::now_v7(),
             seq: 1,
-            hlc: Hlc::new(Day(24_000).start_ms(), 0),
+            hlc: Hlc::new(Day(24_120).start_ms(), 0),
             ..next(
                 &last,
                 1,
