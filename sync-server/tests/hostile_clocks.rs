@@ -11,9 +11,7 @@ use common::{Browser, Server};
 use gridpatrol_core::clock::MS_PER_DAY;
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::op::{Op, OpBody};
-use gridpatrol_core::sync::protocol::{
-    routes, ErrorBody, PushOutcome, PushRequest, PushResponse, PROTOCOL_VERSION,
-};
+use gridpatrol_core::sync::protocol::ErrorBody;
 use gridpatrol_core::{Clock, Day, Hlc, Store};
 
 fn real_now() -> i64 {
@@ -41,33 +39,6 @@ fn report(phone: &Store, user: &str, grid: &str, what: &str) -> uuid::Uuid {
             NewHazard::new(place.id, "extinguisher", Severity::General, what),
         )
         .unwrap()
-}
-
-/// A push of `ops` as a modified app would send it: the HTTP status and the answer's body.
-fn raw_push(url: &str, token: &str, device: uuid::Uuid, ops: Vec<Op>) -> (u16, String) {
-    let res = reqwest::blocking::Client::new()
-        .post(format!("{url}{}", routes::PUSH))
-        .bearer_auth(token)
-        .json(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            device_id: device,
-            ops,
-            sent_at_ms: None,
-        })
-        .send()
-        .unwrap();
-    (res.status().as_u16(), res.text().unwrap())
-}
-
-fn codes(body: &str) -> Vec<String> {
-    let res: PushResponse = serde_json::from_str(body).unwrap();
-    res.results
-        .into_iter()
-        .map(|r| match r.outcome {
-            PushOutcome::Refused { code, .. } => code,
-            _ => String::new(),
-        })
-        .collect()
 }
 
 /// `op` as the next op of its device, `bump` sequence numbers on, with `body`.
@@ -185,7 +156,7 @@ fn far_future(database: Option<String>) {
         },
     );
     ahead.hlc = Hlc::new(Day(24_120).start_ms(), 0);
-    let (status, body) = raw_push(&server.url, &token, hostile.device_id(), vec![ahead]);
+    let (status, body) = common::raw_push(&server.url, &token, hostile.device_id(), vec![ahead]);
     assert_eq!(status, 409, "{body}");
     let refusal: ErrorBody = serde_json::from_str(&body).unwrap();
     assert_eq!(refusal.code, "clock_skew");
@@ -245,9 +216,10 @@ fn a_reassigned_worker_cannot_back_date_work_into_the_old_grid() {
         phone.device_id(),
     )
     .token;
-    let (status, body) = raw_push(&server.url, &token, phone.device_id(), vec![back_dated]);
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["clock_backwards"]);
+    assert_eq!(
+        common::push_codes(&server.url, &token, phone.device_id(), vec![back_dated]),
+        ["clock_backwards"]
+    );
 
     // Nor from a fresh device signed in after the reassignment.
     let fresh = uuid::Uuid::now_v7();
@@ -265,9 +237,10 @@ fn a_reassigned_worker_cannot_back_date_work_into_the_old_grid() {
         body: OpBody::Patrol(p),
         ..before.clone()
     };
-    let (status, body) = raw_push(&server.url, &token, fresh, vec![from_fresh]);
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(codes(&body), ["before_sign_in"]);
+    assert_eq!(
+        common::push_codes(&server.url, &token, fresh, vec![from_fresh]),
+        ["before_sign_in"]
+    );
 }
 
 #[test]
@@ -286,7 +259,7 @@ fn a_push_has_a_bound() {
     let flood: Vec<Op> = (1..=2001)
         .map(|i| next(&last, i, last.body.clone()))
         .collect();
-    let (status, body) = raw_push(&server.url, &token, phone.device_id(), flood);
+    let (status, body) = common::raw_push(&server.url, &token, phone.device_id(), flood);
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("too_many_ops"), "{body}");
 }

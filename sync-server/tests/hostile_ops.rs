@@ -8,9 +8,6 @@ mod common;
 use common::{device_at, login, Browser, Server};
 use gridpatrol_core::hazard::{HazardEvent, HazardReport, NewHazard, Severity};
 use gridpatrol_core::op::{Op, OpBody};
-use gridpatrol_core::sync::protocol::{
-    routes, PushOutcome, PushRequest, PushResponse, PROTOCOL_VERSION,
-};
 use gridpatrol_core::{Clock, Day, Store};
 
 /// A token for `phone`'s own device, as a modified app on it would hold.
@@ -22,30 +19,6 @@ fn token_of(url: &str, phone: &Store, user: &str) -> String {
         phone.device_id(),
     )
     .token
-}
-
-/// Pushes `ops` with `token` for `device`; the code of each answer ("" when applied).
-fn push_codes(url: &str, token: &str, device: uuid::Uuid, ops: Vec<Op>) -> Vec<String> {
-    let res: PushResponse = reqwest::blocking::Client::new()
-        .post(format!("{url}{}", routes::PUSH))
-        .bearer_auth(token)
-        .json(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            device_id: device,
-            ops,
-            sent_at_ms: None,
-        })
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    res.results
-        .into_iter()
-        .map(|r| match r.outcome {
-            PushOutcome::Refused { code, .. } => code,
-            _ => String::new(),
-        })
-        .collect()
 }
 
 /// `op` as a new op of its device: a fresh id, and the sequence number and HLC `bump` above it.
@@ -178,7 +151,7 @@ fn claims_are_judged(database: Option<String>) {
         ),
     ];
     assert_eq!(
-        push_codes(&server.url, &token, phone.device_id(), ops),
+        common::push_codes(&server.url, &token, phone.device_id(), ops),
         [
             "not_as_recorded",
             "no_such_place",
@@ -232,7 +205,7 @@ fn a_visit_dated_a_hundred_million_years_ago_breaks_no_phone() {
     ancient.ended_at = -100_000_000_000_000_000;
     let token = token_of(&server.url, &phone, "w01");
     let op = forged(&honest, 100, OpBody::Patrol(ancient));
-    push_codes(&server.url, &token, phone.device_id(), vec![op]);
+    common::push_codes(&server.url, &token, phone.device_id(), vec![op]);
 
     // Another phone of the same worker, and the township, read it back and go on working.
     let dir = tempfile::tempdir().unwrap();
@@ -276,7 +249,7 @@ fn an_audience_of_billions_leaves_the_township_figures_working() {
         forged(&honest, bump, OpBody::Activity(a))
     };
     let token = token_of(&server.url, &phone, "w01");
-    push_codes(
+    common::push_codes(
         &server.url,
         &token,
         phone.device_id(),
@@ -332,7 +305,7 @@ fn what_a_phone_would_refuse_to_record_the_server_refuses_to_store() {
         ..place.clone()
     });
     let token = token_of(&server.url, &phone, "w01");
-    let codes = push_codes(
+    let codes = common::push_codes(
         &server.url,
         &token,
         phone.device_id(),

@@ -13,7 +13,7 @@ use common::{device, device_at, login, Browser, Server};
 use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::op::{Op, OpBody};
 use gridpatrol_core::photo::{CaptureInput, PhotoRole, Variant};
-use gridpatrol_core::sync::protocol::{routes, PushRequest, PushResponse, PROTOCOL_VERSION};
+use gridpatrol_core::sync::protocol::routes;
 use gridpatrol_core::Store;
 use reqwest::blocking::Client;
 use uuid::Uuid;
@@ -333,31 +333,8 @@ fn phone_numbers(database: Option<String>) {
 
 /// Pushes `ops` for `device` with `token`; every answer is a refusal.
 fn push_refused(server: &Server, token: &str, device: Uuid, ops: Vec<Op>) {
-    let n = ops.len();
-    let res: PushResponse = Client::new()
-        .post(format!("{}{}", server.url, routes::PUSH))
-        .bearer_auth(token)
-        .json(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            device_id: device,
-            ops,
-            sent_at_ms: None,
-        })
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let refused = res
-        .results
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.outcome,
-                gridpatrol_core::sync::protocol::PushOutcome::Refused { .. }
-            )
-        })
-        .count();
-    assert_eq!(refused, n);
+    let codes = common::push_codes(&server.url, token, device, ops);
+    assert!(codes.iter().all(|c| !c.is_empty()), "{codes:?}");
 }
 
 /// `n` copies of `phone`'s own last op (a patrol), each a new op claiming to be by

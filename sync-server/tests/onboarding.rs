@@ -9,33 +9,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::Browser;
 
 const SECRET: &str = "青石镇 a long secret";
-
-/// `gridpatrol-sync-server <args> --data-dir <dir>` with `stdin`, to completion.
-fn server_command(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn init_args(admin: &str) -> Vec<&str> {
     vec![
@@ -90,11 +70,11 @@ fn a_township_starts_without_the_demo() {
         (init_args("o 01"), format!("{SECRET}\n")),
         (init_args("o01"), "short\n".to_string()),
     ] {
-        let out = server_command(dir.path(), &args, &stdin);
+        let out = common::admin_output(dir.path(), &args, &stdin);
         assert!(!out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("错误 / error"));
     }
-    let out = server_command(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
+    let out = common::admin_output(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
     assert!(
         out.status.success(),
         "{}",
@@ -107,12 +87,12 @@ fn a_township_starts_without_the_demo() {
     );
 
     // A second `init` is refused and makes no second tree.
-    let again = server_command(dir.path(), &init_args("o09"), &format!("{SECRET}\n"));
+    let again = common::admin_output(dir.path(), &init_args("o09"), &format!("{SECRET}\n"));
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("已初始化"));
 
     // Accounts go under the township now (before `init`: 找不到组织节点：t01).
-    let added = server_command(
+    let added = common::admin_output(
         dir.path(),
         &[
             "user",
@@ -253,7 +233,7 @@ fn register(path: &Path, bad: bool) {
 #[test]
 fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = server_command(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
+    let out = common::admin_output(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
     assert!(out.status.success());
 
     // The template: four sheets with their headers.
@@ -289,7 +269,7 @@ fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
     let bad = dir.path().join("bad.xlsx");
     register(&bad, true);
     let before = ops_in(dir.path());
-    let out = server_command(
+    let out = common::admin_output(
         dir.path(),
         &["import", "--as", "o01", bad.to_str().unwrap()],
         "",
@@ -310,7 +290,7 @@ fn a_township_imports_its_register_and_a_worker_patrols_from_it() {
     let good = dir.path().join("register.xlsx");
     register(&good, false);
     let file = good.to_str().unwrap();
-    let out = server_command(dir.path(), &["import", "--as", "w01", file], "");
+    let out = common::admin_output(dir.path(), &["import", "--as", "w01", file], "");
     assert!(!out.status.success());
     let preview = common::admin(
         dir.path(),
@@ -401,7 +381,7 @@ fn hidden(page: &str, name: &str) -> String {
 #[test]
 fn the_console_imports_the_register_for_township_officers_only() {
     let dir = tempfile::tempdir().unwrap();
-    let out = server_command(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
+    let out = common::admin_output(dir.path(), &init_args("o01"), &format!("{SECRET}\n"));
     assert!(out.status.success());
     let server = serve(dir.path());
     let officer = Browser::sign_in_at(&server.1, "o01", SECRET);

@@ -61,6 +61,17 @@ pub fn free_port() -> u16 {
 /// Runs `gridpatrol-sync-server <args> --data-dir <dir>` (an admin command) to completion,
 /// with `stdin` as its input; panics unless it succeeds.
 pub fn admin(dir: &Path, args: &[&str], stdin: &str) -> String {
+    let out = admin_output(dir, args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `admin`, succeeding or not: the command's output.
+pub fn admin_output(dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
         .args(args)
@@ -77,13 +88,50 @@ pub fn admin(dir: &Path, args: &[&str], stdin: &str) -> String {
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    child.wait_with_output().unwrap()
+}
+
+/// Pushes `ops` for `device` with `token` as a modified app would (saying nothing of its
+/// clock): the HTTP status and the answer's body.
+pub fn raw_push(
+    url: &str,
+    token: &str,
+    device: uuid::Uuid,
+    ops: Vec<gridpatrol_core::op::Op>,
+) -> (u16, String) {
+    use gridpatrol_core::sync::protocol::{routes, PushRequest, PROTOCOL_VERSION};
+    let res = reqwest::blocking::Client::new()
+        .post(format!("{url}{}", routes::PUSH))
+        .bearer_auth(token)
+        .json(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            device_id: device,
+            ops,
+            sent_at_ms: None,
+        })
+        .send()
+        .unwrap();
+    (res.status().as_u16(), res.text().unwrap())
+}
+
+/// `raw_push`, answered op by op: the code of each answer ("" when stored).
+pub fn push_codes(
+    url: &str,
+    token: &str,
+    device: uuid::Uuid,
+    ops: Vec<gridpatrol_core::op::Op>,
+) -> Vec<String> {
+    use gridpatrol_core::sync::protocol::{PushOutcome, PushResponse};
+    let (status, body) = raw_push(url, token, device, ops);
+    assert_eq!(status, 200, "{body}");
+    let res: PushResponse = serde_json::from_str(&body).unwrap();
+    res.results
+        .into_iter()
+        .map(|r| match r.outcome {
+            PushOutcome::Refused { code, .. } => code,
+            _ => String::new(),
+        })
+        .collect()
 }
 
 /// Waits until `phone`'s clock, as corrected by the server, has passed this moment: the phone's
