@@ -3,7 +3,6 @@
 //! Chinese names people write.
 
 use gridpatrol_core::checklist::library;
-use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::place::{GeoPoint, PlaceChanges, RiskLevel};
 
 use crate::error::GridPatrolError;
@@ -39,9 +38,7 @@ pub struct PlaceEdit {
 }
 
 fn risk(text: &str) -> Result<RiskLevel> {
-    RiskLevel::named(text).ok_or_else(|| {
-        gridpatrol_core::Error::from(InvalidInput::new(Field::RiskLevel, Problem::Malformed)).into()
-    })
+    Ok(RiskLevel::named(text).map_err(gridpatrol_core::Error::from)?)
 }
 
 #[uniffi::export]
@@ -51,12 +48,7 @@ impl PatrolStore {
         let actor = self.actor(&user_id)?;
         let place_type = library()
             .place_type_named(&place.place_type)
-            .ok_or_else(|| {
-                gridpatrol_core::Error::from(InvalidInput::new(
-                    Field::PlaceType,
-                    Problem::Malformed,
-                ))
-            })?
+            .map_err(gridpatrol_core::Error::from)?
             .code
             .clone();
         let location = match (place.latitude, place.longitude) {

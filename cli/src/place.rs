@@ -9,15 +9,10 @@ use gridpatrol_core::checklist::library;
 use gridpatrol_core::error::{Field, InvalidInput, Problem};
 use gridpatrol_core::op::short_id;
 use gridpatrol_core::place::{GeoPoint, NewPlace, PlaceChanges, RiskLevel};
-use gridpatrol_core::{Error, Result};
+use gridpatrol_core::Result;
 
 use crate::args::{PlaceArgs, PlaceCmd};
 use crate::commands::{json, open};
-
-fn risk(text: &str) -> Result<RiskLevel> {
-    RiskLevel::named(text)
-        .ok_or_else(|| InvalidInput::new(Field::RiskLevel, Problem::Malformed).into())
-}
 
 pub(crate) fn run(db: &Path, as_json: bool, a: PlaceArgs) -> Result<String> {
     let store = open(db)?;
@@ -45,13 +40,7 @@ pub(crate) fn run(db: &Path, as_json: bool, a: PlaceArgs) -> Result<String> {
             _,
         ) => {
             let actor = store.actor(&who.user)?;
-            let place_type = library()
-                .place_type_named(&place_type)
-                .ok_or_else(|| {
-                    Error::from(InvalidInput::new(Field::PlaceType, Problem::Malformed))
-                })?
-                .code
-                .clone();
+            let place_type = library().place_type_named(&place_type)?.code.clone();
             let id = store.create_place(
                 &actor,
                 NewPlace {
@@ -62,7 +51,7 @@ pub(crate) fn run(db: &Path, as_json: bool, a: PlaceArgs) -> Result<String> {
                     grid_id: grid,
                     responsible_name: responsible,
                     responsible_phone: phone,
-                    risk_level: risk(&level)?,
+                    risk_level: RiskLevel::named(&level)?,
                     patrol_every_days: None,
                 },
             )?;
@@ -91,7 +80,7 @@ pub(crate) fn run(db: &Path, as_json: bool, a: PlaceArgs) -> Result<String> {
                     place_id,
                     name,
                     address,
-                    risk_level: level.as_deref().map(risk).transpose()?,
+                    risk_level: level.as_deref().map(RiskLevel::named).transpose()?,
                     responsible_name: responsible,
                     responsible_phone: phone,
                     ..PlaceChanges::default()

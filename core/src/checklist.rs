@@ -103,7 +103,7 @@ pub fn library() -> &'static Library {
 impl Library {
     /// The place type a person means by `label`: its code, its Chinese name, or a name people
     /// commonly write for it (医疗诊所, 敬老院, ...).
-    pub fn place_type_named(&self, label: &str) -> Option<&PlaceType> {
+    pub fn place_type_named(&self, label: &str) -> Result<&PlaceType, InvalidInput> {
         let label = label.trim();
         let code = PLACE_TYPE_ALIASES
             .iter()
@@ -112,6 +112,7 @@ impl Library {
         self.place_types
             .iter()
             .find(|t| t.code == code || t.zh == label)
+            .ok_or_else(|| unknown(Field::PlaceType, label))
     }
     pub fn place_type(&self, code: &str) -> Result<&PlaceType, InvalidInput> {
         self.place_types

@@ -40,11 +40,12 @@ pub struct GeoPoint {
 impl RiskLevel {
     /// The level a person means by `text`: its code, its Chinese name, or that name without
     /// 风险 (高, 中, 低).
-    pub fn named(text: &str) -> Option<RiskLevel> {
+    pub fn named(text: &str) -> Result<RiskLevel, InvalidInput> {
         let text = text.trim();
         RiskLevel::ALL
             .into_iter()
             .find(|r| r.code() == text || r.zh() == text || r.zh().trim_end_matches("风险") == text)
+            .ok_or_else(|| crate::vocab::unknown(Field::RiskLevel, text))
     }
 }
 

@@ -10,7 +10,6 @@ use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::sync::protocol::{
     routes, ErrorBody, LoginRequest, PushRequest, PROTOCOL_VERSION,
 };
-use gridpatrol_core::Store;
 
 #[test]
 fn every_response_says_nosniff_photos_included() {
@@ -193,26 +192,6 @@ fn nobody_can_lock_another_person_out_from_elsewhere_and_a_lock_out_says_how_lon
     );
 }
 
-/// Hands case `id` back to the grid through the console; the status the console answers.
-fn hand_back(officer: &Browser, phone: &Store, id: uuid::Uuid) -> u16 {
-    let detail = format!("/console/hazards/{id}");
-    let csrf = officer.csrf(&detail);
-    let deadline = phone.today().plus(10).to_string();
-    officer
-        .post(
-            &format!("{detail}/act"),
-            &[
-                ("csrf", csrf.as_str()),
-                ("verb", "hand_back"),
-                ("to", "grid"),
-                ("guidance", "请督促业主清理通道"),
-                ("deadline", &deadline),
-            ],
-        )
-        .status()
-        .as_u16()
-}
-
 #[test]
 fn an_account_command_beside_a_running_server_never_takes_its_sequence() {
     let server = Server::start(None, &[]);
@@ -220,11 +199,11 @@ fn an_account_command_beside_a_running_server_never_takes_its_sequence() {
     let first = common::escalated_case(&phone, "w04", "g04");
     let second = common::escalated_case(&phone, "w04", "g04");
     let officer = Browser::sign_in(&server, "o01");
-    assert_eq!(hand_back(&officer, &phone, first), 303);
+    assert_eq!(officer.hand_back(&phone, first), 303);
     // The same database, written by another process as the same server device.
     server.admin(&["user", "assign", "w05", "--org", "g05"]);
     assert_eq!(
-        hand_back(&officer, &phone, second),
+        officer.hand_back(&phone, second),
         303,
         "the console still acts"
     );

@@ -212,26 +212,6 @@ fn phone_token_lifetime(database: Option<String>) {
     assert_eq!(phone.pending_ops().unwrap(), 0, "nothing was lost");
 }
 
-/// Hands case `id` back to the grid through `officer`'s console; the status it answers.
-fn hand_back(officer: &Browser, phone: &gridpatrol_core::Store, id: Uuid) -> u16 {
-    let detail = format!("/console/hazards/{id}");
-    let csrf = officer.csrf(&detail);
-    let deadline = phone.today().plus(10).to_string();
-    officer
-        .post(
-            &format!("{detail}/act"),
-            &[
-                ("csrf", csrf.as_str()),
-                ("verb", "hand_back"),
-                ("to", "grid"),
-                ("guidance", "请督促业主清理通道"),
-                ("deadline", &deadline),
-            ],
-        )
-        .status()
-        .as_u16()
-}
-
 /// Two instances over one PostgreSQL database share the sign-in limits, and each keeps its
 /// own device from everyone.
 #[test]
@@ -260,7 +240,7 @@ fn a_lock_out_at_one_instance_holds_at_another_and_each_instance_keeps_its_devic
     let phone = common::device(&a, "w04");
     let case = common::escalated_case(&phone, "w04", "g04");
     let officer = Browser::sign_in(&b, "o01");
-    assert_eq!(hand_back(&officer, &phone, case), 303);
+    assert_eq!(officer.hand_back(&phone, case), 303);
     let seen = devices_pulled(&a.url, "w04");
     assert!(
         seen.len() >= 4,

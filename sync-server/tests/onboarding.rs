@@ -9,9 +9,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::Browser;
 
@@ -42,22 +40,7 @@ impl Drop for Plain {
 }
 
 fn serve(dir: &Path) -> Plain {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("GRIDPATROL_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (child, url) = common::start_plain_server(dir);
     Plain(child, url)
 }
 

@@ -259,6 +259,7 @@ fn place_row(c: &mut Check, row: &Row, grids: &BTreeMap<String, OrgLevel>) -> Op
     }
     let Some(place_type) = library()
         .place_type_named(row.get("场所类型"))
+        .ok()
         .map(|t| t.code.clone())
     else {
         let choices: Vec<&str> = library()
@@ -281,7 +282,7 @@ fn place_row(c: &mut Check, row: &Row, grids: &BTreeMap<String, OrgLevel>) -> Op
         );
         return None;
     };
-    let Some(risk_level) = RiskLevel::named(row.get("风险等级")) else {
+    let Ok(risk_level) = RiskLevel::named(row.get("风险等级")) else {
         c.bad(
             row,
             format!(

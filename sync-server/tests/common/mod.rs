@@ -26,17 +26,31 @@ pub fn start_server_with(
     } else {
         &["--demo-history", "false"][..]
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-        .args(["--demo", "--listen", listen])
-        .args(history)
-        .args(extra)
-        .arg("--data-dir")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .env("GRIDPATROL_LOG_LEVEL", if quiet { "warn" } else { "info" })
-        .spawn()
-        .unwrap();
+    listening(
+        Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+            .args(["--demo", "--listen", listen])
+            .args(history)
+            .args(extra)
+            .arg("--data-dir")
+            .arg(dir)
+            .stderr(stderr)
+            .env("GRIDPATROL_LOG_LEVEL", if quiet { "warn" } else { "info" }),
+    )
+}
+
+/// Starts the server on `dir` without the demo (a township's own data), on any free port.
+pub fn start_plain_server(dir: &Path) -> (Child, String) {
+    listening(
+        Command::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("GRIDPATROL_LOG_LEVEL", "warn"),
+    )
+}
+
+/// Spawns `server` and waits until it says where it listens: the process and its URL.
+fn listening(server: &mut Command) -> (Child, String) {
+    let mut child = server.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -530,6 +544,26 @@ impl Browser {
             .body(body)
             .send()
             .unwrap()
+    }
+
+    /// Hands case `id` back to the grid, as an officer does on its page (deadline in ten days
+    /// of `phone`'s today); the status the console answers.
+    pub fn hand_back(&self, phone: &gridpatrol_core::Store, id: uuid::Uuid) -> u16 {
+        let detail = format!("/console/hazards/{id}");
+        let csrf = self.csrf(&detail);
+        let deadline = phone.today().plus(10).to_string();
+        self.post(
+            &format!("{detail}/act"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("verb", "hand_back"),
+                ("to", "grid"),
+                ("guidance", "请督促业主清理通道"),
+                ("deadline", &deadline),
+            ],
+        )
+        .status()
+        .as_u16()
     }
 
     /// The form key on a page.
