@@ -24,6 +24,8 @@ pub struct DuePatrol {
     pub next_due: String,
     pub days_overdue: i32,
     pub last_patrol_ms: Option<i64>,
+    /// Registered on patrol and not yet confirmed by the village or township (新增).
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]

@@ -115,6 +115,7 @@ impl PatrolStore {
                 risk_zh: r.place.risk_level.zh().into(),
                 next_due: r.next_due.to_string(),
                 last_patrol_ms: r.last_patrol_at,
+                pending: r.pending,
             })
             .collect())
     }
@@ -307,10 +308,19 @@ impl PatrolStore {
         })
     }
 
-    /// Signs this device in to a sync server.
-    pub fn sign_in(&self, server: String, user_id: String, password: String) -> Result<()> {
-        self.store.sign_in(&server, &user_id, &password)?;
-        Ok(())
+    /// Signs this device in to a sync server. True when the password is a first one (from an
+    /// import or a reset) that must be changed now (`change_password`) before the console takes
+    /// it; the phone syncs meanwhile.
+    pub fn sign_in(&self, server: String, user_id: String, password: String) -> Result<bool> {
+        Ok(self
+            .store
+            .sign_in(&server, &user_id, &password)?
+            .must_change_password)
+    }
+
+    /// Changes the signed-in user's password on the server (the old one is checked).
+    pub fn change_password(&self, old_password: String, new_password: String) -> Result<()> {
+        Ok(self.store.change_password(&old_password, &new_password)?)
     }
 
     /// Signs out; refused while records are unsent unless `force`. Returns whether the server

@@ -253,8 +253,8 @@ fn refold(
         }
         OpBody::PlaceCreate(_) | OpBody::PlaceUpdate(_) => {
             let (state, conflicts) = place::fold(&ops);
-            if let Some(p) = state {
-                place::put_place(tx, &p)?;
+            if let Some((p, pending)) = state {
+                place::put_place(tx, &p, pending)?;
             }
             conflicts
         }
@@ -273,6 +273,12 @@ fn refold(
         OpBody::Plan(_) => {
             if let Some(OpBody::Plan(p)) = ops.last().map(|o| &o.body) {
                 plan::put_plan(tx, p)?;
+            }
+            Vec::new()
+        }
+        OpBody::Campaign(_) => {
+            if let Some(OpBody::Campaign(x)) = ops.last().map(|o| &o.body) {
+                crate::campaign::put_campaign(tx, x)?;
             }
             Vec::new()
         }

@@ -141,6 +141,7 @@ pub enum Entity {
     Patrol,
     Hazard,
     Plan,
+    Campaign,
     Device,
     Photo,
 }
@@ -157,6 +158,7 @@ impl Entity {
             Entity::Patrol => "巡查记录",
             Entity::Hazard => "隐患",
             Entity::Plan => "巡查计划",
+            Entity::Campaign => "专项行动",
             Entity::Device => "设备",
             Entity::Photo => "照片",
         }
@@ -172,6 +174,7 @@ impl Entity {
             Entity::Patrol => "patrol",
             Entity::Hazard => "hazard",
             Entity::Plan => "patrol plan",
+            Entity::Campaign => "campaign",
             Entity::Device => "device",
             Entity::Photo => "photo",
         }

@@ -6,7 +6,9 @@
 //! figures and ledgers; `demo` builds a demo township.
 
 pub mod activity;
+pub mod admin;
 pub mod apply;
+pub mod campaign;
 pub mod checklist;
 pub mod clock;
 pub mod demo;

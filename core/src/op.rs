@@ -45,6 +45,7 @@ pub enum OpBody {
     Activity(Activity),
     Plan(PatrolPlan),
     Photo(crate::photo::PhotoCapture),
+    Campaign(crate::campaign::Campaign),
 }
 
 impl OpBody {
@@ -61,6 +62,7 @@ impl OpBody {
             OpBody::Activity(a) => format!("activity:{}", a.id),
             OpBody::Plan(p) => format!("plan:{}", p.id),
             OpBody::Photo(c) => format!("photo:{}", c.id),
+            OpBody::Campaign(c) => format!("campaign:{}", c.id),
         }
     }
 
@@ -107,6 +109,7 @@ impl OpBody {
             OpBody::Activity(_) => "activity",
             OpBody::Plan(_) => "plan",
             OpBody::Photo(_) => "photo",
+            OpBody::Campaign(_) => "campaign",
         }
     }
 }

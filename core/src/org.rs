@@ -217,6 +217,33 @@ pub(crate) fn node(conn: &Connection, id: &str) -> Result<OrgNode> {
         .unwrap_or_else(|| Err(Error::not_found(Entity::OrgNode, id)))
 }
 
+/// The nodes right below an org node, by id.
+pub(crate) fn children(conn: &Connection, id: &str) -> Result<Vec<OrgNode>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, level, parent_id, name FROM org_nodes WHERE parent_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<(String, String, Option<String>, String)>>>()?;
+    rows.into_iter()
+        .map(|(id, level, parent_id, name)| {
+            Ok(OrgNode {
+                id,
+                level: level.parse()?,
+                parent_id,
+                name,
+            })
+        })
+        .collect()
+}
+
 /// The grid ids at or below an org node.
 pub(crate) fn grids_under(conn: &Connection, node_id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(

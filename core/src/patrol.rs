@@ -280,7 +280,7 @@ impl Store {
                     .into_iter()
                     .map(|(key, value, _)| (key, value))
                     .collect(),
-                focus_items: crate::plan::focus_items(c, &place.place)?,
+                focus_items: crate::plan::focus_items(c, &place.place, today)?,
                 place,
                 template: Template::clone(&template),
             })

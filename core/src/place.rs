@@ -13,7 +13,7 @@ use crate::clock::Day;
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
 use crate::hazard::lifecycle::Rejection;
 use crate::op::{Op, OpBody};
-use crate::org::{self, Actor};
+use crate::org::{self, Actor, Role};
 use crate::store::Store;
 use crate::vocab::{unknown, vocabulary};
 
@@ -109,6 +109,9 @@ pub struct PlaceChanges {
     pub patrol_every_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+    /// `Some(true)`: the village or township confirms a place a grid worker registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
 }
 
 /// What a person types to register a place.
@@ -188,6 +191,42 @@ impl PlaceChanges {
         Ok(self)
     }
 
+    /// The fields of `new` that differ from `held`, as a change (`None`: nothing differs).
+    pub fn between(held: &Place, new: &Place) -> Option<PlaceChanges> {
+        fn differs<T: PartialEq + Clone>(a: &T, b: &T) -> Option<T> {
+            (a != b).then(|| b.clone())
+        }
+        let c = PlaceChanges {
+            place_id: held.id,
+            name: differs(&held.name, &new.name),
+            address: differs(&held.address, &new.address),
+            location: differs(&held.location, &new.location).flatten(),
+            grid_id: differs(&held.grid_id, &new.grid_id),
+            responsible_name: differs(&held.responsible_name, &new.responsible_name),
+            responsible_phone: differs(&held.responsible_phone, &new.responsible_phone).flatten(),
+            risk_level: differs(&held.risk_level, &new.risk_level),
+            patrol_every_days: differs(&held.patrol_every_days, &new.patrol_every_days).flatten(),
+            archived: differs(&held.archived, &new.archived),
+            confirmed: None,
+        };
+        (c != PlaceChanges {
+            place_id: held.id,
+            ..PlaceChanges::default()
+        })
+        .then_some(c)
+    }
+
+    /// Whether a grid worker may make this change: the place's description and responsible
+    /// person, never its grid, risk level, cycle, archiving or confirmation, which the village
+    /// or township keeps.
+    pub fn grid_worker_may(&self) -> bool {
+        self.grid_id.is_none()
+            && self.risk_level.is_none()
+            && self.patrol_every_days.is_none()
+            && self.archived.is_none()
+            && self.confirmed.is_none()
+    }
+
     fn apply_to(&self, p: &mut Place) {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &self.$f { p.$f = v.clone().into(); } )* };
@@ -212,20 +251,30 @@ impl PlaceChanges {
     }
 }
 
-/// Folds a place's ops (sorted by HLC, op id) into its state; ops that make no sense at their
-/// position (an update before any create, a second create) come back as conflicts.
-pub(crate) fn fold(ops: &[Op]) -> (Option<Place>, Vec<(Uuid, Rejection)>) {
-    let mut place: Option<Place> = None;
+/// The ops of a record that make no sense where they fall, and why.
+type Conflicts = Vec<(Uuid, Rejection)>;
+
+/// Folds a place's ops (sorted by HLC, op id) into its state, and whether it awaits
+/// confirmation (registered by a grid worker, not yet confirmed by someone above); ops that make
+/// no sense at their position (an update before any create, a second create) come back as
+/// conflicts.
+pub(crate) fn fold(ops: &[Op]) -> (Option<(Place, bool)>, Conflicts) {
+    let mut place: Option<(Place, bool)> = None;
     let mut conflicts = Vec::new();
     for op in ops {
         match (&op.body, &mut place) {
             (OpBody::PlaceCreate(p), None) => match p.clone().validated() {
-                Ok(p) => place = Some(p),
+                Ok(p) => place = Some((p, op.actor_role == Role::GridWorker)),
                 Err(input) => conflicts.push((op.id, Rejection::Invalid { input })),
             },
             (OpBody::PlaceCreate(_), Some(_)) => conflicts.push((op.id, Rejection::AlreadyExists)),
-            (OpBody::PlaceUpdate(c), Some(p)) => match c.clone().validated() {
-                Ok(c) => c.apply_to(p),
+            (OpBody::PlaceUpdate(c), Some((p, pending))) => match c.clone().validated() {
+                Ok(c) => {
+                    c.apply_to(p);
+                    if c.confirmed == Some(true) && op.actor_role != Role::GridWorker {
+                        *pending = false;
+                    }
+                }
                 Err(input) => conflicts.push((op.id, Rejection::Invalid { input })),
             },
             (_, _) => conflicts.push((op.id, Rejection::NotCreated)),
@@ -234,16 +283,17 @@ pub(crate) fn fold(ops: &[Op]) -> (Option<Place>, Vec<(Uuid, Rejection)>) {
     (place, conflicts)
 }
 
-pub(crate) fn put_place(tx: &Transaction, p: &Place) -> Result<()> {
+pub(crate) fn put_place(tx: &Transaction, p: &Place, pending: bool) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO places (id, place_type, name, address, lat, lon, grid_id, responsible_name,
-             responsible_phone, risk_level, patrol_every_days, archived)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             responsible_phone, risk_level, patrol_every_days, archived, pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET place_type = excluded.place_type, name = excluded.name,
              address = excluded.address, lat = excluded.lat, lon = excluded.lon,
              grid_id = excluded.grid_id, responsible_name = excluded.responsible_name,
              responsible_phone = excluded.responsible_phone, risk_level = excluded.risk_level,
-             patrol_every_days = excluded.patrol_every_days, archived = excluded.archived",
+             patrol_every_days = excluded.patrol_every_days, archived = excluded.archived,
+             pending = excluded.pending",
     )?
     .execute(params![
         p.id.to_string(),
@@ -258,6 +308,7 @@ pub(crate) fn put_place(tx: &Transaction, p: &Place) -> Result<()> {
         p.risk_level.code(),
         p.patrol_every_days,
         p.archived,
+        pending,
     ])?;
     Ok(())
 }
@@ -270,6 +321,8 @@ pub struct PlaceRow {
     pub cycle_days: u32,
     /// The day the next patrol is due; today when never patrolled.
     pub next_due: Day,
+    /// Registered by a grid worker, not yet confirmed by the village or township (新增).
+    pub pending: bool,
 }
 
 impl PlaceRow {
@@ -280,7 +333,7 @@ impl PlaceRow {
 
 const PLACE_COLUMNS: &str = "id, place_type, name, address, lat, lon, grid_id, responsible_name,
     responsible_phone, risk_level, patrol_every_days, archived,
-    (SELECT max(ended_at) FROM patrols WHERE patrols.place_id = places.id)";
+    (SELECT max(ended_at) FROM patrols WHERE patrols.place_id = places.id), pending";
 
 fn place_row(r: &Row<'_>, today: Day) -> rusqlite::Result<PlaceRow> {
     let id: String = r.get(0)?;
@@ -313,6 +366,7 @@ fn place_row(r: &Row<'_>, today: Day) -> rusqlite::Result<PlaceRow> {
         last_patrol_at: last,
         cycle_days: cycle,
         next_due,
+        pending: r.get(13)?,
     })
 }
 
@@ -371,6 +425,13 @@ impl Store {
     pub fn update_place(&self, actor: &Actor, changes: PlaceChanges) -> Result<()> {
         let changes = changes.validated()?;
         self.write(|tx| {
+            if actor.role == Role::GridWorker && !changes.grid_worker_may() {
+                return Err(Rejection::RoleNotAllowed {
+                    event: "place_update".into(),
+                    role: actor.role,
+                }
+                .into());
+            }
             let current = load_place(tx, changes.place_id, self.today())?;
             require_grid_in_scope(tx, actor, &current.place.grid_id)?;
             if let Some(g) = &changes.grid_id {

@@ -134,13 +134,15 @@ pub(crate) fn apply_plans(
         .collect()
 }
 
-/// The focus items of every active plan that covers the place.
-pub(crate) fn focus_items(c: &Connection, p: &place::Place) -> Result<Vec<String>> {
+/// The focus items of every active plan that covers the place, and of every campaign running
+/// on `today` that reaches it.
+pub(crate) fn focus_items(c: &Connection, p: &place::Place, today: Day) -> Result<Vec<String>> {
     let mut items: Vec<String> = plans_in(c, std::slice::from_ref(&p.grid_id))?
         .into_iter()
         .filter(|x| x.covers(p))
         .flat_map(|x| x.focus_items)
         .collect();
+    items.extend(crate::campaign::focus_items(c, p, today)?);
     items.sort();
     items.dedup();
     Ok(items)

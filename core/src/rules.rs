@@ -117,6 +117,9 @@ pub fn check(op: &Op) -> Result<(), InvalidInput> {
             org::check_code(Field::Grid, &p.grid_id)?;
             p.clone().validated()?;
         }
+        OpBody::Campaign(x) => {
+            x.clone().validated()?;
+        }
         OpBody::Photo(c) => {
             check_photo_ref(&c.hash)?;
             org::check_code(Field::Grid, &c.grid_id)?;

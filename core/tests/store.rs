@@ -519,17 +519,20 @@ fn due_patrols_follow_the_type_and_risk_rule() {
     let due = t.store.due_patrols(&w1).unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].days_overdue(t.today()), 2);
-    // A place's own cycle overrides the rule.
-    t.store
-        .update_place(
-            &w1,
-            PlaceChanges {
-                place_id: t.place_g1,
-                patrol_every_days: Some(90),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    // A place's own cycle overrides the rule; the village sets it, never the grid worker.
+    let cycle = PlaceChanges {
+        place_id: t.place_g1,
+        patrol_every_days: Some(90),
+        ..Default::default()
+    };
+    assert!(matches!(
+        t.store.update_place(&w1, cycle.clone()),
+        Err(gridpatrol_core::Error::Rejected(
+            gridpatrol_core::hazard::lifecycle::Rejection::RoleNotAllowed { .. }
+        ))
+    ));
+    assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1);
+    t.store.update_place(&t.actor("l1"), cycle).unwrap();
     assert!(t.store.due_patrols(&w1).unwrap().is_empty());
 }
 

@@ -135,6 +135,27 @@ pub trait Backend: Send + Sync + 'static {
     /// Records a checked 底数清单 import (`import::apply`): each new person's first password.
     fn import_register(&self, plan: crate::import::Plan)
         -> Result<Vec<(String, String)>, ApiError>;
+    /// Whether `user_id` has a password to sign in with (a disabled person has none).
+    fn can_sign_in(&self, user_id: &str) -> Result<bool, ApiError>;
+    /// Changes another person's account as `by` may (`Store::may_manage_account`); a new
+    /// first password comes back, to be shown once.
+    fn manage_account(
+        &self,
+        by: &Actor,
+        user_id: &str,
+        change: AccountChange,
+    ) -> Result<Option<String>, ApiError>;
+}
+
+/// What the console may do to another person's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    /// A new first password, to be changed at the next sign-in (a new person, a forgotten one).
+    FirstPassword,
+    /// Someone who left: no sign-in, every device signed out, their records kept.
+    Disable,
+    /// A lost phone: every device signed out.
+    SignOutDevices,
 }
 
 /// What the account commands, the demo and the compactor need of a backend besides serving.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use gridpatrol_core::hazard::lifecycle::Rejection;
 use gridpatrol_core::op::Op;
+use gridpatrol_core::org::Actor;
 use gridpatrol_core::server::FeedItem;
 use gridpatrol_core::sync::protocol::{
     PhotoReceived, PullResponse, PushResult, SnapshotPage, MAX_AHEAD_MS,
@@ -16,7 +17,7 @@ use gridpatrol_core::sync::protocol::{
 use gridpatrol_core::Store;
 use uuid::Uuid;
 
-use crate::backend::{Admin, Backend, Session};
+use crate::backend::{AccountChange, Admin, Backend, Session};
 use crate::blobs::{blob_name, BlobStore, FsBlobs};
 use crate::error::ApiError;
 use crate::photos::{self, Chunk, Quota};
@@ -350,6 +351,38 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         plan: crate::import::Plan,
     ) -> Result<Vec<(String, String)>, ApiError> {
         crate::import::apply(self, plan)
+    }
+
+    fn can_sign_in(&self, user_id: &str) -> Result<bool, ApiError> {
+        Ok(self.accounts.password_hash(user_id)?.is_some())
+    }
+
+    fn manage_account(
+        &self,
+        by: &Actor,
+        user_id: &str,
+        change: AccountChange,
+    ) -> Result<Option<String>, ApiError> {
+        self.log
+            .records()?
+            .store()
+            .may_manage_account(by, user_id)?;
+        Ok(match change {
+            AccountChange::FirstPassword => {
+                let password = crate::import::initial_password();
+                self.set_password(user_id, &password)?;
+                self.require_password_change(user_id)?;
+                Some(password)
+            }
+            AccountChange::Disable => {
+                self.disable_user(user_id)?;
+                None
+            }
+            AccountChange::SignOutDevices => {
+                self.revoke_user(user_id)?;
+                None
+            }
+        })
     }
 }
 

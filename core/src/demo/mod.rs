@@ -219,7 +219,8 @@ pub fn seed(store: &Store) -> Result<Cast> {
     let total: u64 = mix.iter().map(|m| m.2).sum();
     for (vi, (_, vname, grids)) in VILLAGES.iter().enumerate() {
         for (gi, g) in grids.iter().enumerate() {
-            let actor = store.actor(cast.worker_of(g))?;
+            // The township's register (底数清单), as an officer imports it: none await confirming.
+            let actor = store.actor("o01")?;
             for n in 0..25 {
                 let mut roll = rng.below(total);
                 let &(ptype, label, _) = mix
@@ -387,7 +388,7 @@ pub fn seed_more_grids(store: &Store, grids: usize) -> Result<Vec<String>> {
                 org_ids: vec![grid.clone()],
             },
         )?;
-        let actor = store.actor(&worker)?;
+        let actor = store.actor("o01")?;
         for n in 0..10 {
             let owner = person(&mut rng);
             store.create_place(

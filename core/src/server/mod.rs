@@ -84,6 +84,14 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
             .collect(),
         OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
+        // A campaign touches every grid of its township, and of the one it is stored under.
+        OpBody::Campaign(x) => {
+            let mut grids = org::grids_under(c, &x.township_id)?;
+            if let Some(t) = crate::campaign::township_of(c, &x.id)? {
+                grids.extend(org::grids_under(c, &t)?);
+            }
+            grids
+        }
         OpBody::Hazard { hazard_id, event } => match event {
             HazardEvent::Report(r) => vec![r.grid_id.clone()],
             _ => grid_of(c, "hazards", hazard_id)?.into_iter().collect(),

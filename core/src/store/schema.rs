@@ -34,6 +34,11 @@ const STEPS: &[Step] = &[
     Step::new(3, "bootstrap", include_str!("migrations/V3__bootstrap.sql")),
     // `photo_refs` is derived from the log, which SQL cannot read: `init` fills it.
     Step::new(4, "photos", include_str!("migrations/V4__photos.sql")).refills_derived_state(),
+    Step::new(
+        5,
+        "new_places_and_campaigns",
+        include_str!("migrations/V5__new_places_and_campaigns.sql"),
+    ),
 ];
 
 pub const VERSION: u32 = STEPS.len() as u32;
@@ -108,7 +113,8 @@ CREATE TABLE templates (
     PRIMARY KEY (id, version)
 );
 
--- Places, with their fields folded last-writer-wins from the log.
+-- Places, with their fields folded last-writer-wins from the log; `pending`: registered by a
+-- grid worker and not yet confirmed by the village or township (新增).
 CREATE TABLE places (
     id TEXT PRIMARY KEY,
     place_type TEXT NOT NULL,
@@ -121,7 +127,8 @@ CREATE TABLE places (
     responsible_phone TEXT,
     risk_level TEXT NOT NULL,
     patrol_every_days INTEGER,
-    archived INTEGER NOT NULL DEFAULT 0
+    archived INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX places_grid ON places (grid_id);
 
@@ -202,6 +209,13 @@ CREATE TABLE patrol_plans (
     body TEXT NOT NULL
 );
 CREATE INDEX patrol_plans_grid ON patrol_plans (grid_id);
+-- Campaigns (专项行动), folded last-writer-wins as whole records.
+CREATE TABLE campaigns (
+    id TEXT PRIMARY KEY,
+    township_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX campaigns_township ON campaigns (township_id);
 -- Local ops the server refused, with its reason; they stay in the log and in front of people.
 CREATE TABLE push_rejections (
     op_id TEXT PRIMARY KEY REFERENCES ops (id),
@@ -314,7 +328,7 @@ mod tests {
         );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
-        assert_eq!(sqlite::user_version(&stepped).unwrap(), 4);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), 5);
     }
 
     /// Released steps are frozen: each checksum is what installed databases have recorded.
@@ -325,10 +339,11 @@ mod tests {
         assert_eq!(sums[..RELEASED.len()], RELEASED);
     }
 
-    const RELEASED: [u64; 4] = [
+    const RELEASED: [u64; 5] = [
         3788741896221393347,
         2985357427706537856,
         4326763136171566518,
         954918460368293697,
+        13038097376230242559,
     ];
 }

@@ -20,7 +20,7 @@ use Role::{GridWorker as G, TownshipOfficer as T, VillageLeader as V};
 pub fn writers(body: &OpBody) -> &'static [Role] {
     match body {
         OpBody::OrgNode(_) | OpBody::User(_) => &[],
-        OpBody::Template(_) => &[T],
+        OpBody::Template(_) | OpBody::Campaign(_) => &[T],
         OpBody::Plan(_) => &[V, T],
         OpBody::PlaceCreate(_)
         | OpBody::PlaceUpdate(_)
@@ -60,6 +60,16 @@ pub fn authorize_write(user: &Actor, op: &Op, grids: &[String]) -> Result<(), Re
             event: op.body.kind().into(),
             role: user.role,
         });
+    }
+    // A grid worker registers places and corrects what a place is and who answers for it;
+    // where it belongs and how it is handled stay with the village and township.
+    if let (Role::GridWorker, OpBody::PlaceUpdate(c)) = (user.role, &op.body) {
+        if !c.grid_worker_may() {
+            return Err(Rejection::RoleNotAllowed {
+                event: op.body.kind().into(),
+                role: user.role,
+            });
+        }
     }
     let in_scope = match op.body {
         OpBody::Template(_) => true,

@@ -60,7 +60,7 @@ impl Problem {
 
 /// A first password for a person the import adds, shown once to the officer who hands it on:
 /// ten characters that cannot be mistaken for one another when read aloud or copied by hand.
-fn initial_password() -> String {
+pub(crate) fn initial_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     uuid::Uuid::new_v4()
         .as_bytes()

@@ -355,30 +355,6 @@ fn place_row(c: &mut Check, row: &Row, grids: &BTreeMap<String, OrgLevel>) -> Op
     }
 }
 
-/// The fields of `new` that differ from `held`, as a change (`None`: nothing differs).
-fn changes(held: &Place, new: &Place) -> Option<PlaceChanges> {
-    fn differs<T: PartialEq + Clone>(a: &T, b: &T) -> Option<T> {
-        (a != b).then(|| b.clone())
-    }
-    let c = PlaceChanges {
-        place_id: held.id,
-        name: differs(&held.name, &new.name),
-        address: differs(&held.address, &new.address),
-        location: differs(&held.location, &new.location).flatten(),
-        grid_id: differs(&held.grid_id, &new.grid_id),
-        responsible_name: differs(&held.responsible_name, &new.responsible_name),
-        responsible_phone: differs(&held.responsible_phone, &new.responsible_phone).flatten(),
-        risk_level: differs(&held.risk_level, &new.risk_level),
-        patrol_every_days: differs(&held.patrol_every_days, &new.patrol_every_days).flatten(),
-        archived: differs(&held.archived, &new.archived),
-    };
-    (c != PlaceChanges {
-        place_id: held.id,
-        ..PlaceChanges::default()
-    })
-    .then_some(c)
-}
-
 fn places(c: &mut Check, book: &Book, known: &BTreeMap<String, OrgLevel>, plan: &mut Plan) {
     let mut seen = BTreeSet::new();
     for row in book.sheet(PLACES) {
@@ -394,7 +370,9 @@ fn places(c: &mut Check, book: &Book, known: &BTreeMap<String, OrgLevel>, plan: 
             continue;
         }
         match c.store.place(place.id) {
-            Ok(held) => plan.changed_places.extend(changes(&held.place, &place)),
+            Ok(held) => plan
+                .changed_places
+                .extend(PlaceChanges::between(&held.place, &place)),
             Err(_) => plan.new_places.push(place),
         }
     }
