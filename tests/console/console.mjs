@@ -6,7 +6,10 @@
 //     officer hands it back, and the phone receives the hand-back at its next sync;
 //   - a village leader cannot see a case of another village, by list or by address;
 //   - the ledger export downloads as XLSX and parses, holding the case;
-//   - every page fits 1366x768 without sideways scrolling, and focus is visible.
+//   - every page fits 1366x768 without sideways scrolling, and focus is visible;
+//   - administration: a place registered on a phone is 新增 until confirmed, an officer adds a
+//     place (the phone receives it), disables a user, starts a campaign (its figures on the
+//     dashboard) and moves a grid to another village (its leader then keeps its places).
 // Screenshots of the dashboard and the hazard detail, and the downloaded ledger, are saved to
 // target/artefacts/console/. Writes one PASS or FAIL line per check to
 // target/console-results.txt; exits non-zero when any check fails.
@@ -248,6 +251,104 @@ try {
       assert(res.status() === 200, `${page}: ${res.status()}`);
       await fitsWidth(officer);
     }
+  });
+
+  // Administration (issue 15): the same officer keeps the township current from the console.
+  await check('a place a worker registers on patrol shows as 新增 until the officer confirms it', async () => {
+    phone('place', 'add', '--as', 'w04', '--grid', 'g04', '--type', '出租房', '--name',
+      '巡查新发现出租屋', '--address', '西岭村 9 号', '--responsible', '赵六');
+    phone('sync');
+    await officer.goto(`${url}/console/admin/places?only=new`);
+    const row = officer.getByRole('row', { name: /巡查新发现出租屋/ });
+    await row.getByText('新增', { exact: true }).waitFor();
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'admin-places-new.png'), fullPage: true });
+    await row.getByRole('link', { name: '巡查新发现出租屋' }).click();
+    await officer.getByRole('button', { name: '确认 / Confirm' }).click();
+    await officer.getByText('已保存：确认新增场所').waitFor();
+    assert(await officer.locator('h1 .badge.new').count() === 0, 'no longer marked 新增');
+  });
+
+  await check('an officer adds a place, and the worker phone receives it', async () => {
+    await officer.goto(`${url}/console/admin/places`);
+    const form = officer.locator('form', { has: officer.getByRole('button', { name: '新增 / Add' }) });
+    await form.getByLabel('类型 / Type').selectOption('street_shop');
+    await form.getByLabel('名称 / Name').fill('控制台新增便民店');
+    await form.getByLabel('地址 / Address').fill('西岭村 12 号');
+    await form.getByLabel('网格 / Grid').selectOption('g04');
+    await form.getByLabel('风险等级 / Risk').selectOption('high');
+    await form.getByLabel('负责人 / Responsible').fill('钱七');
+    await form.getByRole('button', { name: '新增 / Add' }).click();
+    await officer.getByText('已保存：新增场所').waitFor();
+    await officer.screenshot({ path: path.join(artefacts, 'admin-place.png'), fullPage: true });
+    phone('sync');
+    const mine = phoneJson('places', '--as', 'w04').map((p) => p.place);
+    const added = mine.find((p) => p.name === '控制台新增便民店');
+    assert(added && added.risk_level === 'high', JSON.stringify(added));
+  });
+
+  await check('an officer disables a user, who can then no longer sign in', async () => {
+    await officer.goto(`${url}/console/admin/people`);
+    await fitsWidth(officer);
+    await officer.locator('#user-w03').getByRole('button', { name: '停用 / Disable' }).click();
+    await officer.getByText('已保存：停用账号').waitFor();
+    await officer.locator('#user-w03').getByText('已停用').waitFor();
+    await officer.screenshot({ path: path.join(artefacts, 'admin-people.png'), fullPage: true });
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    await page.goto(`${url}/console/login`);
+    await page.getByLabel('账号 / User ID').fill('w03');
+    await page.getByLabel('密码 / Password').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录 / Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert(page.url().endsWith('/console/login'), page.url());
+    await ctx.close();
+  });
+
+  await check('an officer starts a campaign, with its own figures on the dashboard', async () => {
+    await officer.goto(`${url}/console/admin/campaigns`);
+    await officer.getByLabel('名称 / Name').fill('出租房电动自行车专项行动');
+    await officer.getByLabel('出租房', { exact: true }).check();
+    await officer.getByLabel(/重点检查项/).selectOption([{ index: 0 }, { index: 1 }]);
+    await officer.getByRole('button', { name: '开始 / Start' }).click();
+    await officer.getByText('已保存：开始专项行动').waitFor();
+    const row = officer.getByRole('row', { name: /出租房电动自行车专项行动/ });
+    await row.getByText('进行中').waitFor();
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'admin-campaigns.png'), fullPage: true });
+    await officer.goto(`${url}/console/`);
+    const onDashboard = officer.getByRole('row', { name: /出租房电动自行车专项行动/ });
+    await onDashboard.waitFor();
+    await officer.screenshot({ path: path.join(artefacts, 'dashboard-campaign.png'), fullPage: true });
+    // Its export: the township, then each village and grid, from the same figures.
+    const [download] = await Promise.all([
+      officer.waitForEvent('download'),
+      onDashboard.getByRole('link', { name: 'CSV' }).click(),
+    ]);
+    const file = path.join(artefacts, 'campaign.csv');
+    await download.saveAs(file);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    assert(lines.length === 1 + 1 + 3 + 8, `${lines.length} lines`);
+    assert(lines[1].startsWith('出租房电动自行车专项行动,青石镇'), lines[1]);
+  });
+
+  await check('an officer moves a grid to another village', async () => {
+    await officer.goto(`${url}/console/admin/areas`);
+    const form = officer.locator('form', { has: officer.locator('input[value="move"]') });
+    await form.getByLabel('网格 / Grid').selectOption('g04');
+    await form.getByLabel('调入村 / To village').selectOption('v01');
+    await form.getByRole('button', { name: '保存 / Save' }).click();
+    await officer.getByText('已保存：调整网格所属村').waitFor();
+    const east = await officer.getByRole('row', { name: /东沟村/ }).textContent();
+    assert(east.includes('g04'), east);
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'admin-areas.png'), fullPage: true });
+    // The village leader of 东沟村 now answers for the moved grid's places.
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(ctx, url, 'l01');
+    await leader.goto(`${url}/console/admin/places?grid=g04`);
+    await leader.getByRole('link', { name: '控制台新增便民店' }).waitFor();
+    await ctx.close();
   });
 
   await officerCtx.close();

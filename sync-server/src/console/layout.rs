@@ -3,6 +3,7 @@
 //! region, and the error page that answers a refused request.
 
 use axum::http::StatusCode;
+use gridpatrol_core::org::Role;
 use maud::{html, Markup, DOCTYPE};
 
 use super::{ApiError, Page, View};
@@ -17,8 +18,8 @@ const NAV: [(&str, &str); 6] = [
     ("/console/conflicts", "冲突与退回 Conflicts"),
 ];
 
-/// The administration entry, for township officers only.
-const ADMIN: (&str, &str) = ("/console/admin/import", "底数导入 Import");
+/// The administration entry, for township officers and village leaders.
+const ADMIN: (&str, &str) = ("/console/admin/places", "管理 Admin");
 
 /// A whole HTML document: the header with navigation (when signed in), then `body`.
 pub(crate) fn document(
@@ -62,8 +63,8 @@ fn signed_in_bar(v: &View, current: &str) -> Markup {
             @for (href, label) in NAV {
                 a href=(href) aria-current=[(href == current).then_some("page")] { (label) }
             }
-            @if me.actor().role == gridpatrol_core::org::Role::TownshipOfficer {
-                a href=(ADMIN.0) aria-current=[(ADMIN.0 == current).then_some("page")] { (ADMIN.1) }
+            @if matches!(me.actor().role, Role::TownshipOfficer | Role::VillageLeader) {
+                a href=(ADMIN.0) aria-current=[current.starts_with("/console/admin/").then_some("page")] { (ADMIN.1) }
             }
         }
         div.who {

@@ -75,6 +75,30 @@ pub fn routes() -> Router<Shared> {
             get(import::import_page).post(import::upload),
         )
         .route("/console/admin/import/template.xlsx", get(import::template))
+        .route(
+            "/console/admin/areas",
+            get(admin::areas::areas).post(admin::areas::change),
+        )
+        .route(
+            "/console/admin/people",
+            get(admin::people::people).post(admin::people::change),
+        )
+        .route(
+            "/console/admin/places",
+            get(admin::places::places).post(admin::places::add),
+        )
+        .route(
+            "/console/admin/places/{id}",
+            get(admin::places::place).post(admin::places::change),
+        )
+        .route(
+            "/console/admin/campaigns",
+            get(admin::campaigns::campaigns).post(admin::campaigns::change),
+        )
+        .route(
+            "/console/export/campaign/{id}",
+            get(admin::campaigns::export),
+        )
         .route("/console/{*rest}", get(not_found_page))
 }
 

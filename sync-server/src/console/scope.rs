@@ -82,6 +82,18 @@ impl Tree {
         false
     }
 
+    /// The township a node is in (itself, for a township); none above one.
+    pub fn township_of(&self, id: &str) -> Option<&str> {
+        let mut at = self.nodes.get(id);
+        while let Some(n) = at {
+            if n.level == OrgLevel::Township {
+                return Some(&n.id);
+            }
+            at = n.parent_id.as_ref().and_then(|p| self.nodes.get(p));
+        }
+        None
+    }
+
     /// The village a grid belongs to.
     pub fn village_of(&self, grid: &str) -> Option<&str> {
         self.nodes.get(grid).and_then(|n| n.parent_id.as_deref())

@@ -7,6 +7,7 @@ use gridpatrol_core::org::OrgLevel;
 use gridpatrol_core::report::Report;
 use maud::{html, Markup};
 
+use super::admin::campaigns::{figure_cells, figure_headings, state};
 use super::escalations::queue;
 use super::ScopeQuery;
 use crate::console::chart::{bars, Group};
@@ -43,6 +44,16 @@ pub async fn dashboard(
             .flat_map(|c| tree.children(&c.id))
             .map(|g| Ok((g.id.clone(), g.name.clone(), store.report(&g.id, from, to)?)))
             .collect::<Result<_, gridpatrol_core::Error>>()?;
+        // The township's campaigns that ran in the period, counted in the area shown.
+        let campaigns = match tree.township_of(&node.id) {
+            Some(t) => store
+                .campaigns(t)?
+                .into_iter()
+                .filter(|c| c.starts_on <= to && c.ends_on >= from)
+                .map(|c| store.campaign_figures(c.id, &node.id))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         let months: Vec<Group> = trend
             .iter()
             .map(|m| Group {
@@ -69,6 +80,27 @@ pub async fn dashboard(
                 (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率 / Patrol coverage"))
                 (figure(html! { (r.hazards_reported) }, "发现隐患 / Hazards found"))
                 (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报 / Escalations waiting"))
+            }
+            @if !campaigns.is_empty() {
+                h2 { "专项行动 / Campaigns" }
+                table {
+                    thead { tr {
+                        th scope="col" { "专项行动" } th scope="col" { "日期" } th scope="col" { "状态" }
+                        (figure_headings())
+                        th scope="col" { "导出 / Export" }
+                    } }
+                    tbody {
+                        @for f in &campaigns {
+                            tr {
+                                th scope="row" { (f.campaign.name) }
+                                td.date { (f.campaign.starts_on) " 至 " (f.campaign.ends_on) }
+                                td { (state(&f.campaign, r.as_of)) }
+                                (figure_cells(f))
+                                td { a href={ "/console/export/campaign/" (f.campaign.id) "?scope=" (url(&node.id)) } { "CSV" } }
+                            }
+                        }
+                    }
+                }
             }
             p.muted {
                 "统计期 " (from) " 至 " (to) "，截至 " (r.as_of) "；比率按期内发现的隐患计算（撤销的不计）。"

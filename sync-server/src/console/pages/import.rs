@@ -6,26 +6,13 @@
 
 use axum::extract::{Multipart, State};
 use axum::response::Response;
-use gridpatrol_core::org::Role;
 use maud::{html, Markup};
 
+use super::admin::officers_only;
 use super::exports::download;
 use crate::console::layout::{alert, page};
 use crate::console::{blocking, view, ApiError, Me, Page, Refused, Shared};
 use crate::import::{self, Book, Problem};
-
-fn officers_only(me: &Me) -> Result<(), ApiError> {
-    if me.actor().role == Role::TownshipOfficer {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            403,
-            "not_allowed",
-            "只有乡镇管理员可以导入底数清单",
-            "only a township officer may import the register",
-        ))
-    }
-}
 
 fn upload_form(me: &Me) -> Markup {
     html! {

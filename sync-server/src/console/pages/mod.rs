@@ -2,6 +2,7 @@
 //! user's scope, and renders through the shared layout.
 
 pub(super) mod actions;
+pub(super) mod admin;
 pub(super) mod annual;
 pub(super) mod conflicts;
 pub(super) mod coverage;
