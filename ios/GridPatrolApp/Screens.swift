@@ -2,13 +2,15 @@ import GridPatrolFFI
 import GridPatrolKit
 import SwiftUI
 
-/// 登录
+/// 登录; a first password (from an import or a reset) is changed here before going on.
 struct SignInView: View {
     let kit: PatrolKit
     @EnvironmentObject var model: AppModel
     @State private var server = "https://"
     @State private var user = ""
     @State private var password = ""
+    @State private var mustChange = false
+    @State private var newPassword = ""
     @State private var error: String?
 
     var body: some View {
@@ -16,11 +18,20 @@ struct SignInView: View {
             TextField("服务器地址", text: $server).textInputAutocapitalization(.never)
             TextField("账号", text: $user).textInputAutocapitalization(.never)
             SecureField("密码", text: $password)
+            if mustChange {
+                Text("首次登录，请设置自己的新密码")
+                SecureField("新密码", text: $newPassword)
+            }
             if let error { Text(error).foregroundStyle(.red) }
-            Button("登录") {
+            Button(mustChange ? "设置新密码" : "登录") {
                 Task {
                     do {
-                        try await kit.signIn(server: server, user: user, password: password)
+                        if mustChange {
+                            try await kit.changePassword(old: password, new: newPassword)
+                        } else if try await kit.signIn(server: server, user: user, password: password) {
+                            mustChange = true
+                            return
+                        }
                         _ = try await kit.syncNow()
                         await model.refreshUser()
                     } catch let e as PatrolError {

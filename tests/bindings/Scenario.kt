@@ -7,7 +7,9 @@ import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.ItemAnswer
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.NewHazard
+import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PatrolDraft
+import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.ffi.SyncProgress
 import cn.gridpatrol.ffi.Transition
@@ -136,6 +138,25 @@ suspend fun twoDevices(dir: File, url: String) {
     assertTrue(leader.hazards("l01").getOrThrow().any { it.id == hazard }, "the leader's phone has it")
     assertEquals(emptyList(), leader.refusedOps().getOrThrow())
     assertEquals(emptyList(), leader.conflicts("l01").getOrThrow())
+
+    // A place found on patrol: registered from the phone, 新增 until the village confirms it;
+    // where it belongs is not the worker's to change.
+    val found = worker.addPlace(
+        "w01",
+        NewPlaceInput("g01", "出租房", "巡查新发现出租屋", "东沟村 9 号", "高", "赵某", null, 37.8, 112.5),
+    ).getOrThrow()
+    assertTrue(worker.duePatrols("w01").getOrThrow().single { it.placeId == found }.pending)
+    worker.editPlace("w01", PlaceEdit(found, null, null, null, "钱某", "13600000000")).getOrThrow()
+    failed<PatrolError.NotAllowed>(worker.editPlace("w01", PlaceEdit(found, null, null, "低", null, null)))
+    assertEquals(0uL, worker.syncNow().getOrThrow().refused)
+    leader.syncNow().getOrThrow()
+    assertTrue(leader.duePatrols("l01").getOrThrow().any { it.placeId == found && it.pending })
+
+    // A password changed from the phone: the old one is checked, then the new one signs in.
+    assertIs<Outcome.Failed>(leader.changePassword("not the password", "另一个长密码-2026"))
+    leader.changePassword("gridpatrol", "另一个长密码-2026").getOrThrow()
+    assertEquals(false, leader.signIn(url, "l01", "另一个长密码-2026").getOrThrow())
+    assertIs<Outcome.Failed>(leader.signIn(url, "l01", "gridpatrol"))
 
     worker.reportHazard("w01", NewHazard(place, "wiring", Severity.GENERAL, "插座过载", emptyList())).getOrThrow()
     assertEquals("pending_ops", failed<PatrolError.NotAllowed>(worker.signOut()).code)

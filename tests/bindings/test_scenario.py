@@ -48,6 +48,7 @@ def local_loop(folder):
     store.edit_place("w01", gp.PlaceEdit(
         place_id=found, name=None, address=None, risk_level=None,
         responsible_name="钱某", responsible_phone="13600000000"))
+    assert [d.pending for d in store.due_patrols("w01") if d.place_id == found] == [True]
     try:
         store.add_place("w01", gp.NewPlaceInput(
             grid_id="g01", place_type="小作坊", name="x", address="", risk_level="中",

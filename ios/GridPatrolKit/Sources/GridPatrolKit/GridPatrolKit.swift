@@ -98,8 +98,24 @@ public final class PatrolKit: @unchecked Sendable {
         try await call { try $0.report(scopeId: scope, from: from, to: to) }
     }
 
-    public func signIn(server: String, user: String, password: String) async throws {
+    /// Signs in; true when the password is a first one, to be changed now (`changePassword`).
+    @discardableResult
+    public func signIn(server: String, user: String, password: String) async throws -> Bool {
         try await call { try $0.signIn(server: server, userId: user, password: password) }
+    }
+
+    public func changePassword(old: String, new: String) async throws {
+        try await call { try $0.changePassword(oldPassword: old, newPassword: new) }
+    }
+
+    /// Registers a place found on patrol (新增 until the village or township confirms it).
+    public func addPlace(user: String, _ place: NewPlaceInput) async throws -> String {
+        try await call { try $0.addPlace(userId: user, place: place) }
+    }
+
+    /// Corrects a place's name, address or responsible person.
+    public func editPlace(user: String, _ edit: PlaceEdit) async throws {
+        try await call { try $0.editPlace(userId: user, edit: edit) }
     }
 
     public func signOut(force: Bool = false) async throws -> Bool {

@@ -7,10 +7,12 @@ import cn.gridpatrol.ffi.GridPatrolException
 import cn.gridpatrol.ffi.HazardDetail
 import cn.gridpatrol.ffi.HazardSummary
 import cn.gridpatrol.ffi.NewHazard
+import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
+import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.RefusedOp
 import cn.gridpatrol.ffi.ReportFigures
@@ -63,8 +65,17 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { transition(userId, hazardId, t) }
     suspend fun report(scopeId: String, from: String, to: String): Outcome<ReportFigures> =
         call { report(scopeId, from, to) }
-    suspend fun signIn(server: String, userId: String, password: String): Outcome<Unit> =
+    /** Signs in; `true` when the password is a first one, to be changed now ([changePassword]). */
+    suspend fun signIn(server: String, userId: String, password: String): Outcome<Boolean> =
         call { signIn(server, userId, password) }
+    suspend fun changePassword(old: String, new: String): Outcome<Unit> =
+        call { changePassword(old, new) }
+    /** Registers a place found on patrol (新增 until the village or township confirms it). */
+    suspend fun addPlace(userId: String, place: NewPlaceInput): Outcome<String> =
+        call { addPlace(userId, place) }
+    /** Corrects a place's name, address or responsible person. */
+    suspend fun editPlace(userId: String, edit: PlaceEdit): Outcome<Unit> =
+        call { editPlace(userId, edit) }
     suspend fun signOut(force: Boolean = false): Outcome<Boolean> = call { signOut(force) }
     suspend fun refusedOps(): Outcome<List<RefusedOp>> = call { refusedOps() }
     suspend fun conflicts(userId: String): Outcome<List<ConflictItem>> = call { conflicts(userId) }
