@@ -142,6 +142,8 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     focus_items: a.focus,
                     active: !a.inactive,
                     note: a.note,
+                    starts_on: None,
+                    ends_on: None,
                 },
             )?;
             out(

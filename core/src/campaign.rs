@@ -224,6 +224,7 @@ impl Store {
             {
                 return Err(Rejection::OutOfScope.into());
             }
+            crate::checklist::require_items_known(tx, &campaign.focus_items)?;
             self.commit_local(tx, actor, OpBody::Campaign(campaign))?;
             Ok(id)
         })

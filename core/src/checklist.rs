@@ -341,6 +341,31 @@ pub(crate) fn load_template(conn: &Connection, id: &str, version: u32) -> Result
     }
 }
 
+/// Refuses a focus item (of a plan, a campaign) that no checklist in use has: the built-in
+/// items and the township's own, in each template's latest version.
+pub(crate) fn require_items_known(conn: &Connection, keys: &[String]) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare_cached("SELECT id, max(version) FROM templates GROUP BY id")?;
+    let latest = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut known = std::collections::HashSet::new();
+    for (id, v) in latest {
+        known.extend(
+            load_template(conn, &id, v)?
+                .items
+                .into_iter()
+                .map(|i| i.key),
+        );
+    }
+    match keys.iter().find(|k| !known.contains(*k)) {
+        Some(k) => Err(unknown(Field::Answer, k).into()),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn latest_version(conn: &Connection, id: &str) -> Result<Option<u32>> {
     Ok(conn
         .prepare_cached("SELECT max(version) FROM templates WHERE id = ?1")?

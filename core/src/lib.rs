@@ -26,6 +26,7 @@ pub mod rules;
 pub mod server;
 pub mod store;
 pub mod sync;
+pub mod township_items;
 pub mod vocab;
 
 pub use clock::{Clock, Day, Hlc};

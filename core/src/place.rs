@@ -467,7 +467,7 @@ impl Store {
                 crate::plan::plans_in(c, &actor.grids)?,
             ))
         })?;
-        let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, actor)
+        let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, actor, today)
             .into_iter()
             .filter(|p| p.next_due <= today)
             .collect();

@@ -37,11 +37,19 @@ pub struct PatrolPlan {
     pub active: bool,
     #[serde(default)]
     pub note: String,
+    /// The first day it applies; `None`: from when it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<Day>,
+    /// The last day it applies; `None`: until it is stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<Day>,
 }
 
 impl PatrolPlan {
-    fn covers(&self, p: &place::Place) -> bool {
+    fn covers(&self, p: &place::Place, today: Day) -> bool {
         self.active
+            && self.starts_on.is_none_or(|d| d <= today)
+            && self.ends_on.is_none_or(|d| today <= d)
             && self.grid_id == p.grid_id
             && (self.place_types.is_empty() || self.place_types.contains(&p.place_type))
             && (self.risk_levels.is_empty() || self.risk_levels.contains(&p.risk_level))
@@ -70,6 +78,16 @@ impl PatrolPlan {
             }
         }
         self.note = error::optional_text(Field::Note, &self.note, 200)?;
+        if let (Some(from), Some(to)) = (self.starts_on, self.ends_on) {
+            if to < from {
+                return Err(InvalidInput::new(
+                    Field::Period,
+                    Problem::NotAfter {
+                        other: from.to_string(),
+                    },
+                ));
+            }
+        }
         Ok(self)
     }
 }
@@ -107,12 +125,15 @@ pub(crate) fn apply_plans(
     rows: Vec<PlaceRow>,
     plans: &[PatrolPlan],
     actor: &Actor,
+    today: Day,
 ) -> Vec<PlaceRow> {
     let worker = actor.role == Role::GridWorker;
     rows.into_iter()
         .filter_map(|mut row| {
-            let covering: Vec<&PatrolPlan> =
-                plans.iter().filter(|x| x.covers(&row.place)).collect();
+            let covering: Vec<&PatrolPlan> = plans
+                .iter()
+                .filter(|x| x.covers(&row.place, today))
+                .collect();
             let mine: Vec<&PatrolPlan> = covering
                 .iter()
                 .copied()
@@ -139,7 +160,7 @@ pub(crate) fn apply_plans(
 pub(crate) fn focus_items(c: &Connection, p: &place::Place, today: Day) -> Result<Vec<String>> {
     let mut items: Vec<String> = plans_in(c, std::slice::from_ref(&p.grid_id))?
         .into_iter()
-        .filter(|x| x.covers(p))
+        .filter(|x| x.covers(p, today))
         .flat_map(|x| x.focus_items)
         .collect();
     items.extend(crate::campaign::focus_items(c, p, today)?);
@@ -163,6 +184,7 @@ impl Store {
         let id = plan.id;
         self.write(|tx| {
             place::require_grid_in_scope(tx, actor, &plan.grid_id)?;
+            crate::checklist::require_items_known(tx, &plan.focus_items)?;
             if let Some(w) = &plan.worker_id {
                 let worker = org::load_actor(tx, w)?;
                 if worker.role != Role::GridWorker || !worker.covers(&plan.grid_id) {

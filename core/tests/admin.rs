@@ -228,6 +228,12 @@ fn a_campaign_shows_its_focus_items_and_counts_its_figures_as_by_hand() {
         t.store.put_campaign(&o1, bad).unwrap_err().code(),
         "invalid_input"
     );
+    let mut unknown_item = c.clone();
+    unknown_item.focus_items = vec!["no_such_item".into()];
+    assert_eq!(
+        t.store.put_campaign(&o1, unknown_item).unwrap_err().code(),
+        "invalid_input"
+    );
     let id = t.store.put_campaign(&o1, c.clone()).unwrap();
 
     // Its focus items show on a patrol of a rental house (g3), not of the shop (g1).
@@ -288,4 +294,85 @@ fn a_campaign_shows_its_focus_items_and_counts_its_figures_as_by_hand() {
         .focus_items
         .is_empty());
     assert_eq!(t.store.campaign_figures(id, "t1").unwrap().patrols, 2);
+}
+
+#[test]
+fn a_township_switches_items_off_and_adds_its_own_as_a_new_version() {
+    use gridpatrol_core::township_items::{ChecklistEdit, NewItem};
+    let t = town();
+    let (o1, l1, w1) = (t.actor("o1"), t.actor("l1"), t.actor("w1"));
+    let before = t.store.patrol_form(t.place_g1).unwrap().template;
+    visit(&t.store, &w1, t.place_g1);
+    let keep: Vec<String> = before.items.iter().skip(1).map(|i| i.key.clone()).collect();
+    let edit = ChecklistEdit {
+        template_id: before.id.clone(),
+        keep: keep.clone(),
+        add: Some(NewItem {
+            label: "电动自行车不在楼道充电".into(),
+            category: "ebike".into(),
+            severity: Severity::General,
+            deadline_days: 3,
+            fixable_on_spot: true,
+        }),
+    };
+    assert_eq!(
+        t.store
+            .edit_checklist(&l1, edit.clone())
+            .unwrap_err()
+            .code(),
+        "role_not_allowed"
+    );
+    let v = t.store.edit_checklist(&o1, edit).unwrap();
+    assert_eq!(v, before.version + 1);
+    let after = t.store.patrol_form(t.place_g1).unwrap().template;
+    assert_eq!(after.version, v);
+    assert!(!after.items.iter().any(|i| i.key == before.items[0].key));
+    let own = after.items.last().unwrap();
+    assert_eq!(
+        (own.label.as_str(), own.category.as_str()),
+        ("电动自行车不在楼道充电", "ebike")
+    );
+    // The patrol made before keeps its version; the switched-off item comes back on request,
+    // and an edit that changes nothing publishes nothing.
+    let file = t.store.place_file(t.place_g1).unwrap();
+    assert_eq!(
+        file.patrols[0].template,
+        format!("{} v{}", before.id, before.version)
+    );
+    let mut all: Vec<String> = before.items.iter().map(|i| i.key.clone()).collect();
+    all.push(own.key.clone());
+    let back = ChecklistEdit {
+        template_id: before.id.clone(),
+        keep: all.clone(),
+        add: None,
+    };
+    let v3 = t.store.edit_checklist(&o1, back.clone()).unwrap();
+    assert_eq!(v3, v + 1);
+    assert_eq!(
+        t.store.template(&before.id, None).unwrap().items.len(),
+        before.items.len() + 1
+    );
+    assert_eq!(t.store.edit_checklist(&o1, back).unwrap(), v3);
+    let mut bad = ChecklistEdit {
+        template_id: before.id.clone(),
+        keep: all,
+        add: Some(NewItem {
+            label: String::new(),
+            category: "no_such".into(),
+            severity: Severity::General,
+            deadline_days: 3,
+            fixable_on_spot: false,
+        }),
+    };
+    assert_eq!(
+        t.store.edit_checklist(&o1, bad.clone()).unwrap_err().code(),
+        "invalid_input"
+    );
+    bad.add = None;
+    bad.keep.clear();
+    assert_eq!(
+        t.store.edit_checklist(&o1, bad).unwrap_err().code(),
+        "invalid_input"
+    );
+    assert_eq!(t.store.template(&before.id, None).unwrap().version, v3);
 }

@@ -71,6 +71,8 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 focus_items: vec![],
                 active: true,
                 note: String::new(),
+                starts_on: None,
+                ends_on: None,
             }),
         ),
         (

@@ -784,6 +784,8 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
         focus_items: vec!["no_ebike_indoor".into()],
         active: true,
         note: "电动车专项整治".into(),
+        starts_on: None,
+        ends_on: None,
     };
     let refused = t.store.put_plan(&w1, plan.clone()).unwrap_err();
     assert_eq!(refused.code(), "role_not_allowed");
@@ -832,6 +834,8 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
         focus_items: vec![],
         active: true,
         note: String::new(),
+        starts_on: None,
+        ends_on: None,
     };
     t.store.put_plan(&o1, high_risk_only).unwrap();
     let w3_due = t.store.due_patrols(&t.actor("w3")).unwrap();
@@ -840,7 +844,7 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
     // The campaign ends: the township switches the plan off, the rule applies again.
     let ended = PatrolPlan {
         active: false,
-        ..plan
+        ..plan.clone()
     };
     t.store.put_plan(&o1, ended).unwrap();
     assert!(
@@ -855,6 +859,33 @@ fn patrol_plans_say_who_goes_where_how_often_and_what_to_look_at() {
         .unwrap()
         .focus_items
         .is_empty());
+
+    // A dated plan applies within its dates only, switched off or not; its end is not before
+    // its start.
+    let today = t.today();
+    let dated = |from: i32, to: i32| PatrolPlan {
+        id: Uuid::now_v7(),
+        starts_on: Some(today.plus(from)),
+        ends_on: Some(today.plus(to)),
+        ..plan.clone()
+    };
+    assert_eq!(
+        t.store.put_plan(&l1, dated(1, 0)).unwrap_err().code(),
+        "invalid_input"
+    );
+    t.store.put_plan(&l1, dated(-10, -1)).unwrap();
+    t.store.put_plan(&l1, dated(1, 10)).unwrap();
+    assert!(t
+        .store
+        .patrol_form(t.place_g1)
+        .unwrap()
+        .focus_items
+        .is_empty());
+    t.advance_days(1);
+    assert_eq!(
+        t.store.patrol_form(t.place_g1).unwrap().focus_items,
+        ["no_ebike_indoor"]
+    );
 }
 
 #[test]

@@ -545,6 +545,8 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             focus_items: vec!["no_ebike_indoor".into(), "wiring".into()],
             active: true,
             note: text("电动自行车专项整治"),
+            starts_on: None,
+            ends_on: None,
         },
     )?;
     s.say("  乡镇为 g01 出租房定了每 7 天一次的巡查计划，重点查电动车和电线 / the township put g01's rented houses on a 7-day plan, e-bikes and wiring first");
