@@ -9,7 +9,9 @@
 //   - every page fits 1366x768 without sideways scrolling, and focus is visible;
 //   - administration: a place registered on a phone is 新增 until confirmed, an officer adds a
 //     place (the phone receives it), disables a user, starts a campaign (its figures on the
-//     dashboard) and moves a grid to another village (its leader then keeps its places).
+//     dashboard), adds a checklist item of the township's own (the phone's form has it), a
+//     leader plans a grid's patrols, and the officer moves a grid to another village (its
+//     leader then keeps its places); every administration page fits the office screen.
 // Screenshots of the dashboard and the hazard detail, and the downloaded ledger, are saved to
 // target/artefacts/console/. Writes one PASS or FAIL line per check to
 // target/console-results.txt; exits non-zero when any check fails.
@@ -332,6 +334,41 @@ try {
     assert(lines[1].startsWith('出租房电动自行车专项行动,青石镇'), lines[1]);
   });
 
+  await check('the township adds a checklist item of its own, which the worker phone receives', async () => {
+    await officer.goto(`${url}/console/admin/checklists`);
+    await officer.getByRole('link', { name: '出租房（群租房）检查表' }).click();
+    await officer.getByLabel('检查项 / Item').fill('楼道内无电动自行车停放充电');
+    await officer.getByLabel('隐患类别 / Category').selectOption('ebike');
+    await officer.getByRole('button', { name: '发布新版本 / Publish a new version' }).click();
+    await officer.getByText('已保存：发布第 2 版').waitFor();
+    await fitsWidth(officer);
+    await officer.screenshot({ path: path.join(artefacts, 'admin-checklist.png'), fullPage: true });
+    phone('sync');
+    const found = phoneJson('places', '--as', 'w04').find((p) => p.place.name === '巡查新发现出租屋');
+    const form = phone('--json', 'form', found.place.id);
+    assert(form.includes('楼道内无电动自行车停放充电'), 'the new item is on the phone');
+  });
+
+  await check('a village leader plans the patrols of a grid', async () => {
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(ctx, url, 'l02');
+    await leader.goto(`${url}/console/admin/plans`);
+    await leader.getByLabel('网格 / Grid').selectOption('g05');
+    await leader.getByLabel('高风险', { exact: true }).check();
+    await leader.getByLabel(/周期/).fill('7');
+    await leader.getByRole('button', { name: '新增 / Add' }).click();
+    await leader.getByText('已保存：新增巡查计划').waitFor();
+    await leader.getByRole('row', { name: /西岭村第2网格.*执行中/ }).waitFor();
+    await fitsWidth(leader);
+    await leader.screenshot({ path: path.join(artefacts, 'admin-plans.png'), fullPage: true });
+    // A leader keeps places, people and plans, not the township's areas or campaigns.
+    for (const page of ['areas', 'campaigns', 'checklists', 'import']) {
+      const res = await leader.goto(`${url}/console/admin/${page}`);
+      assert(res.status() === 403, `${page}: ${res.status()}`);
+    }
+    await ctx.close();
+  });
+
   await check('an officer moves a grid to another village', async () => {
     await officer.goto(`${url}/console/admin/areas`);
     const form = officer.locator('form', { has: officer.locator('input[value="move"]') });
@@ -349,6 +386,15 @@ try {
     await leader.goto(`${url}/console/admin/places?grid=g04`);
     await leader.getByRole('link', { name: '控制台新增便民店' }).waitFor();
     await ctx.close();
+  });
+
+  await check('every administration page fits 1366x768 without sideways scrolling', async () => {
+    for (const page of ['places', 'people', 'plans', 'areas', 'campaigns', 'checklists',
+      'checklists/rental', 'import']) {
+      const res = await officer.goto(`${url}/console/admin/${page}`);
+      assert(res.status() === 200, `${page}: ${res.status()}`);
+      await fitsWidth(officer);
+    }
   });
 
   await officerCtx.close();

@@ -96,6 +96,18 @@ pub fn routes() -> Router<Shared> {
             get(admin::campaigns::campaigns).post(admin::campaigns::change),
         )
         .route(
+            "/console/admin/plans",
+            get(admin::plans::plans).post(admin::plans::change),
+        )
+        .route(
+            "/console/admin/checklists",
+            get(admin::checklists::checklists),
+        )
+        .route(
+            "/console/admin/checklists/{id}",
+            get(admin::checklists::checklist).post(admin::checklists::publish),
+        )
+        .route(
             "/console/export/campaign/{id}",
             get(admin::campaigns::export),
         )

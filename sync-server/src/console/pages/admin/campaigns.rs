@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::super::exports::download;
 use super::super::ScopeQuery;
+use super::plans::{focus_select, place_type_boxes};
 use super::{admin_nav, get, home, officers_only, outcome, read_form, text_input, Done, Sent};
 use crate::console::layout::page;
 use crate::console::values::{pct, url};
@@ -128,9 +129,6 @@ fn render(
     let township = home(v)?;
     let today = v.store.today();
     let list = v.store.campaigns(&township)?;
-    let chosen_types = sent.all("place_type");
-    let chosen_items = sent.all("focus");
-    let mut seen = std::collections::BTreeSet::new();
     let body = html! {
         h1 { "专项行动 / Campaigns" }
         (admin_nav(v.me, HERE))
@@ -176,26 +174,8 @@ fn render(
                     value=(sent.get("starts_on").cloned().unwrap_or_else(|| today.to_string())); }
                 label { "结束日期 / To" input type="date" name="ends_on" required
                     value=(sent.get("ends_on").cloned().unwrap_or_else(|| today.plus(30).to_string())); }
-                fieldset {
-                    legend { "场所类型（不选即全部） / Place types (none: all)" }
-                    @for t in &library().place_types {
-                        label { input type="checkbox" name="place_type" value=(t.code) checked[chosen_types.contains(&t.code)]; " " (t.zh) }
-                    }
-                }
-                label {
-                    "重点检查项（可多选，巡查时优先显示） / Items to look at first"
-                    select name="focus" multiple size="10" {
-                        @for t in &library().templates {
-                            optgroup label=(t.name) {
-                                @for i in &t.items {
-                                    @if seen.insert(i.key.clone()) {
-                                        option value=(i.key) selected[chosen_items.contains(&i.key)] { (i.label) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                (place_type_boxes(sent))
+                (focus_select(v, sent)?)
                 (text_input(sent, "note", "说明 / Note", "", false))
                 div { button type="submit" { "开始 / Start" } }
             }

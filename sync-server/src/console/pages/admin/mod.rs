@@ -6,8 +6,10 @@
 
 pub(crate) mod areas;
 pub(crate) mod campaigns;
+pub(crate) mod checklists;
 pub(crate) mod people;
 pub(crate) mod places;
+pub(crate) mod plans;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::Form;
@@ -86,11 +88,13 @@ pub(crate) fn keepers_only(me: &Me) -> Result<(), ApiError> {
 }
 
 /// The administration pages, for the navigation between them.
-const PAGES: [(&str, &str, bool); 5] = [
+const PAGES: [(&str, &str, bool); 7] = [
     ("/console/admin/places", "场所 Places", false),
     ("/console/admin/people", "人员 People", false),
+    ("/console/admin/plans", "巡查计划 Plans", false),
     ("/console/admin/areas", "村与网格 Areas", true),
     ("/console/admin/campaigns", "专项行动 Campaigns", true),
+    ("/console/admin/checklists", "检查表 Checklists", true),
     ("/console/admin/import", "底数导入 Import", true),
 ];
 
