@@ -446,9 +446,25 @@ fn the_console_imports_the_register_for_township_officers_only() {
     assert_eq!(res.status(), 303, "{}", res.text().unwrap());
     assert_eq!(worker.get("/console/").status(), 200);
 
-    // A worker may not import, nor see the way in.
-    assert_eq!(worker.get("/console/admin/import").status(), 403);
-    assert!(!worker.page("/console/").contains("/console/admin/import"));
+    // A worker may not import or administer, nor see the way in.
+    for page in [
+        "import",
+        "places",
+        "people",
+        "plans",
+        "areas",
+        "campaigns",
+        "checklists",
+    ] {
+        let res = worker.get(&format!("/console/admin/{page}"));
+        assert_eq!(res.status(), 403, "{page}");
+    }
+    let res = worker.post(
+        "/console/admin/places",
+        &[("csrf", csrf.as_str()), ("name", "偷偷加的场所")],
+    );
+    assert_eq!(res.status(), 403);
+    assert!(!worker.page("/console/").contains("/console/admin/"));
     assert_eq!(
         worker.get("/console/admin/import/template.xlsx").status(),
         403
