@@ -116,6 +116,10 @@ impl Store {
     /// A person added or changed by `actor`: the person, as they were and as they become, is
     /// one the actor may keep (`may_keep`).
     pub fn administer_user(&self, actor: &Actor, user: User) -> Result<()> {
+        // Nobody changes their own record here, nor takes the id the setup records act as.
+        if user.id == actor.user_id || user.id == Actor::provisioner().user_id {
+            return Err(not_allowed(actor, "user"));
+        }
         self.read(|c| {
             if let Ok(before) = load_user(c, &user.id) {
                 may_keep(c, actor, before.role, &before.org_ids)?;

@@ -224,7 +224,10 @@ impl Store {
             {
                 return Err(Rejection::OutOfScope.into());
             }
-            crate::checklist::require_items_known(tx, &campaign.focus_items)?;
+            // Calling a campaign off never fails on an item switched off since it began.
+            if campaign.active {
+                crate::checklist::require_items_known(tx, &campaign.focus_items)?;
+            }
             self.commit_local(tx, actor, OpBody::Campaign(campaign))?;
             Ok(id)
         })

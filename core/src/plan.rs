@@ -184,7 +184,10 @@ impl Store {
         let id = plan.id;
         self.write(|tx| {
             place::require_grid_in_scope(tx, actor, &plan.grid_id)?;
-            crate::checklist::require_items_known(tx, &plan.focus_items)?;
+            // Stopping a plan never fails on an item switched off since it was made.
+            if plan.active {
+                crate::checklist::require_items_known(tx, &plan.focus_items)?;
+            }
             if let Some(w) = &plan.worker_id {
                 let worker = org::load_actor(tx, w)?;
                 if worker.role != Role::GridWorker || !worker.covers(&plan.grid_id) {

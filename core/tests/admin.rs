@@ -105,6 +105,11 @@ fn a_leader_keeps_the_villages_grid_workers_only() {
     assert_eq!(code(&l1, leader.clone()), "role_not_allowed");
     assert_eq!(code(&w1, worker("w11", "g1")), "role_not_allowed");
     t.store.administer_user(&o1, leader).unwrap();
+    // Not one's own record, nor the id the setup records act as.
+    assert_eq!(code(&o1, worker("system", "g1")), "role_not_allowed");
+    let mut me = t.store.user("o1").unwrap();
+    me.org_ids = vec!["t1".into()];
+    assert_eq!(code(&o1, me), "role_not_allowed");
 
     // Accounts: the same rule, and never one's own from here.
     t.store.may_manage_account(&l1, "w10").unwrap();
@@ -283,7 +288,22 @@ fn a_campaign_shows_its_focus_items_and_counts_its_figures_as_by_hand() {
         "{csv}"
     );
 
-    // Called off: no focus items any more, figures kept.
+    // Called off: no focus items any more, figures kept; calling off works even once its
+    // focus item has been switched off in every checklist since.
+    for list in gridpatrol_core::checklist::library().templates.iter() {
+        let keep: Vec<String> = list
+            .items
+            .iter()
+            .map(|i| i.key.clone())
+            .filter(|k| k != "no_ebike_indoor")
+            .collect();
+        let edit = gridpatrol_core::township_items::ChecklistEdit {
+            template_id: list.id.clone(),
+            keep,
+            add: None,
+        };
+        t.store.edit_checklist(&o1, edit).unwrap();
+    }
     let mut stopped = c;
     stopped.active = false;
     t.store.put_campaign(&o1, stopped).unwrap();

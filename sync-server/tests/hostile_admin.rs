@@ -105,11 +105,30 @@ fn office_rights_are_judged(database: Option<String>) {
             }),
         ),
         forged(&honest, 4, OpBody::Campaign(campaign.clone())),
+        // A new place already archived, or on a cycle of the worker's choosing.
+        forged(
+            &honest,
+            5,
+            OpBody::PlaceCreate(gridpatrol_core::place::Place {
+                id: uuid::Uuid::now_v7(),
+                archived: true,
+                ..worker.place(found).unwrap().place
+            }),
+        ),
+        forged(
+            &honest,
+            6,
+            OpBody::PlaceCreate(gridpatrol_core::place::Place {
+                id: uuid::Uuid::now_v7(),
+                patrol_every_days: Some(365),
+                ..worker.place(found).unwrap().place
+            }),
+        ),
     ];
     let t = token(&server.url, &worker, "w01");
     assert_eq!(
         common::push_codes(&server.url, &t, worker.device_id(), ops),
-        ["role_not_allowed"; 4]
+        ["role_not_allowed"; 6]
     );
 
     // A leader's phone cannot start a campaign either; an officer's can, for its township only.
@@ -145,16 +164,26 @@ fn office_rights_are_judged(database: Option<String>) {
     let elsewhere = Campaign {
         id: uuid::Uuid::now_v7(),
         township_id: "t99".into(),
-        ..campaign
+        ..campaign.clone()
     };
     let t = token(&server.url, &office, "o01");
+    // Nor for a village, nor the county, which would hide it from every township's list.
+    let named = |t: &str| Campaign {
+        id: uuid::Uuid::now_v7(),
+        township_id: t.into(),
+        ..campaign.clone()
+    };
     let codes = common::push_codes(
         &server.url,
         &t,
         office.device_id(),
-        vec![forged(&last, 1, OpBody::Campaign(elsewhere))],
+        vec![
+            forged(&last, 1, OpBody::Campaign(elsewhere)),
+            forged(&last, 2, OpBody::Campaign(named("v01"))),
+            forged(&last, 3, OpBody::Campaign(named("c01"))),
+        ],
     );
-    assert_eq!(codes, ["out_of_scope"]);
+    assert_eq!(codes, ["out_of_scope"; 3]);
 
     // The worker's phone: the place confirmed, as recorded, and the campaign's focus item on
     // its patrol.

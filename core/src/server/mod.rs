@@ -85,7 +85,12 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
         OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
         // A campaign touches every grid of its township, and of the one it is stored under.
+        // A campaign belongs to a township: named anything else, it touches nothing (refused).
         OpBody::Campaign(x) => {
+            if !matches!(org::node(c, &x.township_id), Ok(n) if n.level == org::OrgLevel::Township)
+            {
+                return Ok(Vec::new());
+            }
             let mut grids = org::grids_under(c, &x.township_id)?;
             if let Some(t) = crate::campaign::township_of(c, &x.id)? {
                 grids.extend(org::grids_under(c, &t)?);

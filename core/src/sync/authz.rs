@@ -63,13 +63,16 @@ pub fn authorize_write(user: &Actor, op: &Op, grids: &[String]) -> Result<(), Re
     }
     // A grid worker registers places and corrects what a place is and who answers for it;
     // where it belongs and how it is handled stay with the village and township.
-    if let (Role::GridWorker, OpBody::PlaceUpdate(c)) = (user.role, &op.body) {
-        if !c.grid_worker_may() {
-            return Err(Rejection::RoleNotAllowed {
-                event: op.body.kind().into(),
-                role: user.role,
-            });
-        }
+    let worker_exceeds = match (&op.body, user.role) {
+        (OpBody::PlaceUpdate(c), Role::GridWorker) => !c.grid_worker_may(),
+        (OpBody::PlaceCreate(p), Role::GridWorker) => p.archived || p.patrol_every_days.is_some(),
+        _ => false,
+    };
+    if worker_exceeds {
+        return Err(Rejection::RoleNotAllowed {
+            event: op.body.kind().into(),
+            role: user.role,
+        });
     }
     let in_scope = match op.body {
         OpBody::Template(_) => true,

@@ -148,7 +148,9 @@ fn render(
                     th scope="col" { "严重程度" } th scope="col" { "来源" }
                 } }
                 tbody {
-                    @for (item, on) in choices(&current) {
+                    @for (item, held) in choices(&current) {
+                        // After a refused form, the boxes as the officer left them.
+                        @let on = if sent.get("csrf").is_some() { sent.all("keep").contains(&item.key) } else { held };
                         tr {
                             td { input type="checkbox" name="keep" value=(item.key) checked[on] aria-label={ "保留：" (item.label) }; }
                             td { (item.label) }
