@@ -5,22 +5,11 @@
 
 mod common;
 
-use common::{login, Server};
+use common::{forged, login, Server};
 use gridpatrol_core::campaign::Campaign;
-use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::op::OpBody;
 use gridpatrol_core::place::{NewPlace, PlaceChanges, RiskLevel};
 use gridpatrol_core::{Day, Store};
-
-/// `op` as a new op of its device, `bump` above it.
-fn forged(op: &Op, bump: i64, body: OpBody) -> Op {
-    Op {
-        id: uuid::Uuid::now_v7(),
-        seq: op.seq + bump,
-        hlc: gridpatrol_core::Hlc(op.hlc.0 + bump),
-        body,
-        ..op.clone()
-    }
-}
 
 fn token(url: &str, phone: &Store, user: &str) -> String {
     login(

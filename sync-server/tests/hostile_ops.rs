@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{device_at, login, Browser, Server};
+use common::{device_at, forged, login, Browser, Server};
 use gridpatrol_core::hazard::{HazardEvent, HazardReport, NewHazard, Severity};
 use gridpatrol_core::op::{Op, OpBody};
 use gridpatrol_core::{Clock, Day, Store};
@@ -19,17 +19,6 @@ fn token_of(url: &str, phone: &Store, user: &str) -> String {
         phone.device_id(),
     )
     .token
-}
-
-/// `op` as a new op of its device: a fresh id, and the sequence number and HLC `bump` above it.
-fn forged(op: &Op, bump: i64, body: OpBody) -> Op {
-    Op {
-        id: uuid::Uuid::now_v7(),
-        seq: op.seq + bump,
-        hlc: gridpatrol_core::Hlc(op.hlc.0 + bump),
-        body,
-        ..op.clone()
-    }
 }
 
 common::on_both_backends!(

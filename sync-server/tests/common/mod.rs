@@ -129,6 +129,22 @@ pub fn raw_push(
 }
 
 /// `raw_push`, answered op by op: the code of each answer ("" when stored).
+/// `op` as a new op of its device, as a modified app would make it: a fresh id, and the
+/// sequence number and HLC `bump` above it.
+pub fn forged(
+    op: &gridpatrol_core::op::Op,
+    bump: i64,
+    body: gridpatrol_core::op::OpBody,
+) -> gridpatrol_core::op::Op {
+    gridpatrol_core::op::Op {
+        id: uuid::Uuid::now_v7(),
+        seq: op.seq + bump,
+        hlc: gridpatrol_core::Hlc(op.hlc.0 + bump),
+        body,
+        ..op.clone()
+    }
+}
+
 pub fn push_codes(
     url: &str,
     token: &str,

@@ -2,9 +2,8 @@
 //! move a grid to another village. A grid's places, people and cases go with it; past cases
 //! keep the village they were reported in.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::Response;
 use gridpatrol_core::org::{OrgLevel, OrgNode};
 use maud::{html, Markup};
 
@@ -12,7 +11,6 @@ use super::{
     admin_nav, choice, get, home, officers_only, outcome, read_form, text_input, Done, Sent,
 };
 use crate::console::layout::page;
-use crate::console::values::url;
 use crate::console::{view, ApiError, Page, Refused, Shared, View};
 
 const HERE: &str = "/console/admin/areas";
@@ -32,16 +30,12 @@ pub async fn areas(
 pub async fn change(
     State(b): State<Shared>,
     me: crate::console::Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     officers_only(&me)?;
     view(b, me, move |v| {
         let sent = read_form(v.me, form)?;
-        match apply(v, &sent) {
-            Ok(what) => Ok(Redirect::to(&format!("{HERE}?done={}", url(what))).into_response()),
-            Err(e) if e.status < 500 => Ok(render(v, &sent, None, Some(&e))?.into_response()),
-            Err(e) => Err(e.into()),
-        }
+        super::answer(apply(v, &sent), HERE, |e| render(v, &sent, None, Some(e)))
     })
     .await
 }

@@ -2,9 +2,8 @@
 //! look at first), see each one's figures (the core's `campaign_figures`, the same the
 //! dashboard and the export show), download them by area, call one off.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use gridpatrol_core::campaign::{Campaign, CampaignFigures};
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::clock::Day;
@@ -36,16 +35,12 @@ pub async fn campaigns(
 pub async fn change(
     State(b): State<Shared>,
     me: Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     officers_only(&me)?;
     view(b, me, move |v| {
         let sent = read_form(v.me, form)?;
-        match apply(v, &sent) {
-            Ok(what) => Ok(Redirect::to(&format!("{HERE}?done={}", url(what))).into_response()),
-            Err(e) if e.status < 500 => Ok(render(v, &sent, None, Some(&e))?.into_response()),
-            Err(e) => Err(e.into()),
-        }
+        super::answer(apply(v, &sent), HERE, |e| render(v, &sent, None, Some(e)))
     })
     .await
 }

@@ -2,8 +2,7 @@
 //! on a template's page its items to switch off or back on and an item of the township's own
 //! to add, published together as the next version (`gridpatrol_core::township_items`).
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::hazard::Severity;
@@ -68,7 +67,7 @@ pub async fn publish(
     State(b): State<Shared>,
     me: Me,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     officers_only(&me)?;
     view(b, me, move |v| {

@@ -13,6 +13,7 @@ pub(crate) mod plans;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::Form;
+use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::org::Role;
 use maud::{html, Markup};
 
@@ -44,11 +45,28 @@ impl Sent {
     }
 }
 
+/// A form as posted, every field in order.
+pub(crate) type Posted = Result<Form<Vec<(String, String)>>, FormRejection>;
+
+/// The answer to a form: done, back to `here` with what was done noted; refused for a reason
+/// the user can act on, the page again (`again`) with why and what was typed.
+pub(crate) fn answer(
+    done: Result<&str, ApiError>,
+    here: &str,
+    again: impl FnOnce(&ApiError) -> Result<crate::console::Page, Refused>,
+) -> Result<Response, Refused> {
+    match done {
+        Ok(what) => {
+            let to = format!("{here}?done={}", crate::console::values::url(what));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) if e.status < 500 => Ok(again(&e)?.into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The sent form, with its form key checked.
-pub(crate) fn read_form(
-    me: &Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Sent, Refused> {
+pub(crate) fn read_form(me: &Me, form: Posted) -> Result<Sent, Refused> {
     let Form(fields) = form.map_err(|_| ApiError::bad_request("form"))?;
     let sent = Sent(fields);
     me.check_csrf(get(&sent, "csrf"))?;

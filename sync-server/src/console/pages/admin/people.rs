@@ -2,8 +2,7 @@
 //! workers) keeps: add one with a first password shown once, move them to other areas, give a
 //! new first password, disable someone who left, sign out a lost phone.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::org::{Role, User};
 use maud::html;
@@ -34,7 +33,7 @@ pub async fn people(
 pub async fn change(
     State(b): State<Shared>,
     me: Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     keepers_only(&me)?;
     view(b, me, move |v| {

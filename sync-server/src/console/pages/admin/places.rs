@@ -3,8 +3,7 @@
 //! registered on patrol (新增 until then). Each change is a field-wise op, so a grid worker's
 //! edit made offline meanwhile is kept; the place's patrols and cases stay with it.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::clock::Day;
@@ -42,7 +41,7 @@ pub async fn places(
 pub async fn add(
     State(b): State<Shared>,
     me: Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     keepers_only(&me)?;
     view(b, me, move |v| {
@@ -78,22 +77,16 @@ pub async fn change(
     State(b): State<Shared>,
     me: Me,
     Path(id): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     keepers_only(&me)?;
     view(b, me, move |v| {
         let sent = read_form(v.me, form)?;
         let row = visible(v, &id)?;
-        match change_place(v, &row.place, &sent) {
-            Ok(what) => {
-                let to = format!("{HERE}/{}?done={}", row.place.id, url(what));
-                Ok(Redirect::to(&to).into_response())
-            }
-            Err(e) if e.status < 500 => {
-                Ok(render_place(v, &row, &sent, None, Some(&e))?.into_response())
-            }
-            Err(e) => Err(e.into()),
-        }
+        let here = format!("{HERE}/{}", row.place.id);
+        super::answer(change_place(v, &row.place, &sent), &here, |e| {
+            render_place(v, &row, &sent, None, Some(e))
+        })
     })
     .await
 }

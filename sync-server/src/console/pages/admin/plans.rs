@@ -2,9 +2,8 @@
 //! of a grid (by type and risk level), how often, between which dates, and which checklist
 //! items to look at first; a plan is stopped rather than deleted (`gridpatrol_core::plan`).
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::Response;
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::org::Role;
@@ -16,7 +15,6 @@ use uuid::Uuid;
 use super::{admin_nav, choice, get, keepers_only, outcome, read_form, text_input, Done, Sent};
 use crate::console::components::select;
 use crate::console::layout::page;
-use crate::console::values::url;
 use crate::console::{not_visible, view, ApiError, Me, Page, Refused, Shared, View};
 
 const HERE: &str = "/console/admin/plans";
@@ -36,16 +34,12 @@ pub async fn plans(
 pub async fn change(
     State(b): State<Shared>,
     me: Me,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: super::Posted,
 ) -> Result<Response, Refused> {
     keepers_only(&me)?;
     view(b, me, move |v| {
         let sent = read_form(v.me, form)?;
-        match apply(v, &sent) {
-            Ok(what) => Ok(Redirect::to(&format!("{HERE}?done={}", url(what))).into_response()),
-            Err(e) if e.status < 500 => Ok(render(v, &sent, None, Some(&e))?.into_response()),
-            Err(e) => Err(e.into()),
-        }
+        super::answer(apply(v, &sent), HERE, |e| render(v, &sent, None, Some(e)))
     })
     .await
 }
