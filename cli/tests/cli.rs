@@ -123,7 +123,16 @@ fn a_device_session_from_init_to_report() {
     let hazard = patrol["hazard_ids"][0].as_str().unwrap().to_string();
     let h = &hazard[hazard.len() - 10..];
 
-    let deadline = "2099-01-01";
+    // A week on: within what a grid worker may give (a month at most).
+    let deadline = gridpatrol_core::clock::Day::from_ms(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .plus(7)
+    .to_string();
+    let deadline = deadline.as_str();
     ok(
         &db,
         &[

@@ -232,22 +232,7 @@ fn refold(
     let conflicts = match &first.body {
         OpBody::Hazard { hazard_id, .. } => {
             let id = *hazard_id;
-            let events: Vec<lifecycle::LoggedEvent<'_>> = ops
-                .iter()
-                .filter_map(|op| match &op.body {
-                    OpBody::Hazard { event, .. } => Some(lifecycle::LoggedEvent {
-                        op_id: op.id,
-                        ctx: lifecycle::Ctx {
-                            actor_id: &op.actor_id,
-                            role: op.actor_role,
-                            at: op.hlc,
-                        },
-                        event,
-                    }),
-                    _ => None,
-                })
-                .collect();
-            let (state, conflicts) = lifecycle::fold(id, &events);
+            let (state, conflicts) = lifecycle::fold_ops(id, &ops);
             hazard::put_hazard(tx, id, state.as_ref())?;
             conflicts
         }
@@ -380,6 +365,19 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
         .collect::<rusqlite::Result<_>>()?;
     for e in entities {
         scope.check()?;
+        refold(tx, &e, None)?;
+    }
+    Ok(())
+}
+
+/// Refolds every record of one kind (`hazard`, `place`, ...) from the log, after an upgrade
+/// that changed how that kind folds.
+pub(crate) fn refold_kind(tx: &Transaction, kind: &str) -> Result<()> {
+    let entities: Vec<String> = tx
+        .prepare("SELECT DISTINCT entity FROM ops WHERE entity >= ?1 AND entity < ?2")?
+        .query_map([format!("{kind}:"), format!("{kind};")], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for e in entities {
         refold(tx, &e, None)?;
     }
     Ok(())

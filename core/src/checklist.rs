@@ -29,6 +29,11 @@ pub struct Library {
     pub place_types: Vec<PlaceType>,
     patrol_every_days: CycleRules,
     pub templates: Vec<Template>,
+    /// What a failed item says of the place, by template and item key: the hazard's wording
+    /// (the item's own label says what is right). Kept beside the released templates, which
+    /// are never edited.
+    #[serde(default)]
+    fail_labels: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +101,7 @@ pub fn library() -> &'static Library {
                 by_group: BTreeMap::new(),
             },
             templates: Vec::new(),
+            fail_labels: BTreeMap::new(),
         })
     })
 }
@@ -132,6 +138,16 @@ impl Library {
     pub fn place_type_zh<'a>(&'a self, code: &'a str) -> &'a str {
         self.place_type(code).map(|t| t.zh.as_str()).unwrap_or(code)
     }
+    /// How a hazard raised from `item` of template `template_id` is described: the library's
+    /// failure wording, or for an item of the township's own, its label marked as not met.
+    pub fn failure_wording(&self, template_id: &str, item: &Item) -> String {
+        self.fail_labels
+            .get(template_id)
+            .and_then(|items| items.get(&item.key))
+            .cloned()
+            .unwrap_or_else(|| format!("未做到：{}", item.label))
+    }
+
     /// Days between patrols for a place type at a risk level (place type × risk rule).
     pub fn patrol_every_days(&self, place_type: &str, risk: RiskLevel) -> u32 {
         let group = self.place_type(place_type).map(|t| t.group.as_str()).ok();

@@ -227,6 +227,8 @@ pub enum Field {
     PhotoRole,
     Activity,
     Decision,
+    Year,
+    Township,
 }
 
 impl Field {
@@ -267,6 +269,8 @@ impl Field {
             Field::PhotoRole => "照片类型",
             Field::Activity => "活动类型",
             Field::Decision => "结论",
+            Field::Year => "年度",
+            Field::Township => "乡镇（街道）",
         }
     }
     fn en(self) -> &'static str {
@@ -306,6 +310,8 @@ impl Field {
             Field::PhotoRole => "photo kind",
             Field::Activity => "activity kind",
             Field::Decision => "decision",
+            Field::Year => "year",
+            Field::Township => "township",
         }
     }
 }
@@ -333,6 +339,8 @@ pub enum Problem {
     NotAfter {
         other: String,
     },
+    /// A change that changes nothing (a severity judged as what it already is).
+    Unchanged,
 }
 
 impl InvalidInput {
@@ -350,6 +358,7 @@ impl InvalidInput {
             Problem::NotADay => format!("{f}：日期格式不正确（应为 年-月-日）"),
             Problem::InThePast => format!("{f}不能早于今天"),
             Problem::NotAfter { other } => format!("{f}必须晚于 {other}"),
+            Problem::Unchanged => format!("{f}与原来相同，没有改变"),
         }
     }
     pub fn en(&self) -> String {
@@ -363,6 +372,7 @@ impl InvalidInput {
             Problem::NotADay => format!("{f}: dates are written YYYY-MM-DD"),
             Problem::InThePast => format!("{f} must not be in the past"),
             Problem::NotAfter { other } => format!("{f} must be after {other}"),
+            Problem::Unchanged => format!("{f} is the same as before"),
         }
     }
 }

@@ -133,18 +133,50 @@ pub struct HazardProposal {
 }
 
 impl HazardProposal {
-    pub fn from_item(item: &Item, today: Day) -> Self {
+    fn from_item(template_id: &str, item: &Item, today: Day) -> Self {
         HazardProposal {
             item_key: item.key.clone(),
             category: item.category.clone(),
             severity: item.severity,
-            description: item.label.clone(),
+            description: checklist::library().failure_wording(template_id, item),
             suggested_deadline: today.plus(item.deadline_days as i32),
             fixable_on_spot: item.fixable_on_spot,
             photo_required: item.photo_on_fail,
             legal_basis: item.legal_basis.clone(),
         }
     }
+
+    /// Takes in another failed item of the same category: one hazard, named by both.
+    fn absorb(&mut self, other: HazardProposal) {
+        if !self.description.contains(&other.description) {
+            self.description = format!("{}；{}", self.description, other.description);
+        }
+        if other.severity == Severity::Major {
+            self.severity = Severity::Major;
+        }
+        self.suggested_deadline = self.suggested_deadline.min(other.suggested_deadline);
+        self.fixable_on_spot &= other.fixable_on_spot;
+        self.photo_required |= other.photo_required;
+        self.legal_basis = self.legal_basis.take().or(other.legal_basis);
+    }
+}
+
+/// One proposal per hazard category among the failed answers, in checklist order: a missing
+/// extinguisher that fails both the yes/no item and the count item is one hazard, not two.
+fn proposals(t: &Template, answers: &[Answer], today: Day) -> Vec<HazardProposal> {
+    let mut out: Vec<HazardProposal> = Vec::new();
+    for item in answers
+        .iter()
+        .filter(|a| a.failed)
+        .filter_map(|a| t.item(&a.key).ok())
+    {
+        let p = HazardProposal::from_item(&t.id, item, today);
+        match out.iter_mut().find(|x| x.category == p.category) {
+            Some(first) => first.absorb(p),
+            None => out.push(p),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -293,13 +325,8 @@ impl Store {
         form: &PatrolForm,
         answers: &[(String, AnswerValue)],
     ) -> Result<Vec<HazardProposal>> {
-        let today = self.today();
-        Ok(judge_all(&form.template, answers)?
-            .iter()
-            .filter(|a| a.failed)
-            .filter_map(|a| form.template.item(&a.key).ok())
-            .map(|i| HazardProposal::from_item(i, today))
-            .collect())
+        let judged = judge_all(&form.template, answers)?;
+        Ok(proposals(&form.template, &judged, self.today()))
     }
 
     /// Records a finished visit and the hazards the worker chose to raise, in one transaction.
@@ -335,18 +362,36 @@ impl Store {
                 answers: judge_all(&template, &input.answers)?,
                 note,
             };
-            let mut raised = Vec::with_capacity(input.raise.len());
+            // The chosen items, one hazard per category (as the proposals are), each worded
+            // as the person wrote it or by the item's failure wording.
+            let all = proposals(&template, &record.answers, today);
+            let mut raised: Vec<NewHazard> = Vec::with_capacity(input.raise.len());
             for r in &input.raise {
                 let answer = record.answers.iter().find(|a| a.key == r.item_key);
                 if !answer.is_some_and(|a| a.failed) {
                     return Err(InvalidInput::new(Field::Answer, Problem::Malformed).into());
                 }
                 let item = template.item(&r.item_key)?;
+                let description = r
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| checklist::library().failure_wording(&template.id, item));
+                let severity = r.severity.unwrap_or(item.severity);
+                if let Some(h) = raised.iter_mut().find(|h| h.category == item.category) {
+                    if !h.description.contains(&description) {
+                        h.description = format!("{}；{description}", h.description);
+                    }
+                    if severity == Severity::Major {
+                        h.severity = Severity::Major;
+                    }
+                    h.photos.extend(r.photos.iter().cloned());
+                    continue;
+                }
                 raised.push(NewHazard {
                     place_id: input.place_id,
                     category: item.category.clone(),
-                    severity: r.severity.unwrap_or(item.severity),
-                    description: r.description.clone().unwrap_or_else(|| item.label.clone()),
+                    severity,
+                    description,
                     photos: r.photos.clone(),
                     location: gps.point(),
                     source: Some(HazardSource {
@@ -358,12 +403,9 @@ impl Store {
                     legal_basis: item.legal_basis.clone(),
                 });
             }
-            let unraised = record
-                .answers
-                .iter()
-                .filter(|a| a.failed && !input.raise.iter().any(|r| r.item_key == a.key))
-                .filter_map(|a| template.item(&a.key).ok())
-                .map(|i| HazardProposal::from_item(i, today))
+            let unraised = all
+                .into_iter()
+                .filter(|p| !raised.iter().any(|h| h.category == p.category))
                 .collect();
             let patrol_id = record.id;
             self.commit_local(tx, actor, OpBody::Patrol(record))?;

@@ -467,7 +467,8 @@ impl Store {
                 crate::plan::plans_in(c, &actor.grids)?,
             ))
         })?;
-        let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, actor, today)
+        let worker = (actor.role == Role::GridWorker).then_some(actor.user_id.as_str());
+        let mut due: Vec<PlaceRow> = crate::plan::apply_plans(rows, &plans, worker, today)
             .into_iter()
             .filter(|p| p.next_due <= today)
             .collect();

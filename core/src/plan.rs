@@ -121,13 +121,15 @@ pub(crate) fn plans_in(c: &Connection, grids: &[String]) -> Result<Vec<PatrolPla
 /// that plans assign only to other workers leaves a grid worker's list; a place no plan covers
 /// stays on every list with the rule's cycle; a covered place takes the shortest cycle of the
 /// plans that apply. A cycle set on the place itself still comes first.
+///
+/// `worker` is the grid worker whose list it is; `None` for the office, which sees every
+/// place on the cycle the plans give it.
 pub(crate) fn apply_plans(
     rows: Vec<PlaceRow>,
     plans: &[PatrolPlan],
-    actor: &Actor,
+    worker: Option<&str>,
     today: Day,
 ) -> Vec<PlaceRow> {
-    let worker = actor.role == Role::GridWorker;
     rows.into_iter()
         .filter_map(|mut row| {
             let covering: Vec<&PatrolPlan> = plans
@@ -137,7 +139,7 @@ pub(crate) fn apply_plans(
             let mine: Vec<&PatrolPlan> = covering
                 .iter()
                 .copied()
-                .filter(|x| !worker || x.assigns(&actor.user_id))
+                .filter(|x| worker.is_none_or(|w| x.assigns(w)))
                 .collect();
             if mine.is_empty() && !covering.is_empty() {
                 return None;

@@ -56,6 +56,10 @@ fn patrol(p: &PatrolRecord, at: Hlc) -> Result<(), InvalidInput> {
     error::optional_text(Field::Note, &p.note, 500)?;
     org::check_code(Field::Template, &p.template_id)?;
     org::check_code(Field::Id, &p.worker_id)?;
+    // A visit with nothing checked is no visit: it would clear the place from the due list.
+    if p.answers.is_empty() {
+        return Err(InvalidInput::new(Field::Answer, Problem::Empty));
+    }
     if p.answers.len() > MAX_ANSWERS {
         return Err(out_of_range(Field::Answer, 0, MAX_ANSWERS));
     }

@@ -114,7 +114,11 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 started_at: 0,
                 ended_at: 1,
                 gps: GpsSample::default(),
-                answers: vec![],
+                answers: vec![gridpatrol_core::patrol::Answer {
+                    key: "extinguisher".into(),
+                    value: gridpatrol_core::checklist::AnswerValue::NotApplicable,
+                    failed: false,
+                }],
                 note: String::new(),
             }),
         ),
@@ -247,6 +251,7 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
             hazard(HazardEvent::JointEnforcement {
                 departments: "派出所".into(),
                 note: String::new(),
+                deadline: None,
             }),
         ),
         (
@@ -256,6 +261,7 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 department: "大队".into(),
                 case_number: "1".into(),
                 note: String::new(),
+                deadline: None,
             }),
         ),
         (
@@ -270,6 +276,7 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
             "T",
             hazard(HazardEvent::Supervise {
                 note: String::new(),
+                deadline: None,
             }),
         ),
         (

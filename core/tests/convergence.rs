@@ -86,17 +86,20 @@ fn event(kind: u8, day: i32, severity: Severity) -> HazardEvent {
         11 => HazardEvent::JointEnforcement {
             departments: "派出所".into(),
             note: String::new(),
+            deadline: None,
         },
         12 => HazardEvent::Refer {
             department: "大队".into(),
             case_number: "1".into(),
             note: String::new(),
+            deadline: None,
         },
         13 => HazardEvent::RecordOutcome {
             outcome: "o".into(),
         },
         14 => HazardEvent::Supervise {
             note: String::new(),
+            deadline: None,
         },
         15 => HazardEvent::Withdraw {
             reason: "dup".into(),

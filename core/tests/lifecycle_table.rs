@@ -97,17 +97,20 @@ fn ev(name: &str) -> HazardEvent {
         "joint_enforcement" => HazardEvent::JointEnforcement {
             departments: "派出所".into(),
             note: String::new(),
+            deadline: None,
         },
         "refer" => HazardEvent::Refer {
             department: "消防救援大队".into(),
             case_number: "A-1".into(),
             note: String::new(),
+            deadline: None,
         },
         "record_outcome" => HazardEvent::RecordOutcome {
             outcome: "已处理".into(),
         },
         "supervise" => HazardEvent::Supervise {
             note: String::new(),
+            deadline: None,
         },
         "withdraw" => HazardEvent::Withdraw {
             reason: "重复".into(),

@@ -363,7 +363,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
                         accuracy_m: None,
                         mock: false,
                     },
-                    answers: vec![],
+                    answers: vec![("extinguisher".into(), AnswerValue::Pass)],
                     raise: vec![],
                     note: String::new(),
                 },
@@ -414,7 +414,7 @@ fn poor_gps_never_blocks_a_patrol() {
                     place_id: t.place_g1,
                     started_at: T0 - 1,
                     gps,
-                    answers: vec![],
+                    answers: vec![("extinguisher".into(), AnswerValue::Pass)],
                     raise: vec![],
                     note: String::new(),
                 },
@@ -442,8 +442,18 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
     ];
     let proposals = t.store.propose_hazards(&form, &answers).unwrap();
     let keys: Vec<&str> = proposals.iter().map(|p| p.item_key.as_str()).collect();
-    assert_eq!(keys, ["extinguisher", "extinguisher_count", "routes_clear"]);
-    let routes = &proposals[2];
+    // The yes/no item and the count item of one missing extinguisher are one hazard, worded
+    // as what is wrong (the item's label says what is right).
+    assert_eq!(keys, ["extinguisher", "routes_clear"]);
+    assert_eq!(
+        proposals[0].description,
+        "灭火器缺失、数量不足、未放在显眼处或已过期；灭火器数量不足（每层应不少于2具）"
+    );
+    let routes = &proposals[1];
+    assert_eq!(
+        routes.description,
+        "疏散通道、楼梯或安全出口堵塞、上锁或堆放杂物"
+    );
     assert_eq!(routes.category, "exit_blocked");
     assert_eq!(routes.suggested_deadline, t.today().plus(1));
     assert!(routes.fixable_on_spot && routes.photo_required);
@@ -477,8 +487,16 @@ fn a_patrol_proposes_hazards_and_remembers_what_failed_last_time() {
         )
         .unwrap();
     assert_eq!(out.hazard_ids.len(), 1);
-    assert_eq!(out.unraised.len(), 2);
+    assert_eq!(
+        out.unraised.len(),
+        1,
+        "both extinguisher items, as one proposal"
+    );
     let h = t.store.hazard(out.hazard_ids[0]).unwrap().hazard;
+    assert_eq!(
+        h.report.description,
+        "疏散通道、楼梯或安全出口堵塞、上锁或堆放杂物"
+    );
     assert_eq!(h.report.source.as_ref().unwrap().template_version, 1);
     assert_eq!(h.report.village_id, "v1");
     assert_eq!(h.report.township_id, "t1");

@@ -67,7 +67,10 @@ pub fn example_patrol(store: &Store, worker: &str) -> gridpatrol_core::Result<Op
             place_id: place.id,
             started_at: store.device_wall_ms() - 600_000,
             gps: Default::default(),
-            answers: vec![],
+            answers: vec![(
+                store.patrol_form(place.id)?.template.items[0].key.clone(),
+                gridpatrol_core::checklist::AnswerValue::NotApplicable,
+            )],
             raise: vec![],
             note: String::new(),
         },

@@ -390,6 +390,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         department: "大队".into(),
         case_number: "1".into(),
         note: String::new(),
+        deadline: None,
     };
     let forged = vec![
         op(

@@ -76,7 +76,11 @@ fn claims_are_judged(database: Option<String>) {
             started_at: honest.hlc.wall_ms() - 60_000,
             ended_at: honest.hlc.wall_ms(),
             gps: Default::default(),
-            answers: vec![],
+            answers: vec![gridpatrol_core::patrol::Answer {
+                key: "extinguisher".into(),
+                value: gridpatrol_core::checklist::AnswerValue::NotApplicable,
+                failed: false,
+            }],
             note: String::new(),
         })
     };

@@ -332,6 +332,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         HazardEvent::JointEnforcement {
             departments: text("派出所"),
             note: String::new(),
+            deadline: Some(store.today().plus(30)),
         },
     )?;
     s.act(
@@ -340,6 +341,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         HazardEvent::JointEnforcement {
             departments: text("派出所、综合行政执法办"),
             note: text("联合检查"),
+            deadline: Some(store.today().plus(30)),
         },
     )?;
     s.act(
@@ -400,6 +402,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
         h,
         HazardEvent::Supervise {
             note: text("挂牌督办"),
+            deadline: Some(store.today().plus(60)),
         },
     )?;
     s.act(
@@ -409,6 +412,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             department: text("县消防救援大队"),
             case_number: text("QS-2026-017"),
             note: text("超出乡镇权限"),
+            deadline: Some(store.today().plus(60)),
         },
     )?;
     s.act(

@@ -190,6 +190,7 @@ fn progress(store: &Store, cast: &Cast, rng: &mut Rng) -> Result<()> {
                     department: text("县消防救援大队"),
                     case_number: format!("QS-2026-{:03}", rng.below(1000)),
                     note: String::new(),
+                    deadline: Some(today.plus(30)),
                 },
             )?,
             S::Referred if rng.chance(30) => act(

@@ -34,6 +34,9 @@ pub struct Conflict {
     pub node_id: Option<String>,
     /// The hazard's grid, when it has state here.
     pub grid_id: Option<String>,
+    /// Marked handled (a `settle_conflict` event): kept in the case's history, off the list
+    /// of conflicts to handle.
+    pub settled: bool,
 }
 
 /// The lowest level that sees both roles' actions: the higher anchor of the two.
@@ -66,16 +69,33 @@ fn all_conflicts(c: &Connection) -> Result<Vec<Conflict>> {
     cases.dedup();
     let mut out: Vec<(usize, Conflict)> = Vec::with_capacity(conflicted.len());
     for (hazard_id, entity) in cases {
-        let stored: Option<(String, String, String)> = c
-            .prepare_cached("SELECT grid_id, village_id, township_id FROM hazards WHERE id = ?1")?
+        let stored: Option<(String, String, String, String)> = c
+            .prepare_cached(
+                "SELECT grid_id, village_id, township_id, body FROM hazards WHERE id = ?1",
+            )?
             .query_row([hazard_id.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?;
+        let settled: Vec<Uuid> = match &stored {
+            Some((_, _, _, body)) => serde_json::from_str::<super::Hazard>(body)?.settled_conflicts,
+            None => Vec::new(),
+        };
+        let stored = stored.map(|(g, v, t, _)| (g, v, t));
         let mut rival: Option<EventRow> = None;
         for (op, why) in apply::entity_ops(c, &entity)? {
             let at = order.get(&op.id).copied();
+            let bookkeeping = matches!(
+                &op.body,
+                OpBody::Hazard {
+                    event: HazardEvent::SettleConflict { .. },
+                    ..
+                }
+            );
             let Some(why) = why else {
+                if bookkeeping {
+                    continue;
+                }
                 rival = EventRow::from_op(op, None).map(|(_, row)| row);
                 continue;
             };
@@ -99,9 +119,11 @@ fn all_conflicts(c: &Connection) -> Result<Vec<Conflict>> {
                 OrgLevel::Village => v.clone(),
                 _ => t.clone(),
             });
+            let settled = settled.contains(&event.op_id);
             out.push((
                 at,
                 Conflict {
+                    settled,
                     hazard_id,
                     event,
                     rival: rival.clone(),
@@ -117,13 +139,13 @@ fn all_conflicts(c: &Connection) -> Result<Vec<Conflict>> {
 }
 
 impl Store {
-    /// The conflicts this user's level is to sort out in their area.
+    /// The conflicts this user's level is to sort out in their area, not yet marked handled.
     pub fn conflicts(&self, actor: &Actor) -> Result<Vec<Conflict>> {
         let level = actor.role.anchor_level();
         Ok(self
             .conflicts_in_scope(actor)?
             .into_iter()
-            .filter(|c| c.listed_for == level)
+            .filter(|c| c.listed_for == level && !c.settled)
             .collect())
     }
 

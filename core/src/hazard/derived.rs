@@ -14,7 +14,13 @@ pub const ESCALATE_AFTER_DAYS_OVERDUE: i32 = 7;
 
 /// The statuses in which a deadline runs: once the rectification is submitted (or the case
 /// escalated, referred, closed) the case is no longer overdue, whatever its deadline.
-pub const DEADLINE_RUNS_IN: [HazardStatus; 2] = [HazardStatus::Notified, HazardStatus::Rectifying];
+/// A case the township holds in joint enforcement or referral runs to its 办结期限.
+pub const DEADLINE_RUNS_IN: [HazardStatus; 4] = [
+    HazardStatus::Notified,
+    HazardStatus::Rectifying,
+    HazardStatus::JointEnforcement,
+    HazardStatus::Referred,
+];
 
 /// Overdue: a deadline is running and has passed; the days past it as of `today`.
 pub fn days_overdue(status: HazardStatus, deadline: Option<Day>, today: Day) -> Option<i32> {
@@ -107,15 +113,25 @@ pub fn allowed_next(cur: &Hazard, actor_id: &str, role: Role, at: Hlc) -> Vec<&'
         HazardEvent::JointEnforcement {
             departments: text(),
             note: String::new(),
+            deadline: Some(week),
         },
         HazardEvent::Refer {
             department: text(),
             case_number: text(),
             note: String::new(),
+            deadline: Some(week),
         },
         HazardEvent::RecordOutcome { outcome: text() },
         HazardEvent::Supervise {
             note: String::new(),
+            deadline: Some(week),
+        },
+        HazardEvent::Reclassify {
+            severity: match cur.severity {
+                Severity::General => Severity::Major,
+                Severity::Major => Severity::General,
+            },
+            reason: text(),
         },
         HazardEvent::Withdraw { reason: text() },
     ];
@@ -163,7 +179,7 @@ mod tests {
         assert_eq!(days_overdue(HazardStatus::Rectifying, None, today), None);
         assert_eq!(
             overdue_sql("?2"),
-            "(status IN ('notified', 'rectifying') AND deadline < ?2)"
+            "(status IN ('notified', 'rectifying', 'joint_enforcement', 'referred') AND deadline < ?2)"
         );
     }
 }

@@ -17,10 +17,12 @@
 //! - `decide_extension`: `approved` (`yes`/`no`), `basis`
 //! - `escalate`: `to` (a `Level` code), `reason` (an `EscalationReason` code), `note`
 //! - `hand_back`: `to` (a `Level` code), `guidance`, `deadline`
-//! - `joint_enforcement`: `departments`, `note`
-//! - `refer`: `department`, `case_number`, `note`
+//! - `joint_enforcement`: `departments`, `note`, `deadline` (the 办结期限)
+//! - `refer`: `department`, `case_number`, `note`, `deadline` (the 办结期限)
 //! - `record_outcome`: `outcome`
-//! - `supervise`: `note`
+//! - `supervise`: `note`, `deadline` (the 督办期限)
+//! - `reclassify`: `severity` (a `Severity` code), `reason`
+//! - `settle_conflict`: `op_id` (the conflicted event's op), `note`
 //! - `withdraw`: `reason`
 //!
 //! Days are `YYYY-MM-DD`. `report` is not built here: raising a hazard needs its place looked
@@ -165,20 +167,35 @@ where
             guidance: f.text("guidance"),
             deadline: f.day("deadline")?,
         },
+        // Every case the township holds runs to a deadline it sets.
         Verb::JointEnforcement => HazardEvent::JointEnforcement {
             departments: f.text("departments"),
             note: f.text("note"),
+            deadline: Some(f.day("deadline")?),
         },
         Verb::Refer => HazardEvent::Refer {
             department: f.text("department"),
             case_number: f.text("case_number"),
             note: f.text("note"),
+            deadline: Some(f.day("deadline")?),
         },
         Verb::RecordOutcome => HazardEvent::RecordOutcome {
             outcome: f.text("outcome"),
         },
         Verb::Supervise => HazardEvent::Supervise {
             note: f.text("note"),
+            deadline: Some(f.day("deadline")?),
+        },
+        Verb::SettleConflict => HazardEvent::SettleConflict {
+            op_id: f
+                .get("op_id")
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                .ok_or_else(|| InvalidInput::new(Field::Id, Problem::Malformed))?,
+            note: f.text("note"),
+        },
+        Verb::Reclassify => HazardEvent::Reclassify {
+            severity: f.code("severity", Field::Severity)?,
+            reason: f.text("reason"),
         },
         Verb::Withdraw => HazardEvent::Withdraw {
             reason: f.text("reason"),
@@ -265,6 +282,8 @@ mod tests {
             ("approved", "yes"),
             ("to", "village"),
             ("reason", "major"),
+            ("severity", "major"),
+            ("op_id", "0190a0a0-0000-7000-8000-000000000000"),
         ];
         for verb in Verb::ALL {
             let built = build(verb.code(), &fields);

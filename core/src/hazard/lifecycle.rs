@@ -223,9 +223,33 @@ fn holders(level: Level) -> &'static [Role] {
     }
 }
 
-fn deadline_from(day: Day, at: Hlc) -> Result<Day, Rejection> {
-    if day < at.day() {
+/// The furthest a role may set a deadline, in days from the day it acts: a grid worker gives
+/// the time an owner needs for what a grid can fix; longer belongs to the village, and the
+/// township's 办结/督办期限 to the township. An extension is asked for, never set alone.
+pub fn max_deadline_days(role: Role) -> i32 {
+    match role {
+        Role::GridWorker => 30,
+        Role::VillageLeader => 90,
+        Role::TownshipOfficer | Role::BrigadeAdvisor => 365,
+    }
+}
+
+/// A deadline `role` may set at `at`: not in the past, not past the role's reach.
+fn deadline_from(day: Day, ctx: Ctx<'_>) -> Result<Day, Rejection> {
+    let today = ctx.at.day();
+    if day < today {
         return Err(InvalidInput::new(Field::Deadline, Problem::InThePast).into());
+    }
+    let latest = today.plus(max_deadline_days(ctx.role));
+    if day > latest {
+        return Err(InvalidInput::new(
+            Field::Deadline,
+            Problem::OutOfRange {
+                min: today.to_string(),
+                max: latest.to_string(),
+            },
+        )
+        .into());
     }
     Ok(day)
 }
@@ -276,6 +300,16 @@ pub fn step(
         (None, _) => return Err(Rejection::NotReported),
         (Some(h), _) => h,
     };
+    // A conflict is sorted out on a finished case as on an open one; the case is unchanged.
+    if let HazardEvent::SettleConflict { op_id, note: n } = ev {
+        role_in(VILLAGE_UP)?;
+        required(Field::Note, n, 500)?;
+        let mut h = cur.clone();
+        if !h.settled_conflicts.contains(op_id) {
+            h.settled_conflicts.push(*op_id);
+        }
+        return Ok(h);
+    }
     if cur.status.is_final() {
         return Err(Rejection::Finished { status: cur.status });
     }
@@ -293,6 +327,7 @@ pub fn step(
     let mut h = cur.clone();
     match ev {
         HazardEvent::Report(_) => return Err(Rejection::AlreadyExists),
+        HazardEvent::SettleConflict { .. } => return Ok(h),
         HazardEvent::Notify {
             responsible_party,
             deadline,
@@ -302,7 +337,7 @@ pub fn step(
             role_in(HANDLERS)?;
             required(Field::ResponsibleParty, responsible_party, 40)?;
             note(n)?;
-            h.deadline = Some(deadline_from(*deadline, ctx.at)?);
+            h.deadline = Some(deadline_from(*deadline, ctx)?);
             h.responsible_party = Some(responsible_party.trim().to_string());
             h.status = S::Notified;
         }
@@ -363,13 +398,19 @@ pub fn step(
                 }
             }
             if *passed {
+                // An on-the-spot fix is on time; a case closed with no deadline is a gap in
+                // the data, neither on time nor late.
+                h.closed_on_time = if h.status == S::FixedOnSpot {
+                    Some(true)
+                } else {
+                    h.deadline.map(|d| ctx.at.day() <= d)
+                };
                 h.status = S::Closed;
                 h.closed_at = Some(ctx.at.wall_ms());
-                h.closed_on_time = Some(h.deadline.is_none_or(|d| ctx.at.day() <= d));
             } else {
                 let d = new_deadline
                     .ok_or_else(|| InvalidInput::new(Field::Deadline, Problem::Empty))?;
-                h.deadline = Some(deadline_from(d, ctx.at)?);
+                h.deadline = Some(deadline_from(d, ctx)?);
                 h.rework_count += 1;
                 h.submitted_by = None;
                 h.on_spot = None;
@@ -419,7 +460,7 @@ pub fn step(
             role_in(approvers)?;
             required(Field::Reason, basis, 500)?;
             if *approved {
-                h.deadline = Some(pending.proposed_deadline);
+                h.deadline = Some(deadline_from(pending.proposed_deadline, ctx)?);
                 h.extensions_granted += 1;
             }
         }
@@ -467,13 +508,14 @@ pub fn step(
                 return Err(Rejection::WrongLevel { level: h.level });
             }
             required(Field::Note, guidance, 500)?;
-            h.deadline = Some(deadline_from(*deadline, ctx.at)?);
+            h.deadline = Some(deadline_from(*deadline, ctx)?);
             h.level = *to;
             h.status = S::Notified;
         }
         HazardEvent::JointEnforcement {
             departments,
             note: n,
+            deadline,
         } => {
             status_in(&[S::Escalated])?;
             role_in(TOWNSHIP)?;
@@ -482,12 +524,14 @@ pub fn step(
             }
             required(Field::Department, departments, 200)?;
             note(n)?;
+            township_deadline(&mut h, *deadline, ctx)?;
             h.status = S::JointEnforcement;
         }
         HazardEvent::Refer {
             department,
             case_number,
             note: n,
+            deadline,
         } => {
             status_in(&[S::Escalated, S::JointEnforcement])?;
             role_in(TOWNSHIP)?;
@@ -497,6 +541,7 @@ pub fn step(
             required(Field::Department, department, 100)?;
             required(Field::CaseNumber, case_number, 60)?;
             note(n)?;
+            township_deadline(&mut h, *deadline, ctx)?;
             h.referral = Some(Referral {
                 department: department.trim().to_string(),
                 case_number: case_number.trim().to_string(),
@@ -510,7 +555,7 @@ pub fn step(
             h.submitted_by = Some(ctx.actor_id.to_string());
             h.status = S::AwaitingReview;
         }
-        HazardEvent::Supervise { note: n } => {
+        HazardEvent::Supervise { note: n, deadline } => {
             role_in(TOWNSHIP)?;
             if h.severity != Severity::Major {
                 return Err(Rejection::NeedsMajor);
@@ -522,7 +567,23 @@ pub fn step(
                 return Err(Rejection::AlreadySupervised);
             }
             note(n)?;
+            township_deadline(&mut h, *deadline, ctx)?;
             h.supervised = true;
+        }
+        HazardEvent::Reclassify { severity, reason } => {
+            role_in(TOWNSHIP)?;
+            if *severity == h.severity {
+                return Err(InvalidInput::new(Field::Severity, Problem::Unchanged).into());
+            }
+            // A major hazard is never closed on the spot: a fix awaiting its check goes back.
+            if *severity == Severity::Major && h.status == S::FixedOnSpot {
+                return Err(Rejection::WrongStatus {
+                    event: kind.into(),
+                    status: h.status,
+                });
+            }
+            required(Field::Reason, reason, 500)?;
+            h.severity = *severity;
         }
         HazardEvent::Withdraw { reason } => {
             let above = ctx.role.rank() > h.reporter_role.rank()
@@ -537,6 +598,14 @@ pub fn step(
     }
     h.last_event_at = ctx.at.wall_ms();
     Ok(h)
+}
+
+/// The township's 办结/督办期限, when the event names one (ops from before version 6 do not).
+fn township_deadline(h: &mut Hazard, deadline: Option<Day>, ctx: Ctx<'_>) -> Result<(), Rejection> {
+    if let Some(d) = deadline {
+        h.deadline = Some(deadline_from(d, ctx)?);
+    }
+    Ok(())
 }
 
 /// One lifecycle event as it sits in the log.
@@ -558,4 +627,24 @@ pub fn fold(id: Uuid, events: &[LoggedEvent<'_>]) -> (Option<Hazard>, Vec<(Uuid,
         }
     }
     (state, conflicts)
+}
+
+/// Folds a hazard's ops as the log holds them (sorted by HLC and op id); other ops are skipped.
+pub fn fold_ops(id: Uuid, ops: &[crate::op::Op]) -> (Option<Hazard>, Vec<(Uuid, Rejection)>) {
+    let events: Vec<LoggedEvent<'_>> = ops
+        .iter()
+        .filter_map(|op| match &op.body {
+            crate::op::OpBody::Hazard { event, .. } => Some(LoggedEvent {
+                op_id: op.id,
+                ctx: Ctx {
+                    actor_id: &op.actor_id,
+                    role: op.actor_role,
+                    at: op.hlc,
+                },
+                event,
+            }),
+            _ => None,
+        })
+        .collect();
+    fold(id, &events)
 }

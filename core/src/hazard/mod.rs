@@ -22,7 +22,7 @@ pub use conflict::Conflict;
 pub use derived::days_overdue;
 use lifecycle::Ctx;
 pub(crate) use store::grid_of_hazard;
-pub(crate) use store::{overdue_in, put_hazard, report_body};
+pub(crate) use store::{overdue_at, put_hazard, report_body};
 pub use store::{EventRow, HazardDetail, HazardFilter, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,6 +127,8 @@ pub enum Verb {
     Refer,
     RecordOutcome,
     Supervise,
+    Reclassify,
+    SettleConflict,
     Withdraw,
 }
 
@@ -145,6 +147,8 @@ vocabulary!(Verb, Field::Verb, {
     Refer => ("refer", "移交监督执法部门"),
     RecordOutcome => ("record_outcome", "登记处理结果"),
     Supervise => ("supervise", "挂牌督办"),
+    Reclassify => ("reclassify", "认定隐患等级"),
+    SettleConflict => ("settle_conflict", "标记冲突已处理"),
     Withdraw => ("withdraw", "撤销"),
 });
 
@@ -166,6 +170,8 @@ impl Verb {
             HazardEvent::Refer { .. } => Verb::Refer,
             HazardEvent::RecordOutcome { .. } => Verb::RecordOutcome,
             HazardEvent::Supervise { .. } => Verb::Supervise,
+            HazardEvent::Reclassify { .. } => Verb::Reclassify,
+            HazardEvent::SettleConflict { .. } => Verb::SettleConflict,
             HazardEvent::Withdraw { .. } => Verb::Withdraw,
         }
     }
@@ -187,6 +193,8 @@ impl Verb {
             Verb::Refer => "Refer",
             Verb::RecordOutcome => "Record the outcome",
             Verb::Supervise => "Supervise",
+            Verb::Reclassify => "Judge the severity",
+            Verb::SettleConflict => "Mark the conflict handled",
             Verb::Withdraw => "Withdraw",
         }
     }
@@ -208,6 +216,8 @@ impl Verb {
             Verb::Refer => "hazard.refer",
             Verb::RecordOutcome => "hazard.record_outcome",
             Verb::Supervise => "hazard.supervise",
+            Verb::Reclassify => "hazard.reclassify",
+            Verb::SettleConflict => "hazard.settle_conflict",
             Verb::Withdraw => "hazard.withdraw",
         }
     }
@@ -296,22 +306,43 @@ pub enum HazardEvent {
         guidance: String,
         deadline: Day,
     },
+    /// The township takes the case to joint enforcement, by a 办结期限 (`deadline`; ops made
+    /// before version 6 carry none).
     JointEnforcement {
         departments: String,
         #[serde(default)]
         note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<Day>,
     },
     Refer {
         department: String,
         case_number: String,
         #[serde(default)]
         note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<Day>,
     },
     RecordOutcome {
         outcome: String,
     },
+    /// 挂牌督办, with its 督办期限 (`deadline`; ops made before version 6 carry none).
     Supervise {
         #[serde(default)]
+        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<Day>,
+    },
+    /// The township judges the case's severity otherwise (a general hazard raised to major, so
+    /// it can go under 挂牌督办, or the reverse), with its reason.
+    Reclassify {
+        severity: Severity,
+        reason: String,
+    },
+    /// A conflicted event of this case has been looked at and sorted out (`note` says how): it
+    /// stays in the case's history and leaves the conflicts to handle.
+    SettleConflict {
+        op_id: Uuid,
         note: String,
     },
     Withdraw {
@@ -373,6 +404,9 @@ pub struct Hazard {
     pub closed_on_time: Option<bool>,
     pub withdrawn_reason: Option<String>,
     pub last_event_at: i64,
+    /// Conflicted events of this case marked handled (off the conflicts to handle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled_conflicts: Vec<Uuid>,
 }
 
 impl Hazard {
@@ -403,6 +437,7 @@ impl Hazard {
             closed_on_time: None,
             withdrawn_reason: None,
             last_event_at: ctx.at.wall_ms(),
+            settled_conflicts: Vec::new(),
         }
     }
 }

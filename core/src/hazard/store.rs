@@ -343,7 +343,16 @@ impl Store {
         limit: usize,
     ) -> Result<(usize, Vec<HazardRow>)> {
         let today = self.today();
-        self.read(|c| overdue_in(c, "township_id", township_id, today, limit))
+        self.read(|c| {
+            // A grid, a village or a typing slip is not a township with nothing overdue.
+            let node = crate::org::node(c, township_id)?;
+            if node.level != crate::org::OrgLevel::Township {
+                return Err(
+                    crate::vocab::unknown(crate::error::Field::Township, township_id).into(),
+                );
+            }
+            overdue_in(c, "township_id", township_id, today, limit)
+        })
     }
 
     /// Hazards in the actor's grids, newest first, optionally only those in one status.
@@ -406,6 +415,50 @@ pub(crate) fn overdue_in(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((count as usize, rows))
+}
+
+/// What was overdue in one org column at the end of `day`: as `overdue_in` when `day` is today
+/// or later (then as of today); for a day past, each case that was open then is folded from its
+/// events up to that day's end, so a case closed or extended since counts as it stood.
+pub(crate) fn overdue_at(
+    c: &Connection,
+    column: &str,
+    node_id: &str,
+    day: Day,
+    today: Day,
+    limit: usize,
+) -> Result<(usize, Vec<HazardRow>)> {
+    if day >= today {
+        return overdue_in(c, column, node_id, today, limit);
+    }
+    let end = day.plus(1).start_ms();
+    let candidates = c
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM hazards WHERE {column} = ?1 AND reported_at < ?2
+             AND (closed_at IS NULL OR closed_at >= ?2)"
+        ))?
+        .query_map(params![node_id, end], |r| hazard_row(r, day))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for mut row in candidates {
+        let ops: Vec<Op> = crate::apply::entity_ops(c, &format!("hazard:{}", row.id))?
+            .into_iter()
+            .map(|(op, _)| op)
+            .filter(|op| op.hlc.wall_ms() < end)
+            .collect();
+        let Some(h) = super::lifecycle::fold_ops(row.id, &ops).0 else {
+            continue;
+        };
+        if let Some(days) = h.days_overdue(day) {
+            (row.status, row.level, row.deadline) = (h.status, h.level, h.deadline);
+            row.days_overdue = Some(days);
+            out.push(row);
+        }
+    }
+    out.sort_by_key(|h| (h.deadline, h.id));
+    let n = out.len();
+    out.truncate(limit);
+    Ok((n, out))
 }
 
 /// What a hazard list shows: the hazards in `grids` (the reader's scope) that match every

@@ -3,10 +3,12 @@
 //! cycle). The report's coverage figure and the township console's coverage page are both
 //! sums of these counts, so the office and a phone's report cannot disagree about a place.
 //!
-//! A place's last patrol is the latest one ended on or before the day. It is covered when that
-//! patrol is fewer than its cycle's days before the day, due when it is not (or when it was
-//! never patrolled), overdue when the day is past its next due day. Covered and due therefore
-//! split the places in two.
+//! A place's last patrol is the latest one ended on or before the day; its cycle is the one the
+//! phone's due list uses (the place's own, else the shortest of the patrol plans covering it,
+//! else its type and risk level). It is covered when its next due day (a cycle after that
+//! patrol) is after the day, due when it is not or when it was never patrolled, overdue when
+//! the day is past its next due day. Covered and due therefore split the places in two, and a
+//! place on a phone's due list today is never counted covered.
 
 use std::collections::BTreeMap;
 
@@ -78,25 +80,28 @@ pub(crate) fn by_grid(
             Ok((row.get(0)?, row.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // Each place as it stood at the end of `day`: its last visit by then, a cycle after it.
+    let rows: Vec<place::PlaceRow> = place::places_in(c, grids, today)?
+        .into_iter()
+        .map(|mut p| {
+            p.last_patrol_at = last.get(&p.place.id.to_string()).copied();
+            p.next_due = p
+                .last_patrol_at
+                .map_or(day, |ms| Day::from_ms(ms).plus(p.cycle_days as i32));
+            p
+        })
+        .collect();
+    let plans = crate::plan::plans_in(c, grids)?;
     let mut out: BTreeMap<(String, RiskLevel), CoverageCount> = BTreeMap::new();
-    for p in place::places_in(c, grids, today)? {
+    for p in crate::plan::apply_plans(rows, &plans, None, day) {
         let n = out
             .entry((p.place.grid_id.clone(), p.place.risk_level))
             .or_default();
         n.places += 1;
-        let cycle = p.cycle_days as i32;
-        match last.get(&p.place.id.to_string()) {
-            None => {
-                n.never_patrolled += 1;
-                n.due += 1;
-            }
-            Some(&ms) => {
-                let since = day.days_since(Day::from_ms(ms));
-                n.covered += u32::from(since < cycle);
-                n.due += u32::from(since >= cycle);
-                n.overdue += u32::from(since > cycle);
-            }
-        }
+        n.never_patrolled += u32::from(p.last_patrol_at.is_none());
+        n.covered += u32::from(p.next_due > day);
+        n.due += u32::from(p.next_due <= day);
+        n.overdue += u32::from(p.next_due < day);
     }
     Ok(out
         .into_iter()

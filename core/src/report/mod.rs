@@ -3,9 +3,11 @@
 //!
 //! The hazard figures are about the cohort reported in the period, in their state as of the
 //! report day: 闭环率 = closed ÷ (reported − withdrawn); 按期整改率 = closed by the effective
-//! deadline ÷ closed; 一般隐患网格内闭环率 = general hazards closed without ever being escalated
-//! ÷ general hazards closed. Overdue is as of the report day. Coverage counts the active places
-//! whose latest patrol up to the end of the period falls within their cycle.
+//! deadline (or fixed on the spot) ÷ closed with a deadline or on the spot, a closed case with
+//! no deadline being a data gap, counted apart; 一般隐患网格内闭环率 = general hazards closed without ever being escalated
+//! ÷ general hazards closed. Overdue is what was overdue at the period's end (today while the
+//! period runs). Coverage counts the active places whose latest patrol up to the period's end
+//! falls within their cycle, under the patrol plans in force.
 
 pub mod coverage;
 pub mod export;
@@ -35,6 +37,9 @@ pub struct Report {
     pub withdrawn: u32,
     pub closed: u32,
     pub closed_on_time: u32,
+    /// Closed cases that never had a deadline (nor were fixed on the spot): a gap in the data,
+    /// left out of 按期整改率 rather than counted on time.
+    pub closed_without_deadline: u32,
     pub general_closed: u32,
     pub general_closed_in_grid: u32,
     pub major_reported: u32,
@@ -149,6 +154,36 @@ fn check_period(from: Day, to: Day) -> Result<()> {
     Ok(())
 }
 
+/// The days of a year's report, written as a person types it (`2026`): four digits, from 2000
+/// to this year; the year running ends today.
+pub fn year_period(year: &str, today: Day) -> Result<(Day, Day)> {
+    use chrono::Datelike;
+    let this_year = today.date().year();
+    let bad = || {
+        InvalidInput::new(
+            Field::Year,
+            Problem::OutOfRange {
+                min: "2000".into(),
+                max: this_year.to_string(),
+            },
+        )
+    };
+    let y: i32 = match year.trim() {
+        y if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => {
+            y.parse().map_err(|_| bad())?
+        }
+        _ => return Err(bad().into()),
+    };
+    if !(2000..=this_year).contains(&y) {
+        return Err(bad().into());
+    }
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).map(Day::from_date);
+    let (Some(from), Some(end)) = (day(1, 1), day(12, 31)) else {
+        return Err(bad().into());
+    };
+    Ok((from, end.min(today)))
+}
+
 pub(crate) fn build(
     c: &Connection,
     scope_id: &str,
@@ -176,6 +211,7 @@ pub(crate) fn build(
         withdrawn: 0,
         closed: 0,
         closed_on_time: 0,
+        closed_without_deadline: 0,
         general_closed: 0,
         general_closed_in_grid: 0,
         major_reported: 0,
@@ -228,7 +264,10 @@ pub(crate) fn build(
             "withdrawn" => r.withdrawn += 1,
             "closed" => {
                 r.closed += 1;
-                r.closed_on_time += u32::from(row.get::<_, Option<bool>>(6)?.unwrap_or(false));
+                match row.get::<_, Option<bool>>(6)? {
+                    Some(on_time) => r.closed_on_time += u32::from(on_time),
+                    None => r.closed_without_deadline += 1,
+                }
                 if general {
                     r.general_closed += 1;
                     r.general_closed_in_grid += u32::from(!escalated);
@@ -242,7 +281,7 @@ pub(crate) fn build(
         }
     }
     r.closure_rate = ratio(r.closed, r.hazards_reported - r.withdrawn);
-    r.on_time_rate = ratio(r.closed_on_time, r.closed);
+    r.on_time_rate = ratio(r.closed_on_time, r.closed - r.closed_without_deadline);
     r.in_grid_closure_rate = ratio(r.general_closed_in_grid, r.general_closed);
     r.median_days_to_close = median(days_to_close);
     let lib = library();
@@ -253,8 +292,9 @@ pub(crate) fn build(
             .map_or(s.to_string(), |h| h.zh().to_string())
     });
 
+    // What was overdue at the period's end (as of today while the period runs).
     for id in &ids {
-        let (n, rows) = hazard::overdue_in(c, column, id, as_of, OVERDUE_LISTED)?;
+        let (n, rows) = hazard::overdue_at(c, column, id, to, as_of, OVERDUE_LISTED)?;
         r.overdue_count += n as u32;
         r.overdue.extend(rows);
     }
@@ -355,9 +395,10 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "按期整改 closed on time: {}   按期整改率 on-time rate: {}",
+            "按期整改 closed on time: {}   按期整改率 on-time rate: {}   无整改期限（数据缺失）closed without a deadline: {}",
             self.closed_on_time,
-            pct(self.on_time_rate)
+            pct(self.on_time_rate),
+            self.closed_without_deadline
         );
         let _ = writeln!(
             s,

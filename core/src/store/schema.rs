@@ -39,6 +39,13 @@ const STEPS: &[Step] = &[
         "new_places_and_campaigns",
         include_str!("migrations/V5__new_places_and_campaigns.sql"),
     ),
+    // The hazard fold changed (on-time, township deadlines): `init` refolds the hazards.
+    Step::new(
+        6,
+        "township_deadlines",
+        include_str!("migrations/V6__township_deadlines.sql"),
+    )
+    .refills_derived_state(),
 ];
 
 pub const VERSION: u32 = STEPS.len() as u32;
@@ -187,7 +194,7 @@ CREATE INDEX hazards_grid_reported ON hazards (grid_id, reported_at);
 CREATE INDEX hazards_village_reported ON hazards (village_id, reported_at);
 CREATE INDEX hazards_township_reported ON hazards (township_id, reported_at);
 CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
-    WHERE status IN ('notified', 'rectifying');
+    WHERE status IN ('notified', 'rectifying', 'joint_enforcement', 'referred');
 
 -- Publicity and training log.
 CREATE TABLE activities (
@@ -281,9 +288,9 @@ pub(crate) fn init(conn: &mut Connection, device_id: &str) -> Result<()> {
             )?;
         }
         if outcome.refill {
-            // The only flagged step (4) adds `photo_refs`; a step whose derived state needs the
-            // whole fold would refold here (`apply::rebuild`).
+            // Step 4 adds `photo_refs`; step 6 changes how a hazard folds.
             crate::photo::rebuild_refs(tx)?;
+            crate::apply::refold_kind(tx, "hazard")?;
         }
         Ok::<(), Error>(())
     })?;
@@ -328,7 +335,7 @@ mod tests {
         );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
-        assert_eq!(sqlite::user_version(&stepped).unwrap(), 5);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), 6);
     }
 
     /// Released steps are frozen: each checksum is what installed databases have recorded.

@@ -39,11 +39,13 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
             | HazardEvent::Review { .. } => &[G, V, T],
             HazardEvent::DecideExtension { .. }
             | HazardEvent::HandBack { .. }
+            | HazardEvent::SettleConflict { .. }
             | HazardEvent::Withdraw { .. } => &[V, T],
             HazardEvent::JointEnforcement { .. }
             | HazardEvent::Refer { .. }
             | HazardEvent::RecordOutcome { .. }
-            | HazardEvent::Supervise { .. } => &[T],
+            | HazardEvent::Supervise { .. }
+            | HazardEvent::Reclassify { .. } => &[T],
         },
     }
 }

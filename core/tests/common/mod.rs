@@ -125,7 +125,7 @@ pub fn town() -> Town {
     }
 }
 
-/// A visit to `place` with nothing answered: enough to count as a patrol.
+/// A visit to `place` with its first item answered 不适用: the least that counts as a patrol.
 pub fn visit(store: &Store, who: &Actor, place: Uuid) -> gridpatrol_core::patrol::PatrolOutcome {
     store
         .record_patrol(
@@ -134,7 +134,12 @@ pub fn visit(store: &Store, who: &Actor, place: Uuid) -> gridpatrol_core::patrol
                 place_id: place,
                 started_at: store.device_wall_ms() - 60_000,
                 gps: gridpatrol_core::patrol::GpsSample::default(),
-                answers: vec![],
+                answers: vec![(
+                    store.patrol_form(place).expect("form").template.items[0]
+                        .key
+                        .clone(),
+                    gridpatrol_core::checklist::AnswerValue::NotApplicable,
+                )],
                 raise: vec![],
                 note: String::new(),
             },

@@ -65,16 +65,36 @@ pub(crate) fn event_text(ev: &HazardEvent) -> String {
             guidance,
             deadline,
         } => format!("交办至{}，期限 {deadline}。指导意见：{guidance}", to.zh()),
-        HazardEvent::JointEnforcement { departments, note } => {
-            format!("联合执法部门：{departments}。{note}")
-        }
+        HazardEvent::JointEnforcement {
+            departments,
+            note,
+            deadline,
+        } => format!(
+            "联合执法部门：{departments}{}。{note}",
+            by("，办结期限", *deadline)
+        ),
         HazardEvent::Refer {
             department,
             case_number,
             note,
-        } => format!("移交 {department}，案号 {case_number}。{note}"),
+            deadline,
+        } => format!(
+            "移交 {department}，案号 {case_number}{}。{note}",
+            by("，办结期限", *deadline)
+        ),
         HazardEvent::RecordOutcome { outcome } => format!("结果：{outcome}"),
-        HazardEvent::Supervise { note } => note.clone(),
+        HazardEvent::Supervise { note, deadline } => {
+            deadline.map_or(note.clone(), |d| format!("督办期限 {d}。{note}"))
+        }
+        HazardEvent::Reclassify { severity, reason } => {
+            format!("认定为{}。理由：{reason}", severity.zh())
+        }
+        HazardEvent::SettleConflict { note, .. } => format!("冲突已处理：{note}"),
         HazardEvent::Withdraw { reason } => format!("理由：{reason}"),
     }
+}
+
+/// A township deadline as a timeline says it, when the event set one.
+fn by(label: &str, deadline: Option<gridpatrol_core::clock::Day>) -> String {
+    deadline.map_or(String::new(), |d| format!("{label} {d}"))
 }

@@ -194,7 +194,7 @@ pub fn place_in(
         .place
 }
 
-/// Records a visit with no answers at `place` by `user`, started a minute ago.
+/// Records a visit at `place` by `user` (its first item answered 不适用), started a minute ago.
 pub fn visit(store: &gridpatrol_core::Store, user: &str, place: uuid::Uuid) -> uuid::Uuid {
     let who = store.actor(user).unwrap();
     store
@@ -204,7 +204,12 @@ pub fn visit(store: &gridpatrol_core::Store, user: &str, place: uuid::Uuid) -> u
                 place_id: place,
                 started_at: store.device_wall_ms() - 60_000,
                 gps: Default::default(),
-                answers: vec![],
+                answers: vec![(
+                    store.patrol_form(place).unwrap().template.items[0]
+                        .key
+                        .clone(),
+                    gridpatrol_core::checklist::AnswerValue::NotApplicable,
+                )],
                 raise: vec![],
                 note: String::new(),
             },

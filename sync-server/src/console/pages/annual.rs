@@ -3,7 +3,6 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use gridpatrol_core::clock::Day;
 use gridpatrol_core::org::OrgLevel;
 use gridpatrol_core::report::export::csv_with_bom;
 use gridpatrol_core::report::Report;
@@ -14,7 +13,7 @@ use serde::Deserialize;
 use super::exports::download;
 use crate::console::layout::page;
 use crate::console::values::{pct, url};
-use crate::console::{view, ApiError, Me, Page, Refused, Shared, Tree};
+use crate::console::{view, Me, Page, Refused, Shared, Tree};
 
 #[derive(Deserialize, Default)]
 pub struct YearQuery {
@@ -81,27 +80,7 @@ fn annual_rows(
         .year
         .clone()
         .unwrap_or_else(|| today.to_string()[..4].to_string());
-    let from: Day = format!("{year}-01-01").parse().map_err(|_| {
-        ApiError::new(
-            400,
-            "bad_year",
-            "年度格式不正确（应为四位数字）",
-            "a year is four digits",
-        )
-    })?;
-    let end: Day = format!("{year}-12-31")
-        .parse()
-        .map_err(|_| ApiError::bad_request("year"))?;
-    if from > today {
-        return Err(ApiError::new(
-            400,
-            "bad_year",
-            "该年度尚未开始",
-            "that year has not started",
-        )
-        .into());
-    }
-    let to = end.min(today);
+    let (from, to) = gridpatrol_core::report::year_period(&year, today)?;
     let mut rows = vec![annual_row(node.level, &store.report(&node.id, from, to)?)];
     for c in tree.children(&node.id) {
         rows.push(annual_row(c.level, &store.report(&c.id, from, to)?));
