@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::clock::Day;
 use crate::error::{self, Field, InvalidInput, Problem, Result};
+use crate::hazard::lifecycle::Rejection;
 use crate::op::OpBody;
 use crate::org::{self, Actor};
 use crate::store::Store;
@@ -102,13 +103,22 @@ impl Store {
             note: error::optional_text(Field::Note, &note, 500)?,
         };
         let id = a.id;
-        self.write(|tx| {
-            let grids = org::grids_under(tx, org_id)?;
-            if grids.is_empty() || !grids.iter().any(|g| actor.covers(g)) {
-                org::node(tx, org_id)?;
-                return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+        let body = OpBody::Activity(a);
+        // The server's rule, so what a phone accepts is what the server keeps.
+        if !crate::sync::authz::writers(&body).contains(&actor.role) {
+            return Err(Rejection::RoleNotAllowed {
+                event: body.kind().into(),
+                role: actor.role,
             }
-            self.commit_local(tx, actor, OpBody::Activity(a))?;
+            .into());
+        }
+        self.write(|tx| {
+            org::node(tx, org_id)?;
+            let grids = org::grids_under(tx, org_id)?;
+            if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
+                return Err(Rejection::OutOfScope.into());
+            }
+            self.commit_local(tx, actor, body)?;
             Ok(id)
         })
     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{device, escalated_case, Browser, Server};
+use common::{device, escalated_case, in_days, Browser, Server};
 
 use gridpatrol_core::hazard::{HazardEvent, HazardStatus, Level, NewHazard, Severity};
 use gridpatrol_core::Day;
@@ -305,6 +305,20 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
     };
     assert_eq!(
         post(&o01, &csrf, &[("verb", "supervise"), ("note", "限期整改")]),
+        400,
+        "挂牌督办 needs its 督办期限"
+    );
+    let month = in_days(30);
+    assert_eq!(
+        post(
+            &o01,
+            &csrf,
+            &[
+                ("verb", "supervise"),
+                ("note", "限期整改"),
+                ("deadline", &month)
+            ]
+        ),
         303
     );
     assert_eq!(
@@ -314,7 +328,8 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
             &[
                 ("verb", "refer"),
                 ("department", "县消防救援大队"),
-                ("case_number", "")
+                ("case_number", ""),
+                ("deadline", &month)
             ]
         ),
         400,
@@ -327,7 +342,8 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
             &[
                 ("verb", "refer"),
                 ("department", "县消防救援大队"),
-                ("case_number", "QS-2026-001")
+                ("case_number", "QS-2026-001"),
+                ("deadline", &month)
             ]
         ),
         303
@@ -526,18 +542,27 @@ fn a_village_leader_decides_an_extension_escalates_and_the_township_enforces_or_
             &[
                 ("verb", "joint_enforcement"),
                 ("departments", "供电所、市场监管所"),
-                ("note", "")
+                ("note", ""),
+                ("deadline", &in_days(30))
             ]
         ),
         303
     );
 
     phone.sync(&mut |_| {}).unwrap();
-    let h = phone.hazard(first).unwrap().hazard;
+    let h = phone.hazard(first).unwrap();
+    assert!(
+        h.events.iter().any(|e| matches!(
+            e.event,
+            HazardEvent::DecideExtension { approved: true, .. }
+        ) && e.conflict.is_none()),
+        "the extension was granted"
+    );
+    let h = h.hazard;
     assert_eq!(
         h.deadline,
-        Some(deadline.plus(10)),
-        "the extension was granted"
+        Some(phone.today().plus(30)),
+        "the township's 办结期限 replaces the grid's deadline"
     );
     assert_eq!(h.status, HazardStatus::JointEnforcement);
     assert_eq!(h.level, Level::Township);

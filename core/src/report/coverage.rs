@@ -58,14 +58,15 @@ pub struct GridCoverage {
     pub count: CoverageCount,
 }
 
-/// The coverage of each (grid, risk level) with places in `grids`, as of `day`, ordered by
-/// grid then risk (high first). `today` only dates the place rows read.
-pub(crate) fn by_grid(
+/// The active places of `grids` as they stood at the end of `day`: each with its last visit by
+/// then and its next due day under the cycle the phone's due list uses (plans applied, as the
+/// office sees them). `today` only dates the place rows read.
+fn planned_rows(
     c: &Connection,
     grids: &[String],
     day: Day,
     today: Day,
-) -> Result<Vec<GridCoverage>> {
+) -> Result<Vec<place::PlaceRow>> {
     let args: Vec<rusqlite::types::Value> = [day.plus(1).start_ms().into()]
         .into_iter()
         .chain(grids.iter().cloned().map(Into::into))
@@ -80,7 +81,6 @@ pub(crate) fn by_grid(
             Ok((row.get(0)?, row.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    // Each place as it stood at the end of `day`: its last visit by then, a cycle after it.
     let rows: Vec<place::PlaceRow> = place::places_in(c, grids, today)?
         .into_iter()
         .map(|mut p| {
@@ -92,8 +92,19 @@ pub(crate) fn by_grid(
         })
         .collect();
     let plans = crate::plan::plans_in(c, grids)?;
+    Ok(crate::plan::apply_plans(rows, &plans, None, day))
+}
+
+/// The coverage of each (grid, risk level) with places in `grids`, as of `day`, ordered by
+/// grid then risk (high first). `today` only dates the place rows read.
+pub(crate) fn by_grid(
+    c: &Connection,
+    grids: &[String],
+    day: Day,
+    today: Day,
+) -> Result<Vec<GridCoverage>> {
     let mut out: BTreeMap<(String, RiskLevel), CoverageCount> = BTreeMap::new();
-    for p in crate::plan::apply_plans(rows, &plans, None, day) {
+    for p in planned_rows(c, grids, day, today)? {
         let n = out
             .entry((p.place.grid_id.clone(), p.place.risk_level))
             .or_default();
@@ -111,6 +122,16 @@ pub(crate) fn by_grid(
             count,
         })
         .collect())
+}
+
+/// A place due for a patrol, with the grid workers who answer for its grid: the coverage
+/// page's work list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuePlace {
+    pub row: place::PlaceRow,
+    pub days_overdue: i32,
+    /// The grid's workers, by user id.
+    pub workers: Vec<String>,
 }
 
 /// The rows summed per risk level, every level listed (high first), with or without places.
@@ -134,6 +155,38 @@ impl Store {
         self.read(|c| {
             let node = org::node(c, scope_id)?;
             by_grid(c, &org::grids_under(c, &node.id)?, today, today)
+        })
+    }
+}
+
+impl Store {
+    /// The places under an org node that are due today (the ones the coverage figure does not
+    /// count as covered), most overdue first, each with its grid's workers.
+    pub fn due_places(&self, scope_id: &str) -> Result<Vec<DuePlace>> {
+        let today = self.today();
+        self.read(|c| {
+            let node = org::node(c, scope_id)?;
+            let grids = org::grids_under(c, &node.id)?;
+            let mut workers = c.prepare_cached(
+                "SELECT u.id FROM users u JOIN user_orgs o ON o.user_id = u.id
+                 WHERE o.org_id = ?1 AND u.role = 'grid_worker' ORDER BY u.id",
+            )?;
+            let mut out = Vec::new();
+            for row in planned_rows(c, &grids, today, today)? {
+                if row.next_due > today {
+                    continue;
+                }
+                let w = workers
+                    .query_map([&row.place.grid_id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                out.push(DuePlace {
+                    days_overdue: row.days_overdue(today),
+                    workers: w,
+                    row,
+                });
+            }
+            out.sort_by_key(|d| (std::cmp::Reverse(d.days_overdue), d.row.place.id));
+            Ok(out)
         })
     }
 }

@@ -367,6 +367,11 @@ impl Store {
 }
 
 impl Report {
+    /// The day the overdue figure is counted at: the period's end, or today while it runs.
+    pub fn overdue_as_of(&self) -> Day {
+        self.to.min(self.as_of)
+    }
+
     /// The report as plain text, zh-CN first with English figure names.
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
@@ -414,7 +419,8 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "逾期未整改 overdue: {}   复查驳回 reworks: {}   销号中位天数 median days to close: {}",
+            "逾期未整改（截至 {}）overdue: {}   复查驳回 reworks: {}   销号中位天数 median days to close: {}",
+            self.overdue_as_of(),
             self.overdue_count,
             self.rework_count,
             self.median_days_to_close

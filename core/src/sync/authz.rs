@@ -2,10 +2,10 @@
 //! kind), one pure function each, so the rule has one home and one test table.
 //!
 //! Writes: the op's acting user and role must be the authenticated user's own; the brigade
-//! advisor writes nothing; org nodes and users are managed on the server, never pushed; every
+//! advisor writes only its own training sessions; org nodes and users are managed on the server, never pushed; every
 //! other kind names the roles that may ever make it (the hazard state machine then decides,
 //! case by case, whether it fits where it falls); and every grid the op touches must be in the
-//! user's scope (for an activity logged for a village or township, one of its grids is enough).
+//! user's scope (an activity logged for a village or township touches every grid under it).
 //! Reads: a record is visible to a user whose scope holds its grid; scope comes from the
 //! user's assignments on the server, never from a filter the device sends.
 
@@ -14,7 +14,8 @@ use crate::hazard::HazardEvent;
 use crate::op::{Op, OpBody};
 use crate::org::{Actor, Role};
 
-use Role::{GridWorker as G, TownshipOfficer as T, VillageLeader as V};
+use crate::activity::ActivityKind;
+use Role::{BrigadeAdvisor as B, GridWorker as G, TownshipOfficer as T, VillageLeader as V};
 
 /// The roles that may make an op of this kind at all.
 pub fn writers(body: &OpBody) -> &'static [Role] {
@@ -22,6 +23,8 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         OpBody::OrgNode(_) | OpBody::User(_) => &[],
         OpBody::Template(_) | OpBody::Campaign(_) => &[T],
         OpBody::Plan(_) => &[V, T],
+        // The brigade trains grid workers and logs its own sessions.
+        OpBody::Activity(a) if a.kind == ActivityKind::Training => &[G, V, T, B],
         OpBody::PlaceCreate(_)
         | OpBody::PlaceUpdate(_)
         | OpBody::Patrol(_)
@@ -76,9 +79,10 @@ pub fn authorize_write(user: &Actor, op: &Op, grids: &[String]) -> Result<(), Re
             role: user.role,
         });
     }
+    // An activity is logged for an area wholly the user's: a grid worker's grid, never the
+    // township (whose figures a worker's training would swell).
     let in_scope = match op.body {
         OpBody::Template(_) => true,
-        OpBody::Activity(_) => grids.iter().any(|g| user.covers(g)),
         _ => !grids.is_empty() && grids.iter().all(|g| user.covers(g)),
     };
     if in_scope {

@@ -625,3 +625,15 @@ pub fn escalated_case(phone: &gridpatrol_core::Store, worker: &str, grid: &str) 
     phone.sync(&mut |_| {}).unwrap();
     id
 }
+
+/// The day `n` days from today (the servers here run on the system clock), as a form writes it.
+pub fn in_days(n: i32) -> String {
+    gridpatrol_core::clock::Day::from_ms(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .plus(n)
+    .to_string()
+}

@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::hazard::form::{decision_code, event_from_form};
-use gridpatrol_core::hazard::{EscalationReason, Hazard, HazardEvent, Level};
+use gridpatrol_core::hazard::{EscalationReason, Hazard, HazardEvent, Level, Severity};
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::sync::authz;
 use maud::{html, Markup};
@@ -19,12 +19,14 @@ use crate::console::labels::verb_name;
 use crate::console::{not_visible, view, ApiError, Me, Refused, Shared};
 
 /// What the console offers to do (the rest is done on a phone, at the place).
-pub(super) const CONSOLE_VERBS: [&str; 9] = [
+pub(super) const CONSOLE_VERBS: [&str; 11] = [
+    "settle_conflict",
     "hand_back",
     "refer",
     "joint_enforcement",
     "record_outcome",
     "supervise",
+    "reclassify",
     "review",
     "decide_extension",
     "escalate",
@@ -58,13 +60,14 @@ pub(super) fn action_form(
         let value = f(name).map_or_else(|| default.to_string(), String::from);
         html! { label { (label) input type="date" name=(name) value=(value) required[required]; } }
     };
+    // Nothing is chosen until the person chooses: one stray click must not close a case.
     let yes_no = |name: &str, yes: &str, no: &str| {
-        let no_checked = f(name) == Some(decision_code(false));
+        let checked = |v: bool| f(name) == Some(decision_code(v));
         html! {
             fieldset {
                 legend { "结论 / Decision" }
-                label { input type="radio" name=(name) value=(decision_code(true)) checked[!no_checked]; " " (yes) }
-                label { input type="radio" name=(name) value=(decision_code(false)) checked[no_checked]; " " (no) }
+                label.choice { input type="radio" name=(name) value=(decision_code(true)) checked[checked(true)] required; " " (yes) }
+                label.choice { input type="radio" name=(name) value=(decision_code(false)) checked[checked(false)]; " " (no) }
             }
         }
     };
@@ -91,14 +94,25 @@ pub(super) fn action_form(
             "refer" => {
                 (text("department", "移交部门 / Department", true))
                 (text("case_number", "案号 / Case number", true))
+                (date("deadline", "办结期限 / Deadline", today.plus(30), true))
                 (area("note", "备注 / Note", false))
             }
             "joint_enforcement" => {
                 (text("departments", "参与部门 / Departments", true))
+                (date("deadline", "办结期限 / Deadline", today.plus(30), true))
                 (area("note", "备注 / Note", false))
             }
             "record_outcome" => (area("outcome", "处理结果 / Outcome", true)),
-            "supervise" => (area("note", "督办要求 / Note", false)),
+            "supervise" => {
+                (date("deadline", "督办期限 / Deadline", today.plus(30), true))
+                (area("note", "督办要求 / Note", false))
+            }
+            "reclassify" => {
+                @let other = match h.severity { Severity::General => Severity::Major, Severity::Major => Severity::General };
+                input type="hidden" name="severity" value=(other.code());
+                p { "认定为" (other.zh()) " / Judge it " (other.code()) }
+                (area("reason", "认定理由 / Reason", true))
+            }
             "review" => {
                 (yes_no("passed", "通过，销号 / Passed, close", "未通过，退回整改 / Failed, rework"))
                 (area("note", "复查意见 / Note", false))
@@ -189,6 +203,10 @@ pub async fn act(
             })
         });
         match outcome {
+            // A conflict is marked handled from the conflicts list, and back there it goes.
+            Ok(()) if verb == "settle_conflict" => {
+                Ok(Redirect::to("/console/conflicts?done=settled").into_response())
+            }
             Ok(()) => {
                 Ok(Redirect::to(&format!("/console/hazards/{id}?done={verb}")).into_response())
             }

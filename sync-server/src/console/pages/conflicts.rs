@@ -16,6 +16,8 @@ use crate::console::{view, ApiError, Me, Page, RefusalKey, RefusalQuery, Refused
 #[derive(Deserialize, Default)]
 pub struct ConflictQuery {
     all: Option<String>,
+    /// Set after a conflict was marked handled.
+    done: Option<String>,
     /// The last refused op of the page before, as `<at_ms>.<op_id>`.
     before: Option<String>,
 }
@@ -70,8 +72,15 @@ pub async fn conflicts(
         } else {
             "/console/conflicts"
         };
+        let may_settle = matches!(
+            me.actor().role,
+            Role::VillageLeader | Role::TownshipOfficer
+        );
         let body = html! {
             h1 { "冲突与退回 / Conflicts and refused records" }
+            @if q.done.is_some() {
+                p.msg.ok role="status" { "已标记为已处理。/ Marked handled." }
+            }
             h2 { "离线冲突 / Offline conflicts（" (list.len()) "）" }
             p.muted {
                 "两人离线时对同一隐患做了不同处理，后到的一条未生效。请打开隐患，按实际情况再办理一次。"
@@ -85,11 +94,11 @@ pub async fn conflicts(
             }
             table {
                 thead { tr {
-                    @for h in ["隐患", "未生效的操作", "原因", "先生效的操作"] { th scope="col" { (h) } }
+                    @for h in ["隐患", "未生效的操作", "原因", "先生效的操作", "处理"] { th scope="col" { (h) } }
                 } }
                 tbody {
                     @if list.is_empty() {
-                        tr { td colspan="4" class="muted" { "没有冲突 / No conflicts" } }
+                        tr { td colspan="5" class="muted" { "没有冲突 / No conflicts" } }
                     }
                     @for c in &list {
                         tr {
@@ -107,6 +116,20 @@ pub async fn conflicts(
                                         " · " (when(r.hlc.wall_ms()))
                                     }
                                     None => "—",
+                                }
+                            }
+                            td {
+                                @if c.settled {
+                                    "已处理 / Handled"
+                                } @else if may_settle {
+                                    form.settle method="post" action={ "/console/hazards/" (c.hazard_id) "/act" } {
+                                        (me.csrf_field())
+                                        input type="hidden" name="verb" value="settle_conflict";
+                                        input type="hidden" name="op_id" value=(c.event.op_id);
+                                        label { "处理情况 / How it was sorted out"
+                                            input name="note" required maxlength="500"; }
+                                        button type="submit" { "标记已处理 / Mark handled" }
+                                    }
                                 }
                             }
                         }

@@ -1,6 +1,7 @@
 //! Patrol coverage of an area: for each grid and risk level, its places and how many are due,
 //! overdue, never patrolled and covered, with totals per risk level. The counts are the core's
-//! (`Store::coverage`), the same the report's coverage figure is summed from.
+//! (`Store::coverage`), the same the report's coverage figure is summed from. Below them, the
+//! work list: every place due today, most overdue first, with its grid's workers.
 
 use axum::extract::{Query, State};
 use gridpatrol_core::place::RiskLevel;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 
 use crate::console::components::scope_form;
 use crate::console::layout::page;
-use crate::console::values::pct;
+use crate::console::values::{names, pct, person, when};
 use crate::console::{view, Me, Page, Refused, Shared};
 
 #[derive(Deserialize, Default)]
@@ -27,6 +28,9 @@ pub async fn coverage(
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let node = tree.scope_for(me.actor(), q.scope.as_deref())?;
         let rows = store.coverage(&node.id)?;
+        let due = store.due_places(&node.id)?;
+        let who = names(store)?;
+        let lib = gridpatrol_core::checklist::library();
         let body = html! {
             h1 { "巡查覆盖 / Patrol coverage：" (node.name) }
             p.muted {
@@ -52,6 +56,32 @@ pub async fn coverage(
                     @for (risk, total) in by_risk(&rows) {
                         @if total.places > 0 {
                             (coverage_row(html! { "合计 Total" }, risk, &total))
+                        }
+                    }
+                }
+            }
+            h2 id="due" { "应巡查场所 / Places due（" (due.len()) "）" }
+            p.muted { "今天应巡查或已逾期的场所，逾期最久的在前。/ Due today or overdue, most overdue first." }
+            table {
+                thead { tr {
+                    @for h in ["村 / 网格", "场所", "类型", "风险等级", "上次巡查", "应巡查日期", "逾期天数", "网格员"] {
+                        th scope="col" { (h) }
+                    }
+                } }
+                tbody {
+                    @if due.is_empty() {
+                        tr { td colspan="8" class="muted" { "没有 / None" } }
+                    }
+                    @for d in &due {
+                        tr {
+                            td { (tree.name(tree.village_of(&d.row.place.grid_id).unwrap_or(""))) " / " (tree.name(&d.row.place.grid_id)) }
+                            td { (d.row.place.name) }
+                            td { (lib.place_type_zh(&d.row.place.place_type)) }
+                            td { (d.row.place.risk_level.zh()) }
+                            td { (d.row.last_patrol_at.map_or("从未巡查".to_string(), when)) }
+                            td { (d.row.next_due) }
+                            td.num { (d.days_overdue) }
+                            td { @for (i, w) in d.workers.iter().enumerate() { @if i > 0 { "、" } (person(&who, w)) } }
                         }
                     }
                 }

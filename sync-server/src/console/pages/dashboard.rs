@@ -76,7 +76,7 @@ pub async fn dashboard(
                 (figure(html! { (pct(r.closure_rate)) }, "闭环率 / Closure rate"))
                 (figure(html! { (pct(r.in_grid_closure_rate)) }, "一般隐患网格内闭环率 / Closed in the grid"))
                 (figure(html! { (pct(r.on_time_rate)) }, "按期整改率 / On-time rate"))
-                (figure(html! { a href="/console/hazards?overdue=1" { (r.overdue_count) } }, "逾期未整改 / Overdue"))
+                (figure(html! { a href=(overdue_link(node.level, &node.id)) { (r.overdue_count) } }, &format!("逾期未整改（截至 {}）/ Overdue", r.overdue_as_of())))
                 (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率 / Patrol coverage"))
                 (figure(html! { (r.hazards_reported) }, "发现隐患 / Hazards found"))
                 (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报 / Escalations waiting"))
@@ -176,5 +176,15 @@ fn breakdown(level: &str, rows: &[(String, String, Report)], from: Day, to: Day)
                 }
             }
         }
+    }
+}
+
+/// The overdue list of the area a dashboard shows (a village's or grid's own, not the
+/// township's).
+fn overdue_link(level: OrgLevel, id: &str) -> String {
+    match level {
+        OrgLevel::Village => format!("/console/hazards?overdue=1&village={}", url(id)),
+        OrgLevel::Grid => format!("/console/hazards?overdue=1&grid={}", url(id)),
+        OrgLevel::Township | OrgLevel::County => "/console/hazards?overdue=1".into(),
     }
 }
