@@ -4,6 +4,8 @@
 //! data honest (how far a deadline may go, a visit with nothing checked, one hazard per failed
 //! category, the township's judgement of severity, a conflict marked handled).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{empty_store, photo, town, Town, T0};
