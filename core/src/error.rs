@@ -94,6 +94,17 @@ impl Error {
         )
     }
 
+    /// The field a person is to correct, when the error is about one.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Error::Invalid(i) => Some(i.field),
+            Error::Rejected(crate::hazard::lifecycle::Rejection::Invalid { input }) => {
+                Some(input.field)
+            }
+            _ => None,
+        }
+    }
+
     /// A stable code for programs and for the sync protocol.
     pub fn code(&self) -> &'static str {
         match self {
@@ -229,6 +240,10 @@ pub enum Field {
     Decision,
     Year,
     Township,
+    Guidance,
+    InterimMeasures,
+    Outcome,
+    Basis,
 }
 
 impl Field {
@@ -271,6 +286,10 @@ impl Field {
             Field::Decision => "结论",
             Field::Year => "年度",
             Field::Township => "乡镇（街道）",
+            Field::Guidance => "指导意见",
+            Field::InterimMeasures => "临时管控措施",
+            Field::Outcome => "处理结果",
+            Field::Basis => "审批依据",
         }
     }
     fn en(self) -> &'static str {
@@ -312,6 +331,10 @@ impl Field {
             Field::Decision => "decision",
             Field::Year => "year",
             Field::Township => "township",
+            Field::Guidance => "guidance",
+            Field::InterimMeasures => "interim measures",
+            Field::Outcome => "outcome",
+            Field::Basis => "basis",
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The server's clock, sent with a refusal about the device's clock.
     pub server_time_ms: Option<i64>,
+    /// The field to correct, for a form to show the error beside it (not sent to phones).
+    pub field: Option<gridpatrol_core::error::Field>,
 }
 
 impl ApiError {
@@ -34,6 +36,7 @@ impl ApiError {
             en: en.into(),
             retry_after: None,
             server_time_ms: None,
+            field: None,
         }
     }
     pub fn unauthorized() -> Self {
@@ -144,7 +147,10 @@ impl From<gridpatrol_core::Error> for ApiError {
         if e.refuses_input() {
             let text = e.to_string();
             let (zh, en) = text.split_once(" / ").unwrap_or((&text, &text));
-            ApiError::new(400, e.code(), zh, en)
+            ApiError {
+                field: e.field(),
+                ..ApiError::new(400, e.code(), zh, en)
+            }
         } else {
             tracing::error!(code = e.code(), "core failure");
             ApiError::internal()

@@ -55,6 +55,33 @@ fn hand_back(database: Option<String>) {
         page.contains("请督促业主三日内清理通道"),
         "the guidance typed is kept"
     );
+    // Too long a guidance is named as what it is, beside its box, and every box has a limit.
+    let long = "清".repeat(501);
+    let res = officer.post(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("verb", "hand_back"),
+            ("to", "grid"),
+            ("guidance", &long),
+            ("deadline", &in_days(7)),
+        ],
+    );
+    assert_eq!(res.status(), 400);
+    let page = res.text().unwrap();
+    let beside = page
+        .split("name=\"guidance\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</label>").next())
+        .unwrap_or_default();
+    assert!(beside.contains("指导意见过长"), "{beside}");
+    assert!(!page.contains("备注过长"));
+    for tag in page.split("<textarea").skip(1) {
+        assert!(
+            tag.split('>').next().unwrap().contains("maxlength"),
+            "{tag}"
+        );
+    }
     // A form from elsewhere (no valid key) is refused.
     let res = officer.post(
         &act,

@@ -53,7 +53,9 @@ impl Hazard {
         if self.status.is_final() || self.level == Level::Township {
             return None;
         }
-        if self.severity == Severity::Major {
+        // A major case the township has seen and handed back down is the lower level's to
+        // finish: its severity no longer calls for sending it up again.
+        if self.severity == Severity::Major && !self.escalated {
             return Some(EscalationReason::Major);
         }
         if self.rework_count >= 2 {

@@ -428,7 +428,7 @@ pub fn step(
                 return Err(Rejection::ExtensionPending);
             }
             required(Field::Reason, reason, 500)?;
-            required(Field::Note, interim_measures, 500)?;
+            required(Field::InterimMeasures, interim_measures, 500)?;
             if let Some(d) = h.deadline {
                 if *proposed_deadline <= d {
                     return Err(InvalidInput::new(
@@ -458,7 +458,7 @@ pub fn step(
                 VILLAGE_UP
             };
             role_in(approvers)?;
-            required(Field::Reason, basis, 500)?;
+            required(Field::Basis, basis, 500)?;
             if *approved {
                 h.deadline = Some(deadline_from(pending.proposed_deadline, ctx)?);
                 h.extensions_granted += 1;
@@ -507,7 +507,7 @@ pub fn step(
             if *to >= h.level {
                 return Err(Rejection::WrongLevel { level: h.level });
             }
-            required(Field::Note, guidance, 500)?;
+            required(Field::Guidance, guidance, 500)?;
             h.deadline = Some(deadline_from(*deadline, ctx)?);
             h.level = *to;
             h.status = S::Notified;
@@ -551,7 +551,7 @@ pub fn step(
         HazardEvent::RecordOutcome { outcome } => {
             status_in(&[S::JointEnforcement, S::Referred])?;
             role_in(TOWNSHIP)?;
-            required(Field::Note, outcome, 500)?;
+            required(Field::Outcome, outcome, 500)?;
             h.submitted_by = Some(ctx.actor_id.to_string());
             h.status = S::AwaitingReview;
         }

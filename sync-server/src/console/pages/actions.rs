@@ -8,6 +8,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridpatrol_core::clock::Day;
+use gridpatrol_core::error::Field;
 use gridpatrol_core::hazard::form::{decision_code, event_from_form};
 use gridpatrol_core::hazard::{EscalationReason, Hazard, HazardEvent, Level, Severity};
 use gridpatrol_core::op::OpBody;
@@ -40,25 +41,44 @@ pub struct Problem {
     pub(super) typed: HashMap<String, String>,
 }
 
-/// The form for one verb, with what was typed last time when it failed.
+/// The form for one verb; after a refusal, with what was typed and the reason beside the box
+/// to correct (or above the button when it is about no one box).
 pub(super) fn action_form(
     verb: &str,
     h: &Hazard,
     grid_name: &str,
     me: &Me,
-    typed: Option<&HashMap<String, String>>,
+    problem: Option<&Problem>,
     today: Day,
 ) -> Markup {
+    let typed = problem.map(|p| &p.typed);
     let f = |name: &str| typed.and_then(|t| t.get(name)).map(String::as_str);
-    let text = |name: &str, label: &str, required: bool| {
-        html! { label { (label) input name=(name) value=(f(name).unwrap_or("")) required[required]; } }
+    let wrong = |field: Field| problem.filter(|p| p.error.field == Some(field));
+    let says = |field: Field| {
+        html! {
+            @if let Some(p) = wrong(field) {
+                span.field-error role="alert" { (p.error.zh) " / " span lang="en" { (p.error.en) } }
+            }
+        }
     };
-    let area = |name: &str, label: &str, required: bool| {
-        html! { label { (label) textarea name=(name) required[required] { (f(name).unwrap_or("")) } } }
+    let text = |name: &str, label: &str, field: Field, max: usize, required: bool| {
+        html! { label { (label)
+        input name=(name) value=(f(name).unwrap_or("")) maxlength=(max) required[required]
+            aria-invalid=[wrong(field).map(|_| "true")] autofocus[wrong(field).is_some()];
+        (says(field)) } }
+    };
+    let area = |name: &str, label: &str, field: Field, required: bool| {
+        html! { label { (label)
+        textarea name=(name) maxlength="500" required[required]
+            aria-invalid=[wrong(field).map(|_| "true")] autofocus[wrong(field).is_some()] { (f(name).unwrap_or("")) }
+        (says(field)) } }
     };
     let date = |name: &str, label: &str, default: Day, required: bool| {
         let value = f(name).map_or_else(|| default.to_string(), String::from);
-        html! { label { (label) input type="date" name=(name) value=(value) required[required]; } }
+        html! { label { (label)
+        input type="date" name=(name) value=(value) required[required]
+            aria-invalid=[wrong(Field::Deadline).map(|_| "true")];
+        (says(Field::Deadline)) } }
     };
     // Nothing is chosen until the person chooses: one stray click must not close a case.
     let yes_no = |name: &str, yes: &str, no: &str| {
@@ -68,6 +88,7 @@ pub(super) fn action_form(
                 legend { "结论 / Decision" }
                 label.choice { input type="radio" name=(name) value=(decision_code(true)) checked[checked(true)] required; " " (yes) }
                 label.choice { input type="radio" name=(name) value=(decision_code(false)) checked[checked(false)]; " " (no) }
+                (says(Field::Decision))
             }
         }
     };
@@ -88,34 +109,34 @@ pub(super) fn action_form(
         @match verb {
             "hand_back" => {
                 (levels(true))
-                (area("guidance", "指导意见 / Guidance", true))
+                (area("guidance", "指导意见 / Guidance", Field::Guidance, true))
                 (date("deadline", "整改期限 / Deadline", today.plus(7), true))
             }
             "refer" => {
-                (text("department", "移交部门 / Department", true))
-                (text("case_number", "案号 / Case number", true))
+                (text("department", "移交部门 / Department", Field::Department, 100, true))
+                (text("case_number", "案号 / Case number", Field::CaseNumber, 60, true))
                 (date("deadline", "办结期限 / Deadline", today.plus(30), true))
-                (area("note", "备注 / Note", false))
+                (area("note", "备注 / Note", Field::Note, false))
             }
             "joint_enforcement" => {
-                (text("departments", "参与部门 / Departments", true))
+                (text("departments", "参与部门 / Departments", Field::Department, 200, true))
                 (date("deadline", "办结期限 / Deadline", today.plus(30), true))
-                (area("note", "备注 / Note", false))
+                (area("note", "备注 / Note", Field::Note, false))
             }
-            "record_outcome" => (area("outcome", "处理结果 / Outcome", true)),
+            "record_outcome" => (area("outcome", "处理结果 / Outcome", Field::Outcome, true)),
             "supervise" => {
                 (date("deadline", "督办期限 / Deadline", today.plus(30), true))
-                (area("note", "督办要求 / Note", false))
+                (area("note", "督办要求 / Note", Field::Note, false))
             }
             "reclassify" => {
                 @let other = match h.severity { Severity::General => Severity::Major, Severity::Major => Severity::General };
                 input type="hidden" name="severity" value=(other.code());
                 p { "认定为" (other.zh()) " / Judge it " (other.code()) }
-                (area("reason", "认定理由 / Reason", true))
+                (area("reason", "认定理由 / Reason", Field::Reason, true))
             }
             "review" => {
                 (yes_no("passed", "通过，销号 / Passed, close", "未通过，退回整改 / Failed, rework"))
-                (area("note", "复查意见 / Note", false))
+                (area("note", "复查意见 / Note", Field::Note, false))
                 (date("new_deadline", "未通过时的新期限 / New deadline if failed", today.plus(7), false))
             }
             "decide_extension" => {
@@ -123,26 +144,29 @@ pub(super) fn action_form(
                     p { "申请延至 " (p.proposed_deadline) "：" (p.reason) }
                 }
                 (yes_no("approved", "同意 / Approve", "不同意 / Refuse"))
-                (area("basis", "依据 / Basis", true))
+                (area("basis", "依据 / Basis", Field::Basis, true))
             }
             "escalate" => {
                 (levels(false))
                 label { "原因 / Reason" select name="reason" {
                     @for r in EscalationReason::ALL { option value=(r.code()) { (r.zh()) } }
                 } }
-                (area("note", "备注 / Note", false))
+                (area("note", "备注 / Note", Field::Note, false))
             }
-            "withdraw" => (area("reason", "撤销理由 / Reason", true)),
+            "withdraw" => (area("reason", "撤销理由 / Reason", Field::Reason, true)),
             _ => {}
         }
     };
     html! {
-        details open[typed.is_some()] id={ "act-" (verb) } {
+        details open[problem.is_some()] id={ "act-" (verb) } {
             summary { (verb_name(verb)) }
             form.act method="post" action={ "/console/hazards/" (h.id) "/act" } {
                 (me.csrf_field())
                 input type="hidden" name="verb" value=(verb);
                 (fields)
+                @if let Some(p) = problem.filter(|p| p.error.field.is_none()) {
+                    p.field-error role="alert" { "未能记录：" (p.error.zh) " / Not recorded: " span lang="en" { (p.error.en) } }
+                }
                 div { button type="submit" { "提交 / Submit" } }
             }
         }

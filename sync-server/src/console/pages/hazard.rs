@@ -99,11 +99,19 @@ pub(super) fn detail(
                 "已记录「" (verb_name(verb)) "」，网格员手机下次同步时即可看到。/ Recorded; phones get it at their next sync."
             }
         }
+        // The reason is shown in the form, beside what to correct, when the form is here.
         @if let Some(p) = problem {
-            (alert(
-                &format!("「{}」未能记录：{}", verb_name(&p.verb), p.error.zh),
-                &format!("Not recorded: {}", p.error.en),
-            ))
+            @if offered.contains(&p.verb.as_str()) {
+                (alert(
+                    &format!("「{}」未能记录，请看下方表单中的说明。", verb_name(&p.verb)),
+                    "Not recorded; see the form below.",
+                ))
+            } @else {
+                (alert(
+                    &format!("「{}」未能记录：{}", verb_name(&p.verb), p.error.zh),
+                    &format!("Not recorded: {}", p.error.en),
+                ))
+            }
         }
         div.grid2 {
             section.card {
@@ -182,7 +190,7 @@ pub(super) fn detail(
                     h,
                     tree.name(&h.report.grid_id),
                     me,
-                    problem.filter(|p| p.verb == *verb).map(|p| &p.typed),
+                    problem.filter(|p| p.verb == *verb),
                     store.today(),
                 ))
             }
