@@ -328,12 +328,16 @@ pub struct ReportArgs {
     pub(crate) from: String,
     #[arg(long)]
     pub(crate) to: String,
-    /// Also write the hazard ledger (台账) as CSV here.
+    /// Also write a ledger (台账) as CSV here.
     #[arg(long)]
     pub(crate) csv: Option<std::path::PathBuf>,
-    /// Also write the hazard ledger as XLSX here.
+    /// Also write a ledger as XLSX here.
     #[arg(long)]
     pub(crate) xlsx: Option<std::path::PathBuf>,
+    /// Which ledger --csv and --xlsx write: hazards (隐患台账), patrols (巡查台账), places
+    /// (一户一档) or activities (宣传培训台账).
+    #[arg(long, default_value = "hazards")]
+    pub(crate) ledger: String,
 }
 
 #[derive(Args)]

@@ -11,6 +11,8 @@ use gridpatrol_core::op::short_id;
 use gridpatrol_core::patrol::{GpsSample, PatrolInput, RaiseHazard};
 use gridpatrol_core::place::RiskLevel;
 use gridpatrol_core::plan::PatrolPlan;
+use gridpatrol_core::report::export::LedgerFormat;
+use gridpatrol_core::report::ledgers::Ledger;
 use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{demo, Clock, Day, Error, Result, Store};
 use serde::Serialize;
@@ -297,13 +299,21 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
             let (from, to): (Day, Day) = (a.from.parse()?, a.to.parse()?);
             let report = store.report(&a.scope, from, to)?;
             let mut s = report.to_text();
-            if let Some(p) = &a.csv {
-                let n = store.export_ledger_csv(&a.scope, from, to, p)?;
-                let _ = writeln!(s, "台账 CSV ledger: {} ({n} rows)", p.display());
-            }
-            if let Some(p) = &a.xlsx {
-                let n = store.export_ledger_xlsx(&a.scope, from, to, p)?;
-                let _ = writeln!(s, "台账 XLSX ledger: {} ({n} rows)", p.display());
+            let which: Ledger = a.ledger.parse()?;
+            for (path, format, name) in [
+                (&a.csv, LedgerFormat::Csv, "CSV"),
+                (&a.xlsx, LedgerFormat::Xlsx, "XLSX"),
+            ] {
+                if let Some(p) = path {
+                    let (n, bytes) = store.ledger_of(which, &a.scope, from, to, format)?;
+                    std::fs::write(p, bytes)?;
+                    let _ = writeln!(
+                        s,
+                        "{} {name} ledger: {} ({n} rows)",
+                        which.zh(),
+                        p.display()
+                    );
+                }
             }
             out(s, &report)
         }

@@ -244,6 +244,7 @@ pub enum Field {
     InterimMeasures,
     Outcome,
     Basis,
+    Ledger,
 }
 
 impl Field {
@@ -290,6 +291,7 @@ impl Field {
             Field::InterimMeasures => "临时管控措施",
             Field::Outcome => "处理结果",
             Field::Basis => "审批依据",
+            Field::Ledger => "台账",
         }
     }
     fn en(self) -> &'static str {
@@ -335,6 +337,7 @@ impl Field {
             Field::InterimMeasures => "interim measures",
             Field::Outcome => "outcome",
             Field::Basis => "basis",
+            Field::Ledger => "ledger",
         }
     }
 }

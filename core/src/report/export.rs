@@ -5,43 +5,78 @@ use std::path::Path;
 
 use rusqlite::{params_from_iter, Connection};
 
+use super::sheet::{col, xlsx, Cell, Column, Sheet};
 use crate::checklist::library;
 use crate::clock::Day;
-use crate::error::{Error, Result};
-use crate::hazard::Hazard;
+use crate::error::Result;
+use crate::hazard::{Hazard, HazardEvent};
+use crate::op::{short_id, OpBody};
 use crate::org;
 use crate::store::Store;
 
-const HEADINGS: [&str; 20] = [
-    "隐患编号",
-    "上报日期",
-    "乡镇",
-    "村（社区）",
-    "网格",
-    "场所",
-    "场所类型",
-    "隐患类别",
-    "隐患等级",
-    "隐患描述",
-    "责任人",
-    "整改期限",
-    "当前状态",
-    "处理层级",
-    "逾期天数",
-    "复查驳回次数",
-    "是否上报上级",
-    "移交部门及案号",
-    "销号日期",
-    "是否按期",
+pub use super::sheet::csv_with_bom;
+
+/// The hazard ledger's columns, in the order a township files them.
+pub const HAZARD_COLUMNS: [Column; 27] = [
+    col("隐患编号", 14.0),
+    col("上报日期", 11.0),
+    col("乡镇", 10.0),
+    col("村（社区）", 12.0),
+    col("网格", 10.0),
+    col("场所", 18.0),
+    col("地址", 22.0),
+    col("场所类型", 12.0),
+    col("责任人及电话", 18.0),
+    col("发现人", 10.0),
+    col("隐患类别", 12.0),
+    col("隐患等级", 9.0),
+    col("隐患描述", 30.0),
+    col("整改期限", 11.0),
+    col("整改措施", 24.0),
+    col("当前状态", 10.0),
+    col("处理层级", 10.0),
+    col("逾期天数", 8.0),
+    col("复查驳回次数", 8.0),
+    col("是否上报上级", 8.0),
+    col("挂牌督办", 8.0),
+    col("移交部门及案号", 18.0),
+    col("复查人", 10.0),
+    col("复查日期", 11.0),
+    col("销号日期", 11.0),
+    col("是否按期", 8.0),
+    col("撤销原因", 18.0),
 ];
 
-fn ledger_rows(
-    c: &Connection,
-    scope_id: &str,
-    from: Day,
-    to: Day,
-    today: Day,
-) -> Result<Vec<[String; 20]>> {
+/// What a case's events add to its row: the last rectification said (整改措施), and who
+/// verified it and when (the passing review).
+fn from_events(c: &Connection, h: &Hazard) -> Result<(String, Option<String>, Option<Day>)> {
+    let (mut measures, mut reviewer, mut reviewed) = (String::new(), None, None);
+    for (op, conflict) in crate::apply::entity_ops(c, &format!("hazard:{}", h.id))? {
+        let OpBody::Hazard { event, .. } = &op.body else {
+            continue;
+        };
+        if conflict.is_some() {
+            continue;
+        }
+        match event {
+            HazardEvent::SubmitRectification { note, .. } | HazardEvent::FixOnSpot { note, .. }
+                if !note.is_empty() =>
+            {
+                measures = note.clone();
+            }
+            HazardEvent::Review { passed: true, .. } => {
+                reviewer = Some(op.actor_id.clone());
+                reviewed = Some(op.hlc.day());
+            }
+            _ => {}
+        }
+    }
+    Ok((measures, reviewer, reviewed))
+}
+
+/// The hazards reported in the period under `scope_id`, one row each, with the period's
+/// title for the sheet.
+fn hazard_sheet(c: &Connection, scope_id: &str, from: Day, to: Day, today: Day) -> Result<Sheet> {
     let node = org::node(c, scope_id)?;
     let grids = org::grids_under(c, &node.id)?;
     let mut args: Vec<rusqlite::types::Value> =
@@ -53,100 +88,88 @@ fn ledger_rows(
         .join(",");
     let mut stmt = c.prepare(&format!(
         "SELECT h.body, coalesce(p.name, ''), coalesce(g.name, ''), coalesce(v.name, ''),
-                coalesce(t.name, '')
+                coalesce(t.name, ''), coalesce(p.address, ''), coalesce(p.responsible_name, ''),
+                coalesce(p.responsible_phone, '')
          FROM hazards h LEFT JOIN places p ON p.id = h.place_id
          LEFT JOIN org_nodes g ON g.id = h.grid_id LEFT JOIN org_nodes v ON v.id = h.village_id
          LEFT JOIN org_nodes t ON t.id = h.township_id
          WHERE h.reported_at >= ?1 AND h.reported_at < ?2 AND h.grid_id IN ({marks})
          ORDER BY h.reported_at, h.id"
     ))?;
+    let mut name_of = c.prepare_cached("SELECT name FROM users WHERE id = ?1")?;
+    let mut person = |id: &str| -> Result<String> {
+        use rusqlite::OptionalExtension;
+        Ok(name_of
+            .query_row([id], |r| r.get::<_, String>(0))
+            .optional()?
+            .unwrap_or_else(|| id.to_string()))
+    };
     let lib = library();
-    let mut out = Vec::new();
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    while let Some(row) = rows.next()? {
+    let yes = |b: bool| Cell::text(if b { "是" } else { "否" });
+    let mut rows = Vec::new();
+    let mut found = stmt.query(params_from_iter(args.iter()))?;
+    while let Some(row) = found.next()? {
         let h: Hazard = serde_json::from_str(&row.get::<_, String>(0)?)?;
-        let yes = |b: bool| if b { "是" } else { "否" }.to_string();
-        out.push([
-            h.id.to_string(),
-            Day::from_ms(h.reported_at).to_string(),
-            row.get(4)?,
-            row.get(3)?,
-            row.get(2)?,
-            row.get(1)?,
-            lib.place_type_zh(&h.report.place_type).to_string(),
-            lib.category_zh(&h.report.category).to_string(),
-            h.severity.zh().to_string(),
-            h.report.description.clone(),
-            h.responsible_party.clone().unwrap_or_default(),
-            h.deadline.map(|d| d.to_string()).unwrap_or_default(),
-            h.status.zh().to_string(),
-            h.level.zh().to_string(),
+        let (measures, reviewer, reviewed) = from_events(c, &h)?;
+        let (name, phone): (String, String) = (row.get(6)?, row.get(7)?);
+        let who = h.responsible_party.clone().unwrap_or(name);
+        let responsible = format!("{who} {phone}").trim().to_string();
+        let id = h.id.to_string();
+        rows.push(vec![
+            Cell::text(short_id(&id)),
+            Cell::Day(Day::from_ms(h.reported_at)),
+            Cell::Text(row.get(4)?),
+            Cell::Text(row.get(3)?),
+            Cell::Text(row.get(2)?),
+            Cell::Text(row.get(1)?),
+            Cell::Text(row.get(5)?),
+            Cell::text(lib.place_type_zh(&h.report.place_type)),
+            Cell::Text(responsible),
+            Cell::Text(person(&h.reporter_id)?),
+            Cell::text(lib.category_zh(&h.report.category)),
+            Cell::text(h.severity.zh()),
+            Cell::Text(h.report.description.clone()),
+            Cell::day(h.deadline),
+            Cell::Text(measures),
+            Cell::text(h.status.zh()),
+            Cell::text(h.level.zh()),
             h.days_overdue(today)
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            h.rework_count.to_string(),
+                .map_or(Cell::Empty, |d| Cell::Int(i64::from(d))),
+            Cell::Int(i64::from(h.rework_count)),
             yes(h.escalated),
-            h.referral
-                .as_ref()
-                .map(|r| format!("{} {}", r.department, r.case_number))
-                .unwrap_or_default(),
-            h.closed_at
-                .map(|ms| Day::from_ms(ms).to_string())
-                .unwrap_or_default(),
-            h.closed_on_time.map(yes).unwrap_or_default(),
+            yes(h.supervised),
+            Cell::Text(
+                h.referral
+                    .as_ref()
+                    .map(|r| format!("{} {}", r.department, r.case_number))
+                    .unwrap_or_default(),
+            ),
+            match reviewer {
+                Some(r) => Cell::Text(person(&r)?),
+                None => Cell::Empty,
+            },
+            Cell::day(reviewed),
+            Cell::day(h.closed_at.map(Day::from_ms)),
+            match (h.closed_at, h.closed_on_time) {
+                (None, _) => Cell::Empty,
+                (Some(_), Some(on_time)) => yes(on_time),
+                (Some(_), None) => Cell::text("无期限"),
+            },
+            Cell::Text(h.withdrawn_reason.clone().unwrap_or_default()),
         ]);
     }
-    Ok(out)
+    Ok(Sheet {
+        name: "隐患台账".into(),
+        title: format!("{}消防安全隐患台账", node.name),
+        subtitle: subtitle(&node.name, from, to, today),
+        columns: &HAZARD_COLUMNS,
+        rows,
+    })
 }
 
-/// `rows` under `headings` as CSV in UTF-8 with a BOM, so Excel on a township PC opens the
-/// Chinese correctly. A cell a spreadsheet would read as a formula is neutralised.
-pub fn csv_with_bom<R: AsRef<[String]>>(headings: &[&str], rows: &[R]) -> Result<Vec<u8>> {
-    let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut bytes);
-        let csv_err = |e: csv::Error| Error::Export(e.to_string());
-        w.write_record(headings).map_err(csv_err)?;
-        for r in rows {
-            w.write_record(r.as_ref().iter().map(|cell| inert(cell)))
-                .map_err(csv_err)?;
-        }
-        w.flush()?;
-    }
-    Ok(bytes)
-}
-
-/// `cell` as text a spreadsheet will not run: a cell starting with `=`, `+`, `-`, `@`, a tab or
-/// a carriage return (a description typed on a phone, say) is read by Excel as a formula, which
-/// can fetch a URL or run a command on the township PC; a leading apostrophe keeps it text.
-/// The ledger's own cells (dates, counts, codes) never start so.
-fn inert(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
-fn ledger_xlsx(rows: &[[String; 20]]) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let x = |e: rust_xlsxwriter::XlsxError| Error::Export(e.to_string());
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("隐患台账").map_err(x)?;
-    let bold = Format::new().set_bold();
-    for (col, h) in HEADINGS.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, col as u16, *h, &bold)
-            .map_err(x)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        for (col, v) in r.iter().enumerate() {
-            sheet.write_string(i as u32 + 1, col as u16, v).map_err(x)?;
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(x)?;
-    book.save_to_buffer().map_err(x)
+/// A ledger's second line: the unit, the period and the day it was made.
+pub(crate) fn subtitle(unit: &str, from: Day, to: Day, today: Day) -> String {
+    format!("填报单位：{unit}    统计期间：{from} 至 {to}    制表日期：{today}")
 }
 
 /// A ledger file's format.
@@ -169,12 +192,12 @@ impl Store {
         format: LedgerFormat,
     ) -> Result<(usize, Vec<u8>)> {
         let today = self.today();
-        let rows = self.read(|c| ledger_rows(c, scope_id, from, to, today))?;
+        let sheet = self.read(|c| hazard_sheet(c, scope_id, from, to, today))?;
         let bytes = match format {
-            LedgerFormat::Csv => csv_with_bom(&HEADINGS, &rows)?,
-            LedgerFormat::Xlsx => ledger_xlsx(&rows)?,
+            LedgerFormat::Csv => sheet.csv()?,
+            LedgerFormat::Xlsx => xlsx(std::slice::from_ref(&sheet))?,
         };
-        Ok((rows.len(), bytes))
+        Ok((sheet.rows.len(), bytes))
     }
 
     /// Writes the hazard ledger of a scope and period as CSV (see `ledger`). Returns the

@@ -11,6 +11,8 @@
 
 pub mod coverage;
 pub mod export;
+pub mod ledgers;
+pub mod sheet;
 
 use std::collections::BTreeMap;
 
@@ -141,7 +143,7 @@ fn placeholders(n: usize, first: usize) -> String {
 const OVERDUE_LISTED: usize = 200;
 
 /// A period must not end before it starts.
-fn check_period(from: Day, to: Day) -> Result<()> {
+pub(crate) fn check_period(from: Day, to: Day) -> Result<()> {
     if to < from {
         return Err(InvalidInput::new(
             Field::Period,

@@ -1,10 +1,12 @@
-//! The exports page (the hazard ledger as XLSX or CSV, the annual figures) and the ledger
-//! download itself; files are named in Chinese for the office.
+//! The exports page (the ledgers as XLSX or CSV: hazards, patrols, the place register,
+//! publicity and training; the annual figures) and the ledger download itself; files are
+//! named in Chinese for the office.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use gridpatrol_core::report::export::LedgerFormat;
+use gridpatrol_core::report::ledgers::Ledger;
 use maud::html;
 use serde::Deserialize;
 
@@ -27,9 +29,16 @@ pub async fn exports(
         let body = html! {
             h1 { "台账导出 / Exports" }
             section.card {
-                h2 { "隐患台账 / Hazard ledger" }
-                p.muted { "期内发现的全部隐患，一行一条，含整改、上报、移交和销号情况。XLSX 可直接用 Excel / WPS 打开。" }
+                h2 { "台账 / Ledgers" }
+                p.muted {
+                    "隐患台账：期内发现的全部隐患，含整改、上报、移交和销号情况；巡查台账：每次巡查一行；"
+                    "一户一档：每村一页，每个场所的巡查和隐患；宣传培训台账：每次活动一行。"
+                    "XLSX 带标题、按 A4 横向打印，可直接用 Excel / WPS 打开。"
+                }
                 form.filters method="get" action="/console/export/ledger" {
+                    label { "台账 / Ledger" select name="ledger" {
+                        @for l in Ledger::ALL { option value=(l.code()) { (l.zh()) } }
+                    } }
                     label { "范围 / Area" select name="scope" { (options) } }
                     label { "开始 / From" input type="date" name="from" value=(from) required; }
                     label { "结束 / To" input type="date" name="to" value=(to) required; }
@@ -58,6 +67,8 @@ pub struct LedgerQuery {
     #[serde(flatten)]
     area: ScopeQuery,
     format: Option<String>,
+    /// Which ledger (`Ledger::code`); the hazard ledger when absent.
+    ledger: Option<String>,
 }
 
 /// A file to download, named in Chinese for the office (with an ASCII fallback).
@@ -97,12 +108,16 @@ pub async fn export_ledger(
             ),
             Some(_) => return Err(ApiError::bad_request("format").into()),
         };
-        let (_, bytes) = store.ledger(&node.id, from, to, format)?;
+        let which = match q.ledger.as_deref() {
+            None => Ledger::Hazards,
+            Some(code) => Ledger::from_code(code).ok_or_else(|| ApiError::bad_request("ledger"))?,
+        };
+        let (_, bytes) = store.ledger_of(which, &node.id, from, to, format)?;
         Ok(download(
             bytes,
             mime,
-            &format!("ledger-{}-{from}-{to}.{ext}", url(&node.id)),
-            &format!("隐患台账-{}-{from}至{to}.{ext}", node.name),
+            &format!("{}-{}-{from}-{to}.{ext}", which.code(), url(&node.id)),
+            &format!("{}-{}-{from}至{to}.{ext}", which.zh(), node.name),
         ))
     })
     .await
