@@ -38,6 +38,8 @@ pub struct HazardSummary {
     pub deadline: Option<String>,
     pub days_overdue: Option<i32>,
     pub reported_at_ms: i64,
+    /// How people name the case: the server's number, or 待编号 until the first sync.
+    pub case_label: String,
 }
 
 /// One entry of a hazard's timeline.

@@ -46,6 +46,7 @@ fn summary(h: HazardRow) -> HazardSummary {
         deadline: h.deadline.map(|d| d.to_string()),
         days_overdue: h.days_overdue,
         reported_at_ms: h.reported_at,
+        case_label: gridpatrol_core::hazard::case_label(h.case_number.as_deref(), &h.id),
     }
 }
 
@@ -243,6 +244,7 @@ impl PatrolStore {
             deadline: h.deadline,
             reported_at: h.reported_at,
             days_overdue: d.days_overdue,
+            case_number: h.case_number.clone(),
         };
         Ok(HazardDetail {
             summary: summary(row),

@@ -406,7 +406,7 @@ pub fn builtin_template_ops() -> Vec<Op> {
             seq: i as i64 + 1,
             hlc: Hlc::new(0, i as i64),
             wall_ms: 0,
-            actor_id: "system".into(),
+            actor_id: crate::org::SYSTEM_USER.into(),
             actor_role: crate::org::Role::TownshipOfficer,
             body: OpBody::Template(t.clone()),
         })

@@ -106,7 +106,7 @@ impl Actor {
     /// new database before any user exists; sync later brings the same records from the server.
     pub fn provisioner() -> Actor {
         Actor {
-            user_id: "system".into(),
+            user_id: SYSTEM_USER.into(),
             role: Role::TownshipOfficer,
             grids: Vec::new(),
         }
@@ -116,6 +116,10 @@ impl Actor {
         self.grids.iter().any(|g| g == grid_id)
     }
 }
+
+/// The user id of what the server itself records (reference data, case numbers); no person
+/// may take it.
+pub const SYSTEM_USER: &str = "system";
 
 /// Record ids chosen by people (org codes, user logins) are short and plain so they can be typed.
 pub(crate) fn check_code(field: Field, id: &str) -> Result<(), InvalidInput> {

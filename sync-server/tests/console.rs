@@ -426,6 +426,8 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
         [
             "report",
             "escalate",
+            // Escalated offline: the server numbers the case when it first arrives.
+            "case_number",
             "supervise",
             "refer",
             "record_outcome",

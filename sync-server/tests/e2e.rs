@@ -266,7 +266,9 @@ fn three_devices_run_the_whole_loop_mostly_offline_and_end_identical() {
     assert!(states[0].hazard.escalated);
     assert_eq!(states[0].hazard, states[1].hazard);
     assert_eq!(states[0].hazard, states[2].hazard);
-    assert_eq!(states[0].events.len(), 10);
+    // Ten people's events and the server's number for the case.
+    assert_eq!(states[0].events.len(), 11);
+    assert!(states[0].hazard.case_number.is_some());
 
     let races: Vec<_> = [&worker, &leader, &officer]
         .iter()

@@ -39,7 +39,14 @@ fn claims_are_judged(database: Option<String>) {
         )
         .unwrap();
     phone.sync(&mut |_| {}).unwrap();
-    let honest = phone.ops().unwrap().pop().unwrap();
+    // The phone's own report (the server's number for the case came back with the sync).
+    let honest = phone
+        .ops()
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|o| o.device_id == phone.device_id())
+        .unwrap();
     let OpBody::Hazard {
         event: HazardEvent::Report(report),
         ..
@@ -142,6 +149,17 @@ fn claims_are_judged(database: Option<String>) {
                 event: HazardEvent::Report(report.clone()),
             },
         ),
+        // A case number of the phone's own choosing: numbers are the server's to give.
+        forged(
+            &honest,
+            109,
+            OpBody::Hazard {
+                hazard_id: id,
+                event: HazardEvent::CaseNumber {
+                    number: "FAKE-1".into(),
+                },
+            },
+        ),
     ];
     assert_eq!(
         common::push_codes(&server.url, &token, phone.device_id(), ops),
@@ -154,7 +172,8 @@ fn claims_are_judged(database: Option<String>) {
             "already_exists",
             "actor_mismatch",
             "not_as_recorded",
-            "not_as_recorded"
+            "not_as_recorded",
+            "role_not_allowed"
         ]
     );
     o01.sync(&mut |_| {}).unwrap();
@@ -164,6 +183,10 @@ fn claims_are_judged(database: Option<String>) {
         Severity::General,
         "the case is as reported"
     );
+    let Some(number) = case.case_number else {
+        panic!("the server numbers every case")
+    };
+    assert!(number.starts_with("T01-"), "{number}");
     assert_eq!(
         o01.hazards(&o01.actor("o01").unwrap(), None).unwrap().len(),
         1

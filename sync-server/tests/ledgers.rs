@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The ledgers a clerk files, downloaded from a real server's console after a phone's work
 //! synced, and opened as a clerk's spreadsheet would: cell by cell with calamine (title, unit
 //! and period, headings, dates as dates, numbers as numbers), and the sheet's own XML for what
@@ -122,7 +122,14 @@ fn every_ledger_opens_as_a_clerk_files_it() {
         )
         .unwrap();
     phone.sync(&mut |_| {}).unwrap();
-    let description = phone.hazard(hazard).unwrap().hazard.report.description;
+    let case = phone.hazard(hazard).unwrap().hazard;
+    let description = case.report.description;
+    // The server numbered the case when it arrived, and the phone has the number.
+    let number = case.case_number.expect("numbered at the first sync");
+    assert!(
+        number.starts_with(&format!("T01-{}-", &in_days(0)[..4])),
+        "{number}"
+    );
 
     let officer = Browser::sign_in(&server, "o01");
     let (from, to) = (in_days(-1), in_days(0));
@@ -154,10 +161,7 @@ fn every_ledger_opens_as_a_clerk_files_it() {
     assert_eq!(headings, expected);
     let at = |name: &str| expected.iter().position(|h| *h == name).unwrap();
     let row = 3;
-    assert_eq!(
-        text(range.get((row, at("隐患编号"))).unwrap()),
-        gridpatrol_core::op::short_id(&hazard.to_string())
-    );
+    assert_eq!(text(range.get((row, at("隐患编号"))).unwrap()), number);
     assert!(
         matches!(range.get((row, at("上报日期"))), Some(Data::DateTime(_))),
         "a date is a date: {:?}",
@@ -214,7 +218,7 @@ fn every_ledger_opens_as_a_clerk_files_it() {
                     matches!(range.get((r, at("期间巡查次数"))), Some(Data::Float(n)) if *n == 1.0)
                 );
                 assert!(text(range.get((r, at("隐患（编号 类别 状态）"))).unwrap())
-                    .starts_with(gridpatrol_core::op::short_id(&hazard.to_string())));
+                    .starts_with(&number));
                 found = true;
             }
         }

@@ -175,14 +175,18 @@ def two_devices(folder, url):
     )
     status = worker.sync_status("w01")
     assert status.pending_ops == 1 and status.user_id == "w01" and status.photos_pending == 1, status
+    assert worker.hazard("w01", hazard).summary.case_label.startswith("待编号"), "numbered by the server"
     assert [p.sha256 for p in worker.pending_photos()] == [photo]
     report = worker.sync_now(Progress())
     assert report.pushed == 1 and report.refused == 0 and report.photos_sent == 1, report
     status = worker.sync_status("w01")
     assert status.pending_ops == 0 and status.photos_pending == 0, status
+    number = worker.hazard("w01", hazard).summary.case_label
+    assert number.startswith("T01-"), number
 
     leader.sync_now(Progress())
     assert hazard in [h.id for h in leader.hazards("l01")], "the leader's phone has the worker's report"
+    assert leader.hazard("l01", hazard).summary.case_label == number, "one number on every device"
     fetched = leader.fetch_photo(photo, gp.PhotoVariant.ORIGINAL)
     with open(fetched, "rb") as a, open(photo_file, "rb") as b:
         assert a.read() == b.read(), "the original arrives exact"

@@ -300,6 +300,23 @@ pub fn step(
         (None, _) => return Err(Rejection::NotReported),
         (Some(h), _) => h,
     };
+    // The server numbers a case whatever its state (it may have closed offline); only the
+    // server's own `system` acts so, and a case keeps its first number.
+    if let HazardEvent::CaseNumber { number } = ev {
+        if ctx.actor_id != crate::org::SYSTEM_USER {
+            return Err(Rejection::RoleNotAllowed {
+                event: kind.into(),
+                role: ctx.role,
+            });
+        }
+        if cur.case_number.is_some() {
+            return Err(Rejection::AlreadyExists);
+        }
+        required(Field::CaseNumber, number, 30)?;
+        let mut h = cur.clone();
+        h.case_number = Some(number.clone());
+        return Ok(h);
+    }
     // A conflict is sorted out on a finished case as on an open one; the case is unchanged.
     if let HazardEvent::SettleConflict { op_id, note: n } = ev {
         role_in(VILLAGE_UP)?;
@@ -327,7 +344,7 @@ pub fn step(
     let mut h = cur.clone();
     match ev {
         HazardEvent::Report(_) => return Err(Rejection::AlreadyExists),
-        HazardEvent::SettleConflict { .. } => return Ok(h),
+        HazardEvent::SettleConflict { .. } | HazardEvent::CaseNumber { .. } => return Ok(h),
         HazardEvent::Notify {
             responsible_party,
             deadline,

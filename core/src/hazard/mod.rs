@@ -129,6 +129,7 @@ pub enum Verb {
     Supervise,
     Reclassify,
     SettleConflict,
+    CaseNumber,
     Withdraw,
 }
 
@@ -149,6 +150,7 @@ vocabulary!(Verb, Field::Verb, {
     Supervise => ("supervise", "挂牌督办"),
     Reclassify => ("reclassify", "认定隐患等级"),
     SettleConflict => ("settle_conflict", "标记冲突已处理"),
+    CaseNumber => ("case_number", "编号"),
     Withdraw => ("withdraw", "撤销"),
 });
 
@@ -172,6 +174,7 @@ impl Verb {
             HazardEvent::Supervise { .. } => Verb::Supervise,
             HazardEvent::Reclassify { .. } => Verb::Reclassify,
             HazardEvent::SettleConflict { .. } => Verb::SettleConflict,
+            HazardEvent::CaseNumber { .. } => Verb::CaseNumber,
             HazardEvent::Withdraw { .. } => Verb::Withdraw,
         }
     }
@@ -195,6 +198,7 @@ impl Verb {
             Verb::Supervise => "Supervise",
             Verb::Reclassify => "Judge the severity",
             Verb::SettleConflict => "Mark the conflict handled",
+            Verb::CaseNumber => "Numbered",
             Verb::Withdraw => "Withdraw",
         }
     }
@@ -218,6 +222,7 @@ impl Verb {
             Verb::Supervise => "hazard.supervise",
             Verb::Reclassify => "hazard.reclassify",
             Verb::SettleConflict => "hazard.settle_conflict",
+            Verb::CaseNumber => "hazard.case_number",
             Verb::Withdraw => "hazard.withdraw",
         }
     }
@@ -345,6 +350,11 @@ pub enum HazardEvent {
         op_id: Uuid,
         note: String,
     },
+    /// The case's short number (编号, e.g. T01-2026-00017), given by the server when the case
+    /// first reaches it; a phone shows 待编号 until then. Never pushed by a device.
+    CaseNumber {
+        number: String,
+    },
     Withdraw {
         reason: String,
     },
@@ -407,6 +417,18 @@ pub struct Hazard {
     /// Conflicted events of this case marked handled (off the conflicts to handle).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settled_conflicts: Vec<Uuid>,
+    /// The server's short number for the case; `None` (待编号) until it has reached the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_number: Option<String>,
+}
+
+/// How a case is named to people: its number, or 待编号 with the tail of its id until the
+/// server has numbered it.
+pub fn case_label(number: Option<&str>, id: &Uuid) -> String {
+    match number {
+        Some(n) => n.to_string(),
+        None => format!("待编号 {}", crate::op::short_id(&id.to_string())),
+    }
 }
 
 impl Hazard {
@@ -438,6 +460,7 @@ impl Hazard {
             withdrawn_reason: None,
             last_event_at: ctx.at.wall_ms(),
             settled_conflicts: Vec::new(),
+            case_number: None,
         }
     }
 }

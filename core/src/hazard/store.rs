@@ -42,7 +42,7 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
         &h.reported_at,
     ];
     let deadline = h.deadline.map(|d| d.0);
-    let changing: [&dyn ToSql; 10] = [
+    let changing: [&dyn ToSql; 11] = [
         &severity,
         &status,
         &level,
@@ -53,19 +53,22 @@ pub(crate) fn put_hazard(tx: &Transaction, id: Uuid, h: Option<&Hazard>) -> Resu
         &h.rework_count,
         &h.supervised,
         &body,
+        &h.case_number,
     ];
     // An upsert rewrites only the columns a lifecycle event can change, so the indexes over a
     // hazard's place, grid and report time are left alone on every event after the report.
     tx.prepare_cached(
         "INSERT INTO hazards (id, place_id, grid_id, village_id, township_id, place_type,
              category, reported_at, severity, status, level, deadline, closed_at,
-             closed_on_time, escalated, rework_count, supervised, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             closed_on_time, escalated, rework_count, supervised, body, case_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19)
          ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, status = excluded.status,
              level = excluded.level, deadline = excluded.deadline,
              closed_at = excluded.closed_at, closed_on_time = excluded.closed_on_time,
              escalated = excluded.escalated, rework_count = excluded.rework_count,
-             supervised = excluded.supervised, body = excluded.body",
+             supervised = excluded.supervised, body = excluded.body,
+             case_number = excluded.case_number",
     )?
     .execute(params_from_iter(report.iter().chain(changing.iter())))?;
     // A different report can win the fold only when a rival report for the same id arrives
@@ -93,10 +96,12 @@ pub struct HazardRow {
     pub deadline: Option<Day>,
     pub reported_at: i64,
     pub days_overdue: Option<i32>,
+    /// The server's short number; `None` (待编号) until the case has reached it.
+    pub case_number: Option<String>,
 }
 
 const ROW_COLUMNS: &str =
-    "id, place_id, grid_id, category, severity, status, level, deadline, reported_at";
+    "id, place_id, grid_id, category, severity, status, level, deadline, reported_at, case_number";
 
 fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
     let id: String = r.get(0)?;
@@ -117,6 +122,7 @@ fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
         deadline,
         reported_at: r.get(8)?,
         days_overdue,
+        case_number: r.get(9)?,
     })
 }
 
@@ -459,6 +465,60 @@ pub(crate) fn overdue_at(
     let n = out.len();
     out.truncate(limit);
     Ok((n, out))
+}
+
+/// The next number of a township's cases reported in `year`: `<TOWNSHIP>-<year>-<sequence>`,
+/// the township's id in capitals, the sequence five digits and counted per township and year.
+fn next_case_number(c: &Connection, township_id: &str, year: i32) -> Result<String> {
+    let prefix = format!("{}-{year}-", township_id.to_uppercase());
+    let last: Option<i64> = c
+        .prepare_cached(
+            "SELECT max(CAST(substr(case_number, ?2) AS INTEGER)) FROM hazards
+             WHERE township_id = ?1 AND substr(case_number, 1, ?3) = ?4",
+        )?
+        .query_row(
+            params![
+                township_id,
+                prefix.len() as i64 + 1,
+                prefix.len() as i64,
+                prefix
+            ],
+            |r| r.get(0),
+        )?;
+    Ok(format!("{prefix}{:05}", last.unwrap_or(0) + 1))
+}
+
+impl Store {
+    /// Numbers every case here that has none, in the order they arrived: what the server does
+    /// after each push, as its own `system` user, so every device receives the number. Returns
+    /// how many were numbered.
+    pub fn number_cases(&self) -> Result<usize> {
+        use chrono::Datelike;
+        self.write(|tx| {
+            let waiting: Vec<(String, String, i64)> = tx
+                .prepare_cached(
+                    "SELECT id, township_id, reported_at FROM hazards
+                     WHERE case_number IS NULL ORDER BY rowid",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let system = Actor::provisioner();
+            for (id, township, reported_at) in &waiting {
+                let year = Day::from_ms(*reported_at).date().year();
+                let number = next_case_number(tx, township, year)?;
+                let hazard_id = Uuid::parse_str(id).map_err(|_| Error::Interrupted)?;
+                self.commit_local(
+                    tx,
+                    &system,
+                    OpBody::Hazard {
+                        hazard_id,
+                        event: super::HazardEvent::CaseNumber { number },
+                    },
+                )?;
+            }
+            Ok(waiting.len())
+        })
+    }
 }
 
 /// What a hazard list shows: the hazards in `grids` (the reader's scope) that match every

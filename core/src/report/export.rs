@@ -9,8 +9,8 @@ use super::sheet::{col, xlsx, Cell, Column, Sheet};
 use crate::checklist::library;
 use crate::clock::Day;
 use crate::error::Result;
-use crate::hazard::{Hazard, HazardEvent};
-use crate::op::{short_id, OpBody};
+use crate::hazard::{case_label, Hazard, HazardEvent};
+use crate::op::OpBody;
 use crate::org;
 use crate::store::Store;
 
@@ -114,9 +114,8 @@ fn hazard_sheet(c: &Connection, scope_id: &str, from: Day, to: Day, today: Day) 
         let (name, phone): (String, String) = (row.get(6)?, row.get(7)?);
         let who = h.responsible_party.clone().unwrap_or(name);
         let responsible = format!("{who} {phone}").trim().to_string();
-        let id = h.id.to_string();
         rows.push(vec![
-            Cell::text(short_id(&id)),
+            Cell::Text(case_label(h.case_number.as_deref(), &h.id)),
             Cell::Day(Day::from_ms(h.reported_at)),
             Cell::Text(row.get(4)?),
             Cell::Text(row.get(3)?),

@@ -12,7 +12,6 @@ use super::sheet::{col, xlsx, Cell, Column, Sheet};
 use crate::checklist::library;
 use crate::clock::Day;
 use crate::error::Result;
-use crate::op::short_id;
 use crate::org::{self, OrgLevel};
 use crate::store::Store;
 
@@ -215,7 +214,7 @@ fn place_sheets(c: &Connection, node: &org::OrgNode, from: Day, to: Day) -> Resu
          ORDER BY ended_at",
     )?;
     let mut hazards = c.prepare_cached(
-        "SELECT id, category, status FROM hazards WHERE place_id = ?1
+        "SELECT id, category, status, case_number FROM hazards WHERE place_id = ?1
          AND reported_at >= ?2 AND reported_at < ?3 ORDER BY reported_at, id",
     )?;
     let mut sheets = Vec::new();
@@ -238,18 +237,17 @@ fn place_sheets(c: &Connection, node: &org::OrgNode, from: Day, to: Day) -> Resu
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
                     ))
                 })?
                 .map(|h| {
-                    h.map(|(hid, cat, status)| {
+                    h.map(|(hid, cat, status, number)| {
                         let status = status
                             .parse::<crate::hazard::HazardStatus>()
                             .map_or(status.clone(), |s| s.zh().to_string());
-                        format!(
-                            "{} {} {status}",
-                            short_id(&hid),
-                            library().category_zh(&cat)
-                        )
+                        let id = uuid::Uuid::parse_str(&hid).unwrap_or_default();
+                        let label = crate::hazard::case_label(number.as_deref(), &id);
+                        format!("{label} {} {status}", library().category_zh(&cat))
                     })
                 })
                 .collect::<rusqlite::Result<_>>()?;

@@ -185,7 +185,9 @@ CREATE TABLE hazards (
     escalated INTEGER NOT NULL,
     rework_count INTEGER NOT NULL,
     supervised INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    -- The server's short number (编号); NULL until the case has reached the server.
+    case_number TEXT
 );
 CREATE INDEX hazards_open_by_grid ON hazards (grid_id, reported_at)
     WHERE status NOT IN ('closed', 'withdrawn');
@@ -195,6 +197,7 @@ CREATE INDEX hazards_village_reported ON hazards (village_id, reported_at);
 CREATE INDEX hazards_township_reported ON hazards (township_id, reported_at);
 CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
     WHERE status IN ('notified', 'rectifying', 'joint_enforcement', 'referred');
+CREATE INDEX hazards_unnumbered ON hazards (reported_at) WHERE case_number IS NULL;
 
 -- Publicity and training log.
 CREATE TABLE activities (

@@ -31,6 +31,8 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         | OpBody::Activity(_)
         | OpBody::Photo(_) => &[G, V, T],
         OpBody::Hazard { event, .. } => match event {
+            // The server numbers cases; no device does.
+            HazardEvent::CaseNumber { .. } => &[],
             HazardEvent::Report(_)
             | HazardEvent::Notify { .. }
             | HazardEvent::StartRectification { .. }

@@ -7,8 +7,8 @@ use gridpatrol_core::hazard::{HazardRow, Severity};
 use gridpatrol_core::Store;
 use maud::{html, Markup};
 
-use super::values::tail;
 use super::{Me, Tree};
+use gridpatrol_core::hazard::case_label;
 
 /// The areas a user may choose, as the options of a select, `scope` chosen.
 pub(crate) fn scope_options(tree: &Tree, me: &Me, scope: &str) -> Markup {
@@ -122,7 +122,7 @@ fn hazard_row(store: &Store, tree: &Tree, h: &HazardRow, today: Day) -> Markup {
     let found = Day::from_ms(h.reported_at);
     html! {
         tr {
-            td { a href={ "/console/hazards/" (h.id) } { (tail(&h.id)) } }
+            td { a href={ "/console/hazards/" (h.id) } { (case_label(h.case_number.as_deref(), &h.id)) } }
             td { (place) }
             td { (tree.name(village)) " / " (tree.name(&h.grid_id)) }
             td { (library().category_zh(&h.category)) }

@@ -90,6 +90,7 @@ pub(crate) fn event_text(ev: &HazardEvent) -> String {
             format!("认定为{}。理由：{reason}", severity.zh())
         }
         HazardEvent::SettleConflict { note, .. } => format!("冲突已处理：{note}"),
+        HazardEvent::CaseNumber { number } => format!("编号 {number}"),
         HazardEvent::Withdraw { reason } => format!("理由：{reason}"),
     }
 }

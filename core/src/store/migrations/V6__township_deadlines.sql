@@ -6,3 +6,6 @@
 DROP INDEX hazards_township_overdue;
 CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
     WHERE status IN ('notified', 'rectifying', 'joint_enforcement', 'referred');
+-- A case's short number (编号), given by the server when the case first reaches it.
+ALTER TABLE hazards ADD COLUMN case_number TEXT;
+CREATE INDEX hazards_unnumbered ON hazards (reported_at) WHERE case_number IS NULL;

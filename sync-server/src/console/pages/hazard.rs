@@ -16,10 +16,11 @@ use crate::console::components::{overdue_badge, severity_badge};
 use crate::console::labels::{event_text, verb_name, PHOTO_AFTER, PHOTO_BEFORE, PHOTO_FOUND};
 use crate::console::layout::{alert, page};
 use crate::console::values::Typed;
-use crate::console::values::{names, person, tail, when};
+use crate::console::values::{names, person, when};
 use crate::console::{
     blob_name, blocking, not_visible, view, ApiError, Me, Page, Refused, Shared, View,
 };
+use gridpatrol_core::hazard::case_label;
 
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
@@ -93,7 +94,7 @@ pub(super) fn detail(
 
     let body = html! {
         p { a href="/console/hazards" { "← 隐患清单 / Hazards" } }
-        h1 { "隐患 " (tail(&h.id)) " · " (library().category_zh(&h.report.category)) }
+        h1 { "隐患 " (case_label(h.case_number.as_deref(), &h.id)) " · " (library().category_zh(&h.report.category)) }
         @if let Some(verb) = done {
             p.msg.ok role="status" {
                 "已记录「" (verb_name(verb)) "」，网格员手机下次同步时即可看到。/ Recorded; phones get it at their next sync."
