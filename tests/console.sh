@@ -18,6 +18,11 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get install -y -qq chromium >/dev/null ||
     { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 fi
+if ! command -v pdftotext >/dev/null; then
+  step "installing poppler-utils (apt; pdftotext reads the printed notice back)"
+  apt-get install -y -qq poppler-utils >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; }
+fi
 if [[ ! -f "$playwright/node_modules/playwright-core/package.json" ]]; then
   step "installing playwright-core $playwright_version (npm; it uses the system Chromium)"
   mkdir -p "$playwright"

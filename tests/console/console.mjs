@@ -6,6 +6,7 @@
 //     officer hands it back, and the phone receives the hand-back at its next sync;
 //   - a village leader cannot see a case of another village, by list or by address;
 //   - the ledger export downloads as XLSX and parses, holding the case;
+//   - the case's 整改通知书 prints to a one-page A4 PDF saying its number, hazard and deadline;
 //   - every page fits 1366x768 without sideways scrolling, and focus is visible;
 //   - administration: a place registered on a phone is 新增 until confirmed, an officer adds a
 //     place (the phone receives it), disables a user, starts a campaign (its figures on the
@@ -123,6 +124,13 @@ const browser = await chromium.launch({
 });
 const viewport = { width: 1366, height: 768 };
 let hazardId = '';
+let caseNumber = '';
+/** The day `n` days from today in China time, as a date box writes it. */
+function inDays(n) {
+  const ms = Date.now() + 8 * 3600_000 + n * 86_400_000;
+  return new Date(ms).toISOString().slice(0, 10);
+}
+const handBackBy = inDays(9);
 try {
   const url = server.url;
   const officerCtx = await browser.newContext({ viewport, acceptDownloads: true, locale: 'zh-CN' });
@@ -145,6 +153,10 @@ try {
     phone('hazard', 'escalate', hazardId, '--as', 'w04', '--to', 'township', '--reason', 'major');
     const out = phone('sync');
     assert(/照片 photos sent 1/.test(out), `the photo was sent: ${out}`);
+    // The server numbered the case when it arrived; the phone has the number.
+    const shown = phoneJson('hazard', 'show', hazardId);
+    caseNumber = (shown.hazard ?? shown).case_number;
+    assert(/^T01-\d{4}-\d{5}$/.test(caseNumber), `case number ${caseNumber}`);
   });
 
   let officer;
@@ -181,8 +193,7 @@ try {
 
   await check('the escalated hazard is in the queue; the officer hands it back', async () => {
     await officer.getByRole('link', { name: '上报待办 Escalations' }).click();
-    const tail = hazardId.slice(24);
-    await officer.getByRole('link', { name: tail }).click();
+    await officer.getByRole('link', { name: caseNumber }).click();
     await officer.getByText('二楼安全出口被杂物堵塞', { exact: true }).waitFor();
     // The worker's photo arrived with the case and shows.
     const img = officer.locator('.photos img').first();
@@ -195,10 +206,10 @@ try {
     const form = officer.locator('#act-hand_back form');
     await form.getByLabel('至 / To').selectOption('grid');
     await form.getByLabel('指导意见 / Guidance').fill('请督促业主三日内清理通道，清理后拍照提交复查');
-    await form.getByLabel('整改期限 / Deadline').fill('2026-12-10');
+    await form.getByLabel('整改期限 / Deadline').fill(handBackBy);
     await form.getByRole('button', { name: '提交 / Submit' }).click();
     await officer.getByText('已记录「交办 Hand back」').waitFor();
-    await officer.getByText('交办至网格，期限 2026-12-10').waitFor();
+    await officer.getByText(`交办至网格，期限 ${handBackBy}`).waitFor();
     await officer.screenshot({ path: path.join(artefacts, 'hazard-handed-back.png'), fullPage: true });
   });
 
@@ -208,9 +219,26 @@ try {
     const state = shown.hazard ?? shown;
     assert(state.status === 'notified', `status ${state.status}`);
     assert(state.level === 'grid', `level ${state.level}`);
-    assert(state.deadline === '2026-12-10', `deadline ${state.deadline}`);
+    assert(state.deadline === handBackBy, `deadline ${state.deadline}`);
     const last = shown.events[shown.events.length - 1];
     assert(last.actor_id === 'o01' && last.event.type === 'hand_back', JSON.stringify(last));
+  });
+
+  await check('the 整改通知书 prints to an A4 PDF with the case number, the hazard and the deadline', async () => {
+    await officer.goto(`${url}/console/hazards/${hazardId}`);
+    await officer.getByRole('link', { name: '整改通知书 / Notice' }).click();
+    await officer.locator('.qr svg').waitFor();
+    const pdf = path.join(artefacts, 'notice.pdf');
+    await officer.pdf({ path: pdf, format: 'A4', printBackground: true });
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+    const pages = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+    assert(/Pages:\s+1\b/.test(pages), `one page: ${pages}`);
+    assert(/Page size:.*\(A4\)/.test(pages), `A4: ${pages}`);
+    for (const want of ['整改通知书', caseNumber, '二楼安全出口被杂物堵塞', handBackBy, '核验码', '签名']) {
+      assert(text.includes(want), `the notice says ${want}:\n${text}`);
+    }
+    await officer.screenshot({ path: path.join(artefacts, 'notice.png'), fullPage: true });
+    await officer.goto(`${url}/console/`);
   });
 
   await check('a village leader cannot see a case of another village', async () => {

@@ -7,6 +7,7 @@ mod conflict;
 pub mod derived;
 pub mod form;
 pub mod lifecycle;
+pub mod notice;
 mod store;
 
 use serde::{Deserialize, Serialize};

@@ -59,6 +59,7 @@ pub fn routes() -> Router<Shared> {
         .route("/console/hazards", get(hazards::hazards))
         .route("/console/hazards/{id}", get(hazard::hazard))
         .route("/console/hazards/{id}/act", post(actions::act))
+        .route("/console/hazards/{id}/notice", get(notice::notice))
         .route("/console/photos/{hash}", get(hazard::photo))
         .route("/console/coverage", get(coverage::coverage))
         .route("/console/exports", get(exports::exports))

@@ -95,6 +95,12 @@ pub(super) fn detail(
     let body = html! {
         p { a href="/console/hazards" { "← 隐患清单 / Hazards" } }
         h1 { "隐患 " (case_label(h.case_number.as_deref(), &h.id)) " · " (library().category_zh(&h.report.category)) }
+        p.docs {
+            a href={ "/console/hazards/" (h.id) "/notice" } { "整改通知书 / Notice" }
+            @if d.events.iter().any(|e| e.conflict.is_none() && matches!(e.event, gridpatrol_core::hazard::HazardEvent::Review { .. })) {
+                " · " a href={ "/console/hazards/" (h.id) "/notice?doc=review" } { "复查意见书 / Re-inspection opinion" }
+            }
+        }
         @if let Some(verb) = done {
             p.msg.ok role="status" {
                 "已记录「" (verb_name(verb)) "」，网格员手机下次同步时即可看到。/ Recorded; phones get it at their next sync."

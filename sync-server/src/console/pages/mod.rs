@@ -13,6 +13,7 @@ pub(super) mod hazard;
 pub(super) mod hazards;
 pub(super) mod import;
 pub(super) mod login;
+pub(super) mod notice;
 pub(super) mod password;
 
 use gridpatrol_core::clock::Day;
