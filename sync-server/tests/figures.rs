@@ -1,0 +1,248 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One figure, one function: a small story played by phones against a real server, counted by
+//! hand, then read off every surface that shows the figures (the dashboard, the coverage page,
+//! the annual page and its CSV, the hazard ledger) and the server's own report: each must say
+//! the hand count.
+//!
+//! The story, in g04 today (no demo history: the township's people and places only):
+//!
+//! | case | what happens                                                        | counts as      |
+//! |------|---------------------------------------------------------------------|----------------|
+//! | A    | notified (deadline in 5 days), rectified, verified by l02            | closed on time |
+//! | B    | fixed on the spot with before and after photos, closed by its fixer  | closed on time |
+//! | C    | escalated to the township, referred with no 办结期限 (an old phone),   | closed, a gap  |
+//! |      | outcome recorded by o01, verified by o02                             |                |
+//! | D    | reported only                                                        | open           |
+//!
+//! 闭环率 3/4 = 75.0%; 按期整改率 2/2 = 100.0% with 1 closed without a deadline; 网格内闭环率
+//! 2/3 = 66.7% (C left the grid); overdue 0; one visit, so coverage is 1 ÷ the township's
+//! places.
+
+mod common;
+
+use common::{device, in_days, Browser, Server};
+use gridpatrol_core::hazard::{EscalationReason, HazardEvent, Level, NewHazard, Severity};
+
+/// The value shown above a figure's label on the dashboard.
+fn dashboard_figure(html: &str, label: &str) -> String {
+    let before = html
+        .split(&format!("<div class=\"label\">{label}"))
+        .next()
+        .unwrap();
+    let value = before.rsplit("<div class=\"value\">").next().unwrap();
+    let value = value.split("</div>").next().unwrap();
+    // A figure may be a link (overdue): its text.
+    let text = value.rsplit('>').next().unwrap_or(value);
+    let text = if text.is_empty() {
+        value.split('>').nth(1).unwrap().split('<').next().unwrap()
+    } else {
+        text
+    };
+    text.trim().to_string()
+}
+
+#[test]
+fn every_surface_says_the_hand_count() {
+    let server = Server::start(None, &[]);
+    let w04 = device(&server, "w04");
+    let worker = w04.actor("w04").unwrap();
+    let place = common::place_in(&w04, "w04", "g04");
+    let raise = |what: &str| {
+        w04.report_hazard(
+            &worker,
+            NewHazard {
+                photos: vec!["aa".repeat(32)],
+                ..NewHazard::new(place.id, "wiring", Severity::General, what)
+            },
+        )
+        .unwrap()
+    };
+    let (a, b, c, _d) = (raise("甲"), raise("乙"), raise("丙"), raise("丁"));
+    let act = |store: &gridpatrol_core::Store, user: &str, h, e| {
+        store
+            .hazard_event(&store.actor(user).unwrap(), h, e)
+            .unwrap();
+    };
+    act(
+        &w04,
+        "w04",
+        a,
+        HazardEvent::Notify {
+            responsible_party: "店主".into(),
+            deadline: w04.today().plus(5),
+            note: String::new(),
+        },
+    );
+    act(
+        &w04,
+        "w04",
+        a,
+        HazardEvent::SubmitRectification {
+            note: "已更换电线".into(),
+            photos: vec!["bb".repeat(32)],
+        },
+    );
+    act(
+        &w04,
+        "w04",
+        b,
+        HazardEvent::FixOnSpot {
+            note: "当场拔除".into(),
+            before_photo: Some("cc".repeat(32)),
+            after_photo: Some("dd".repeat(32)),
+        },
+    );
+    let pass = || HazardEvent::Review {
+        passed: true,
+        note: String::new(),
+        new_deadline: None,
+    };
+    act(&w04, "w04", b, pass());
+    act(
+        &w04,
+        "w04",
+        c,
+        HazardEvent::Escalate {
+            to: Level::Township,
+            reason: EscalationReason::BeyondPower,
+            note: String::new(),
+        },
+    );
+    common::visit(&w04, "w04", place.id);
+    w04.sync(&mut |_| {}).unwrap();
+
+    let l02 = device(&server, "l02");
+    act(&l02, "l02", a, pass());
+    l02.sync(&mut |_| {}).unwrap();
+    let o01 = device(&server, "o01");
+    act(
+        &o01,
+        "o01",
+        c,
+        HazardEvent::Refer {
+            department: "县消防救援大队".into(),
+            case_number: "2026-7".into(),
+            note: String::new(),
+            deadline: None,
+        },
+    );
+    act(
+        &o01,
+        "o01",
+        c,
+        HazardEvent::RecordOutcome {
+            outcome: "已查处".into(),
+        },
+    );
+    o01.sync(&mut |_| {}).unwrap();
+    let o02 = device(&server, "o02");
+    act(&o02, "o02", c, pass());
+    o02.sync(&mut |_| {}).unwrap();
+
+    // The server's own report, against the hand count.
+    o01.sync(&mut |_| {}).unwrap();
+    let year = in_days(0)[..4].to_string();
+    let (from, to) = (format!("{year}-01-01").parse().unwrap(), o01.today());
+    let r = o01.report("t01", from, to).unwrap();
+    assert_eq!((r.hazards_reported, r.closed, r.withdrawn), (4, 3, 0));
+    assert_eq!((r.closed_on_time, r.closed_without_deadline), (2, 1));
+    assert_eq!(r.on_time_rate, Some(1.0));
+    assert_eq!((r.general_closed_in_grid, r.general_closed), (2, 3));
+    assert_eq!((r.overdue_count, r.patrols), (0, 1));
+    let places = o01
+        .coverage("t01")
+        .unwrap()
+        .iter()
+        .map(|g| g.count.places)
+        .sum::<u32>();
+    assert!(places > 1);
+    let coverage = format!("{:.1}%", 100.0 / f64::from(places));
+    assert_eq!(r.coverage_rate(), Some(1.0 / f64::from(places)));
+
+    let officer = Browser::sign_in(&server, "o01");
+    // The dashboard.
+    let html = officer.page(&format!(
+        "/console/?scope=t01&from={year}-01-01&to={}",
+        in_days(0)
+    ));
+    assert_eq!(dashboard_figure(&html, "闭环率 / Closure rate"), "75.0%");
+    assert_eq!(
+        dashboard_figure(&html, "按期整改率 / On-time rate"),
+        "100.0%"
+    );
+    assert_eq!(
+        dashboard_figure(&html, "一般隐患网格内闭环率 / Closed in the grid"),
+        "66.7%"
+    );
+    assert_eq!(
+        dashboard_figure(&html, "巡查覆盖率 / Patrol coverage"),
+        coverage
+    );
+    assert!(html.contains(&format!("逾期未整改（截至 {}）", in_days(0))));
+
+    // The coverage page: its township total over every risk level is the same covered place.
+    let page = officer.page("/console/coverage?scope=t01");
+    let due = page.split("应巡查场所 / Places due（").nth(1).unwrap();
+    let due: u32 = due.split('）').next().unwrap().parse().unwrap();
+    assert_eq!(due, places - 1, "every place but the one visited is due");
+
+    // The annual page and its CSV: the township's row.
+    let page = officer.page(&format!("/console/annual?scope=t01&year={year}"));
+    // One row per figure, the township's column first.
+    let township_cell = |figure: &str| -> String {
+        let row = page.split("</tr>").find(|r| r.contains(figure)).unwrap();
+        let cell = row.split("<td").nth(1).unwrap();
+        cell.split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    for (figure, shown) in [
+        ("闭环率 Closure rate", "75.0%"),
+        ("按期整改率 On-time rate", "100.0%"),
+        ("网格内闭环率 Closed in grid", "66.7%"),
+        ("巡查覆盖率 Coverage", coverage.as_str()),
+        ("逾期未整改 Overdue", "0"),
+    ] {
+        assert_eq!(township_cell(figure), shown, "{figure}");
+    }
+    let csv = officer
+        .get(&format!("/console/export/annual?scope=t01&year={year}"))
+        .text()
+        .unwrap();
+    let township = csv.lines().nth(1).unwrap();
+    let cells: Vec<&str> = township.split(',').collect();
+    assert_eq!(
+        &cells[2..11],
+        ["1", "4", "0", "0", "3", "75.0%", "100.0%", "66.7%", "0"]
+    );
+    assert_eq!(cells[14], coverage);
+
+    // The hazard ledger: four cases, C closed without a deadline (无期限), A and B on time.
+    let csv = officer
+        .get(&format!(
+            "/console/export/ledger?scope=t01&from={year}-01-01&to={}&format=csv",
+            in_days(0)
+        ))
+        .text()
+        .unwrap();
+    assert_eq!(csv.lines().count(), 5, "headings and four cases");
+    let on_time = gridpatrol_core::report::export::HAZARD_COLUMNS
+        .iter()
+        .position(|c| c.heading == "是否按期")
+        .unwrap();
+    let verdicts: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(on_time).unwrap())
+        .collect();
+    let count = |v: &str| verdicts.iter().filter(|x| **x == v).count();
+    assert_eq!(
+        (count("是"), count("无期限"), count("")),
+        (2, 1, 1),
+        "{verdicts:?}"
+    );
+}
