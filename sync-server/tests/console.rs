@@ -176,6 +176,10 @@ fn each_user_sees_and_acts_within_their_area_only() {
     let advisor = Browser::sign_in(&server, "b01");
     let page = advisor.page(&detail);
     assert!(!page.contains("act-"), "no action forms for the advisor");
+    assert!(
+        !advisor.page("/console/").contains("待办上报"),
+        "nor a to-do count on the dashboard"
+    );
     let csrf = advisor.csrf(&detail);
     let res = advisor.post(
         &format!("{detail}/act"),
@@ -393,9 +397,25 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
         post(&o01, &csrf, &[("verb", "review"), ("passed", "yes")]),
         400
     );
+    // The queue says what the case is, why and by whom it came up, that it is under 挂牌督办,
+    // and why the officer who recorded the outcome does not verify it.
+    let queue = o01.page("/console/escalations");
+    let worker_name = phone.user("w04").unwrap().name;
+    for said in [
+        "安全出口被杂物堵塞",
+        "重大隐患",
+        worker_name.as_str(),
+        "挂牌督办",
+        "您记录了处理结果，须由另一名干部复查销号",
+    ] {
+        assert!(queue.contains(said), "the queue says {said}");
+    }
     let o02 = Browser::sign_in(&server, "o02");
     let csrf2 = o02.csrf(&detail);
     assert!(o02.page(&detail).contains("act-review"));
+    assert!(!o02
+        .page("/console/escalations")
+        .contains("您记录了处理结果"));
     assert_eq!(
         post(
             &o02,

@@ -79,7 +79,10 @@ pub async fn dashboard(
                 (figure(html! { a href=(overdue_link(node.level, &node.id)) { (r.overdue_count) } }, &format!("逾期未整改（截至 {}）/ Overdue", r.overdue_as_of())))
                 (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率 / Patrol coverage"))
                 (figure(html! { (r.hazards_reported) }, "发现隐患 / Hazards found"))
-                (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报 / Escalations waiting"))
+                // The brigade advisor reads; there is nothing in the queue for them to do.
+                @if me.actor().role != gridpatrol_core::org::Role::BrigadeAdvisor {
+                    (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报 / Escalations waiting"))
+                }
             }
             @if !campaigns.is_empty() {
                 h2 { "专项行动 / Campaigns" }

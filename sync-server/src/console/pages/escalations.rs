@@ -1,16 +1,21 @@
 //! The escalation queue: the cases waiting at the user's level, oldest first in each group, to
-//! hand back, refer, supervise, record an outcome for or verify.
+//! hand back, refer, supervise, record an outcome for or verify. Each row says what the case is,
+//! why and by whom it came up, how long it has waited, whether it is under 挂牌督办, and, when
+//! the user may not take the next step themselves, why.
 
 use axum::extract::State;
-use gridpatrol_core::hazard::{HazardFilter, HazardRow, HazardStatus, Level};
+use gridpatrol_core::clock::Day;
+use gridpatrol_core::hazard::{
+    case_label, HazardEvent, HazardFilter, HazardRow, HazardStatus, Level,
+};
 use gridpatrol_core::org::Role;
 use gridpatrol_core::Store;
-use maud::html;
+use maud::{html, Markup};
 
 use super::LIST_LIMIT;
-use crate::console::components::hazard_table;
 use crate::console::layout::page;
-use crate::console::{view, Me, Page, Refused, Shared};
+use crate::console::values::{names, person, when, Typed};
+use crate::console::{view, Me, Page, Refused, Shared, Tree};
 
 /// The level whose queue a user works: a village leader's village, else the township.
 fn queue_level(role: Role) -> Level {
@@ -70,10 +75,85 @@ pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
             }
             @for ((_, title), (total, rows)) in QUEUE.iter().zip(&groups) {
                 h2 { (title) "（" (total) "）" }
-                (hazard_table(store, tree, rows, None))
+                (queue_table(store, tree, me, rows)?)
             }
         };
         Ok(page("上报待办 / Escalations", v, "/console/escalations", body))
     })
     .await
+}
+
+/// A group of the queue: each case with what it is, how it came up and how long it waits.
+fn queue_table(store: &Store, tree: &Tree, me: &Me, rows: &[HazardRow]) -> Result<Markup, Refused> {
+    let who = names(store)?;
+    let today = store.today();
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        let d = store.hazard(row.id)?;
+        let h = &d.hazard;
+        // The last escalation: why, by whom, when.
+        let up = d.events.iter().rev().find_map(|e| match &e.event {
+            HazardEvent::Escalate { reason, note, .. } if e.conflict.is_none() => Some((
+                reason.zh(),
+                note.clone(),
+                e.actor_id.clone(),
+                e.hlc.wall_ms(),
+            )),
+            _ => None,
+        });
+        let since = d
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.conflict.is_none())
+            .map_or(h.reported_at, |e| e.hlc.wall_ms());
+        let allowed = store.allowed_transitions(me.actor(), row.id)?;
+        // A case in the user's queue that the user may not verify says why.
+        let why_not = (h.status == HazardStatus::AwaitingReview && !allowed.contains(&"review"))
+            .then(|| {
+                if h.submitted_by.as_deref() == Some(me.actor().user_id.as_str()) {
+                    "您记录了处理结果，须由另一名干部复查销号 / You recorded the outcome; another officer verifies"
+                } else {
+                    "您无权复查此隐患 / Not yours to verify"
+                }
+            });
+        lines.push(html! {
+            tr {
+                td {
+                    a href={ "/console/hazards/" (row.id) } { (case_label(h.case_number.as_deref(), &row.id)) }
+                    @if h.supervised { " " span.badge.major { "挂牌督办" } }
+                }
+                td { (Typed(&h.report.description)) br; span.muted { (tree.name(&h.report.grid_id)) } }
+                td {
+                    @match &up {
+                        Some((reason, note, by, at)) => {
+                            (reason) " · " (person(&who, by)) br; span.muted { (when(*at)) }
+                            @if !note.is_empty() { br; (Typed(note)) }
+                        }
+                        None => "—",
+                    }
+                }
+                td.num { (today.days_since(Day::from_ms(since))) }
+                td {
+                    @match h.deadline { Some(d) => (d), None => "—" }
+                    @if let Some(why) = why_not { br; span.muted { (why) } }
+                }
+            }
+        });
+    }
+    Ok(html! {
+        table.queue {
+            thead { tr {
+                th scope="col" { "编号" }
+                th scope="col" { "隐患描述 / 网格" }
+                th scope="col" { "上报原因 · 上报人 · 时间" }
+                th.num scope="col" { "已等待天数" }
+                th scope="col" { "期限" }
+            } }
+            tbody {
+                @if lines.is_empty() { tr { td colspan="5" class="muted" { "没有记录 / Nothing here" } } }
+                @for l in &lines { (l) }
+            }
+        }
+    })
 }
