@@ -245,6 +245,7 @@ impl PatrolStore {
             reported_at: h.reported_at,
             days_overdue: d.days_overdue,
             case_number: h.case_number.clone(),
+            description: h.report.description.clone(),
         };
         Ok(HazardDetail {
             summary: summary(row),

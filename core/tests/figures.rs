@@ -522,3 +522,63 @@ fn a_conflict_marked_handled_leaves_the_list_and_stays_in_the_history() {
     let detail = t.store.hazard(h).unwrap();
     assert_eq!(detail.hazard.status, HazardStatus::Withdrawn);
 }
+
+#[test]
+fn the_hazard_list_finds_words_literally_and_sorts_by_deadline() {
+    use gridpatrol_core::hazard::HazardFilter;
+    let t = town();
+    let w1 = t.actor("w1");
+    at_day(&t, 0);
+    let raise = |what: &str| {
+        t.store
+            .report_hazard(
+                &w1,
+                NewHazard {
+                    photos: vec![photo(7)],
+                    ..NewHazard::new(t.place_g1, "wiring", Severity::General, what)
+                },
+            )
+            .unwrap()
+    };
+    let (a, b, c) = (
+        raise("电线老化"),
+        raise("灭火器过期"),
+        raise("负荷100%_超标"),
+    );
+    act(&t, "w1", a, notify(d(9)));
+    act(&t, "w1", c, notify(d(3)));
+    let list = |search: Option<&str>, by_deadline: bool| {
+        t.store
+            .hazard_list(&HazardFilter {
+                grids: vec!["g1".into()],
+                search: search.map(String::from),
+                by_deadline,
+                limit: 10,
+                ..HazardFilter::default()
+            })
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|h| h.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list(Some("灭火器"), false), [b]);
+    assert_eq!(list(Some("%"), false), [c], "a % typed is a % found");
+    assert_eq!(list(Some("_"), false), [c]);
+    assert_eq!(list(Some("  "), false).len(), 3, "blank finds everything");
+    assert_eq!(
+        list(None, true),
+        [c, a, b],
+        "nearest deadline first, none last"
+    );
+    let rows = t
+        .store
+        .hazard_list(&HazardFilter {
+            grids: vec!["g1".into()],
+            limit: 10,
+            ..HazardFilter::default()
+        })
+        .unwrap()
+        .1;
+    assert!(rows.iter().any(|h| h.description == "灭火器过期"));
+}

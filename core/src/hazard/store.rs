@@ -98,10 +98,11 @@ pub struct HazardRow {
     pub days_overdue: Option<i32>,
     /// The server's short number; `None` (待编号) until the case has reached it.
     pub case_number: Option<String>,
+    pub description: String,
 }
 
-const ROW_COLUMNS: &str =
-    "id, place_id, grid_id, category, severity, status, level, deadline, reported_at, case_number";
+const ROW_COLUMNS: &str = "id, place_id, grid_id, category, severity, status, level, deadline,
+    reported_at, case_number, coalesce(json_extract(body, '$.report.description'), '')";
 
 fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
     let id: String = r.get(0)?;
@@ -123,6 +124,7 @@ fn hazard_row(r: &Row<'_>, today: Day) -> rusqlite::Result<HazardRow> {
         reported_at: r.get(8)?,
         days_overdue,
         case_number: r.get(9)?,
+        description: r.get(10)?,
     })
 }
 
@@ -533,8 +535,12 @@ pub struct HazardFilter {
     pub grid_id: Option<String>,
     pub place_type: Option<String>,
     pub overdue: bool,
+    /// Words to find in the case number or the description.
+    pub search: Option<String>,
     /// Oldest first rather than newest first (a queue rather than a list).
     pub oldest_first: bool,
+    /// By deadline, the nearest first (cases without one last), instead of by report time.
+    pub by_deadline: bool,
     /// How many matches to pass over, in that order (for paging).
     pub offset: usize,
     pub limit: usize,
@@ -551,9 +557,24 @@ impl Store {
             AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR severity = ?3)
             AND (?4 IS NULL OR level = ?4) AND (?5 IS NULL OR village_id = ?5)
             AND (?6 IS NULL OR grid_id = ?6) AND (?7 IS NULL OR place_type = ?7)
-            AND (NOT ?8 OR {})",
+            AND (NOT ?8 OR {})
+            AND (?10 IS NULL OR coalesce(case_number, '') LIKE ?10 ESCAPE '\\'
+                 OR json_extract(body, '$.report.description') LIKE ?10 ESCAPE '\\')",
             overdue_sql("?9")
         );
+        // The words as typed, matched anywhere, with LIKE's own characters taken literally.
+        let search = f
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let escaped = s
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            });
         let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
         let mut args: Vec<Value> = vec![
             Value::Text(serde_json::to_string(&f.grids)?),
@@ -565,8 +586,13 @@ impl Store {
             text(f.place_type.as_deref()),
             Value::Integer(i64::from(f.overdue)),
             Value::Integer(i64::from(today.0)),
+            text(search.as_deref()),
         ];
-        let order = if f.oldest_first { "ASC" } else { "DESC" };
+        let order = match (f.by_deadline, f.oldest_first) {
+            (true, _) => "deadline IS NULL, deadline, reported_at",
+            (false, true) => "reported_at ASC",
+            (false, false) => "reported_at DESC",
+        };
         self.read(|c| {
             let total: i64 = c
                 .prepare_cached(&format!("SELECT count(*) FROM hazards WHERE {filter}"))?
@@ -576,7 +602,7 @@ impl Store {
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {ROW_COLUMNS} FROM hazards WHERE {filter}
-                     ORDER BY reported_at {order}, id LIMIT ?10 OFFSET ?11"
+                     ORDER BY {order}, id LIMIT ?11 OFFSET ?12"
                 ))?
                 .query_map(params_from_iter(&args), |r| hazard_row(r, today))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -7,6 +7,7 @@ use gridpatrol_core::hazard::{HazardRow, Severity};
 use gridpatrol_core::Store;
 use maud::{html, Markup};
 
+use super::values::Typed;
 use super::{Me, Tree};
 use gridpatrol_core::hazard::case_label;
 
@@ -95,6 +96,7 @@ pub(crate) fn hazard_table(
             thead { tr {
                 th scope="col" { "编号" }
                 th scope="col" { "场所" }
+                th scope="col" { "隐患描述" }
                 th scope="col" { "村 / 网格" }
                 th scope="col" { "类别" }
                 th scope="col" { "严重程度" }
@@ -105,7 +107,7 @@ pub(crate) fn hazard_table(
             } }
             tbody {
                 @if rows.is_empty() {
-                    tr { td colspan="9" class="muted" { "没有记录 / Nothing here" } }
+                    tr { td colspan="10" class="muted" { "没有记录 / Nothing here" } }
                 }
                 @for h in rows { (hazard_row(store, tree, h, today)) }
             }
@@ -124,6 +126,7 @@ fn hazard_row(store: &Store, tree: &Tree, h: &HazardRow, today: Day) -> Markup {
         tr {
             td { a href={ "/console/hazards/" (h.id) } { (case_label(h.case_number.as_deref(), &h.id)) } }
             td { (place) }
+            td.description { (Typed(&h.description)) }
             td { (tree.name(village)) " / " (tree.name(&h.grid_id)) }
             td { (library().category_zh(&h.category)) }
             td { (severity_badge(h.severity)) }

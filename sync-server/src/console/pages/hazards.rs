@@ -7,7 +7,6 @@ use gridpatrol_core::hazard::{HazardFilter, HazardStatus, Severity};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::LIST_LIMIT;
 use crate::console::components::{hazard_table, select};
 use crate::console::layout::page;
 use crate::console::values::url;
@@ -21,9 +20,16 @@ pub struct ListQuery {
     grid: Option<String>,
     place_type: Option<String>,
     overdue: Option<String>,
-    /// 1 for the newest `LIST_LIMIT`, 2 for the next, ... (anything else reads as 1)
+    /// Words to find in the case number or the description.
+    q: Option<String>,
+    /// `deadline`: nearest deadline first; `oldest`: oldest first; else newest first.
+    sort: Option<String>,
+    /// 1 for the first `PAGE` rows, 2 for the next, ... (anything else reads as 1)
     page: Option<String>,
 }
+
+/// Rows on one page of the list: a screen or two, not a scroll of thousands of pixels.
+const PAGE: usize = 50;
 
 impl ListQuery {
     /// This list's address at page `page`, every filter kept, as a link's `href` holds it.
@@ -35,6 +41,8 @@ impl ListQuery {
             ("grid", &self.grid),
             ("place_type", &self.place_type),
             ("overdue", &self.overdue),
+            ("q", &self.q),
+            ("sort", &self.sort),
         ];
         html! {
             "/console/hazards?page=" (page)
@@ -88,9 +96,11 @@ pub async fn hazards(
             grid_id: nonempty(&q.grid).map(String::from),
             place_type: nonempty(&q.place_type).map(String::from),
             overdue: q.overdue.is_some(),
-            oldest_first: false,
-            offset: (at - 1).saturating_mul(LIST_LIMIT),
-            limit: LIST_LIMIT,
+            search: nonempty(&q.q).map(String::from),
+            oldest_first: nonempty(&q.sort) == Some("oldest"),
+            by_deadline: nonempty(&q.sort) == Some("deadline"),
+            offset: (at - 1).saturating_mul(PAGE),
+            limit: PAGE,
         };
         let (total, rows) = store.hazard_list(&filter)?;
 
@@ -115,6 +125,11 @@ pub async fn hazards(
             .iter()
             .map(|t| (t.code.clone(), t.zh.clone()))
             .collect();
+        let orders: Vec<(String, String)> =
+            [("deadline", "期限最近的在前"), ("oldest", "最早发现的在前")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let first = filter.offset + 1;
         let last = filter.offset + rows.len();
         let caption = if total > rows.len() && !rows.is_empty() {
@@ -125,6 +140,9 @@ pub async fn hazards(
         let body = html! {
             h1 { "隐患清单 / Hazards" }
             form.filters method="get" action="/console/hazards" {
+                label { "查找 / Search"
+                    input type="search" name="q" maxlength="100" placeholder="编号或描述"
+                        value=(nonempty(&q.q).unwrap_or("")); }
                 (select("status", "状态 / State", &statuses, nonempty(&q.status)))
                 (select("severity", "严重程度 / Severity", &severities, nonempty(&q.severity)))
                 (select("village", "村 / Village", &vs, nonempty(&q.village)))
@@ -134,6 +152,7 @@ pub async fn hazards(
                     "仅逾期 / Overdue only"
                     input type="checkbox" name="overdue" value="1" checked[filter.overdue];
                 }
+                (select("sort", "排序 / Order", &orders, nonempty(&q.sort)))
                 button type="submit" { "筛选 / Filter" }
             }
             (hazard_table(store, tree, &rows, Some(&caption)))
