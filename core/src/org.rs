@@ -27,6 +27,17 @@ vocabulary!(OrgLevel, Field::OrgLevel, {
 });
 
 impl OrgLevel {
+    /// The level's short name, for beside a place name ("青石镇（乡镇）", not
+    /// "青石镇（乡镇（街道））").
+    pub fn short_zh(self) -> &'static str {
+        match self {
+            OrgLevel::County => "县",
+            OrgLevel::Township => "乡镇",
+            OrgLevel::Village => "村",
+            OrgLevel::Grid => "网格",
+        }
+    }
+
     fn parent(self) -> Option<OrgLevel> {
         match self {
             OrgLevel::County => None,

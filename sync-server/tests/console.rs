@@ -188,6 +188,67 @@ fn each_user_sees_and_acts_within_their_area_only() {
     assert_eq!(res.status(), 400);
     assert!(res.text().unwrap().contains("未能记录"));
 
+    // A sign-in ended elsewhere (the officer signs the leader's devices out) sends the leader
+    // to sign in again with a word why, and back to the page they were on.
+    let officer = Browser::sign_in(&server, "o01");
+    let csrf_o = officer.csrf("/console/admin/people");
+    assert_eq!(
+        officer
+            .post(
+                "/console/admin/people",
+                &[("csrf", &csrf_o), ("do", "sign_out"), ("user", "l02")]
+            )
+            .status(),
+        303
+    );
+    let res = leader.get("/console/hazards?overdue=1");
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        to,
+        "/console/login?expired=1&next=%2Fconsole%2Fhazards%3Foverdue%3D1"
+    );
+    let login = Client::new()
+        .get(format!("{}{to}", server.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(login.contains("登录已过期") && login.contains("value=\"/console/hazards?overdue=1\""));
+    let back = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/login", server.url))
+        .form(&[
+            ("user_id", "l02"),
+            ("password", "gridpatrol"),
+            ("next", "/console/hazards?overdue=1"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(back.headers()["location"], "/console/hazards?overdue=1");
+    for elsewhere in [
+        "https://evil.example/",
+        "//evil.example/console/",
+        "/console/login",
+    ] {
+        let res = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/console/login", server.url))
+            .form(&[
+                ("user_id", "l02"),
+                ("password", "gridpatrol"),
+                ("next", elsewhere),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/console/", "{elsewhere}");
+    }
+    let leader = Browser::sign_in(&server, "l02");
+
     // Signed out, the session is gone; no cookie at all sends the browser to sign in.
     let csrf = leader.csrf("/console/");
     assert_eq!(
@@ -484,7 +545,11 @@ fn a_console_sign_in_ends_on_the_server_when_its_time_is_up() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let res = browser.get("/console/");
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()[header::LOCATION], "/console/login");
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/console/login?expired=1&next=%2Fconsole%2F",
+        "to sign in again, told why"
+    );
 
     // Behind a TLS proxy that says so, the cookie is Secure; otherwise it cannot be.
     let http = Client::builder()

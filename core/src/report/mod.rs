@@ -383,7 +383,7 @@ impl Report {
             s,
             "消防安全网格化管理统计 / Grid fire-safety report\n{}（{}） {} 至 {}，截至 {}",
             self.scope_name,
-            self.scope_level.zh(),
+            self.scope_level.short_zh(),
             self.from,
             self.to,
             self.as_of

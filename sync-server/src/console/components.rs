@@ -15,7 +15,7 @@ use gridpatrol_core::hazard::case_label;
 pub(crate) fn scope_options(tree: &Tree, me: &Me, scope: &str) -> Markup {
     html! {
         @for n in tree.scopes(me.actor()) {
-            option value=(n.id) selected[n.id == scope] { (n.name) "（" (n.level.zh()) "）" }
+            option value=(n.id) selected[n.id == scope] { (n.name) "（" (n.level.short_zh()) "）" }
         }
     }
 }

@@ -163,8 +163,13 @@ impl IntoResponse for Page {
 
 /// Why a console request did not get its page.
 pub(crate) enum Refused {
-    /// Not signed in (or the session ended): back to the sign-in page.
+    /// Not signed in: to the sign-in page.
     SignIn,
+    /// The sign-in ended (expired or revoked): to the sign-in page, which says so, and after
+    /// it back to `next` (the page the person was on).
+    Expired {
+        next: String,
+    },
     /// Signed in with a first password: to the page that changes it.
     ChangePassword,
     Error(ApiError),
@@ -186,6 +191,11 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::SignIn => Redirect::to("/console/login").into_response(),
+            Refused::Expired { next } => Redirect::to(&format!(
+                "/console/login?expired=1&next={}",
+                values::url(&next)
+            ))
+            .into_response(),
             Refused::ChangePassword => Redirect::to("/console/password").into_response(),
             Refused::Error(e) if e.status == 401 => Redirect::to("/console/login").into_response(),
             Refused::Error(e) => {

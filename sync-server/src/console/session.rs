@@ -68,18 +68,38 @@ impl FromRequestParts<Shared> for Me {
             .unwrap_or_default()
             .session_seconds;
         let token = cookie_token(&parts.headers).ok_or(Refused::SignIn)?;
+        // Where to come back to after signing in again: the page asked for, or for a form sent
+        // the page that held it.
+        let next = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map_or("/console/".into(), |p| p.as_str().to_string())
+        } else {
+            parts
+                .headers
+                .get(axum::http::header::REFERER)
+                .and_then(|r| r.to_str().ok())
+                .and_then(|r| r.find("/console/").map(|i| r[i..].to_string()))
+                .unwrap_or_else(|| "/console/".into())
+        };
+        let expired = move || Refused::Expired { next };
         // A first password is changed before anything else (signing out still works).
         let anywhere = matches!(parts.uri.path(), "/console/password" | "/console/logout");
         let b = b.clone();
         let me = blocking(move || {
             // An unknown or revoked token, or a phone's, answers 401, which sends the browser
             // to sign in; a failing database is an error page, not a sign-in form.
-            let session = b.console_session(&token)?;
+            let session = match b.console_session(&token) {
+                Ok(s) => s,
+                Err(e) if e.status == 401 => return Err(expired()),
+                Err(e) => return Err(e.into()),
+            };
             // A sign-in lasts as long on the server as in the cookie; a stale token is revoked
             // so that it cannot be used again.
             if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {
                 b.revoke(&token)?;
-                return Err(Refused::SignIn);
+                return Err(expired());
             }
             if !anywhere && b.must_change_password(&session.user.user_id)? {
                 return Err(Refused::ChangePassword);

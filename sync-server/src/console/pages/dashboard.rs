@@ -70,7 +70,7 @@ pub async fn dashboard(
             .collect();
 
         let body = html! {
-            h1 { (node.name) "（" (node.level.zh()) "）消防安全网格化管理概览" }
+            h1 { (node.name) "消防安全网格化管理概览" }
             (scope_form(tree, me, "/console/", &node.id, Some((from, to))))
             section aria-label="主要指标 / Headline figures" class="figures" {
                 (figure(html! { (pct(r.closure_rate)) }, "闭环率 / Closure rate"))

@@ -19,15 +19,42 @@ use crate::console::{blocking, ApiError, Config, Me, Page, Refused, Shared};
 pub struct LoginForm {
     user_id: String,
     password: String,
+    /// The console page to go on to (`safe_next` decides).
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     #[serde(default)]
     out: Option<String>,
+    /// The sign-in ended while the person worked.
+    #[serde(default)]
+    expired: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
 }
 
-fn login_form(error: Option<&ApiError>, user_id: &str, signed_out: bool) -> Markup {
+/// Where a sign-in may lead: a page of this console, never another site.
+fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with("/console/")
+        && !next.starts_with("/console/login")
+        && !next.contains("//")
+        && !next.contains('\\');
+    if ok {
+        next
+    } else {
+        "/console/"
+    }
+}
+
+fn login_form(
+    error: Option<&ApiError>,
+    user_id: &str,
+    signed_out: bool,
+    expired: bool,
+    next: &str,
+) -> Markup {
     html! {
         div.login.card {
             h1 { "网格消防巡查 · 乡镇工作台" br; small.muted { "GridPatrol township console" } }
@@ -35,8 +62,14 @@ fn login_form(error: Option<&ApiError>, user_id: &str, signed_out: bool) -> Mark
                 (alert(&e.zh, &e.en))
             } @else if signed_out {
                 p.msg.ok role="status" { "已退出 / Signed out" }
+            } @else if expired {
+                p.msg.error role="alert" {
+                    "登录已过期，请重新登录，登录后回到刚才的页面（未提交的内容需要重新填写）。"
+                    br; span lang="en" { "Your sign-in expired; sign in again to return to the page you were on (anything not yet submitted must be typed again)." }
+                }
             }
             form method="post" action="/console/login" {
+                input type="hidden" name="next" value=(safe_next(next));
                 label { "账号 / User ID" input name="user_id" autocomplete="username" required value=(user_id) autofocus; }
                 label { "密码 / Password" input name="password" type="password" autocomplete="current-password" required; }
                 button type="submit" { "登录 / Sign in" }
@@ -51,7 +84,11 @@ fn login_page_with(status: StatusCode, form: Markup) -> Page {
 }
 
 pub async fn login_page(Query(q): Query<LoginQuery>) -> Page {
-    login_page_with(StatusCode::OK, login_form(None, "", q.out.is_some()))
+    let next = q.next.as_deref().unwrap_or("/console/");
+    login_page_with(
+        StatusCode::OK,
+        login_form(None, "", q.out.is_some(), q.expired.is_some(), next),
+    )
 }
 
 /// Did a reverse proxy say the browser reached it over TLS (`X-Forwarded-Proto: https`)?
@@ -93,9 +130,9 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let fail = |e: ApiError, user: &str| {
+    let fail = |e: ApiError, user: &str, next: &str| {
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
-        login_page_with(status, login_form(Some(&e), user, false)).into_response()
+        login_page_with(status, login_form(Some(&e), user, false, false, next)).into_response()
     };
     if !same_site(&headers) {
         return fail(
@@ -106,12 +143,14 @@ pub async fn login(
                 "the sign-in came from another site; open this console's sign-in page itself",
             ),
             "",
+            "/console/",
         );
     }
     let Ok(Form(f)) = form else {
-        return fail(ApiError::bad_credentials(), "");
+        return fail(ApiError::bad_credentials(), "", "/console/");
     };
     let user = f.user_id.clone();
+    let next = safe_next(&f.next).to_string();
     let res = tokio::task::spawn_blocking(move || {
         // A token only the console accepts, for a device of this browser's own.
         b.console_login(&f.user_id, &f.password, client)
@@ -127,13 +166,13 @@ pub async fn login(
                 "{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
                 config.session_seconds
             );
-            let mut res = Redirect::to("/console/").into_response();
+            let mut res = Redirect::to(&next).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res
         }
-        Err(e) => fail(e, &user),
+        Err(e) => fail(e, &user, &next),
     }
 }
 

@@ -108,7 +108,12 @@ fn render(
         .tree
         .scopes(actor)
         .into_iter()
-        .map(|n| (n.id.clone(), format!("{}（{}）", n.name, n.level.zh())))
+        .map(|n| {
+            (
+                n.id.clone(),
+                format!("{}（{}）", n.name, n.level.short_zh()),
+            )
+        })
         .collect();
     let roles: Vec<(String, String)> = match actor.role {
         Role::TownshipOfficer => vec![Role::GridWorker, Role::VillageLeader, Role::TownshipOfficer],
