@@ -38,7 +38,7 @@ fn hand_back(database: Option<String>) {
     let act = format!("{detail}/act");
 
     // An impossible date: refused with the reason, what was typed kept, nothing stored.
-    let res = officer.post(
+    let res = officer.act(
         &act,
         &[
             ("csrf", &csrf),
@@ -55,9 +55,33 @@ fn hand_back(database: Option<String>) {
         page.contains("请督促业主三日内清理通道"),
         "the guidance typed is kept"
     );
+    // Post/redirect/get: the refusal itself is a redirect, so Back and Reload show the page
+    // (with the reason, for this sign-in only) instead of asking to send the form again.
+    let raw = officer.post(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("verb", "hand_back"),
+            ("to", "grid"),
+            ("guidance", "x"),
+            ("deadline", "2026-02-30"),
+        ],
+    );
+    assert_eq!(raw.status(), 303);
+    let to = raw.headers()["location"].to_str().unwrap().to_string();
+    for _reload in 0..2 {
+        assert!(officer.get(&to).text().unwrap().contains("日期格式不正确"));
+    }
+    let someone_else = Browser::sign_in(&server, "o02");
+    assert!(!someone_else
+        .get(&to)
+        .text()
+        .unwrap()
+        .contains("日期格式不正确"));
+
     // Too long a guidance is named as what it is, beside its box, and every box has a limit.
     let long = "清".repeat(501);
-    let res = officer.post(
+    let res = officer.act(
         &act,
         &[
             ("csrf", &csrf),
@@ -83,7 +107,7 @@ fn hand_back(database: Option<String>) {
         );
     }
     // A form from elsewhere (no valid key) is refused.
-    let res = officer.post(
+    let res = officer.act(
         &act,
         &[
             ("csrf", "forged"),
@@ -96,13 +120,13 @@ fn hand_back(database: Option<String>) {
     assert_eq!(res.status(), 403);
     // An action the role may not take (verification of the officer's own outcome does not
     // arise here; a grid-level verb is simply not offered) is refused.
-    let res = officer.post(&act, &[("csrf", &csrf), ("verb", "notify")]);
+    let res = officer.act(&act, &[("csrf", &csrf), ("verb", "notify")]);
     assert_eq!(res.status(), 400);
     let report = phone.sync(&mut |_| {}).unwrap();
     assert_eq!(report.pulled, 0, "nothing refused reached the log");
 
     let deadline = phone.today().plus(10).to_string();
-    let res = officer.post(
+    let res = officer.act(
         &act,
         &[
             ("csrf", &csrf),
@@ -162,7 +186,7 @@ fn each_user_sees_and_acts_within_their_area_only() {
     );
     assert_eq!(other.get("/console/?scope=t01").status(), 404);
     let csrf = other.csrf("/console/hazards");
-    let res = other.post(
+    let res = other.act(
         &format!("{detail}/act"),
         &[("csrf", &csrf), ("verb", "withdraw"), ("reason", "x")],
     );
@@ -181,7 +205,7 @@ fn each_user_sees_and_acts_within_their_area_only() {
         "nor a to-do count on the dashboard"
     );
     let csrf = advisor.csrf(&detail);
-    let res = advisor.post(
+    let res = advisor.act(
         &format!("{detail}/act"),
         &[("csrf", &csrf), ("verb", "supervise"), ("note", "挂牌")],
     );
@@ -393,7 +417,7 @@ fn a_referral_is_recorded_supervised_and_closed_by_another_officer() {
     let post = |b: &Browser, csrf: &str, form: &[(&str, &str)]| {
         let mut all = vec![("csrf", csrf)];
         all.extend_from_slice(form);
-        b.post(&act, &all).status().as_u16()
+        b.act(&act, &all).status().as_u16()
     };
     assert_eq!(
         post(&o01, &csrf, &[("verb", "supervise"), ("note", "限期整改")]),
@@ -612,7 +636,7 @@ fn a_village_leader_decides_an_extension_escalates_and_the_township_enforces_or_
         let csrf = b.csrf(&detail);
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(form);
-        b.post(&format!("{detail}/act"), &all).status().as_u16()
+        b.act(&format!("{detail}/act"), &all).status().as_u16()
     };
     let leader = Browser::sign_in(&server, "l02");
     assert_eq!(

@@ -19,6 +19,7 @@
 
 mod chart;
 mod components;
+mod flash;
 mod labels;
 mod layout;
 mod pages;

@@ -537,6 +537,23 @@ impl Browser {
             .unwrap()
     }
 
+    /// Posts a case's action form as a browser does: a refusal redirects to the case's page
+    /// with the reason (post/redirect/get), which is followed and returned; anything else
+    /// comes back as it is.
+    pub fn act(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let res = self.post(path, form);
+        let to = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .filter(|l| l.contains("?problem="))
+            .map(String::from);
+        match to {
+            Some(to) => self.get(&to),
+            None => res,
+        }
+    }
+
     /// Posts a multipart form (as a file upload does): each part a name, a file name for a
     /// file, and its bytes.
     pub fn post_multipart(&self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Response {

@@ -15,9 +15,13 @@ use gridpatrol_core::op::OpBody;
 use gridpatrol_core::sync::authz;
 use maud::{html, Markup};
 
-use super::hazard::{detail, parse_id};
+use super::hazard::parse_id;
+use crate::console::flash::Flash;
 use crate::console::labels::verb_name;
 use crate::console::{not_visible, view, ApiError, Me, Refused, Shared};
+
+/// Refused actions waiting for the page they redirect to.
+pub(super) static PROBLEMS: Flash<Problem> = Flash::new();
 
 /// What the console offers to do (the rest is done on a phone, at the place).
 pub(super) const CONSOLE_VERBS: [&str; 11] = [
@@ -35,6 +39,7 @@ pub(super) const CONSOLE_VERBS: [&str; 11] = [
 ];
 
 /// What a failed action sends back to the page: which form, why, and what was typed.
+#[derive(Clone)]
 pub struct Problem {
     pub(super) verb: String,
     pub(super) error: ApiError,
@@ -234,9 +239,12 @@ pub async fn act(
             Ok(()) => {
                 Ok(Redirect::to(&format!("/console/hazards/{id}?done={verb}")).into_response())
             }
+            // Post/redirect/get: Back and Reload then show the page, not a resubmission.
             Err(error) if error.status < 500 => {
-                let problem = Problem { verb, error, typed };
-                Ok(detail(v, id, None, Some(&problem))?.into_response())
+                let mut typed = typed;
+                typed.remove("csrf");
+                let key = PROBLEMS.put(&me.csrf, Problem { verb, error, typed });
+                Ok(Redirect::to(&format!("/console/hazards/{id}?problem={key}")).into_response())
             }
             Err(e) => Err(e.into()),
         }

@@ -25,6 +25,8 @@ use gridpatrol_core::hazard::case_label;
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
     done: Option<String>,
+    /// The key of a refused action's note (`actions::PROBLEMS`).
+    problem: Option<String>,
 }
 
 pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -232,7 +234,11 @@ pub async fn hazard(
     Query(q): Query<DetailQuery>,
 ) -> Result<Page, Refused> {
     view(b, me, move |v| {
-        detail(v, parse_id(&id)?, q.done.as_deref(), None)
+        let problem = q
+            .problem
+            .as_deref()
+            .and_then(|k| super::actions::PROBLEMS.get(&v.me.csrf, k));
+        detail(v, parse_id(&id)?, q.done.as_deref(), problem.as_ref())
     })
     .await
 }
