@@ -283,6 +283,22 @@ try {
     }
   });
 
+  await check('every console page fits a 390 px phone screen without sideways scrolling', async () => {
+    const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const small = await signIn(phoneCtx, url, 'o01');
+    for (const page of ['/console/', '/console/escalations', '/console/hazards',
+      `/console/hazards/${hazardId}`, `/console/hazards/${hazardId}/notice`, '/console/coverage',
+      '/console/exports', '/console/annual?year=2026', '/console/conflicts?all=1']) {
+      const res = await small.goto(`${url}${page}`);
+      assert(res.status() === 200, `${page}: ${res.status()}`);
+      const width = await small.evaluate(() => document.documentElement.scrollWidth);
+      assert(width <= 390, `${page} is ${width}px wide at 390`);
+    }
+    await small.goto(`${url}/console/`);
+    await small.screenshot({ path: path.join(artefacts, 'dashboard-390.png'), fullPage: true });
+    await phoneCtx.close();
+  });
+
   // Administration (issue 15): the same officer keeps the township current from the console.
   await check('a place a worker registers on patrol shows as 新增 until the officer confirms it', async () => {
     phone('place', 'add', '--as', 'w04', '--grid', 'g04', '--type', '出租房', '--name',
