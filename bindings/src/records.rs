@@ -102,6 +102,17 @@ pub struct PatrolDraft {
     /// Failed items to raise as hazards right away, with the library's prefilled text.
     pub raise_items: Vec<String>,
     pub note: String,
+    /// Photos of failed items (by item key, each a kept photo's SHA-256 from `add_photo_file`):
+    /// an item marked `photo_on_fail` is raised only with one.
+    #[uniffi(default)]
+    pub item_photos: Vec<ItemPhoto>,
+}
+
+/// A photo of one failed item.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ItemPhoto {
+    pub key: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]

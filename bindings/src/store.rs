@@ -170,14 +170,14 @@ impl PatrolStore {
                     .into_iter()
                     .map(|a| (a.key, a.answer.into()))
                     .collect(),
-                raise: draft
-                    .raise_items
-                    .into_iter()
-                    .map(|item_key| RaiseHazard {
-                        item_key,
-                        ..RaiseHazard::default()
-                    })
-                    .collect(),
+                raise: RaiseHazard::with_photos(
+                    draft.raise_items,
+                    draft
+                        .item_photos
+                        .into_iter()
+                        .map(|p| (p.key, p.sha256))
+                        .collect(),
+                ),
                 note: draft.note,
             },
         )?;

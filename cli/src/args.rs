@@ -90,6 +90,10 @@ pub struct PatrolArgs {
     /// Raise a hazard from every failed item.
     #[arg(long)]
     pub(crate) raise_all: bool,
+    /// A photo of a failed item's hazard, `ITEM=FILE` (a file, or a kept photo's hash); an
+    /// item marked photo-required needs one (repeatable).
+    #[arg(long = "photo", value_name = "ITEM=FILE")]
+    pub(crate) photos: Vec<String>,
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) lat: Option<f64>,
     #[arg(long, allow_negative_numbers = true)]

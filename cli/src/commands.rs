@@ -457,14 +457,23 @@ fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
         let item = form.template.item(key.trim())?;
         answers.push((item.key.clone(), AnswerValue::parse_for(item, value)?));
     }
-    let mut raise: Vec<String> = a.raise.clone();
+    let mut keys: Vec<String> = a.raise.clone();
     if a.raise_all {
-        raise = store
+        keys = store
             .propose_hazards(&form, &answers)?
             .into_iter()
             .map(|p| p.item_key)
             .collect();
     }
+    let mut photos = Vec::with_capacity(a.photos.len());
+    for pair in &a.photos {
+        let (key, file) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(InvalidInput::new(Field::Photo, Problem::Malformed)))?;
+        let key = form.template.item(key.trim())?.key.clone();
+        photos.push((key, crate::hazard::photo_ref(&store, file.trim())?));
+    }
+    let raise = RaiseHazard::with_photos(keys, photos);
     let outcome = store.record_patrol(
         &actor,
         PatrolInput {
@@ -477,13 +486,7 @@ fn patrol(db: &Path, as_json: bool, a: PatrolArgs) -> Result<String> {
                 mock: false,
             },
             answers,
-            raise: raise
-                .into_iter()
-                .map(|item_key| RaiseHazard {
-                    item_key,
-                    ..RaiseHazard::default()
-                })
-                .collect(),
+            raise,
             note: a.note,
         },
     )?;

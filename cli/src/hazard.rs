@@ -287,7 +287,7 @@ pub(crate) fn run(db: &Path, as_json: bool, cmd: HazardCmd) -> Result<String> {
 
 /// A photo as typed: the hash of one already kept here, or a file to keep (its original bytes
 /// are stored by their hash, which is what the op cites).
-fn photo_ref(store: &Store, arg: &str) -> Result<String> {
+pub(crate) fn photo_ref(store: &Store, arg: &str) -> Result<String> {
     if check_photo_ref(arg).is_ok() {
         return Ok(arg.to_string());
     }

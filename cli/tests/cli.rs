@@ -103,6 +103,25 @@ fn a_device_session_from_init_to_report() {
         .unwrap()
         .to_string();
     let answer = format!("{first_pass_fail}=fail");
+    // The item asks for a photo when it fails: without one the hazard is not raised.
+    let raise_without_photo = gp(
+        &db,
+        &[
+            "patrol",
+            "--as",
+            "w04",
+            "--place",
+            tail,
+            "--answer",
+            &answer,
+            "--raise-all",
+        ],
+    );
+    assert_eq!(raise_without_photo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&raise_without_photo.stderr).contains("照片不能为空"));
+    let shot = dir.path().join("IMG_0002.jpg");
+    std::fs::write(&shot, b"\xff\xd8\xff\xe0 not really a jpeg").unwrap();
+    let with_photo = format!("{first_pass_fail}={}", shot.to_str().unwrap());
     let patrol = json(
         &db,
         &[
@@ -114,6 +133,8 @@ fn a_device_session_from_init_to_report() {
             "--answer",
             &answer,
             "--raise-all",
+            "--photo",
+            &with_photo,
             "--lat",
             "37.8",
             "--lon",

@@ -94,6 +94,31 @@ pub struct RaiseHazard {
     pub photos: Vec<String>,
 }
 
+impl RaiseHazard {
+    /// The failed items to raise, each with its photos (`(item key, photo hash)`); a photo of
+    /// an item not listed raises it too (it merges into its category's hazard).
+    pub fn with_photos(items: Vec<String>, photos: Vec<(String, String)>) -> Vec<RaiseHazard> {
+        let mut raise: Vec<RaiseHazard> = items
+            .into_iter()
+            .map(|item_key| RaiseHazard {
+                item_key,
+                ..RaiseHazard::default()
+            })
+            .collect();
+        for (key, photo) in photos {
+            match raise.iter_mut().find(|r| r.item_key == key) {
+                Some(r) => r.photos.push(photo),
+                None => raise.push(RaiseHazard {
+                    item_key: key,
+                    photos: vec![photo],
+                    ..RaiseHazard::default()
+                }),
+            }
+        }
+        raise
+    }
+}
+
 /// What a worker submits at the end of a visit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatrolInput {
@@ -366,6 +391,8 @@ impl Store {
             // as the person wrote it or by the item's failure wording.
             let all = proposals(&template, &record.answers, today);
             let mut raised: Vec<NewHazard> = Vec::with_capacity(input.raise.len());
+            // Whether each raised hazard takes in an item that asks for a photo when it fails.
+            let mut needs_photo: Vec<bool> = Vec::with_capacity(input.raise.len());
             for r in &input.raise {
                 let answer = record.answers.iter().find(|a| a.key == r.item_key);
                 if !answer.is_some_and(|a| a.failed) {
@@ -377,7 +404,9 @@ impl Store {
                     .clone()
                     .unwrap_or_else(|| checklist::library().failure_wording(&template.id, item));
                 let severity = r.severity.unwrap_or(item.severity);
-                if let Some(h) = raised.iter_mut().find(|h| h.category == item.category) {
+                if let Some(at) = raised.iter().position(|h| h.category == item.category) {
+                    needs_photo[at] |= item.photo_on_fail;
+                    let h = &mut raised[at];
                     if !h.description.contains(&description) {
                         h.description = format!("{}；{description}", h.description);
                     }
@@ -402,6 +431,16 @@ impl Store {
                     }),
                     legal_basis: item.legal_basis.clone(),
                 });
+                needs_photo.push(item.photo_on_fail);
+            }
+            // The checklist asks for a photo of these failures: the hazard is not raised on a
+            // word alone.
+            if raised
+                .iter()
+                .zip(&needs_photo)
+                .any(|(h, needs)| *needs && h.photos.is_empty())
+            {
+                return Err(InvalidInput::new(Field::Photo, Problem::Empty).into());
             }
             let unraised = all
                 .into_iter()

@@ -119,7 +119,11 @@ struct ChecklistView: View {
             startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
             latitude: nil, longitude: nil, accuracyM: nil,
             answers: answers.map { ItemAnswer(key: $0.key, answer: $0.value) },
-            raiseItems: answers.filter { $0.value == .fail }.map { $0.key },
+            // An item that asks for a photo is not raised without one (the core refuses it); it
+            // comes back as a proposal, to report with its photo.
+            raiseItems: answers.filter { a in
+                a.value == .fail && !(form?.items.first { $0.key == a.key }?.photoOnFail ?? false)
+            }.map { $0.key },
             note: note
         )
         Task {

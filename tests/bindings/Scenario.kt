@@ -5,6 +5,7 @@
 
 import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.ItemAnswer
+import cn.gridpatrol.ffi.ItemPhoto
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
@@ -52,6 +53,7 @@ suspend fun localLoop(dir: File) {
         PatrolDraft(
             placeId = place.placeId, startedAtMs = 0, latitude = null, longitude = null, accuracyM = null,
             answers = listOf(ItemAnswer(item.key, Answer.Fail)), raiseItems = listOf(item.key), note = "",
+            itemPhotos = listOf(ItemPhoto(item.key, PHOTO)),
         ),
     ).getOrThrow()
     assertEquals(1, result.hazardIds.size)

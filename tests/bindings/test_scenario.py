@@ -76,6 +76,7 @@ def local_loop(folder):
             answers=answers,
             raise_items=[first_fail.key],
             note="",
+            item_photos=[gp.ItemPhoto(key=first_fail.key, sha256="ab" * 32)],
         ),
     )
     assert len(result.hazard_ids) == 1, result

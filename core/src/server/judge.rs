@@ -77,6 +77,21 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
             {
                 return Err(Rejection::NotAsRecorded.into());
             }
+            // A hazard raised from an item that asks for a photo when it fails brings one.
+            if let (Some(src), true) = (&r.source, r.photos.is_empty()) {
+                let asks =
+                    crate::checklist::load_template(c, &src.template_id, src.template_version)
+                        .ok()
+                        .and_then(|t| t.item(&src.item_key).ok().map(|i| i.photo_on_fail))
+                        .unwrap_or(false);
+                if asks {
+                    return Err(Rejection::from(crate::error::InvalidInput::new(
+                        crate::error::Field::Photo,
+                        crate::error::Problem::Empty,
+                    ))
+                    .into());
+                }
+            }
         }
         OpBody::Patrol(p) => {
             place_grid(&p.place_id, &p.grid_id)?;

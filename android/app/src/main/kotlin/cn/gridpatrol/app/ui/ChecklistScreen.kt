@@ -58,7 +58,9 @@ fun ChecklistScreen(kit: PatrolKit, user: String, placeId: String, onReportOther
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
                 answers[item.key] = a
-                raise[item.key] = a == Answer.Fail
+                // An item that asks for a photo is not raised on submit without one: the core
+                // refuses it. It comes back as a proposal, to report with its photo.
+                raise[item.key] = a == Answer.Fail && !item.photoOnFail
             }
         }
         item {
