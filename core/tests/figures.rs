@@ -422,6 +422,24 @@ fn a_visit_with_nothing_checked_is_refused_and_failed_items_become_one_hazard_pe
     );
     assert_eq!((field, problem), (Field::Answer, Problem::Empty));
     assert_eq!(t.store.due_patrols(&w1).unwrap().len(), 1, "still due");
+    // The extinguisher item asks for a photo when it fails: raised without one, refused.
+    let mut bare = input(
+        vec![("extinguisher", AnswerValue::Fail)],
+        vec!["extinguisher"],
+    );
+    bare.raise[0].photos.clear();
+    let (field, problem) = invalid_field(t.store.record_patrol(&w1, bare).unwrap_err());
+    assert_eq!((field, problem), (Field::Photo, Problem::Empty));
+    // Not raising it records the failure and proposes the hazard, to report with its photo.
+    let unraised = t
+        .store
+        .record_patrol(
+            &w1,
+            input(vec![("extinguisher", AnswerValue::Fail)], vec![]),
+        )
+        .unwrap();
+    assert!(unraised.hazard_ids.is_empty());
+    assert!(unraised.unraised[0].photo_required);
 
     let out = t
         .store

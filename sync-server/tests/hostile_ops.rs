@@ -149,10 +149,29 @@ fn claims_are_judged(database: Option<String>) {
                 event: HazardEvent::Report(report.clone()),
             },
         ),
+        // A hazard from a checklist item that asks for a photo when it fails, with none.
+        forged(&honest, 109, {
+            let lib = gridpatrol_core::checklist::library();
+            let template = lib.templates.iter().find(|t| t.id == checklist).unwrap();
+            let item = template.items.iter().find(|i| i.photo_on_fail).unwrap();
+            let mut r = (**report).clone();
+            r.photos.clear();
+            r.category = item.category.clone();
+            r.source = Some(gridpatrol_core::hazard::HazardSource {
+                patrol_id: uuid::Uuid::now_v7(),
+                template_id: template.id.clone(),
+                template_version: template.version,
+                item_key: item.key.clone(),
+            });
+            OpBody::Hazard {
+                hazard_id: uuid::Uuid::now_v7(),
+                event: HazardEvent::Report(Box::new(r)),
+            }
+        }),
         // A case number of the phone's own choosing: numbers are the server's to give.
         forged(
             &honest,
-            109,
+            110,
             OpBody::Hazard {
                 hazard_id: id,
                 event: HazardEvent::CaseNumber {
@@ -173,6 +192,7 @@ fn claims_are_judged(database: Option<String>) {
             "actor_mismatch",
             "not_as_recorded",
             "not_as_recorded",
+            "invalid_input",
             "role_not_allowed"
         ]
     );
