@@ -377,7 +377,7 @@ fn an_op_must_name_the_user_who_pushes_it() {
 }
 
 #[test]
-fn every_touched_grid_must_be_in_scope_but_an_activity_needs_one() {
+fn every_touched_grid_must_be_in_scope_an_activitys_too() {
     let t = common::town();
     let w2 = t.actor("w2");
     let moved = op_by(&w2, kinds("g1").remove(5).2);
@@ -390,6 +390,11 @@ fn every_touched_grid_must_be_in_scope_but_an_activity_needs_one() {
         authorize_write(&w2, &moved, &[]).is_err(),
         "an op that touches no known grid"
     );
+    // An activity for an area is logged only by someone the whole area belongs to.
     let village_wide = op_by(&w2, kinds("v1").remove(7).2);
-    assert!(authorize_write(&w2, &village_wide, &["g1".into(), "g2".into(), "g3".into()]).is_ok());
+    assert!(authorize_write(&w2, &village_wide, &["g1".into(), "g2".into()]).is_ok());
+    assert!(
+        authorize_write(&w2, &village_wide, &["g1".into(), "g2".into(), "g3".into()]).is_err(),
+        "a worker's training counted for grids not theirs"
+    );
 }

@@ -173,7 +173,10 @@ fn token_kinds(database: Option<String>) {
     let phone = token(&body);
     let res = page(&phone);
     assert_eq!(res.status(), 303, "a phone's token is no console sign-in");
-    assert_eq!(res.headers()["location"], "/console/login");
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/console/login"));
     assert_eq!(pull(url, &phone, "").0, 200);
 }
 

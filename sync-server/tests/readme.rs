@@ -187,7 +187,7 @@ fn the_sync_between_devices_blocks_run_as_written() {
         "{hazard} is not {}",
         listed[1]
     );
-    assert!(listed[1].contains("\tg01\t灭火器\t"), "{}", listed[1]);
+    assert!(listed[1].contains("\tg01\t烟感报警器\t"), "{}", listed[1]);
 
     // The account commands, each as the block says.
     for done in [

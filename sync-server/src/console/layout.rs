@@ -31,12 +31,7 @@ pub(crate) fn document(
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · 网格消防巡查" }
-                link rel="stylesheet" href="/console/assets/console.css";
-            }
+            (head(&format!("{title} · 网格消防巡查")))
             body {
                 a.skip href="#main" { "跳到正文 / Skip to content" }
                 header.top {
@@ -47,6 +42,18 @@ pub(crate) fn document(
                 }
                 main #main tabindex="-1" { (body) }
             }
+        }
+    }
+}
+
+/// The document head every console page shares: the one stylesheet, a phone's viewport.
+pub(crate) fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href="/console/assets/console.css";
         }
     }
 }

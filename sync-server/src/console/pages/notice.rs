@@ -11,6 +11,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 
 use super::hazard::parse_id;
+use crate::console::layout;
 use crate::console::{not_visible, view, ApiError, Me, Page, Refused, Shared};
 
 #[derive(Deserialize, Default)]
@@ -140,12 +141,7 @@ pub async fn notice(
             html! {
                 (DOCTYPE)
                 html lang="zh-CN" {
-                    head {
-                        meta charset="utf-8";
-                        meta name="viewport" content="width=device-width, initial-scale=1";
-                        title { (title) " " (n.case_number) }
-                        link rel="stylesheet" href="/console/assets/console.css";
-                    }
+                    (layout::head(&format!("{title} {}", n.case_number)))
                     body.document {
                         p.screen-only {
                             a href={ "/console/hazards/" (id) } { "← 返回隐患 / Back to the case" }
