@@ -139,6 +139,7 @@ fn bench_write(c: &mut Criterion) {
                 answers: answers.clone(),
                 raise: vec![RaiseHazard {
                     item_key: "extinguisher".into(),
+                    photos: vec!["ab".repeat(32)],
                     ..RaiseHazard::default()
                 }],
                 note: String::new(),
@@ -166,6 +167,7 @@ fn bench_write(c: &mut Criterion) {
                         answers: answers.clone(),
                         raise: vec![RaiseHazard {
                             item_key: "extinguisher".into(),
+                            photos: vec!["ab".repeat(32)],
                             ..RaiseHazard::default()
                         }],
                         note: String::new(),
