@@ -8,6 +8,8 @@ pub mod derived;
 pub mod form;
 pub mod lifecycle;
 pub mod notice;
+mod numbering;
+mod rejection;
 mod store;
 
 use serde::{Deserialize, Serialize};

@@ -469,60 +469,6 @@ pub(crate) fn overdue_at(
     Ok((n, out))
 }
 
-/// The next number of a township's cases reported in `year`: `<TOWNSHIP>-<year>-<sequence>`,
-/// the township's id in capitals, the sequence five digits and counted per township and year.
-fn next_case_number(c: &Connection, township_id: &str, year: i32) -> Result<String> {
-    let prefix = format!("{}-{year}-", township_id.to_uppercase());
-    let last: Option<i64> = c
-        .prepare_cached(
-            "SELECT max(CAST(substr(case_number, ?2) AS INTEGER)) FROM hazards
-             WHERE township_id = ?1 AND substr(case_number, 1, ?3) = ?4",
-        )?
-        .query_row(
-            params![
-                township_id,
-                prefix.len() as i64 + 1,
-                prefix.len() as i64,
-                prefix
-            ],
-            |r| r.get(0),
-        )?;
-    Ok(format!("{prefix}{:05}", last.unwrap_or(0) + 1))
-}
-
-impl Store {
-    /// Numbers every case here that has none, in the order they arrived: what the server does
-    /// after each push, as its own `system` user, so every device receives the number. Returns
-    /// how many were numbered.
-    pub fn number_cases(&self) -> Result<usize> {
-        use chrono::Datelike;
-        self.write(|tx| {
-            let waiting: Vec<(String, String, i64)> = tx
-                .prepare_cached(
-                    "SELECT id, township_id, reported_at FROM hazards
-                     WHERE case_number IS NULL ORDER BY rowid",
-                )?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let system = Actor::provisioner();
-            for (id, township, reported_at) in &waiting {
-                let year = Day::from_ms(*reported_at).date().year();
-                let number = next_case_number(tx, township, year)?;
-                let hazard_id = Uuid::parse_str(id).map_err(|_| Error::Interrupted)?;
-                self.commit_local(
-                    tx,
-                    &system,
-                    OpBody::Hazard {
-                        hazard_id,
-                        event: super::HazardEvent::CaseNumber { number },
-                    },
-                )?;
-            }
-            Ok(waiting.len())
-        })
-    }
-}
-
 /// What a hazard list shows: the hazards in `grids` (the reader's scope) that match every
 /// filter given. `overdue` keeps only hazards past their deadline and not yet submitted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -472,7 +472,7 @@ impl Report {
                 let _ = writeln!(
                     s,
                     "  {} {} {} 期限 {} 逾期 {} 天",
-                    &h.id.to_string()[24..],
+                    hazard::case_label(h.case_number.as_deref(), &h.id),
                     h.grid_id,
                     library().category_zh(&h.category),
                     h.deadline.map_or("—".into(), |d| d.to_string()),
