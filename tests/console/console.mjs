@@ -7,6 +7,9 @@
 //   - a village leader cannot see a case of another village, by list or by address;
 //   - the ledger export downloads as XLSX and parses, holding the case;
 //   - the case's 整改通知书 prints to a one-page A4 PDF saying its number, hazard and deadline;
+//   - 复查 starts with nothing chosen, a refusal shows beside its box and survives Reload and
+//     Back; a sign-in ended elsewhere says so and returns to the page;
+//   - every main page fits a 390 px phone screen;
 //   - every page fits 1366x768 without sideways scrolling, and focus is visible;
 //   - administration: a place registered on a phone is 新增 until confirmed, an officer adds a
 //     place (the phone receives it), disables a user, starts a campaign (its figures on the
@@ -222,6 +225,58 @@ try {
     assert(state.deadline === handBackBy, `deadline ${state.deadline}`);
     const last = shown.events[shown.events.length - 1];
     assert(last.actor_id === 'o01' && last.event.type === 'hand_back', JSON.stringify(last));
+  });
+
+  await check('复查: nothing chosen for the person; a refusal says why beside its box and survives Reload and Back', async () => {
+    const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
+    const id = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
+      'wiring', '--severity', 'general', '--description', '配电箱电线裸露').id;
+    phone('hazard', 'notify', id, '--as', 'w04', '--party', '店主', '--deadline', inDays(5));
+    phone('hazard', 'submit', id, '--as', 'w04', '--note', '已更换电线');
+    phone('sync');
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(ctx, url, 'l02');
+    await leader.goto(`${url}/console/hazards/${id}`);
+    await leader.locator('#act-review summary').click();
+    const form = leader.locator('#act-review form');
+    const radios = form.locator('input[type=radio]');
+    assert(await radios.count() === 2, 'two choices');
+    for (let i = 0; i < 2; i += 1) assert(!(await radios.nth(i).isChecked()), 'nothing chosen');
+    assert(await form.locator('textarea').evaluateAll((ts) => ts.every((t) => t.maxLength === 500)),
+      'every box has its limit');
+    // Clicking the words chooses their button.
+    await form.getByText('未通过，退回整改 / Failed, rework').click();
+    assert(await radios.nth(1).isChecked(), 'the label is attached');
+    await form.getByLabel('未通过时的新期限 / New deadline if failed').fill(inDays(-3));
+    await form.getByRole('button', { name: '提交 / Submit' }).click();
+    await leader.waitForURL(/problem=/);
+    const beside = leader.locator('#act-review .field-error');
+    await beside.waitFor();
+    assert((await beside.textContent()).includes('不能早于今天'), await beside.textContent());
+    // Reload and Back show pages, never a resubmission or ERR_CACHE_MISS.
+    await leader.reload();
+    await leader.locator('#act-review .field-error').waitFor();
+    const back = await leader.goBack();
+    assert(back && back.ok(), 'Back shows the case again');
+    await leader.getByText('配电箱电线裸露', { exact: true }).waitFor();
+    await ctx.close();
+  });
+
+  await check('a sign-in ended elsewhere says so and returns to the page after signing in again', async () => {
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(ctx, url, 'l03');
+    await officer.goto(`${url}/console/admin/people`);
+    await officer.getByRole('row', { name: /l03/ })
+      .getByRole('button', { name: '注销设备 / Sign out devices' }).click();
+    await officer.getByText('注销设备登录').first().waitFor();
+    await leader.goto(`${url}/console/hazards?overdue=1`);
+    await leader.getByText('登录已过期').waitFor();
+    await leader.getByLabel('账号 / User ID').fill('l03');
+    await leader.getByLabel('密码 / Password').fill(PASSWORD);
+    await leader.getByRole('button', { name: '登录 / Sign in' }).click();
+    await leader.waitForURL(`${url}/console/hazards?overdue=1`);
+    await ctx.close();
+    await officer.goto(`${url}/console/`);
   });
 
   await check('the 整改通知书 prints to an A4 PDF with the case number, the hazard and the deadline', async () => {
