@@ -382,6 +382,12 @@ fn an_activity_is_logged_for_an_area_wholly_the_loggers() {
     assert!(log("l1", ActivityKind::Publicity, "v1").is_ok());
     // The brigade trains, and logs its own sessions; it does not log publicity.
     assert!(log("b1", ActivityKind::Training, "t1").is_ok());
+    // The server's rule is the one the phone applied: it accepts the brigade's session too.
+    let session = t.store.ops().unwrap().pop().unwrap();
+    let grids = ["g1".to_string(), "g2".to_string(), "g3".to_string()];
+    assert!(
+        gridpatrol_core::sync::authz::authorize_write(&t.actor("b1"), &session, &grids).is_ok()
+    );
     assert!(log("b1", ActivityKind::Publicity, "t1").is_err());
     assert!(log("o1", ActivityKind::Training, "nowhere").is_err());
     let r = t.store.report("t1", t.today(), t.today()).unwrap();

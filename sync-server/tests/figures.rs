@@ -57,7 +57,7 @@ fn every_surface_says_the_hand_count() {
         )
         .unwrap()
     };
-    let (a, b, c, _d) = (raise("甲"), raise("乙"), raise("丙"), raise("丁"));
+    let (a, b, c, d) = (raise("甲"), raise("乙"), raise("丙"), raise("丁"));
     let act = |store: &gridpatrol_core::Store, user: &str, h, e| {
         store
             .hazard_event(&store.actor(user).unwrap(), h, e)
@@ -110,6 +110,19 @@ fn every_surface_says_the_hand_count() {
     );
     common::visit(&w04, "w04", place.id);
     w04.sync(&mut |_| {}).unwrap();
+    // Four cases in one push get four numbers in a row, in the order they were raised.
+    let numbers: Vec<u32> = [a, b, c, d]
+        .iter()
+        .map(|h| {
+            let n = w04.hazard(*h).unwrap().hazard.case_number.unwrap();
+            n.rsplit('-').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        (numbers[0]..numbers[0] + 4).collect::<Vec<_>>(),
+        "{numbers:?}"
+    );
 
     let l02 = device(&server, "l02");
     act(&l02, "l02", a, pass());

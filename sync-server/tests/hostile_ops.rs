@@ -168,10 +168,23 @@ fn claims_are_judged(database: Option<String>) {
                 event: HazardEvent::Report(Box::new(r)),
             }
         }),
-        // A case number of the phone's own choosing: numbers are the server's to give.
+        // A deadline far past what a grid worker may give (a month).
         forged(
             &honest,
             110,
+            OpBody::Hazard {
+                hazard_id: id,
+                event: HazardEvent::Notify {
+                    responsible_party: "店主".into(),
+                    deadline: "2099-12-31".parse().unwrap(),
+                    note: String::new(),
+                },
+            },
+        ),
+        // A case number of the phone's own choosing: numbers are the server's to give.
+        forged(
+            &honest,
+            111,
             OpBody::Hazard {
                 hazard_id: id,
                 event: HazardEvent::CaseNumber {
@@ -192,6 +205,7 @@ fn claims_are_judged(database: Option<String>) {
             "actor_mismatch",
             "not_as_recorded",
             "not_as_recorded",
+            "invalid_input",
             "invalid_input",
             "role_not_allowed"
         ]

@@ -1,6 +1,8 @@
 //! Case numbers (编号): the server gives each case a short number when it first arrives, as an
 //! event of its own `system` user, so every device receives the same number.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
@@ -10,10 +12,14 @@ use crate::op::OpBody;
 use crate::org::Actor;
 use crate::store::Store;
 
-/// The next number of a township's cases reported in `year`: `<TOWNSHIP>-<year>-<sequence>`,
-/// the township's id in capitals, the sequence five digits and counted per township and year.
-fn next_case_number(c: &Connection, township_id: &str, year: i32) -> Result<String> {
-    let prefix = format!("{}-{year}-", township_id.to_uppercase());
+/// The prefix of a township's case numbers for `year`: `<TOWNSHIP>-<year>-`, the township's
+/// id in capitals; the sequence after it has five digits and is counted per township and year.
+fn prefix(township_id: &str, year: i32) -> String {
+    format!("{}-{year}-", township_id.to_uppercase())
+}
+
+/// The highest sequence given under `prefix` in a township so far (0 when none).
+fn last_sequence(c: &Connection, township_id: &str, prefix: &str) -> Result<i64> {
     let last: Option<i64> = c
         .prepare_cached(
             "SELECT max(CAST(substr(case_number, ?2) AS INTEGER)) FROM hazards
@@ -28,7 +34,7 @@ fn next_case_number(c: &Connection, township_id: &str, year: i32) -> Result<Stri
             ],
             |r| r.get(0),
         )?;
-    Ok(format!("{prefix}{:05}", last.unwrap_or(0) + 1))
+    Ok(last.unwrap_or(0))
 }
 
 impl Store {
@@ -46,9 +52,20 @@ impl Store {
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let system = Actor::provisioner();
+            // Each township-year's last sequence is read once, then counted on here: a push of
+            // thousands of cases must not scan the township's cases for each one.
+            let mut last: HashMap<String, i64> = HashMap::new();
             for (id, township, reported_at) in &waiting {
-                let year = Day::from_ms(*reported_at).date().year();
-                let number = next_case_number(tx, township, year)?;
+                let prefix = prefix(township, Day::from_ms(*reported_at).date().year());
+                let seq = match last.get_mut(&prefix) {
+                    Some(seq) => seq,
+                    None => {
+                        let found = last_sequence(tx, township, &prefix)?;
+                        last.entry(prefix.clone()).or_insert(found)
+                    }
+                };
+                *seq += 1;
+                let number = format!("{prefix}{:05}", *seq);
                 let hazard_id = Uuid::parse_str(id).map_err(|_| Error::Interrupted)?;
                 self.commit_local(
                     tx,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{params_from_iter, Connection};
 
-use super::sheet::{col, xlsx, Cell, Column, Sheet};
+use super::sheet::{col, Cell, Column, Sheet};
 use crate::checklist::library;
 use crate::clock::Day;
 use crate::error::Result;
@@ -76,16 +76,18 @@ fn from_events(c: &Connection, h: &Hazard) -> Result<(String, Option<String>, Op
 
 /// The hazards reported in the period under `scope_id`, one row each, with the period's
 /// title for the sheet.
-fn hazard_sheet(c: &Connection, scope_id: &str, from: Day, to: Day, today: Day) -> Result<Sheet> {
-    let node = org::node(c, scope_id)?;
+pub(super) fn hazard_sheet(
+    c: &Connection,
+    node: &org::OrgNode,
+    from: Day,
+    to: Day,
+    today: Day,
+) -> Result<Sheet> {
     let grids = org::grids_under(c, &node.id)?;
     let mut args: Vec<rusqlite::types::Value> =
         vec![from.start_ms().into(), to.plus(1).start_ms().into()];
     args.extend(grids.iter().cloned().map(Into::into));
-    let marks = (0..grids.len())
-        .map(|i| format!("?{}", i + 3))
-        .collect::<Vec<_>>()
-        .join(",");
+    let marks = super::placeholders(grids.len(), 3);
     let mut stmt = c.prepare(&format!(
         "SELECT h.body, coalesce(p.name, ''), coalesce(g.name, ''), coalesce(v.name, ''),
                 coalesce(t.name, ''), coalesce(p.address, ''), coalesce(p.responsible_name, ''),
@@ -96,14 +98,7 @@ fn hazard_sheet(c: &Connection, scope_id: &str, from: Day, to: Day, today: Day) 
          WHERE h.reported_at >= ?1 AND h.reported_at < ?2 AND h.grid_id IN ({marks})
          ORDER BY h.reported_at, h.id"
     ))?;
-    let mut name_of = c.prepare_cached("SELECT name FROM users WHERE id = ?1")?;
-    let mut person = |id: &str| -> Result<String> {
-        use rusqlite::OptionalExtension;
-        Ok(name_of
-            .query_row([id], |r| r.get::<_, String>(0))
-            .optional()?
-            .unwrap_or_else(|| id.to_string()))
-    };
+    let person = |id: &str| person_name(c, id);
     let lib = library();
     let yes = |b: bool| Cell::text(if b { "是" } else { "否" });
     let mut rows = Vec::new();
@@ -166,6 +161,15 @@ fn hazard_sheet(c: &Connection, scope_id: &str, from: Day, to: Day, today: Day) 
     })
 }
 
+/// A person as a ledger names them: their name, else their id (someone since removed).
+pub(crate) fn person_name(c: &Connection, id: &str) -> Result<String> {
+    use rusqlite::OptionalExtension;
+    Ok(c.prepare_cached("SELECT name FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, String>(0))
+        .optional()?
+        .unwrap_or_else(|| id.to_string()))
+}
+
 /// A ledger's second line: the unit, the period and the day it was made.
 pub(crate) fn subtitle(unit: &str, from: Day, to: Day, today: Day) -> String {
     format!("填报单位：{unit}    统计期间：{from} 至 {to}    制表日期：{today}")
@@ -190,13 +194,7 @@ impl Store {
         to: Day,
         format: LedgerFormat,
     ) -> Result<(usize, Vec<u8>)> {
-        let today = self.today();
-        let sheet = self.read(|c| hazard_sheet(c, scope_id, from, to, today))?;
-        let bytes = match format {
-            LedgerFormat::Csv => sheet.csv()?,
-            LedgerFormat::Xlsx => xlsx(std::slice::from_ref(&sheet))?,
-        };
-        Ok((sheet.rows.len(), bytes))
+        self.ledger_of(super::ledgers::Ledger::Hazards, scope_id, from, to, format)
     }
 
     /// Writes the hazard ledger of a scope and period as CSV (see `ledger`). Returns the

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params_from_iter, Connection};
 
-use super::export::{subtitle, LedgerFormat};
+use super::export::{person_name, subtitle, LedgerFormat};
 use super::sheet::{col, xlsx, Cell, Column, Sheet};
 use crate::checklist::library;
 use crate::clock::Day;
@@ -55,15 +55,23 @@ impl Ledger {
         }
     }
 
-    pub fn from_code(code: &str) -> Option<Ledger> {
-        Ledger::ALL.into_iter().find(|l| l.code() == code)
+    /// The ledger's columns (a place register's every sheet has the same).
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Ledger::Hazards => &super::export::HAZARD_COLUMNS,
+            Ledger::Patrols => &PATROL_COLUMNS,
+            Ledger::Places => &PLACE_COLUMNS,
+            Ledger::Activities => &ACTIVITY_COLUMNS,
+        }
     }
 }
 
 impl std::str::FromStr for Ledger {
     type Err = crate::error::InvalidInput;
     fn from_str(code: &str) -> std::result::Result<Ledger, Self::Err> {
-        Ledger::from_code(code)
+        Ledger::ALL
+            .into_iter()
+            .find(|l| l.code() == code)
             .ok_or_else(|| crate::vocab::unknown(crate::error::Field::Ledger, code))
     }
 }
@@ -117,20 +125,6 @@ fn clock_time(ms: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn in_list(first: usize, n: usize) -> String {
-    (0..n)
-        .map(|i| format!("?{}", first + i))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn person(c: &Connection, id: &str) -> Result<String> {
-    Ok(c.prepare_cached("SELECT name FROM users WHERE id = ?1")?
-        .query_row([id], |r| r.get::<_, String>(0))
-        .optional()?
-        .unwrap_or_else(|| id.to_string()))
-}
-
 fn patrol_rows(c: &Connection, grids: &[String], from: Day, to: Day) -> Result<Vec<Vec<Cell>>> {
     let mut args: Vec<rusqlite::types::Value> =
         vec![from.start_ms().into(), to.plus(1).start_ms().into()];
@@ -145,7 +139,7 @@ fn patrol_rows(c: &Connection, grids: &[String], from: Day, to: Day) -> Result<V
          LEFT JOIN org_nodes t ON t.id = v.parent_id
          WHERE pa.ended_at >= ?1 AND pa.ended_at < ?2 AND pa.grid_id IN ({})
          ORDER BY pa.ended_at, pa.id",
-        in_list(3, grids.len())
+        super::placeholders(grids.len(), 3)
     ))?;
     let mut answers =
         c.prepare_cached("SELECT item_key, failed FROM patrol_answers WHERE patrol_id = ?1")?;
@@ -180,7 +174,7 @@ fn patrol_rows(c: &Connection, grids: &[String], from: Day, to: Day) -> Result<V
             Cell::Text(r.get(6)?),
             Cell::Text(r.get(7)?),
             Cell::text(library().place_type_zh(&r.get::<_, String>(8)?)),
-            Cell::Text(person(c, &worker)?),
+            Cell::Text(person_name(c, &worker)?),
             Cell::Int(answered.len() as i64),
             Cell::Int(failed.len() as i64),
             Cell::Text(failed.join("；")),
@@ -196,7 +190,13 @@ fn patrol_rows(c: &Connection, grids: &[String], from: Day, to: Day) -> Result<V
 }
 
 /// One sheet per village under the scope (the scope's own when it is a grid).
-fn place_sheets(c: &Connection, node: &org::OrgNode, from: Day, to: Day) -> Result<Vec<Sheet>> {
+fn place_sheets(
+    c: &Connection,
+    node: &org::OrgNode,
+    from: Day,
+    to: Day,
+    line: &str,
+) -> Result<Vec<Sheet>> {
     let villages: Vec<org::OrgNode> = match node.level {
         OrgLevel::Grid | OrgLevel::Village => vec![node.clone()],
         _ => org::grids_under(c, &node.id)?
@@ -271,7 +271,7 @@ fn place_sheets(c: &Connection, node: &org::OrgNode, from: Day, to: Day) -> Resu
             // A tab's name is at most 31 characters.
             name: v.name.chars().take(31).collect(),
             title: format!("{}一户一档", v.name),
-            subtitle: String::new(),
+            subtitle: line.to_string(),
             columns: &PLACE_COLUMNS,
             rows,
         });
@@ -302,7 +302,7 @@ fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Ve
             Cell::Text(r.get(2)?),
             Cell::Text(r.get(3)?),
             Cell::Int(r.get(4)?),
-            Cell::Text(person(c, &r.get::<_, String>(5)?)?),
+            Cell::Text(person_name(c, &r.get::<_, String>(5)?)?),
             Cell::Text(r.get(6)?),
         ]);
     }
@@ -321,57 +321,40 @@ impl Store {
         to: Day,
         format: LedgerFormat,
     ) -> Result<(usize, Vec<u8>)> {
-        if which == Ledger::Hazards {
-            return self.ledger(scope_id, from, to, format);
-        }
         super::check_period(from, to)?;
         let today = self.today();
         let sheets = self.read(|c| {
             let node = org::node(c, scope_id)?;
             let line = subtitle(&node.name, from, to, today);
-            let one = |columns: &'static [Column], rows| Sheet {
+            let one = |rows| Sheet {
                 name: which.zh().into(),
                 title: format!("{}{}", node.name, which.zh()),
                 subtitle: line.clone(),
-                columns,
+                columns: which.columns(),
                 rows,
             };
             Ok(match which {
+                Ledger::Hazards => vec![super::export::hazard_sheet(c, &node, from, to, today)?],
                 Ledger::Patrols => {
                     let grids = org::grids_under(c, &node.id)?;
-                    vec![one(&PATROL_COLUMNS, patrol_rows(c, &grids, from, to)?)]
+                    vec![one(patrol_rows(c, &grids, from, to)?)]
                 }
-                Ledger::Activities => {
-                    vec![one(
-                        &ACTIVITY_COLUMNS,
-                        activity_rows(c, &node.id, from, to)?,
-                    )]
-                }
-                Ledger::Places | Ledger::Hazards => place_sheets(c, &node, from, to)?
-                    .into_iter()
-                    .map(|s| Sheet {
-                        subtitle: line.clone(),
-                        ..s
-                    })
-                    .collect(),
+                Ledger::Activities => vec![one(activity_rows(c, &node.id, from, to)?)],
+                Ledger::Places => place_sheets(c, &node, from, to, &line)?,
             })
         })?;
         let n = sheets.iter().map(|s| s.rows.len()).sum();
         let bytes = match format {
             LedgerFormat::Xlsx => xlsx(&sheets)?,
-            LedgerFormat::Csv => {
-                let all = Sheet {
-                    rows: sheets.iter().flat_map(|s| s.rows.clone()).collect(),
-                    ..sheets.first().cloned().unwrap_or(Sheet {
-                        name: String::new(),
-                        title: String::new(),
-                        subtitle: String::new(),
-                        columns: &PLACE_COLUMNS,
-                        rows: Vec::new(),
-                    })
-                };
-                all.csv()?
+            // One table for a program to read: every sheet's rows under the one heading row.
+            LedgerFormat::Csv => Sheet {
+                name: String::new(),
+                title: String::new(),
+                subtitle: String::new(),
+                columns: which.columns(),
+                rows: sheets.into_iter().flat_map(|s| s.rows).collect(),
             }
+            .csv()?,
         };
         Ok((n, bytes))
     }

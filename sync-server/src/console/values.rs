@@ -44,8 +44,11 @@ pub(crate) fn when(ms: i64) -> String {
     format!("{day} {:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// Users' names and roles by id.
+pub(crate) type Names = HashMap<String, (String, Role)>;
+
 /// Users' names by id, for timelines and lists (an unknown id shows as itself).
-pub(crate) fn names(store: &Store) -> gridpatrol_core::Result<HashMap<String, (String, Role)>> {
+pub(crate) fn names(store: &Store) -> gridpatrol_core::Result<Names> {
     Ok(store
         .users()?
         .into_iter()

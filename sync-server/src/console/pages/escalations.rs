@@ -14,7 +14,7 @@ use maud::{html, Markup};
 
 use super::LIST_LIMIT;
 use crate::console::layout::page;
-use crate::console::values::{names, person, when, Typed};
+use crate::console::values::{names, person, when, Names, Typed};
 use crate::console::{view, Me, Page, Refused, Shared, Tree};
 
 /// The level whose queue a user works: a village leader's village, else the township.
@@ -67,6 +67,7 @@ pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let level = queue_level(me.actor().role);
         let groups = queue(store, me)?;
+        let who = names(store)?;
         let body = html! {
             h1 { "上报待办 / Escalation queue" }
             p.muted {
@@ -75,7 +76,7 @@ pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
             }
             @for ((_, title), (total, rows)) in QUEUE.iter().zip(&groups) {
                 h2 { (title) "（" (total) "）" }
-                (queue_table(store, tree, me, rows)?)
+                (queue_table(store, tree, me, &who, rows)?)
             }
         };
         Ok(page("上报待办 / Escalations", v, "/console/escalations", body))
@@ -84,8 +85,13 @@ pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
 }
 
 /// A group of the queue: each case with what it is, how it came up and how long it waits.
-fn queue_table(store: &Store, tree: &Tree, me: &Me, rows: &[HazardRow]) -> Result<Markup, Refused> {
-    let who = names(store)?;
+fn queue_table(
+    store: &Store,
+    tree: &Tree,
+    me: &Me,
+    who: &Names,
+    rows: &[HazardRow],
+) -> Result<Markup, Refused> {
     let today = store.today();
     let mut lines = Vec::with_capacity(rows.len());
     for row in rows {
@@ -127,7 +133,7 @@ fn queue_table(store: &Store, tree: &Tree, me: &Me, rows: &[HazardRow]) -> Resul
                 td {
                     @match &up {
                         Some((reason, note, by, at)) => {
-                            (reason) " · " (person(&who, by)) br; span.muted { (when(*at)) }
+                            (reason) " · " (person(who, by)) br; span.muted { (when(*at)) }
                             @if !note.is_empty() { br; (Typed(note)) }
                         }
                         None => "—",

@@ -110,7 +110,9 @@ pub async fn export_ledger(
         };
         let which = match q.ledger.as_deref() {
             None => Ledger::Hazards,
-            Some(code) => Ledger::from_code(code).ok_or_else(|| ApiError::bad_request("ledger"))?,
+            Some(code) => code
+                .parse::<Ledger>()
+                .map_err(|_| ApiError::bad_request("ledger"))?,
         };
         let (_, bytes) = store.ledger_of(which, &node.id, from, to, format)?;
         Ok(download(
