@@ -139,17 +139,23 @@ pub struct ReportFigures {
     pub from: String,
     pub to: String,
     pub hazards_reported: u32,
+    pub withdrawn: u32,
     pub closed: u32,
     pub closed_on_time: u32,
+    /// Closed cases that never had a deadline: a gap in the data, left out of 按期整改率.
+    pub closed_without_deadline: u32,
     pub general_closed: u32,
     pub general_closed_in_grid: u32,
     pub escalated: u32,
     pub overdue_count: u32,
+    /// The day `overdue_count` was counted at (`YYYY-MM-DD`): the period's end, or today.
+    pub overdue_as_of: String,
     pub patrols: u32,
-    /// 闭环率, 按期整改率, 一般隐患网格内闭环率 (0 to 1; none when nothing to count).
+    /// 闭环率, 按期整改率, 一般隐患网格内闭环率, 巡查覆盖率 (0 to 1; none when nothing to count).
     pub closure_rate: Option<f64>,
     pub on_time_rate: Option<f64>,
     pub in_grid_closure_rate: Option<f64>,
+    pub coverage_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, uniffi::Enum)]

@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! One figure, one function: a small story played by phones against a real server, counted by
 //! hand, then read off every surface that shows the figures (the dashboard, the coverage page,
-//! the annual page and its CSV, the hazard ledger) and the server's own report: each must say
-//! the hand count.
+//! the annual page and its CSV, the hazard ledger, the command line's report as text and JSON,
+//! the FFI's report a phone app shows) and the server's own report: each must say the hand
+//! count.
 //!
 //! The story, in g04 today (no demo history: the township's people and places only):
 //!
@@ -172,30 +173,91 @@ fn every_surface_says_the_hand_count() {
     let coverage = format!("{:.1}%", 100.0 / f64::from(places));
     assert_eq!(r.coverage_rate(), Some(1.0 / f64::from(places)));
 
+    // The command line on a phone signed in as the officer, as a script reads it.
+    let phone = tempfile::tempdir().unwrap();
+    let db = phone.path().join("o01-cli.db");
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(common::gridpatrol_binary())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("GRIDPATROL_PASSWORD", "gridpatrol")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    cli(&["login", "--server", &server.url, "--user", "o01"]);
+    cli(&["sync"]);
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    let json: serde_json::Value = serde_json::from_slice(&cli(&[
+        "--json", "report", "--scope", "t01", "--from", &from_s, "--to", &to_s,
+    ]))
+    .unwrap();
+    let n = |k: &str| json[k].as_u64().unwrap();
+    assert_eq!(
+        (n("hazards_reported"), n("closed"), n("withdrawn")),
+        (4, 3, 0)
+    );
+    assert_eq!((n("closed_on_time"), n("closed_without_deadline")), (2, 1));
+    assert_eq!((n("general_closed_in_grid"), n("general_closed")), (2, 3));
+    assert_eq!((n("overdue_count"), n("patrols")), (0, 1));
+    assert_eq!(json["on_time_rate"].as_f64(), Some(1.0));
+    assert_eq!(json["closure_rate"].as_f64(), Some(0.75));
+    let text = String::from_utf8(cli(&[
+        "report", "--scope", "t01", "--from", &from_s, "--to", &to_s,
+    ]))
+    .unwrap();
+    for want in [
+        "闭环率 closure rate: 75.0%",
+        "按期整改率 on-time rate: 100.0%",
+        "网格内闭环率 in-grid closure rate: 66.7%",
+    ] {
+        assert!(text.contains(want), "the CLI says {want}: {text}");
+    }
+    assert!(
+        text.contains(&format!("巡查覆盖率 coverage: {coverage}\n")),
+        "{text}"
+    );
+
+    // The FFI a phone app calls, on the same phone's database.
+    let ffi = gridpatrol_ffi::PatrolStore::open(
+        db.to_str().unwrap().into(),
+        gridpatrol_ffi::DeviceConfig {
+            fixed_clock_ms: None,
+        },
+    )
+    .unwrap()
+    .report("t01".into(), from_s.clone(), to_s.clone())
+    .unwrap();
+    assert_eq!((ffi.hazards_reported, ffi.closed, ffi.withdrawn), (4, 3, 0));
+    assert_eq!((ffi.closed_on_time, ffi.closed_without_deadline), (2, 1));
+    assert_eq!((ffi.general_closed_in_grid, ffi.general_closed), (2, 3));
+    assert_eq!((ffi.overdue_count, ffi.patrols), (0, 1));
+    assert_eq!(ffi.closure_rate, Some(0.75));
+    assert_eq!(ffi.on_time_rate, Some(1.0));
+    assert_eq!(ffi.coverage_rate, r.coverage_rate());
+    assert_eq!(ffi.overdue_as_of, to_s);
+
     let officer = Browser::sign_in(&server, "o01");
     // The dashboard.
     let html = officer.page(&format!(
         "/console/?scope=t01&from={year}-01-01&to={}",
         in_days(0)
     ));
-    assert_eq!(dashboard_figure(&html, "闭环率 / Closure rate"), "75.0%");
-    assert_eq!(
-        dashboard_figure(&html, "按期整改率 / On-time rate"),
-        "100.0%"
-    );
-    assert_eq!(
-        dashboard_figure(&html, "一般隐患网格内闭环率 / Closed in the grid"),
-        "66.7%"
-    );
-    assert_eq!(
-        dashboard_figure(&html, "巡查覆盖率 / Patrol coverage"),
-        coverage
-    );
+    assert_eq!(dashboard_figure(&html, "闭环率"), "75.0%");
+    assert_eq!(dashboard_figure(&html, "按期整改率"), "100.0%");
+    assert_eq!(dashboard_figure(&html, "一般隐患网格内闭环率"), "66.7%");
+    assert_eq!(dashboard_figure(&html, "巡查覆盖率"), coverage);
     assert!(html.contains(&format!("逾期未整改（截至 {}）", in_days(0))));
 
     // The coverage page: its township total over every risk level is the same covered place.
     let page = officer.page("/console/coverage?scope=t01");
-    let due = page.split("应巡查场所 / Places due（").nth(1).unwrap();
+    let due = page.split("应巡查场所（").nth(1).unwrap();
     let due: u32 = due.split('）').next().unwrap().parse().unwrap();
     assert_eq!(due, places - 1, "every place but the one visited is due");
 
@@ -214,11 +276,11 @@ fn every_surface_says_the_hand_count() {
             .to_string()
     };
     for (figure, shown) in [
-        ("闭环率 Closure rate", "75.0%"),
-        ("按期整改率 On-time rate", "100.0%"),
-        ("网格内闭环率 Closed in grid", "66.7%"),
-        ("巡查覆盖率 Coverage", coverage.as_str()),
-        ("逾期未整改 Overdue", "0"),
+        ("闭环率", "75.0%"),
+        ("按期整改率", "100.0%"),
+        ("网格内闭环率", "66.7%"),
+        ("巡查覆盖率", coverage.as_str()),
+        ("逾期未整改", "0"),
     ] {
         assert_eq!(township_cell(figure), shown, "{figure}");
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,38 +40,6 @@ fn fresh_folder(binaries: &[(&str, &Path)]) -> tempfile::TempDir {
 
 fn server_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
-}
-
-/// The `gridpatrol` binary. It belongs to another package (gridpatrol-cli), so Cargo does not
-/// build it for this one's tests: it is built here, with the profile and into the target
-/// directory of this run (an up-to-date build is a no-op).
-fn gridpatrol_binary() -> PathBuf {
-    let profile_dir = server_binary().parent().unwrap();
-    let profile = profile_dir.file_name().unwrap().to_str().unwrap();
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--locked", "-p", "gridpatrol-cli"])
-        .args(["--bin", "gridpatrol"])
-        .args(["--message-format", "json-render-diagnostics"])
-        .arg("--target-dir")
-        .arg(profile_dir.parent().unwrap());
-    if profile != "debug" {
-        cargo.args(["--profile", profile]);
-    }
-    let out = cargo.output().unwrap();
-    assert!(
-        out.status.success(),
-        "building gridpatrol: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "gridpatrol")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo names the gridpatrol executable")
 }
 
 /// Runs `blocks`, one after the other as a reader pastes them into one terminal, with
@@ -152,7 +120,7 @@ fn the_sync_between_devices_blocks_run_as_written() {
     let blocks = blocks_in("## Sync between devices");
     assert_eq!(blocks.len(), 2, "a new block needs a test: {blocks:?}");
     let (sync, accounts) = (&blocks[0], &blocks[1]);
-    let gridpatrol = gridpatrol_binary();
+    let gridpatrol = common::gridpatrol_binary();
     let dir = fresh_folder(&[
         ("gridpatrol-sync-server", server_binary()),
         ("gridpatrol", &gridpatrol),

@@ -106,9 +106,9 @@ print(json.dumps(rows, ensure_ascii=False))
 async function signIn(context, url, user) {
   const page = await context.newPage();
   await page.goto(`${url}/console/login`);
-  await page.getByLabel('账号 / User ID').fill(user);
-  await page.getByLabel('密码 / Password').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录 / Sign in' }).click();
+  await page.getByLabel('账号').fill(user);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
   await page.waitForURL(`${url}/console/`);
   return page;
 }
@@ -195,7 +195,13 @@ try {
   });
 
   await check('the escalated hazard is in the queue; the officer hands it back', async () => {
-    await officer.getByRole('link', { name: '上报待办 Escalations' }).click();
+    await officer.getByRole('link', { name: '上报待办' }).click();
+    // The queue says what each case is, why and by whom it came up, and how long it has waited.
+    const line = await officer.getByRole('row', { name: new RegExp(caseNumber) }).innerText();
+    for (const want of ['二楼安全出口被杂物堵塞', '西岭', '重大隐患', '（网格员）']) {
+      assert(line.includes(want), `the queue line says ${want}: ${line}`);
+    }
+    assert(/\t0\t/.test(line), `waited 0 days: ${JSON.stringify(line)}`);
     await officer.getByRole('link', { name: caseNumber }).click();
     await officer.getByText('二楼安全出口被杂物堵塞', { exact: true }).waitFor();
     // The worker's photo arrived with the case and shows.
@@ -207,11 +213,11 @@ try {
 
     await officer.locator('#act-hand_back summary').click();
     const form = officer.locator('#act-hand_back form');
-    await form.getByLabel('至 / To').selectOption('grid');
-    await form.getByLabel('指导意见 / Guidance').fill('请督促业主三日内清理通道，清理后拍照提交复查');
-    await form.getByLabel('整改期限 / Deadline').fill(handBackBy);
-    await form.getByRole('button', { name: '提交 / Submit' }).click();
-    await officer.getByText('已记录「交办 Hand back」').waitFor();
+    await form.getByLabel('至').selectOption('grid');
+    await form.getByLabel('指导意见').fill('请督促业主三日内清理通道，清理后拍照提交复查');
+    await form.getByLabel('整改期限').fill(handBackBy);
+    await form.getByRole('button', { name: '提交' }).click();
+    await officer.getByText('已记录「交办」').waitFor();
     await officer.getByText(`交办至网格，期限 ${handBackBy}`).waitFor();
     await officer.screenshot({ path: path.join(artefacts, 'hazard-handed-back.png'), fullPage: true });
   });
@@ -245,10 +251,10 @@ try {
     assert(await form.locator('textarea').evaluateAll((ts) => ts.every((t) => t.maxLength === 500)),
       'every box has its limit');
     // Clicking the words chooses their button.
-    await form.getByText('未通过，退回整改 / Failed, rework').click();
+    await form.getByText('未通过，退回整改').click();
     assert(await radios.nth(1).isChecked(), 'the label is attached');
-    await form.getByLabel('未通过时的新期限 / New deadline if failed').fill(inDays(-3));
-    await form.getByRole('button', { name: '提交 / Submit' }).click();
+    await form.getByLabel('未通过时的新期限').fill(inDays(-3));
+    await form.getByRole('button', { name: '提交' }).click();
     await leader.waitForURL(/problem=/);
     const beside = leader.locator('#act-review .field-error');
     await beside.waitFor();
@@ -267,21 +273,110 @@ try {
     const leader = await signIn(ctx, url, 'l03');
     await officer.goto(`${url}/console/admin/people`);
     await officer.getByRole('row', { name: /l03/ })
-      .getByRole('button', { name: '注销设备 / Sign out devices' }).click();
+      .getByRole('button', { name: '注销设备' }).click();
     await officer.getByText('注销设备登录').first().waitFor();
     await leader.goto(`${url}/console/hazards?overdue=1`);
     await leader.getByText('登录已过期').waitFor();
-    await leader.getByLabel('账号 / User ID').fill('l03');
-    await leader.getByLabel('密码 / Password').fill(PASSWORD);
-    await leader.getByRole('button', { name: '登录 / Sign in' }).click();
+    await leader.getByLabel('账号').fill('l03');
+    await leader.getByLabel('密码').fill(PASSWORD);
+    await leader.getByRole('button', { name: '登录' }).click();
     await leader.waitForURL(`${url}/console/hazards?overdue=1`);
     await ctx.close();
     await officer.goto(`${url}/console/`);
   });
 
+  await check('a form sent after the sign-in ended is kept, and comes back filled in after signing in again', async () => {
+    const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
+    const id = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
+      'wiring', '--severity', 'general', '--description', '插线板串接使用').id;
+    phone('hazard', 'notify', id, '--as', 'w04', '--party', '店主', '--deadline', inDays(5));
+    phone('hazard', 'submit', id, '--as', 'w04', '--note', '已拆除串接插线板');
+    phone('sync');
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const leader = await signIn(ctx, url, 'l02');
+    await leader.goto(`${url}/console/hazards/${id}`);
+    await leader.locator('#act-review summary').click();
+    let form = leader.locator('#act-review form');
+    const opinion = '现场复查：仍有一处插线板串接，请于三日内拆除并拍照';
+    await form.getByText('未通过，退回整改').click();
+    await form.getByLabel('复查意见').fill(opinion);
+    await form.getByLabel('未通过时的新期限').fill(inDays(3));
+    // Meanwhile the officer signs the leader out everywhere.
+    await officer.goto(`${url}/console/admin/people`);
+    await officer.getByRole('row', { name: /l02/ })
+      .getByRole('button', { name: '注销设备' }).click();
+    await officer.getByText('注销设备登录').first().waitFor();
+    await form.getByRole('button', { name: '提交' }).click();
+    await leader.getByText('已为您保留').waitFor();
+    await leader.getByLabel('账号').fill('l02');
+    await leader.getByLabel('密码').fill(PASSWORD);
+    await leader.getByRole('button', { name: '登录' }).click();
+    await leader.waitForURL(new RegExp(`/console/hazards/${id}\\?problem=`));
+    form = leader.locator('#act-review form');
+    assert(await form.getByLabel('复查意见').inputValue() === opinion, 'the opinion is back');
+    assert(await form.getByLabel('未通过时的新期限').inputValue() === inDays(3), 'the date is back');
+    assert(await form.locator('input[type=radio]').nth(1).isChecked(), 'the choice is back');
+    await form.getByText('尚未记录').waitFor();
+    assert(!(await leader.getByText('未通过。现场复查').count()), 'nothing was recorded yet');
+    await form.getByRole('button', { name: '提交' }).click();
+    await leader.getByText('已记录「复查」').waitFor();
+    await leader.getByText(`未通过，新期限 ${inDays(3)}。${opinion}`).waitFor();
+    await ctx.close();
+    await officer.goto(`${url}/console/`);
+  });
+
+  await check('the brigade advisor reads the dashboard and is given nothing to do', async () => {
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+    const advisor = await signIn(ctx, url, 'b01');
+    await advisor.getByText('闭环率', { exact: true }).first().waitFor();
+    assert(!(await advisor.getByText('待办上报').count()), 'no to-do count for the advisor');
+    await ctx.close();
+  });
+
+  await check('the hazard list finds a case by its words and sorts by deadline', async () => {
+    await officer.goto(`${url}/console/hazards`);
+    await officer.getByLabel('查找').fill('安全出口被杂物');
+    await officer.getByRole('button', { name: '筛选' }).click();
+    const rows = officer.locator('table tbody tr');
+    assert(await rows.count() === 1, `one case found: ${await rows.count()}`);
+    assert((await rows.first().innerText()).includes(caseNumber), 'it is ours, by its case number');
+    await officer.goto(`${url}/console/hazards`);
+    await officer.getByLabel('排序').selectOption('deadline');
+    await officer.getByRole('button', { name: '筛选' }).click();
+    await officer.waitForURL(/sort=deadline/);
+    const deadlines = (await rows.evaluateAll((trs) => trs.map((tr) => tr.cells[9].innerText.trim())))
+      .filter((d) => /^\d{4}-\d{2}-\d{2}/.test(d)).map((d) => d.slice(0, 10));
+    assert(deadlines.length >= 2, `cases with deadlines: ${deadlines}`);
+    assert(deadlines.every((d, i) => i === 0 || deadlines[i - 1] <= d), `nearest first: ${deadlines}`);
+  });
+
+  await check('coverage is a work list: the places due, most overdue first, with their grid worker', async () => {
+    await officer.goto(`${url}/console/coverage`);
+    const due = officer.locator('#due + p + table tbody tr');
+    assert(await due.count() > 1, `places due: ${await due.count()}`);
+    const days = await due.evaluateAll((trs) => trs.map((tr) => Number(tr.cells[6].innerText)));
+    assert(days.every((d, i) => i === 0 || days[i - 1] >= d), `most overdue first: ${days}`);
+    assert((await due.first().innerText()).includes('（网格员）'), 'the grid worker is named');
+  });
+
+  await check('the console speaks Chinese: no label is doubled in English', async () => {
+    for (const page of ['/console/', '/console/escalations', '/console/hazards',
+      `/console/hazards/${hazardId}`, '/console/coverage', '/console/exports',
+      '/console/annual?year=2026', '/console/conflicts?all=1', '/console/admin/places',
+      '/console/admin/people', '/console/admin/plans', '/console/admin/areas', '/console/admin/campaigns',
+      '/console/admin/checklists', '/console/admin/import']) {
+      await officer.goto(`${url}${page}`);
+      const english = await officer.evaluate(() => [...document.querySelectorAll(
+        'h1, h2, h3, nav a, label, legend, summary, button, th, caption, option, p.muted, svg text')]
+        .map((e) => e.innerText ?? e.textContent)
+        .filter((t) => /[A-Za-z]{4,}/.test(t.replace(/\b(CSV|XLSX|PDF|Excel)\b/g, ''))));
+      assert(english.length === 0, `${page} has English labels: ${english.slice(0, 5)}`);
+    }
+  });
+
   await check('the 整改通知书 prints to an A4 PDF with the case number, the hazard and the deadline', async () => {
     await officer.goto(`${url}/console/hazards/${hazardId}`);
-    await officer.getByRole('link', { name: '整改通知书 / Notice' }).click();
+    await officer.getByRole('link', { name: '整改通知书' }).click();
     await officer.locator('.qr svg').waitFor();
     const pdf = path.join(artefacts, 'notice.pdf');
     await officer.pdf({ path: pdf, format: 'A4', printBackground: true });
@@ -312,10 +407,10 @@ try {
   });
 
   await check('the ledger downloads as XLSX and opens with the case in it', async () => {
-    await officer.getByRole('link', { name: '台账导出 Exports' }).click();
+    await officer.getByRole('link', { name: '台账导出' }).click();
     const [download] = await Promise.all([
       officer.waitForEvent('download'),
-      officer.getByRole('button', { name: '下载 XLSX / Download XLSX' }).click(),
+      officer.getByRole('button', { name: '下载 XLSX' }).click(),
     ]);
     assert(/\.xlsx$/.test(download.suggestedFilename()), download.suggestedFilename());
     const file = path.join(artefacts, 'ledger.xlsx');
@@ -365,21 +460,21 @@ try {
     await fitsWidth(officer);
     await officer.screenshot({ path: path.join(artefacts, 'admin-places-new.png'), fullPage: true });
     await row.getByRole('link', { name: '巡查新发现出租屋' }).click();
-    await officer.getByRole('button', { name: '确认 / Confirm' }).click();
+    await officer.getByRole('button', { name: '确认' }).click();
     await officer.getByText('已保存：确认新增场所').waitFor();
     assert(await officer.locator('h1 .badge.new').count() === 0, 'no longer marked 新增');
   });
 
   await check('an officer adds a place, and the worker phone receives it', async () => {
     await officer.goto(`${url}/console/admin/places`);
-    const form = officer.locator('form', { has: officer.getByRole('button', { name: '新增 / Add' }) });
-    await form.getByLabel('类型 / Type').selectOption('street_shop');
-    await form.getByLabel('名称 / Name').fill('控制台新增便民店');
-    await form.getByLabel('地址 / Address').fill('西岭村 12 号');
-    await form.getByLabel('网格 / Grid').selectOption('g04');
-    await form.getByLabel('风险等级 / Risk').selectOption('high');
-    await form.getByLabel('负责人 / Responsible').fill('钱七');
-    await form.getByRole('button', { name: '新增 / Add' }).click();
+    const form = officer.locator('form', { has: officer.getByRole('button', { name: '新增' }) });
+    await form.getByLabel('类型').selectOption('street_shop');
+    await form.getByLabel('名称').fill('控制台新增便民店');
+    await form.getByLabel('地址').fill('西岭村 12 号');
+    await form.getByLabel('网格').selectOption('g04');
+    await form.getByLabel('风险等级').selectOption('high');
+    await form.getByLabel('负责人').fill('钱七');
+    await form.getByRole('button', { name: '新增' }).click();
     await officer.getByText('已保存：新增场所').waitFor();
     await officer.screenshot({ path: path.join(artefacts, 'admin-place.png'), fullPage: true });
     phone('sync');
@@ -391,16 +486,16 @@ try {
   await check('an officer disables a user, who can then no longer sign in', async () => {
     await officer.goto(`${url}/console/admin/people`);
     await fitsWidth(officer);
-    await officer.locator('#user-w03').getByRole('button', { name: '停用 / Disable' }).click();
+    await officer.locator('#user-w03').getByRole('button', { name: '停用' }).click();
     await officer.getByText('已保存：停用账号').waitFor();
     await officer.locator('#user-w03').getByText('已停用').waitFor();
     await officer.screenshot({ path: path.join(artefacts, 'admin-people.png'), fullPage: true });
     const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
     const page = await ctx.newPage();
     await page.goto(`${url}/console/login`);
-    await page.getByLabel('账号 / User ID').fill('w03');
-    await page.getByLabel('密码 / Password').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录 / Sign in' }).click();
+    await page.getByLabel('账号').fill('w03');
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
     await page.getByRole('alert').waitFor();
     assert(page.url().endsWith('/console/login'), page.url());
     await ctx.close();
@@ -408,10 +503,10 @@ try {
 
   await check('an officer starts a campaign, with its own figures on the dashboard', async () => {
     await officer.goto(`${url}/console/admin/campaigns`);
-    await officer.getByLabel('名称 / Name').fill('出租房电动自行车专项行动');
+    await officer.getByLabel('名称').fill('出租房电动自行车专项行动');
     await officer.getByLabel('出租房', { exact: true }).check();
     await officer.getByLabel(/重点检查项/).selectOption([{ index: 0 }, { index: 1 }]);
-    await officer.getByRole('button', { name: '开始 / Start' }).click();
+    await officer.getByRole('button', { name: '开始' }).click();
     await officer.getByText('已保存：开始专项行动').waitFor();
     const row = officer.getByRole('row', { name: /出租房电动自行车专项行动/ });
     await row.getByText('进行中').waitFor();
@@ -436,9 +531,9 @@ try {
   await check('the township adds a checklist item of its own, which the worker phone receives', async () => {
     await officer.goto(`${url}/console/admin/checklists`);
     await officer.getByRole('link', { name: '出租房（群租房）检查表' }).click();
-    await officer.getByLabel('检查项 / Item').fill('楼道内无电动自行车停放充电');
-    await officer.getByLabel('隐患类别 / Category').selectOption('ebike');
-    await officer.getByRole('button', { name: '发布新版本 / Publish a new version' }).click();
+    await officer.getByLabel('检查项').fill('楼道内无电动自行车停放充电');
+    await officer.getByLabel('隐患类别').selectOption('ebike');
+    await officer.getByRole('button', { name: '发布新版本' }).click();
     await officer.getByText('已保存：发布第 2 版').waitFor();
     await fitsWidth(officer);
     await officer.screenshot({ path: path.join(artefacts, 'admin-checklist.png'), fullPage: true });
@@ -452,10 +547,10 @@ try {
     const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
     const leader = await signIn(ctx, url, 'l02');
     await leader.goto(`${url}/console/admin/plans`);
-    await leader.getByLabel('网格 / Grid').selectOption('g05');
+    await leader.locator('select[name="grid"]').selectOption('g05');
     await leader.getByLabel('高风险', { exact: true }).check();
     await leader.getByLabel(/周期/).fill('7');
-    await leader.getByRole('button', { name: '新增 / Add' }).click();
+    await leader.getByRole('button', { name: '新增' }).click();
     await leader.getByText('已保存：新增巡查计划').waitFor();
     await leader.getByRole('row', { name: /西岭村第2网格.*执行中/ }).waitFor();
     await fitsWidth(leader);
@@ -471,9 +566,9 @@ try {
   await check('an officer moves a grid to another village', async () => {
     await officer.goto(`${url}/console/admin/areas`);
     const form = officer.locator('form', { has: officer.locator('input[value="move"]') });
-    await form.getByLabel('网格 / Grid').selectOption('g04');
-    await form.getByLabel('调入村 / To village').selectOption('v01');
-    await form.getByRole('button', { name: '保存 / Save' }).click();
+    await form.getByLabel('网格').selectOption('g04');
+    await form.getByLabel('调入村').selectOption('v01');
+    await form.getByRole('button', { name: '保存' }).click();
     await officer.getByText('已保存：调整网格所属村').waitFor();
     const east = await officer.getByRole('row', { name: /东沟村/ }).textContent();
     assert(east.includes('g04'), east);

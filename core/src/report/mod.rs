@@ -434,10 +434,11 @@ impl Report {
             self.hazards_per_100_patrols
                 .map_or("—".into(), |d| format!("{d:.1}"))
         );
+        let _ = writeln!(s, "巡查覆盖率 coverage: {}", pct(self.coverage_rate()));
         for c in &self.coverage {
             let _ = writeln!(
                 s,
-                "巡查覆盖率 coverage {}: {} / {} = {}",
+                "  {}: {} / {} = {}",
                 c.risk.zh(),
                 c.covered,
                 c.places,

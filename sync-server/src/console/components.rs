@@ -30,12 +30,12 @@ pub(crate) fn scope_form(
 ) -> Markup {
     html! {
         form.filters method="get" action=(action) {
-            label { "范围 / Area" select name="scope" { (scope_options(tree, me, scope)) } }
+            label { "范围" select name="scope" { (scope_options(tree, me, scope)) } }
             @if let Some((from, to)) = period {
-                label { "开始 / From" input type="date" name="from" value=(from); }
-                label { "结束 / To" input type="date" name="to" value=(to); }
+                label { "开始" input type="date" name="from" value=(from); }
+                label { "结束" input type="date" name="to" value=(to); }
             }
-            button type="submit" { "查看 / Show" }
+            button type="submit" { "查看" }
         }
     }
 }
@@ -51,7 +51,7 @@ pub(crate) fn select(
         label {
             (label)
             select name=(name) {
-                option value="" { "全部 / All" }
+                option value="" { "全部" }
                 @for (value, text) in options {
                     option value=(value) selected[Some(value.as_str()) == chosen] { (text) }
                 }
@@ -107,7 +107,7 @@ pub(crate) fn hazard_table(
             } }
             tbody {
                 @if rows.is_empty() {
-                    tr { td colspan="10" class="muted" { "没有记录 / Nothing here" } }
+                    tr { td colspan="10" class="muted" { "没有记录" } }
                 }
                 @for h in rows { (hazard_row(store, tree, h, today)) }
             }

@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 /// How long a note waits for its page.
 const KEEP: Duration = Duration::from_secs(10 * 60);
-/// The most notes held at once (the oldest go first).
-const MOST: usize = 10_000;
 
 struct Note<T> {
     owner: String,
@@ -20,15 +18,17 @@ struct Note<T> {
     value: T,
 }
 
-/// Notes of one kind, keyed by a random id.
+/// Notes of one kind, keyed by a random id, at most `most` at once (the oldest go first).
 pub(crate) struct Flash<T> {
     notes: OnceLock<Mutex<HashMap<String, Note<T>>>>,
+    most: usize,
 }
 
 impl<T: Clone> Flash<T> {
-    pub(crate) const fn new() -> Self {
+    pub(crate) const fn new(most: usize) -> Self {
         Flash {
             notes: OnceLock::new(),
+            most,
         }
     }
 
@@ -39,12 +39,13 @@ impl<T: Clone> Flash<T> {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Leaves `value` for `owner` (a sign-in's CSRF key); returns the key to fetch it by.
+    /// Leaves `value` for `owner` (a sign-in's CSRF key, or what else only the rightful
+    /// reader can name); returns the key to fetch it by.
     pub(crate) fn put(&self, owner: &str, value: T) -> String {
         let key = uuid::Uuid::new_v4().simple().to_string();
         let mut map = self.map();
         map.retain(|_, n| n.at.elapsed() < KEEP);
-        if map.len() >= MOST {
+        if map.len() >= self.most {
             if let Some(oldest) = map.iter().min_by_key(|(_, n)| n.at).map(|(k, _)| k.clone()) {
                 map.remove(&oldest);
             }
@@ -75,7 +76,7 @@ mod tests {
 
     #[test]
     fn a_note_is_its_owners_only() {
-        static F: Flash<String> = Flash::new();
+        static F: Flash<String> = Flash::new(10);
         let k = F.put("a", "typed".into());
         assert_eq!(F.get("a", &k).as_deref(), Some("typed"));
         assert_eq!(
@@ -85,5 +86,16 @@ mod tests {
         );
         assert_eq!(F.get("b", &k), None);
         assert_eq!(F.get("a", "nope"), None);
+    }
+
+    #[test]
+    fn the_oldest_note_goes_when_full() {
+        static F: Flash<u8> = Flash::new(2);
+        let first = F.put("a", 1);
+        let second = F.put("a", 2);
+        let third = F.put("a", 3);
+        assert_eq!(F.get("a", &first), None);
+        assert_eq!(F.get("a", &second), Some(2));
+        assert_eq!(F.get("a", &third), Some(3));
     }
 }

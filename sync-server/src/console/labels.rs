@@ -5,17 +5,16 @@
 use gridpatrol_core::checklist::library;
 use gridpatrol_core::hazard::{HazardEvent, Verb};
 
-/// A verb as the console names it, the core's zh-CN label and its English name (an unknown
-/// code shows as itself).
+/// A verb as the console names it, the core's zh-CN label (an unknown code shows as itself).
 pub(crate) fn verb_name(verb: &str) -> String {
     verb.parse::<Verb>()
-        .map_or_else(|_| verb.to_string(), |v| format!("{} {}", v.zh(), v.en()))
+        .map_or_else(|_| verb.to_string(), |v| v.zh().to_string())
 }
 
 /// What a photo shows, by the event that cited it.
-pub(crate) const PHOTO_FOUND: &str = "发现时 / found";
-pub(crate) const PHOTO_BEFORE: &str = "整改前 / before";
-pub(crate) const PHOTO_AFTER: &str = "整改后 / after";
+pub(crate) const PHOTO_FOUND: &str = "发现时";
+pub(crate) const PHOTO_BEFORE: &str = "整改前";
+pub(crate) const PHOTO_AFTER: &str = "整改后";
 
 /// An event in one line, as a timeline shows it.
 pub(crate) fn event_text(ev: &HazardEvent) -> String {

@@ -10,16 +10,16 @@ use super::{ApiError, Page, View};
 
 /// The navigation, with the current page marked for assistive technology.
 const NAV: [(&str, &str); 6] = [
-    ("/console/", "概览 Dashboard"),
-    ("/console/escalations", "上报待办 Escalations"),
-    ("/console/hazards", "隐患 Hazards"),
-    ("/console/coverage", "巡查覆盖 Coverage"),
-    ("/console/exports", "台账导出 Exports"),
-    ("/console/conflicts", "冲突与退回 Conflicts"),
+    ("/console/", "概览"),
+    ("/console/escalations", "上报待办"),
+    ("/console/hazards", "隐患"),
+    ("/console/coverage", "巡查覆盖"),
+    ("/console/exports", "台账导出"),
+    ("/console/conflicts", "冲突与退回"),
 ];
 
 /// The administration entry, for township officers and village leaders.
-const ADMIN: (&str, &str) = ("/console/admin/places", "管理 Admin");
+const ADMIN: (&str, &str) = ("/console/admin/places", "管理");
 
 /// A whole HTML document: the header with navigation (when signed in), then `body`.
 pub(crate) fn document(
@@ -33,7 +33,7 @@ pub(crate) fn document(
         html lang="zh-CN" {
             (head(&format!("{title} · 网格消防巡查")))
             body {
-                a.skip href="#main" { "跳到正文 / Skip to content" }
+                a.skip href="#main" { "跳到正文" }
                 header.top {
                     div.bar {
                         span.brand { "网格消防巡查 · 工作台" }
@@ -66,7 +66,7 @@ fn signed_in_bar(v: &View, current: &str) -> Markup {
         .user(&me.actor().user_id)
         .map_or_else(|_| me.actor().user_id.clone(), |u| u.name);
     html! {
-        nav aria-label="主导航 / Main" {
+        nav aria-label="主导航" {
             @for (href, label) in NAV {
                 a href=(href) aria-current=[(href == current).then_some("page")] { (label) }
             }
@@ -78,7 +78,7 @@ fn signed_in_bar(v: &View, current: &str) -> Markup {
             span { (name) "（" (me.actor().role.zh()) "）" }
             form method="post" action="/console/logout" {
                 (me.csrf_field())
-                button type="submit" { "退出 / Sign out" }
+                button type="submit" { "退出" }
             }
         }
     }
@@ -101,7 +101,7 @@ pub(crate) fn error_page(status: StatusCode, e: &ApiError) -> Markup {
     let body = html! {
         h1 { (status.as_u16()) }
         (alert(&e.zh, &e.en))
-        p { a href="/console/" { "返回概览 / Back to the dashboard" } }
+        p { a href="/console/" { "返回概览" } }
     };
-    document("出错了 / Error", None, "", body)
+    document("出错了", None, "", body)
 }

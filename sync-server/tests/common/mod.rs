@@ -2,8 +2,42 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The `gridpatrol` binary. It belongs to another package (gridpatrol-cli), so Cargo does not
+/// build it for this one's tests: it is built here, with the profile and into the target
+/// directory of this run (an up-to-date build is a no-op).
+pub fn gridpatrol_binary() -> PathBuf {
+    let profile_dir = Path::new(env!("CARGO_BIN_EXE_gridpatrol-sync-server"))
+        .parent()
+        .unwrap();
+    let profile = profile_dir.file_name().unwrap().to_str().unwrap();
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--locked", "-p", "gridpatrol-cli"])
+        .args(["--bin", "gridpatrol"])
+        .args(["--message-format", "json-render-diagnostics"])
+        .arg("--target-dir")
+        .arg(profile_dir.parent().unwrap());
+    if profile != "debug" {
+        cargo.args(["--profile", profile]);
+    }
+    let out = cargo.output().unwrap();
+    assert!(
+        out.status.success(),
+        "building gridpatrol: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "gridpatrol")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo names the gridpatrol executable")
+}
 
 /// Starts `gridpatrol-sync-server --demo` on `listen` (port 0: any free port) with its data in
 /// `dir`, waits until it listens, and returns the process and its URL. The demo has people

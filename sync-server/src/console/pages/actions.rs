@@ -21,7 +21,35 @@ use crate::console::labels::verb_name;
 use crate::console::{not_visible, view, ApiError, Me, Refused, Shared};
 
 /// Refused actions waiting for the page they redirect to.
-pub(super) static PROBLEMS: Flash<Problem> = Flash::new();
+pub(super) static PROBLEMS: Flash<Problem> = Flash::new(10_000);
+/// Forms sent after their sign-in ended, waiting for the person to sign in again. Anyone with
+/// a stale cookie can leave one, so fewer are held, each only the boxes an action form has,
+/// each cut to its limit.
+pub(super) static DRAFTS: Flash<Problem> = Flash::new(1_000);
+
+/// The boxes of the action forms, the only ones a kept draft holds.
+const FORM_BOXES: [&str; 15] = [
+    "verb",
+    "to",
+    "guidance",
+    "deadline",
+    "department",
+    "case_number",
+    "departments",
+    "note",
+    "outcome",
+    "severity",
+    "reason",
+    "passed",
+    "new_deadline",
+    "approved",
+    "basis",
+];
+
+/// Whom a kept draft is for: whoever signs in again and may see the case.
+pub(super) fn draft_owner(id: uuid::Uuid) -> String {
+    format!("draft:{id}")
+}
 
 /// What the console offers to do (the rest is done on a phone, at the place).
 pub(super) const CONSOLE_VERBS: [&str; 11] = [
@@ -90,7 +118,7 @@ pub(super) fn action_form(
         let checked = |v: bool| f(name) == Some(decision_code(v));
         html! {
             fieldset {
-                legend { "结论 / Decision" }
+                legend { "结论" }
                 label.choice { input type="radio" name=(name) value=(decision_code(true)) checked[checked(true)] required; " " (yes) }
                 label.choice { input type="radio" name=(name) value=(decision_code(false)) checked[checked(false)]; " " (no) }
                 (says(Field::Decision))
@@ -99,7 +127,7 @@ pub(super) fn action_form(
     };
     let levels = |below: bool| {
         html! {
-            label { "至 / To" select name="to" {
+            label { "至" select name="to" {
                 @for l in [Level::Grid, Level::Village, Level::Township] {
                     @if (below && l < h.level) || (!below && l > h.level) {
                         option value=(l.code()) {
@@ -114,51 +142,51 @@ pub(super) fn action_form(
         @match verb {
             "hand_back" => {
                 (levels(true))
-                (area("guidance", "指导意见 / Guidance", Field::Guidance, true))
-                (date("deadline", "整改期限 / Deadline", today.plus(7), true))
+                (area("guidance", "指导意见", Field::Guidance, true))
+                (date("deadline", "整改期限", today.plus(7), true))
             }
             "refer" => {
-                (text("department", "移交部门 / Department", Field::Department, 100, true))
-                (text("case_number", "案号 / Case number", Field::CaseNumber, 60, true))
-                (date("deadline", "办结期限 / Deadline", today.plus(30), true))
-                (area("note", "备注 / Note", Field::Note, false))
+                (text("department", "移交部门", Field::Department, 100, true))
+                (text("case_number", "案号", Field::CaseNumber, 60, true))
+                (date("deadline", "办结期限", today.plus(30), true))
+                (area("note", "备注", Field::Note, false))
             }
             "joint_enforcement" => {
-                (text("departments", "参与部门 / Departments", Field::Department, 200, true))
-                (date("deadline", "办结期限 / Deadline", today.plus(30), true))
-                (area("note", "备注 / Note", Field::Note, false))
+                (text("departments", "参与部门", Field::Department, 200, true))
+                (date("deadline", "办结期限", today.plus(30), true))
+                (area("note", "备注", Field::Note, false))
             }
-            "record_outcome" => (area("outcome", "处理结果 / Outcome", Field::Outcome, true)),
+            "record_outcome" => (area("outcome", "处理结果", Field::Outcome, true)),
             "supervise" => {
-                (date("deadline", "督办期限 / Deadline", today.plus(30), true))
-                (area("note", "督办要求 / Note", Field::Note, false))
+                (date("deadline", "督办期限", today.plus(30), true))
+                (area("note", "督办要求", Field::Note, false))
             }
             "reclassify" => {
                 @let other = match h.severity { Severity::General => Severity::Major, Severity::Major => Severity::General };
                 input type="hidden" name="severity" value=(other.code());
-                p { "认定为" (other.zh()) " / Judge it " (other.code()) }
-                (area("reason", "认定理由 / Reason", Field::Reason, true))
+                p { "认定为" (other.zh()) }
+                (area("reason", "认定理由", Field::Reason, true))
             }
             "review" => {
-                (yes_no("passed", "通过，销号 / Passed, close", "未通过，退回整改 / Failed, rework"))
-                (area("note", "复查意见 / Note", Field::Note, false))
-                (date("new_deadline", "未通过时的新期限 / New deadline if failed", today.plus(7), false))
+                (yes_no("passed", "通过，销号", "未通过，退回整改"))
+                (area("note", "复查意见", Field::Note, false))
+                (date("new_deadline", "未通过时的新期限", today.plus(7), false))
             }
             "decide_extension" => {
                 @if let Some(p) = &h.pending_extension {
                     p { "申请延至 " (p.proposed_deadline) "：" (p.reason) }
                 }
-                (yes_no("approved", "同意 / Approve", "不同意 / Refuse"))
-                (area("basis", "依据 / Basis", Field::Basis, true))
+                (yes_no("approved", "同意", "不同意"))
+                (area("basis", "依据", Field::Basis, true))
             }
             "escalate" => {
                 (levels(false))
-                label { "原因 / Reason" select name="reason" {
+                label { "原因" select name="reason" {
                     @for r in EscalationReason::ALL { option value=(r.code()) { (r.zh()) } }
                 } }
-                (area("note", "备注 / Note", Field::Note, false))
+                (area("note", "备注", Field::Note, false))
             }
-            "withdraw" => (area("reason", "撤销理由 / Reason", Field::Reason, true)),
+            "withdraw" => (area("reason", "撤销理由", Field::Reason, true)),
             _ => {}
         }
     };
@@ -172,7 +200,7 @@ pub(super) fn action_form(
                 @if let Some(p) = problem.filter(|p| p.error.field.is_none()) {
                     p.field-error role="alert" { "未能记录：" (p.error.zh) " / Not recorded: " span lang="en" { (p.error.en) } }
                 }
-                div { button type="submit" { "提交 / Submit" } }
+                div { button type="submit" { "提交" } }
             }
         }
     }
@@ -191,11 +219,18 @@ fn event_from(verb: &str, f: &HashMap<String, String>) -> Result<HazardEvent, Ap
 /// after the same checks a pushed op gets (role × kind, scope, then the state machine).
 pub async fn act(
     State(b): State<Shared>,
-    me: Me,
+    me: Result<Me, Refused>,
     Path(id): Path<String>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, Refused> {
     let Form(typed) = form.map_err(|_| ApiError::bad_request("form"))?;
+    let me = match me {
+        Ok(me) => me,
+        Err(Refused::Expired { next }) => {
+            return Err(keep_draft(&id, typed).unwrap_or(Refused::Expired { next }))
+        }
+        Err(e) => return Err(e),
+    };
     view(b, me, move |v| {
         let (b, me, store) = (v.b, v.me, v.store);
         me.check_csrf(typed.get("csrf").map_or("", String::as_str))?;
@@ -250,4 +285,31 @@ pub async fn act(
         }
     })
     .await
+}
+
+/// A form sent after its sign-in ended (expired, or signed out elsewhere) would be lost with
+/// the request: it is kept for its case instead, and the sign-in page returns the person to
+/// the case with the form open and filled in as they left it, to check and submit again.
+/// Nothing is recorded from it.
+fn keep_draft(id: &str, typed: HashMap<String, String>) -> Option<Refused> {
+    let id = parse_id(id).ok()?;
+    let verb = typed
+        .get("verb")
+        .filter(|v| CONSOLE_VERBS.contains(&v.as_str()))?
+        .clone();
+    let typed = typed
+        .into_iter()
+        .filter(|(k, _)| FORM_BOXES.contains(&k.as_str()))
+        .map(|(k, v)| (k, v.chars().take(500).collect()))
+        .collect();
+    let error = ApiError::new(
+        401,
+        "sign_in_expired",
+        "登录已过期，这项处理尚未记录；刚才填写的内容已保留，请核对后再提交",
+        "your sign-in expired and this was not recorded; what you typed is kept: check it and submit again",
+    );
+    let key = DRAFTS.put(&draft_owner(id), Problem { verb, error, typed });
+    Some(Refused::Expired {
+        next: format!("/console/hazards/{id}?problem={key}"),
+    })
 }

@@ -22,25 +22,25 @@ pub struct YearQuery {
 }
 
 const ANNUAL_HEADINGS: [&str; 19] = [
-    "范围 Area",
-    "级别 Level",
-    "巡查次数 Patrols",
-    "发现隐患 Found",
-    "重大隐患 Major",
-    "撤销 Withdrawn",
-    "已销号 Closed",
-    "闭环率 Closure rate",
-    "按期整改率 On-time rate",
-    "网格内闭环率 Closed in grid",
-    "逾期未整改 Overdue",
-    "上报上级 Escalated",
-    "移交 Referred",
-    "挂牌督办 Supervised",
-    "巡查覆盖率 Coverage",
-    "宣传次数 Publicity events",
-    "宣传人次 Publicity audience",
-    "培训次数 Training events",
-    "培训人次 Training audience",
+    "范围",
+    "级别",
+    "巡查次数",
+    "发现隐患",
+    "重大隐患",
+    "撤销",
+    "已销号",
+    "闭环率",
+    "按期整改率",
+    "网格内闭环率",
+    "逾期未整改",
+    "上报上级",
+    "移交",
+    "挂牌督办",
+    "巡查覆盖率",
+    "宣传次数",
+    "宣传人次",
+    "培训次数",
+    "培训人次",
 ];
 
 fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
@@ -97,15 +97,15 @@ pub async fn annual(
         let (me, store, tree) = (v.me, v.store, &v.tree);
         let (scope, year, rows) = annual_rows(store, tree, me, &q)?;
         let body = html! {
-            h1 { (year) " 年度消防安全网格化管理统计 / Annual figures" }
+            h1 { (year) " 年度消防安全网格化管理统计" }
             p.noprint {
-                a href={ "/console/export/annual?scope=" (url(&scope)) "&year=" (year) } { "下载 CSV / Download CSV" }
-                " · 可直接打印本页 / Print this page for the report"
+                a href={ "/console/export/annual?scope=" (url(&scope)) "&year=" (year) } { "下载 CSV" }
+                " · 可直接打印本页"
             }
             // One column per area, one row per figure: a few areas fit a page across.
             div.scroll { table {
                 thead { tr {
-                    th scope="col" { "指标 / Figure" }
+                    th scope="col" { "指标" }
                     @for r in &rows { th.num scope="col" { (r[0]) } }
                 } }
                 tbody {
@@ -118,7 +118,7 @@ pub async fn annual(
                 }
             } }
         };
-        Ok(page("年度统计 / Annual figures", v, "/console/exports", body))
+        Ok(page("年度统计", v, "/console/exports", body))
     })
     .await
 }

@@ -77,19 +77,18 @@ pub async fn conflicts(
             Role::VillageLeader | Role::TownshipOfficer
         );
         let body = html! {
-            h1 { "冲突与退回 / Conflicts and refused records" }
+            h1 { "冲突与退回" }
             @if q.done.is_some() {
-                p.msg.ok role="status" { "已标记为已处理。/ Marked handled." }
+                p.msg.ok role="status" { "已标记为已处理。" }
             }
-            h2 { "离线冲突 / Offline conflicts（" (list.len()) "）" }
+            h2 { "离线冲突（" (list.len()) "）" }
             p.muted {
                 "两人离线时对同一隐患做了不同处理，后到的一条未生效。请打开隐患，按实际情况再办理一次。"
-                "/ Two people acted on one hazard offline; the later action did not apply. Open the hazard and act again as the facts require."
                 " "
                 @if all {
-                    a href="/console/conflicts" { "只看本级 / Only my level" }
+                    a href="/console/conflicts" { "只看本级" }
                 } @else {
-                    a href="/console/conflicts?all=1" { "查看范围内全部 / Every conflict in my area" }
+                    a href="/console/conflicts?all=1" { "查看范围内全部" }
                 }
             }
             table {
@@ -98,7 +97,7 @@ pub async fn conflicts(
                 } }
                 tbody {
                     @if list.is_empty() {
-                        tr { td colspan="5" class="muted" { "没有冲突 / No conflicts" } }
+                        tr { td colspan="5" class="muted" { "没有冲突" } }
                     }
                     @for c in &list {
                         tr {
@@ -120,15 +119,15 @@ pub async fn conflicts(
                             }
                             td {
                                 @if c.settled {
-                                    "已处理 / Handled"
+                                    "已处理"
                                 } @else if may_settle {
                                     form.settle method="post" action={ "/console/hazards/" (c.hazard_id) "/act" } {
                                         (me.csrf_field())
                                         input type="hidden" name="verb" value="settle_conflict";
                                         input type="hidden" name="op_id" value=(c.event.op_id);
-                                        label { "处理情况 / How it was sorted out"
+                                        label { "处理情况"
                                             input name="note" required maxlength="500"; }
-                                        button type="submit" { "标记已处理 / Mark handled" }
+                                        button type="submit" { "标记已处理" }
                                     }
                                 }
                             }
@@ -136,10 +135,9 @@ pub async fn conflicts(
                     }
                 }
             }
-            h2 id="refused" { "服务器退回的记录 / Records the server refused" }
+            h2 id="refused" { "服务器退回的记录" }
             p.muted {
                 "手机上传时被拒绝的记录（如已不在其负责范围、权限不足）。记录仍保存在该手机上并向其本人说明了原因；如需补办，请联系本人或在此代为办理。"
-                "/ Ops refused at upload; they stay on the phone with the reason shown there."
             }
             table {
                 thead { tr {
@@ -147,7 +145,7 @@ pub async fn conflicts(
                 } }
                 tbody {
                     @if refused.is_empty() {
-                        tr { td colspan="4" class="muted" { "没有 / None" } }
+                        tr { td colspan="4" class="muted" { "没有" } }
                     }
                     @for r in &refused {
                         tr id={ "refused-" (r.op_id) } {
@@ -166,14 +164,14 @@ pub async fn conflicts(
             }
             p {
                 @if q.before.is_some() {
-                    a href={ (newest) "#refused" } { "最新的记录 / Newest" } " "
+                    a href={ (newest) "#refused" } { "最新的记录" } " "
                 }
                 @if let Some(link) = &older {
-                    a href={ (link) "#refused" } { "更早的记录 / Older" }
+                    a href={ (link) "#refused" } { "更早的记录" }
                 }
             }
         };
-        Ok(page("冲突与退回 / Conflicts", v, "/console/conflicts", body))
+        Ok(page("冲突与退回", v, "/console/conflicts", body))
     })
     .await
 }

@@ -32,10 +32,9 @@ pub async fn coverage(
         let who = names(store)?;
         let lib = gridpatrol_core::checklist::library();
         let body = html! {
-            h1 { "巡查覆盖 / Patrol coverage：" (node.name) }
+            h1 { "巡查覆盖：" (node.name) }
             p.muted {
                 "按风险等级统计各网格的场所：到期（今天应巡查或已过期）、逾期（已超过巡查周期）、从未巡查。"
-                "/ Places per grid and risk level: due today or earlier, overdue, never patrolled."
             }
             (scope_form(tree, me, "/console/coverage", &node.id, None))
             table {
@@ -55,13 +54,13 @@ pub async fn coverage(
                     // A risk level with no places in the area has no total either.
                     @for (risk, total) in by_risk(&rows) {
                         @if total.places > 0 {
-                            (coverage_row(html! { "合计 Total" }, risk, &total))
+                            (coverage_row(html! { "合计" }, risk, &total))
                         }
                     }
                 }
             }
-            h2 id="due" { "应巡查场所 / Places due（" (due.len()) "）" }
-            p.muted { "今天应巡查或已逾期的场所，逾期最久的在前。/ Due today or overdue, most overdue first." }
+            h2 id="due" { "应巡查场所（" (due.len()) "）" }
+            p.muted { "今天应巡查或已逾期的场所，逾期最久的在前。" }
             table {
                 thead { tr {
                     @for h in ["村 / 网格", "场所", "类型", "风险等级", "上次巡查", "应巡查日期", "逾期天数", "网格员"] {
@@ -70,7 +69,7 @@ pub async fn coverage(
                 } }
                 tbody {
                     @if due.is_empty() {
-                        tr { td colspan="8" class="muted" { "没有 / None" } }
+                        tr { td colspan="8" class="muted" { "没有" } }
                     }
                     @for d in &due {
                         tr {
@@ -87,7 +86,7 @@ pub async fn coverage(
                 }
             }
         };
-        Ok(page("巡查覆盖 / Coverage", v, "/console/coverage", body))
+        Ok(page("巡查覆盖", v, "/console/coverage", body))
     })
     .await
 }

@@ -72,25 +72,25 @@ pub async fn dashboard(
         let body = html! {
             h1 { (node.name) "消防安全网格化管理概览" }
             (scope_form(tree, me, "/console/", &node.id, Some((from, to))))
-            section aria-label="主要指标 / Headline figures" class="figures" {
-                (figure(html! { (pct(r.closure_rate)) }, "闭环率 / Closure rate"))
-                (figure(html! { (pct(r.in_grid_closure_rate)) }, "一般隐患网格内闭环率 / Closed in the grid"))
-                (figure(html! { (pct(r.on_time_rate)) }, "按期整改率 / On-time rate"))
-                (figure(html! { a href=(overdue_link(node.level, &node.id)) { (r.overdue_count) } }, &format!("逾期未整改（截至 {}）/ Overdue", r.overdue_as_of())))
-                (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率 / Patrol coverage"))
-                (figure(html! { (r.hazards_reported) }, "发现隐患 / Hazards found"))
+            section aria-label="主要指标" class="figures" {
+                (figure(html! { (pct(r.closure_rate)) }, "闭环率"))
+                (figure(html! { (pct(r.in_grid_closure_rate)) }, "一般隐患网格内闭环率"))
+                (figure(html! { (pct(r.on_time_rate)) }, "按期整改率"))
+                (figure(html! { a href=(overdue_link(node.level, &node.id)) { (r.overdue_count) } }, &format!("逾期未整改（截至 {}）", r.overdue_as_of())))
+                (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率"))
+                (figure(html! { (r.hazards_reported) }, "发现隐患"))
                 // The brigade advisor reads; there is nothing in the queue for them to do.
                 @if me.actor().role != gridpatrol_core::org::Role::BrigadeAdvisor {
-                    (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报 / Escalations waiting"))
+                    (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报"))
                 }
             }
             @if !campaigns.is_empty() {
-                h2 { "专项行动 / Campaigns" }
+                h2 { "专项行动" }
                 table {
                     thead { tr {
                         th scope="col" { "专项行动" } th scope="col" { "日期" } th scope="col" { "状态" }
                         (figure_headings())
-                        th scope="col" { "导出 / Export" }
+                        th scope="col" { "导出" }
                     } }
                     tbody {
                         @for f in &campaigns {
@@ -107,24 +107,23 @@ pub async fn dashboard(
             }
             p.muted {
                 "统计期 " (from) " 至 " (to) "，截至 " (r.as_of) "；比率按期内发现的隐患计算（撤销的不计）。"
-                "/ Rates are over hazards found in the period, withdrawn ones left out."
             }
             div.grid2 {
                 div.card {
-                    h2 { "每月发现与销号 / Found and closed by month" }
-                    (bars("每月发现与销号隐患数", &["发现 found", "销号 closed"], &months))
+                    h2 { "每月发现与销号" }
+                    (bars("每月发现与销号隐患数", &["发现", "销号"], &months))
                 }
                 // Overdue by area, when the area shown has areas under it.
                 @if !children.is_empty() {
                     div.card {
-                        h2 { "逾期未整改（按" (child_level) "） / Overdue by area" }
-                        (bars(&format!("各{child_level}逾期未整改隐患数"), &["逾期 overdue"], &overdue))
+                        h2 { "逾期未整改（按" (child_level) "）" }
+                        (bars(&format!("各{child_level}逾期未整改隐患数"), &["逾期"], &overdue))
                     }
                 }
             }
             (breakdown(child_level, &children, from, to))
             (breakdown(OrgLevel::Grid.zh(), &grandchildren, from, to))
-            h2 { "月度数据 / Monthly figures" }
+            h2 { "月度数据" }
             table {
                 thead { tr {
                     th scope="col" { "月份" }
@@ -142,7 +141,7 @@ pub async fn dashboard(
                 }
             }
         };
-        Ok(page("概览 / Dashboard", v, "/console/", body))
+        Ok(page("概览", v, "/console/", body))
     })
     .await
 }
@@ -153,7 +152,7 @@ fn breakdown(level: &str, rows: &[(String, String, Report)], from: Day, to: Day)
         return html! {};
     }
     html! {
-        h2 { "分" (level) "情况 / Breakdown" }
+        h2 { "分" (level) "情况" }
         table {
             thead { tr {
                 th scope="col" { (level) }

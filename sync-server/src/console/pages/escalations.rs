@@ -27,19 +27,10 @@ fn queue_level(role: Role) -> Level {
 
 /// The groups of the queue, in the order the page shows them.
 const QUEUE: [(HazardStatus, &str); 4] = [
-    (HazardStatus::Escalated, "已上报本级 / Escalated"),
-    (
-        HazardStatus::JointEnforcement,
-        "联合执法中 / In joint enforcement",
-    ),
-    (
-        HazardStatus::Referred,
-        "已移交，待记录结果 / Referred, outcome pending",
-    ),
-    (
-        HazardStatus::AwaitingReview,
-        "待复查销号 / Awaiting verification",
-    ),
+    (HazardStatus::Escalated, "已上报本级"),
+    (HazardStatus::JointEnforcement, "联合执法中"),
+    (HazardStatus::Referred, "已移交，待记录结果"),
+    (HazardStatus::AwaitingReview, "待复查销号"),
 ];
 
 /// Cases waiting at the user's level, per group of `QUEUE`: escalated to it, in joint
@@ -69,17 +60,17 @@ pub async fn escalations(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
         let groups = queue(store, me)?;
         let who = names(store)?;
         let body = html! {
-            h1 { "上报待办 / Escalation queue" }
+            h1 { "上报待办" }
             p.muted {
                 "本级（" (level.zh()) "）需要处理的隐患：上报到本级的、联合执法或移交后待记录结果的、待本级复查销号的。"
-                "打开一条即可交办、移交、挂牌督办、记录结果或复查销号。/ Cases waiting at your level; open one to act on it."
+                "打开一条即可交办、移交、挂牌督办、记录结果或复查销号。"
             }
             @for ((_, title), (total, rows)) in QUEUE.iter().zip(&groups) {
                 h2 { (title) "（" (total) "）" }
                 (queue_table(store, tree, me, &who, rows)?)
             }
         };
-        Ok(page("上报待办 / Escalations", v, "/console/escalations", body))
+        Ok(page("上报待办", v, "/console/escalations", body))
     })
     .await
 }
@@ -118,9 +109,9 @@ fn queue_table(
         let why_not = (h.status == HazardStatus::AwaitingReview && !allowed.contains(&"review"))
             .then(|| {
                 if h.submitted_by.as_deref() == Some(me.actor().user_id.as_str()) {
-                    "您记录了处理结果，须由另一名干部复查销号 / You recorded the outcome; another officer verifies"
+                    "您记录了处理结果，须由另一名干部复查销号"
                 } else {
-                    "您无权复查此隐患 / Not yours to verify"
+                    "您无权复查此隐患"
                 }
             });
         lines.push(html! {
@@ -157,7 +148,7 @@ fn queue_table(
                 th scope="col" { "期限" }
             } }
             tbody {
-                @if lines.is_empty() { tr { td colspan="5" class="muted" { "没有记录 / Nothing here" } } }
+                @if lines.is_empty() { tr { td colspan="5" class="muted" { "没有记录" } } }
                 @for l in &lines { (l) }
             }
         }

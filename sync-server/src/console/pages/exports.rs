@@ -27,37 +27,37 @@ pub async fn exports(
         let year = &store.today().to_string()[..4];
         let options = scope_options(tree, me, &node.id);
         let body = html! {
-            h1 { "台账导出 / Exports" }
+            h1 { "台账导出" }
             section.card {
-                h2 { "台账 / Ledgers" }
+                h2 { "台账" }
                 p.muted {
                     "隐患台账：期内发现的全部隐患，含整改、上报、移交和销号情况；巡查台账：每次巡查一行；"
                     "一户一档：每村一页，每个场所的巡查和隐患；宣传培训台账：每次活动一行。"
                     "XLSX 带标题、按 A4 横向打印，可直接用 Excel / WPS 打开。"
                 }
                 form.filters method="get" action="/console/export/ledger" {
-                    label { "台账 / Ledger" select name="ledger" {
+                    label { "台账" select name="ledger" {
                         @for l in Ledger::ALL { option value=(l.code()) { (l.zh()) } }
                     } }
-                    label { "范围 / Area" select name="scope" { (options) } }
-                    label { "开始 / From" input type="date" name="from" value=(from) required; }
-                    label { "结束 / To" input type="date" name="to" value=(to) required; }
-                    button type="submit" name="format" value="xlsx" { "下载 XLSX / Download XLSX" }
-                    button type="submit" name="format" value="csv" class="secondary" { "下载 CSV / Download CSV" }
+                    label { "范围" select name="scope" { (options) } }
+                    label { "开始" input type="date" name="from" value=(from) required; }
+                    label { "结束" input type="date" name="to" value=(to) required; }
+                    button type="submit" name="format" value="xlsx" { "下载 XLSX" }
+                    button type="submit" name="format" value="csv" class="secondary" { "下载 CSV" }
                 }
             }
             section.card {
-                h2 { "年度统计 / Annual figures" }
+                h2 { "年度统计" }
                 p.muted { "每年年底向本级党委、政府报告用：全年的巡查、隐患、闭环、覆盖、宣传培训数据，分村列出。" }
                 form.filters method="get" action="/console/annual" {
-                    label { "范围 / Area" select name="scope" { (options) } }
-                    label { "年度 / Year" input name="year" inputmode="numeric" pattern="[0-9]{4}" value=(year) required; }
-                    button type="submit" { "查看 / Show" }
-                    button type="submit" formaction="/console/export/annual" class="secondary" { "下载 CSV / Download CSV" }
+                    label { "范围" select name="scope" { (options) } }
+                    label { "年度" input name="year" inputmode="numeric" pattern="[0-9]{4}" value=(year) required; }
+                    button type="submit" { "查看" }
+                    button type="submit" formaction="/console/export/annual" class="secondary" { "下载 CSV" }
                 }
             }
         };
-        Ok(page("台账导出 / Exports", v, "/console/exports", body))
+        Ok(page("台账导出", v, "/console/exports", body))
     })
     .await
 }

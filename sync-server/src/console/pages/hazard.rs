@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::actions::{action_form, Problem, CONSOLE_VERBS};
+use super::actions::{action_form, draft_owner, Problem, CONSOLE_VERBS, DRAFTS, PROBLEMS};
 use crate::console::components::{overdue_badge, severity_badge};
 use crate::console::labels::{event_text, verb_name, PHOTO_AFTER, PHOTO_BEFORE, PHOTO_FOUND};
 use crate::console::layout::{alert, page};
@@ -25,7 +25,7 @@ use gridpatrol_core::hazard::case_label;
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
     done: Option<String>,
-    /// The key of a refused action's note (`actions::PROBLEMS`).
+    /// The key of a refused action's note (`actions::PROBLEMS`) or of a kept draft (`actions::DRAFTS`).
     problem: Option<String>,
 }
 
@@ -95,17 +95,17 @@ pub(super) fn detail(
     let fact = |k: &str, v: Markup| html! { dt { (k) } dd { (v) } };
 
     let body = html! {
-        p { a href="/console/hazards" { "← 隐患清单 / Hazards" } }
+        p { a href="/console/hazards" { "← 隐患清单" } }
         h1 { "隐患 " (case_label(h.case_number.as_deref(), &h.id)) " · " (library().category_zh(&h.report.category)) }
         p.docs {
-            a href={ "/console/hazards/" (h.id) "/notice" } { "整改通知书 / Notice" }
+            a href={ "/console/hazards/" (h.id) "/notice" } { "整改通知书" }
             @if d.events.iter().any(|e| e.conflict.is_none() && matches!(e.event, gridpatrol_core::hazard::HazardEvent::Review { .. })) {
-                " · " a href={ "/console/hazards/" (h.id) "/notice?doc=review" } { "复查意见书 / Re-inspection opinion" }
+                " · " a href={ "/console/hazards/" (h.id) "/notice?doc=review" } { "复查意见书" }
             }
         }
         @if let Some(verb) = done {
             p.msg.ok role="status" {
-                "已记录「" (verb_name(verb)) "」，网格员手机下次同步时即可看到。/ Recorded; phones get it at their next sync."
+                "已记录「" (verb_name(verb)) "」，网格员手机下次同步时即可看到。"
             }
         }
         // The reason is shown in the form, beside what to correct, when the form is here.
@@ -124,52 +124,52 @@ pub(super) fn detail(
         }
         div.grid2 {
             section.card {
-                h2 { "基本情况 / Facts" }
+                h2 { "基本情况" }
                 dl.facts {
-                    (fact("状态 State", html! {
+                    (fact("状态", html! {
                         (h.status.zh()) "（" (h.level.zh()) "）"
                         @if h.supervised { " " span.badge.supervised { "挂牌督办" } }
                         @if let Some(n) = d.days_overdue { " " (overdue_badge(n)) }
                     }))
-                    (fact("严重程度 Severity", severity_badge(h.severity)))
-                    (fact("描述 Description", html! { (Typed(&h.report.description)) }))
+                    (fact("严重程度", severity_badge(h.severity)))
+                    (fact("描述", html! { (Typed(&h.report.description)) }))
                     @if let Some(p) = &place {
-                        (fact("场所 Place", html! {
+                        (fact("场所", html! {
                             (p.place.name) "（" (library().place_type_zh(&p.place.place_type)) "）"
                             br; (p.place.address)
                         }))
-                        (fact("责任人 Responsible", html! {
+                        (fact("责任人", html! {
                             (p.place.responsible_name) " " (p.place.responsible_phone.as_deref().unwrap_or(""))
                         }))
                     }
-                    (fact("村 / 网格 Area", html! {
+                    (fact("村 / 网格", html! {
                         (tree.name(village)) " / " (tree.name(&h.report.grid_id))
                     }))
                     @if let Some(l) = h.report.location {
-                        (fact("位置 Location", html! { (format!("{:.5}, {:.5}", l.lat, l.lon)) }))
+                        (fact("位置", html! { (format!("{:.5}, {:.5}", l.lat, l.lon)) }))
                     }
-                    (fact("发现 Found", html! { (when(h.reported_at)) " " (person(&h.reporter_id)) }))
-                    (fact("整改期限 Deadline", html! {
+                    (fact("发现", html! { (when(h.reported_at)) " " (person(&h.reporter_id)) }))
+                    (fact("整改期限", html! {
                         @match h.deadline { Some(d) => (d), None => "—" }
                     }))
                     @if let Some(p) = &h.responsible_party {
-                        (fact("整改责任方 Party", html! { (p) }))
+                        (fact("整改责任方", html! { (p) }))
                     }
                     @if let Some(r) = &h.referral {
-                        (fact("移交 Referral", html! { (r.department) "，案号 " (r.case_number) }))
+                        (fact("移交", html! { (r.department) "，案号 " (r.case_number) }))
                     }
                     @if let Some(reason) = d.escalation_due {
-                        (fact("应当上报 Should escalate", html! { (reason.zh()) }))
+                        (fact("应当上报", html! { (reason.zh()) }))
                     }
                     @if !d.repeat_of.is_empty() {
-                        (fact("重复隐患 Repeat", html! { "同一场所同类隐患半年内曾销号 / closed here within 180 days" }))
+                        (fact("重复隐患", html! { "同一场所同类隐患半年内曾销号" }))
                     }
                 }
             }
             section.card {
-                h2 { "照片 / Photos" }
+                h2 { "照片" }
                 @if photos.is_empty() {
-                    p.muted { "没有照片 / No photos" }
+                    p.muted { "没有照片" }
                 } @else {
                     div.photos {
                         @for (hash, what, held) in &photos {
@@ -189,9 +189,9 @@ pub(super) fn detail(
             }
         }
         section.actions {
-            h2 { "处理 / Act" }
+            h2 { "处理" }
             @if offered.is_empty() {
-                p.muted { "您在本阶段没有可在工作台办理的操作。/ Nothing for you to do here at this stage." }
+                p.muted { "您在本阶段没有可在工作台办理的操作。" }
             }
             @for verb in &offered {
                 (action_form(
@@ -205,7 +205,7 @@ pub(super) fn detail(
             }
         }
         section {
-            h2 { "处理经过 / Timeline" }
+            h2 { "处理经过" }
             ol.timeline {
                 @for e in &d.events {
                     li class=[e.conflict.is_some().then_some("conflict")] {
@@ -213,15 +213,17 @@ pub(super) fn detail(
                         " · " (when(e.hlc.wall_ms())) " · " (person(&e.actor_id))
                         br; (Typed(&event_text(&e.event)))
                         @if let Some(c) = &e.conflict {
-                            br; strong { "未生效（冲突）/ Did not apply:" } " " (c.zh())
+                            br; strong { "未生效（冲突）" } " " (c.zh())
                         }
                     }
                 }
             }
         }
     };
-    let mut p = page("隐患详情 / Hazard", v, "/console/hazards", body);
-    if let Some(pr) = problem {
+    let mut p = page("隐患详情", v, "/console/hazards", body);
+    // A refused action's page says so in its status; a draft kept over a new sign-in is
+    // just the page.
+    if let Some(pr) = problem.filter(|pr| pr.error.status != 401) {
         p.status = StatusCode::from_u16(pr.error.status).unwrap_or(StatusCode::BAD_REQUEST);
     }
     Ok(p)
@@ -234,11 +236,13 @@ pub async fn hazard(
     Query(q): Query<DetailQuery>,
 ) -> Result<Page, Refused> {
     view(b, me, move |v| {
-        let problem = q
-            .problem
-            .as_deref()
-            .and_then(|k| super::actions::PROBLEMS.get(&v.me.csrf, k));
-        detail(v, parse_id(&id)?, q.done.as_deref(), problem.as_ref())
+        let id = parse_id(&id)?;
+        let problem = q.problem.as_deref().and_then(|k| {
+            PROBLEMS
+                .get(&v.me.csrf, k)
+                .or_else(|| DRAFTS.get(&draft_owner(id), k))
+        });
+        detail(v, id, q.done.as_deref(), problem.as_ref())
     })
     .await
 }

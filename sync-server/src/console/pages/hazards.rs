@@ -133,37 +133,37 @@ pub async fn hazards(
         let first = filter.offset + 1;
         let last = filter.offset + rows.len();
         let caption = if total > rows.len() && !rows.is_empty() {
-            format!("共 {total} 条，第 {first}–{last} 条 / {total} found, {first}–{last} shown")
+            format!("共 {total} 条，第 {first}–{last} 条")
         } else {
-            format!("共 {total} 条 / {total} found")
+            format!("共 {total} 条")
         };
         let body = html! {
-            h1 { "隐患清单 / Hazards" }
+            h1 { "隐患清单" }
             form.filters method="get" action="/console/hazards" {
-                label { "查找 / Search"
+                label { "查找"
                     input type="search" name="q" maxlength="100" placeholder="编号或描述"
                         value=(nonempty(&q.q).unwrap_or("")); }
-                (select("status", "状态 / State", &statuses, nonempty(&q.status)))
-                (select("severity", "严重程度 / Severity", &severities, nonempty(&q.severity)))
-                (select("village", "村 / Village", &vs, nonempty(&q.village)))
-                (select("grid", "网格 / Grid", &gs, nonempty(&q.grid)))
-                (select("place_type", "场所类型 / Place type", &types, nonempty(&q.place_type)))
+                (select("status", "状态", &statuses, nonempty(&q.status)))
+                (select("severity", "严重程度", &severities, nonempty(&q.severity)))
+                (select("village", "村", &vs, nonempty(&q.village)))
+                (select("grid", "网格", &gs, nonempty(&q.grid)))
+                (select("place_type", "场所类型", &types, nonempty(&q.place_type)))
                 label {
-                    "仅逾期 / Overdue only"
+                    "仅逾期"
                     input type="checkbox" name="overdue" value="1" checked[filter.overdue];
                 }
-                (select("sort", "排序 / Order", &orders, nonempty(&q.sort)))
-                button type="submit" { "筛选 / Filter" }
+                (select("sort", "排序", &orders, nonempty(&q.sort)))
+                button type="submit" { "筛选" }
             }
             (hazard_table(store, tree, &rows, Some(&caption)))
             @if total > rows.len() {
-                nav.pages aria-label="分页 / Pages" {
-                    @if at > 1 { a href=(q.at_page(at - 1)) { "← 较新 / Newer" } }
-                    @if last < total { a href=(q.at_page(at + 1)) { "较早 / Older →" } }
+                nav.pages aria-label="分页" {
+                    @if at > 1 { a href=(q.at_page(at - 1)) { "← 较新" } }
+                    @if last < total { a href=(q.at_page(at + 1)) { "较早" } }
                 }
             }
         };
-        Ok(page("隐患 / Hazards", v, "/console/hazards", body))
+        Ok(page("隐患", v, "/console/hazards", body))
     })
     .await
 }

@@ -18,8 +18,8 @@ fn upload_form(me: &Me) -> Markup {
     html! {
         form.filters method="post" action="/console/admin/import" enctype="multipart/form-data" {
             (me.csrf_field())
-            label { "文件 / File (.xlsx, .csv)" input type="file" name="file" accept=".xlsx,.csv" required; }
-            button type="submit" { "检查并预览 / Check and preview" }
+            label { "文件" input type="file" name="file" accept=".xlsx,.csv" required; }
+            button type="submit" { "检查并预览" }
         }
     }
 }
@@ -28,19 +28,19 @@ pub async fn import_page(State(b): State<Shared>, me: Me) -> Result<Page, Refuse
     officers_only(&me)?;
     view(b, me, move |v| {
         let body = html! {
-            h1 { "底数导入 / Import the register" }
+            h1 { "底数导入" }
             section.card {
-                h2 { "1. 下载模板 / Download the template" }
+                h2 { "1. 下载模板" }
                 p.muted { "模板含 村社区、网格、场所、人员 四张表，每张表有示例行（以“（示例）”开头的行不会导入）和下拉选项。" }
-                p { a href="/console/admin/import/template.xlsx" { "下载导入模板 / Download the template (XLSX)" } }
+                p { a href="/console/admin/import/template.xlsx" { "下载导入模板" } }
             }
             section.card {
-                h2 { "2. 上传并预览 / Upload and preview" }
+                h2 { "2. 上传并预览" }
                 p.muted { "先检查全部行，有任何一行不合格则不导入；同一文件导入两次不会重复。" }
                 (upload_form(v.me))
             }
         };
-        Ok(page("底数导入 / Import", v, "/console/admin/import", body))
+        Ok(page("底数导入", v, "/console/admin/import", body))
     })
     .await
 }
@@ -132,35 +132,35 @@ pub async fn upload(State(b): State<Shared>, me: Me, form: Multipart) -> Result<
     view(b, me, move |v| {
         let body = match outcome {
             Outcome::Problems(p) => html! {
-                h1 { "底数导入 / Import the register" }
+                h1 { "底数导入" }
                 section.card { (problems_list(&p)) (upload_form(v.me)) }
             },
             Outcome::Preview { summary, name, data } => html! {
-                h1 { "预览 / Preview" }
+                h1 { "预览" }
                 section.card {
                     p { (summary.zh()) br; span lang="en" { (summary.en()) } }
                     @if summary.is_empty() {
-                        p.msg role="status" { "与现有记录一致，无需导入。 / Nothing to change." }
+                        p.msg role="status" { "与现有记录一致，无需导入。" }
                     } @else {
                         form method="post" action="/console/admin/import" enctype="multipart/form-data" {
                             (v.me.csrf_field())
                             input type="hidden" name="name" value=(name);
                             input type="hidden" name="data" value=(data);
-                            button type="submit" { "确认导入 / Import" }
+                            button type="submit" { "确认导入" }
                         }
                     }
-                    p { a href="/console/admin/import" { "重新选择文件 / Choose another file" } }
+                    p { a href="/console/admin/import" { "重新选择文件" } }
                 }
             },
             Outcome::Done(summary, passwords) => html! {
-                h1 { "已导入 / Imported" }
+                h1 { "已导入" }
                 section.card {
                     p { (summary.zh()) br; span lang="en" { (summary.en()) } }
                     @if !passwords.is_empty() {
-                        h2 { "新账号的初始密码 / First passwords of the new accounts" }
-                        p.muted { "只显示这一次，请交给本人。 / Shown this once only: hand each to its owner." }
+                        h2 { "新账号的初始密码" }
+                        p.muted { "只显示这一次，请交给本人。" }
                         table {
-                            thead { tr { th scope="col" { "账号 / Account" } th scope="col" { "初始密码 / Password" } } }
+                            thead { tr { th scope="col" { "账号" } th scope="col" { "初始密码" } } }
                             tbody {
                                 @for (id, pw) in &passwords {
                                     tr { td { (id) } td { code { (pw) } } }
@@ -171,7 +171,7 @@ pub async fn upload(State(b): State<Shared>, me: Me, form: Multipart) -> Result<
                 }
             },
         };
-        Ok(page("底数导入 / Import", v, "/console/admin/import", body))
+        Ok(page("底数导入", v, "/console/admin/import", body))
     })
     .await
 }

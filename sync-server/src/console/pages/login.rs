@@ -57,30 +57,35 @@ fn login_form(
 ) -> Markup {
     html! {
         div.login.card {
-            h1 { "网格消防巡查 · 乡镇工作台" br; small.muted { "GridPatrol township console" } }
+            h1 { "网格消防巡查 · 乡镇工作台" }
             @if let Some(e) = error {
                 (alert(&e.zh, &e.en))
             } @else if signed_out {
-                p.msg.ok role="status" { "已退出 / Signed out" }
+                p.msg.ok role="status" { "已退出" }
             } @else if expired {
                 p.msg.error role="alert" {
-                    "登录已过期，请重新登录，登录后回到刚才的页面（未提交的内容需要重新填写）。"
-                    br; span lang="en" { "Your sign-in expired; sign in again to return to the page you were on (anything not yet submitted must be typed again)." }
+                    @if safe_next(next).contains("problem=") {
+                        "登录已过期，刚才提交的内容尚未记录，已为您保留。请重新登录，登录后回到该页面核对再提交。"
+                        br; span lang="en" { "Your sign-in expired; what you sent was not recorded but is kept. Sign in again to check it and submit." }
+                    } @else {
+                        "登录已过期，请重新登录，登录后回到刚才的页面。"
+                        br; span lang="en" { "Your sign-in expired; sign in again to return to the page you were on." }
+                    }
                 }
             }
             form method="post" action="/console/login" {
                 input type="hidden" name="next" value=(safe_next(next));
-                label { "账号 / User ID" input name="user_id" autocomplete="username" required value=(user_id) autofocus; }
-                label { "密码 / Password" input name="password" type="password" autocomplete="current-password" required; }
-                button type="submit" { "登录 / Sign in" }
+                label { "账号" input name="user_id" autocomplete="username" required value=(user_id) autofocus; }
+                label { "密码" input name="password" type="password" autocomplete="current-password" required; }
+                button type="submit" { "登录" }
             }
-            p.muted { "与手机端使用同一账号。/ The same account as on the phone." }
+            p.muted { "与手机端使用同一账号。" }
         }
     }
 }
 
 fn login_page_with(status: StatusCode, form: Markup) -> Page {
-    Page::new(status, document("登录 / Sign in", None, "", form))
+    Page::new(status, document("登录", None, "", form))
 }
 
 pub async fn login_page(Query(q): Query<LoginQuery>) -> Page {

@@ -126,7 +126,13 @@ pub async fn notice(
 ) -> Result<Page, Refused> {
     view(b, me, move |v| {
         let id = parse_id(&id)?;
-        let grid = v.store.hazard(id).map_err(|_| not_visible())?.hazard.report.grid_id;
+        let grid = v
+            .store
+            .hazard(id)
+            .map_err(|_| not_visible())?
+            .hazard
+            .report
+            .grid_id;
         if !v.me.actor().covers(&grid) {
             return Err(not_visible().into());
         }
@@ -144,8 +150,8 @@ pub async fn notice(
                     (layout::head(&format!("{title} {}", n.case_number)))
                     body.document {
                         p.screen-only {
-                            a href={ "/console/hazards/" (id) } { "← 返回隐患 / Back to the case" }
-                            " · 用浏览器的“打印”即可打印或另存为 PDF（Ctrl+P）。/ Print, or save as PDF, from the browser (Ctrl+P)."
+                            a href={ "/console/hazards/" (id) } { "← 返回隐患" }
+                            " · 用浏览器的“打印”即可打印或另存为 PDF（Ctrl+P）。"
                         }
                         article.a4 { (body) }
                     }

@@ -13,19 +13,18 @@ use crate::console::{blocking, view, ApiError, Me, Page, Refused, Shared};
 
 fn form(me: &Me, first: bool, error: Option<&ApiError>) -> Markup {
     html! {
-        h1 { "修改密码 / Change your password" }
+        h1 { "修改密码" }
         section.card {
             @if first {
-                p.msg role="status" { "这是导入时分配的初始密码，请先设置自己的密码。" br;
-                    span lang="en" { "This is the first password you were given: choose your own before going on." } }
+                p.msg role="status" { "这是导入时分配的初始密码，请先设置自己的密码。" }
             }
             @if let Some(e) = error { (alert(&e.zh, &e.en)) }
             form method="post" action="/console/password" {
                 (me.csrf_field())
-                label { "原密码 / Current password" input name="old" type="password" autocomplete="current-password" required; }
-                label { "新密码（8 至 256 个字符）/ New password (8 to 256 characters)" input name="new" type="password" autocomplete="new-password" minlength="8" required; }
-                label { "再输入一次 / Repeat it" input name="repeat" type="password" autocomplete="new-password" minlength="8" required; }
-                button type="submit" { "保存 / Save" }
+                label { "原密码" input name="old" type="password" autocomplete="current-password" required; }
+                label { "新密码（8 至 256 个字符）" input name="new" type="password" autocomplete="new-password" minlength="8" required; }
+                label { "再输入一次" input name="repeat" type="password" autocomplete="new-password" minlength="8" required; }
+                button type="submit" { "保存" }
             }
         }
     }
@@ -35,7 +34,7 @@ async fn show(b: Shared, me: Me, error: Option<ApiError>) -> Result<Page, Refuse
     view(b, me, move |v| {
         let first = v.b.must_change_password(&v.me.actor().user_id)?;
         Ok(page(
-            "修改密码 / Password",
+            "修改密码",
             v,
             "/console/password",
             form(v.me, first, error.as_ref()),

@@ -132,13 +132,13 @@ fn render(
                     (v.me.csrf_field())
                     input type="hidden" name="do" value=(what);
                     (fields)
-                    button type="submit" { "保存 / Save" }
+                    button type="submit" { "保存" }
                 }
             }
         }
     };
     let body = html! {
-        h1 { "村与网格 / Villages and grids" }
+        h1 { "村与网格" }
         (admin_nav(v.me, HERE))
         (outcome(done, refused))
         table {
@@ -146,7 +146,7 @@ fn render(
             thead { tr { th scope="col" { "村（社区）" } th scope="col" { "网格" } } }
             tbody {
                 @if villages.is_empty() {
-                    tr { td colspan="2" class="muted" { "还没有村（社区）：先新增，或用底数导入 / None yet: add one, or import the register" } }
+                    tr { td colspan="2" class="muted" { "还没有村（社区）：先新增，或用底数导入" } }
                 }
                 @for n in &villages {
                     tr {
@@ -157,24 +157,24 @@ fn render(
             }
         }
         div.grid2 {
-            (form("add_village", "新增村（社区） / Add a village", html! {
-                (text_input(typed("add_village"), "id", "编号 / Id", "", true))
-                (text_input(typed("add_village"), "name", "名称 / Name", "", true))
+            (form("add_village", "新增村（社区）", html! {
+                (text_input(typed("add_village"), "id", "编号", "", true))
+                (text_input(typed("add_village"), "name", "名称", "", true))
             }))
-            (form("add_grid", "新增网格 / Add a grid", html! {
-                (choice("village", "所属村 / Village", &village_options, get(typed("add_grid"), "village")))
-                (text_input(typed("add_grid"), "id", "编号 / Id", "", true))
-                (text_input(typed("add_grid"), "name", "名称 / Name", "", true))
+            (form("add_grid", "新增网格", html! {
+                (choice("village", "所属村", &village_options, get(typed("add_grid"), "village")))
+                (text_input(typed("add_grid"), "id", "编号", "", true))
+                (text_input(typed("add_grid"), "name", "名称", "", true))
             }))
-            (form("rename", "改名 / Rename", html! {
-                (choice("node", "村或网格 / Village or grid", &all_options, get(typed("rename"), "node")))
-                (text_input(typed("rename"), "name", "新名称 / New name", "", true))
+            (form("rename", "改名", html! {
+                (choice("node", "村或网格", &all_options, get(typed("rename"), "node")))
+                (text_input(typed("rename"), "name", "新名称", "", true))
             }))
-            (form("move", "调整网格所属村 / Move a grid", html! {
-                (choice("grid", "网格 / Grid", &grid_options, get(typed("move"), "grid")))
-                (choice("village", "调入村 / To village", &village_options, get(typed("move"), "village")))
+            (form("move", "调整网格所属村", html! {
+                (choice("grid", "网格", &grid_options, get(typed("move"), "grid")))
+                (choice("village", "调入村", &village_options, get(typed("move"), "village")))
             }))
         }
     };
-    Ok(page("村与网格 / Areas", v, HERE, body))
+    Ok(page("村与网格", v, HERE, body))
 }

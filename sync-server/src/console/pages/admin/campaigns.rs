@@ -125,17 +125,17 @@ fn render(
     let today = v.store.today();
     let list = v.store.campaigns(&township)?;
     let body = html! {
-        h1 { "专项行动 / Campaigns" }
+        h1 { "专项行动" }
         (admin_nav(v.me, HERE))
         (outcome(done, refused))
         div.scroll { table {
-            caption { "本乡镇的专项行动，统计期为行动日期内截至今天 / Figures within each campaign's dates, to today" }
+            caption { "本乡镇的专项行动，统计期为行动日期内截至今天" }
             thead { tr {
                 th scope="col" { "名称" } th scope="col" { "日期" } th scope="col" { "状态" }
                 th scope="col" { "场所类型" } (figure_headings()) th scope="col" { "操作" }
             } }
             tbody {
-                @if list.is_empty() { tr { td colspan="10" class="muted" { "还没有专项行动 / None yet" } } }
+                @if list.is_empty() { tr { td colspan="10" class="muted" { "还没有专项行动" } } }
                 @for c in &list {
                     @let f = v.store.campaign_figures(c.id, &township)?;
                     tr {
@@ -151,7 +151,7 @@ fn render(
                                     (v.me.csrf_field())
                                     input type="hidden" name="do" value="stop";
                                     input type="hidden" name="id" value=(c.id);
-                                    button.secondary type="submit" { "停止 / Stop" }
+                                    button.secondary type="submit" { "停止" }
                                 }
                             }
                         }
@@ -160,23 +160,23 @@ fn render(
             }
         } }
         section.card {
-            h2 { "开始专项行动 / Start a campaign" }
+            h2 { "开始专项行动" }
             form.act method="post" action=(HERE) {
                 (v.me.csrf_field())
                 input type="hidden" name="do" value="start";
-                (text_input(sent, "name", "名称 / Name", "", true))
-                label { "开始日期 / From" input type="date" name="starts_on" required
+                (text_input(sent, "name", "名称", "", true))
+                label { "开始日期" input type="date" name="starts_on" required
                     value=(sent.get("starts_on").cloned().unwrap_or_else(|| today.to_string())); }
-                label { "结束日期 / To" input type="date" name="ends_on" required
+                label { "结束日期" input type="date" name="ends_on" required
                     value=(sent.get("ends_on").cloned().unwrap_or_else(|| today.plus(30).to_string())); }
                 (place_type_boxes(sent))
                 (focus_select(v, sent)?)
-                (text_input(sent, "note", "说明 / Note", "", false))
-                div { button type="submit" { "开始 / Start" } }
+                (text_input(sent, "note", "说明", "", false))
+                div { button type="submit" { "开始" } }
             }
         }
     };
-    Ok(page("专项行动 / Campaigns", v, HERE, body))
+    Ok(page("专项行动", v, HERE, body))
 }
 
 /// A campaign's figures for the chosen area and each area under it, as CSV.

@@ -25,7 +25,7 @@ pub async fn checklists(State(b): State<Shared>, me: Me) -> Result<Page, Refused
             .map(|t| v.store.template(&t.id, None))
             .collect::<Result<Vec<_>, _>>()?;
         let body = html! {
-            h1 { "检查表 / Checklists" }
+            h1 { "检查表" }
             (admin_nav(v.me, HERE))
             p.muted { "可停用内置检查项、增加本乡镇自己的检查项；每次修改发布为新版本，已做的巡查保留原版本。" }
             table {
@@ -45,7 +45,7 @@ pub async fn checklists(State(b): State<Shared>, me: Me) -> Result<Page, Refused
                 }
             }
         };
-        Ok(page("检查表 / Checklists", v, HERE, body))
+        Ok(page("检查表", v, HERE, body))
     })
     .await
 }
@@ -135,13 +135,13 @@ fn render(
         .collect();
     let action = format!("{HERE}/{id}");
     let body = html! {
-        h1 { (current.name) "（第 " (current.version) " 版） / Checklist" }
+        h1 { (current.name) "（第 " (current.version) " 版）" }
         (admin_nav(v.me, HERE))
         (outcome(done.map(|d| format!("发布{d}")).as_deref(), refused))
         form.act method="post" action=(action) {
             (v.me.csrf_field())
             table {
-                caption { "勾选的检查项在新版本中保留 / Checked items stay in the new version" }
+                caption { "勾选的检查项在新版本中保留" }
                 thead { tr {
                     th scope="col" { "保留" } th scope="col" { "检查项" } th scope="col" { "隐患类别" }
                     th scope="col" { "严重程度" } th scope="col" { "来源" }
@@ -161,15 +161,15 @@ fn render(
                 }
             }
             fieldset {
-                legend { "增加本乡镇的检查项（可不填） / Add an item of the township's own (optional)" }
-                (text_input(sent, "label", "检查项 / Item", "", false))
-                (choice("category", "隐患类别 / Category", &categories, get(sent, "category")))
-                (choice("severity", "严重程度 / Severity", &severities, get(sent, "severity")))
-                (text_input(sent, "deadline_days", "整改天数 / Days to rectify", "7", true))
-                label { input type="checkbox" name="fixable" value="yes" checked[get(sent, "fixable") == "yes"]; " 可当场整改 / Fixable on the spot" }
+                legend { "增加本乡镇的检查项（可不填）" }
+                (text_input(sent, "label", "检查项", "", false))
+                (choice("category", "隐患类别", &categories, get(sent, "category")))
+                (choice("severity", "严重程度", &severities, get(sent, "severity")))
+                (text_input(sent, "deadline_days", "整改天数", "7", true))
+                label { input type="checkbox" name="fixable" value="yes" checked[get(sent, "fixable") == "yes"]; " 可当场整改" }
             }
-            div { button type="submit" { "发布新版本 / Publish a new version" } }
+            div { button type="submit" { "发布新版本" } }
         }
     };
-    Ok(page("检查表 / Checklist", v, HERE, body))
+    Ok(page("检查表", v, HERE, body))
 }

@@ -107,20 +107,20 @@ pub(crate) fn keepers_only(me: &Me) -> Result<(), ApiError> {
 
 /// The administration pages, for the navigation between them.
 const PAGES: [(&str, &str, bool); 7] = [
-    ("/console/admin/places", "场所 Places", false),
-    ("/console/admin/people", "人员 People", false),
-    ("/console/admin/plans", "巡查计划 Plans", false),
-    ("/console/admin/areas", "村与网格 Areas", true),
-    ("/console/admin/campaigns", "专项行动 Campaigns", true),
-    ("/console/admin/checklists", "检查表 Checklists", true),
-    ("/console/admin/import", "底数导入 Import", true),
+    ("/console/admin/places", "场所", false),
+    ("/console/admin/people", "人员", false),
+    ("/console/admin/plans", "巡查计划", false),
+    ("/console/admin/areas", "村与网格", true),
+    ("/console/admin/campaigns", "专项行动", true),
+    ("/console/admin/checklists", "检查表", true),
+    ("/console/admin/import", "底数导入", true),
 ];
 
 /// The navigation between administration pages the user may use, `current` marked.
 pub(crate) fn admin_nav(me: &Me, current: &str) -> Markup {
     let officer = me.actor().role == Role::TownshipOfficer;
     html! {
-        nav.pages aria-label="管理 / Administration" {
+        nav.pages aria-label="管理" {
             @for (href, label, officers) in PAGES {
                 @if officer || !officers {
                     a href=(href) aria-current=[(href == current).then_some("page")] { (label) }
@@ -173,7 +173,7 @@ pub(crate) fn first_password(user_id: &str, password: &str) -> Markup {
     html! {
         section.card.msg.ok role="status" {
             p { "账号 " strong { (user_id) } " 的初始密码：" code.password { (password) } }
-            p.muted { "只显示这一次，请交给本人；首次登录须修改。 / Shown this once only: hand it to its owner, who must change it at first sign-in." }
+            p.muted { "只显示这一次，请交给本人；首次登录须修改。" }
         }
     }
 }

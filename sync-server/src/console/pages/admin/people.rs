@@ -142,29 +142,29 @@ fn render(
         }
     };
     let body = html! {
-        h1 { "人员 / People" }
+        h1 { "人员" }
         (admin_nav(v.me, HERE))
         (outcome(done, refused))
         @if let Some((id, pw)) = password { (first_password(id, pw)) }
         section.card {
-            h2 { "新增人员 / Add a person" }
+            h2 { "新增人员" }
             p.muted { "网格员选网格，村（社区）负责人选村，乡镇管理员选乡镇。初始密码只显示一次，首次登录须修改。" }
             form.filters method="post" action=(HERE) {
                 (v.me.csrf_field())
                 input type="hidden" name="do" value="add";
-                (text_input(sent, "user", "账号 / Account", "", true))
-                (text_input(sent, "name", "姓名 / Name", "", true))
-                (choice("role", "角色 / Role", &roles, get(sent, "role")))
-                (choice("org", "负责区域 / Area", &areas, get(sent, "org")))
-                (text_input(sent, "phone", "电话 / Phone", "", false))
-                button type="submit" { "新增 / Add" }
+                (text_input(sent, "user", "账号", "", true))
+                (text_input(sent, "name", "姓名", "", true))
+                (choice("role", "角色", &roles, get(sent, "role")))
+                (choice("org", "负责区域", &areas, get(sent, "org")))
+                (text_input(sent, "phone", "电话", "", false))
+                button type="submit" { "新增" }
             }
         }
         div.scroll { table {
-            caption { "共 " (people.len()) " 人 / people" }
+            caption { "共 " (people.len()) " 人" }
             thead { tr {
                 th scope="col" { "账号" } th scope="col" { "姓名" } th scope="col" { "角色" }
-                th scope="col" { "负责区域" } th scope="col" { "电话" } th scope="col" { "操作 / Actions" }
+                th scope="col" { "负责区域" } th scope="col" { "电话" } th scope="col" { "操作" }
             } }
             tbody {
                 @for u in &people {
@@ -180,15 +180,15 @@ fn render(
                                 (v.me.csrf_field())
                                 input type="hidden" name="user" value=(u.id);
                                 input type="hidden" name="do" value="assign";
-                                (choice("org", "调至 / Move to", &areas_for(u.role), u.org_ids.first().map_or("", String::as_str)))
-                                button.secondary type="submit" { "调整 / Move" }
+                                (choice("org", "调至", &areas_for(u.role), u.org_ids.first().map_or("", String::as_str)))
+                                button.secondary type="submit" { "调整" }
                             }
                             @if active {
-                                (row_form(&u.id, "reset", "重置密码 / New password"))
-                                (row_form(&u.id, "sign_out", "注销设备 / Sign out devices"))
-                                (row_form(&u.id, "disable", "停用 / Disable"))
+                                (row_form(&u.id, "reset", "重置密码"))
+                                (row_form(&u.id, "sign_out", "注销设备"))
+                                (row_form(&u.id, "disable", "停用"))
                             } @else {
-                                (row_form(&u.id, "reset", "重新启用（新初始密码） / Enable with a first password"))
+                                (row_form(&u.id, "reset", "重新启用（新初始密码）"))
                             }
                         }
                     }
@@ -196,5 +196,5 @@ fn render(
             }
         } }
     };
-    Ok(page("人员 / People", v, HERE, body))
+    Ok(page("人员", v, HERE, body))
 }

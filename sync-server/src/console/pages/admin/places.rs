@@ -145,7 +145,7 @@ fn change_place(v: &View, held: &Place, sent: &Sent) -> Result<&'static str, Api
             };
             match PlaceChanges::between(held, &new) {
                 Some(c) => (c, "修改场所"),
-                None => return Ok("无改动 / nothing changed"),
+                None => return Ok("无改动"),
             }
         }
         verb @ ("confirm" | "archive" | "restore") => {
@@ -197,19 +197,19 @@ fn risk_options() -> Vec<(String, String)> {
 fn place_fields(v: &View, sent: &Sent, held: Option<&Place>) -> Markup {
     let held_or = |f: fn(&Place) -> String| held.map(f).unwrap_or_default();
     html! {
-        (text_input(sent, "name", "名称 / Name", &held_or(|p| p.name.clone()), true))
-        (text_input(sent, "address", "地址 / Address", &held_or(|p| p.address.clone()), false))
-        (choice("grid", "网格 / Grid", &grid_options(v),
+        (text_input(sent, "name", "名称", &held_or(|p| p.name.clone()), true))
+        (text_input(sent, "address", "地址", &held_or(|p| p.address.clone()), false))
+        (choice("grid", "网格", &grid_options(v),
             sent.get("grid").map_or_else(|| held_or(|p| p.grid_id.clone()), Clone::clone).as_str()))
-        (choice("risk", "风险等级 / Risk", &risk_options(),
+        (choice("risk", "风险等级", &risk_options(),
             sent.get("risk").cloned().unwrap_or_else(|| held.map_or(RiskLevel::Medium, |p| p.risk_level).code().to_string()).as_str()))
-        (text_input(sent, "responsible", "负责人 / Responsible", &held_or(|p| p.responsible_name.clone()), false))
-        (text_input(sent, "phone", "电话 / Phone", &held_or(|p| p.responsible_phone.clone().unwrap_or_default()), false))
+        (text_input(sent, "responsible", "负责人", &held_or(|p| p.responsible_name.clone()), false))
+        (text_input(sent, "phone", "电话", &held_or(|p| p.responsible_phone.clone().unwrap_or_default()), false))
     }
 }
 
 fn new_badge(row: &PlaceRow) -> Markup {
-    html! { @if row.pending { span.badge.new title="网格员新登记，待确认 / registered on patrol, to confirm" { "新增" } } }
+    html! { @if row.pending { span.badge.new title="网格员新登记，待确认" { "新增" } } }
 }
 
 fn render_list(
@@ -244,14 +244,14 @@ fn render_list(
         .collect();
     let grids = grid_options(v);
     let body = html! {
-        h1 { "场所 / Places" }
+        h1 { "场所" }
         (admin_nav(v.me, HERE))
         (outcome(s.done.as_deref(), refused))
         form.filters method="get" action=(HERE) {
-            label { "搜索 / Search" input type="search" name="q" value=(q) placeholder="名称、地址或负责人"; }
-            (crate::console::components::select("grid", "网格 / Grid", &grids, grid))
-            label { input type="checkbox" name="only" value="new" checked[only_new]; " 只看新增 / New only" }
-            button type="submit" { "查找 / Find" }
+            label { "搜索" input type="search" name="q" value=(q) placeholder="名称、地址或负责人"; }
+            (crate::console::components::select("grid", "网格", &grids, grid))
+            label { input type="checkbox" name="only" value="new" checked[only_new]; " 只看新增" }
+            button type="submit" { "查找" }
         }
         div.scroll { table {
             caption { "共 " (total) " 处，其中新增待确认 " (pending) " 处" @if total > LIST_LIMIT { "（显示前 " (LIST_LIMIT) " 处）" } }
@@ -261,7 +261,7 @@ fn render_list(
                 th scope="col" { "下次巡查" }
             } }
             tbody {
-                @if rows.is_empty() { tr { td colspan="7" class="muted" { "没有记录 / Nothing here" } } }
+                @if rows.is_empty() { tr { td colspan="7" class="muted" { "没有记录" } } }
                 @for r in rows.iter().take(LIST_LIMIT) {
                     tr {
                         td { a href={ (HERE) "/" (r.place.id) } { (r.place.name) } " " (new_badge(r)) }
@@ -276,16 +276,16 @@ fn render_list(
             }
         } }
         section.card {
-            h2 { "新增场所 / Add a place" }
+            h2 { "新增场所" }
             form.filters method="post" action=(HERE) {
                 (v.me.csrf_field())
-                (choice("place_type", "类型 / Type", &types, get(sent, "place_type")))
+                (choice("place_type", "类型", &types, get(sent, "place_type")))
                 (place_fields(v, sent, None))
-                button type="submit" { "新增 / Add" }
+                button type="submit" { "新增" }
             }
         }
     };
-    Ok(page("场所 / Places", v, HERE, body))
+    Ok(page("场所", v, HERE, body))
 }
 
 fn render_place(
@@ -314,26 +314,26 @@ fn render_place(
             dl.facts {
                 dt { "类型" } dd { (library().place_type_zh(&p.place_type)) }
                 dt { "网格" } dd { (v.tree.name(&p.grid_id)) }
-                dt { "最近巡查" } dd { (row.last_patrol_at.map_or_else(|| "从未 / never".to_string(), |ms| Day::from_ms(ms).to_string())) }
+                dt { "最近巡查" } dd { (row.last_patrol_at.map_or_else(|| "从未".to_string(), |ms| Day::from_ms(ms).to_string())) }
                 dt { "巡查周期" } dd { (row.cycle_days) " 天" }
             }
             @if row.pending {
-                p { "此场所由网格员巡查时新登记，核实后请确认。 / Registered on patrol: confirm once checked." }
-                (button("confirm", "确认 / Confirm"))
+                p { "此场所由网格员巡查时新登记，核实后请确认。" }
+                (button("confirm", "确认"))
             }
         }
         section.card {
-            h2 { "修改 / Edit" }
+            h2 { "修改" }
             form.filters method="post" action=(action) {
                 (v.me.csrf_field())
                 input type="hidden" name="do" value="edit";
                 (place_fields(v, sent, Some(p)))
-                button type="submit" { "保存 / Save" }
+                button type="submit" { "保存" }
             }
-            p.muted { "调整网格即把场所移交该网格，巡查记录和隐患随场所保留。 / Moving a place keeps its patrols and cases." }
-            @if p.archived { (button("restore", "恢复 / Restore")) } @else { (button("archive", "归档 / Archive")) }
+            p.muted { "调整网格即把场所移交该网格，巡查记录和隐患随场所保留。" }
+            @if p.archived { (button("restore", "恢复")) } @else { (button("archive", "归档")) }
         }
-        p { a href=(HERE) { "返回场所列表 / Back to places" } }
+        p { a href=(HERE) { "返回场所列表" } }
     };
-    Ok(page("场所 / Place", v, HERE, body))
+    Ok(page("场所", v, HERE, body))
 }

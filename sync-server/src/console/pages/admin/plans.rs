@@ -112,7 +112,7 @@ pub(crate) fn focus_select(v: &View, sent: &Sent) -> Result<Markup, Refused> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(html! {
         label {
-            "重点检查项（可多选，巡查时优先显示） / Items to look at first"
+            "重点检查项（可多选，巡查时优先显示）"
             select name="focus" multiple size="8" {
                 @for t in &templates {
                     optgroup label=(t.name) {
@@ -133,7 +133,7 @@ pub(crate) fn place_type_boxes(sent: &Sent) -> Markup {
     let chosen = sent.all("place_type");
     html! {
         fieldset {
-            legend { "场所类型（不选即全部） / Place types (none: all)" }
+            legend { "场所类型（不选即全部）" }
             @for t in &library().place_types {
                 label { input type="checkbox" name="place_type" value=(t.code) checked[chosen.contains(&t.code)]; " " (t.zh) }
             }
@@ -165,7 +165,7 @@ fn render(
     let risks = sent.all("risk");
     let today = v.store.today();
     let body = html! {
-        h1 { "巡查计划 / Patrol plans" }
+        h1 { "巡查计划" }
         (admin_nav(v.me, HERE))
         (outcome(done, refused))
         div.scroll { table {
@@ -176,7 +176,7 @@ fn render(
                 th scope="col" { "重点检查项" } th scope="col" { "状态" } th scope="col" { "操作" }
             } }
             tbody {
-                @if plans.is_empty() { tr { td colspan="9" class="muted" { "还没有巡查计划 / None yet" } } }
+                @if plans.is_empty() { tr { td colspan="9" class="muted" { "还没有巡查计划" } } }
                 @for p in &plans {
                     tr {
                         td { (v.tree.name(&p.grid_id)) }
@@ -197,7 +197,7 @@ fn render(
                                 (v.me.csrf_field())
                                 input type="hidden" name="do" value="stop";
                                 input type="hidden" name="id" value=(p.id);
-                                button.secondary type="submit" { "停止 / Stop" }
+                                button.secondary type="submit" { "停止" }
                             }
                         } }
                     }
@@ -205,27 +205,27 @@ fn render(
             }
         } }
         section.card {
-            h2 { "新增巡查计划 / Add a plan" }
+            h2 { "新增巡查计划" }
             form.act method="post" action=(HERE) {
                 (v.me.csrf_field())
                 input type="hidden" name="do" value="add";
-                (choice("grid", "网格 / Grid", &grids, get(sent, "grid")))
-                (select("worker", "巡查人（全部：本网格每位网格员） / Who", &workers, sent.get("worker").map(String::as_str)))
+                (choice("grid", "网格", &grids, get(sent, "grid")))
+                (select("worker", "巡查人（全部：本网格每位网格员）", &workers, sent.get("worker").map(String::as_str)))
                 (place_type_boxes(sent))
                 fieldset {
-                    legend { "风险等级（不选即全部） / Risk levels (none: all)" }
+                    legend { "风险等级（不选即全部）" }
                     @for r in RiskLevel::ALL {
                         label { input type="checkbox" name="risk" value=(r.code()) checked[risks.iter().any(|x| x == r.code())]; " " (r.zh()) }
                     }
                 }
-                (text_input(sent, "every_days", "周期（天，空为默认） / Every (days; empty: the default)", "", false))
-                label { "开始日期（可空） / From (optional)" input type="date" name="starts_on" value=(get(sent, "starts_on")); }
-                label { "结束日期（可空） / To (optional)" input type="date" name="ends_on" value=(get(sent, "ends_on")); }
+                (text_input(sent, "every_days", "周期（天，空为默认）", "", false))
+                label { "开始日期（可空）" input type="date" name="starts_on" value=(get(sent, "starts_on")); }
+                label { "结束日期（可空）" input type="date" name="ends_on" value=(get(sent, "ends_on")); }
                 (focus_select(v, sent)?)
-                (text_input(sent, "note", "说明 / Note", "", false))
-                div { button type="submit" { "新增 / Add" } }
+                (text_input(sent, "note", "说明", "", false))
+                div { button type="submit" { "新增" } }
             }
         }
     };
-    Ok(page("巡查计划 / Plans", v, HERE, body))
+    Ok(page("巡查计划", v, HERE, body))
 }
