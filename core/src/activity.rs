@@ -71,6 +71,16 @@ pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<(
 
 impl Store {
     pub fn log_activity(&self, actor: &Actor, new: NewActivity) -> Result<Uuid> {
+        self.write(|tx| self.log_activity_in(tx, actor, new))
+    }
+
+    /// `log_activity` within a running transaction (a submitted draft is deleted in it too).
+    pub(crate) fn log_activity_in(
+        &self,
+        tx: &Transaction,
+        actor: &Actor,
+        new: NewActivity,
+    ) -> Result<Uuid> {
         let NewActivity {
             kind,
             org_id,
@@ -112,14 +122,12 @@ impl Store {
             }
             .into());
         }
-        self.write(|tx| {
-            org::node(tx, org_id)?;
-            let grids = org::grids_under(tx, org_id)?;
-            if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
-                return Err(Rejection::OutOfScope.into());
-            }
-            self.commit_local(tx, actor, body)?;
-            Ok(id)
-        })
+        org::node(tx, org_id)?;
+        let grids = org::grids_under(tx, org_id)?;
+        if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
+            return Err(Rejection::OutOfScope.into());
+        }
+        self.commit_local(tx, actor, body)?;
+        Ok(id)
     }
 }

@@ -155,6 +155,7 @@ pub enum Entity {
     Campaign,
     Device,
     Photo,
+    Draft,
 }
 
 impl Entity {
@@ -172,6 +173,7 @@ impl Entity {
             Entity::Campaign => "专项行动",
             Entity::Device => "设备",
             Entity::Photo => "照片",
+            Entity::Draft => "草稿",
         }
     }
     pub fn en(self) -> &'static str {
@@ -188,6 +190,7 @@ impl Entity {
             Entity::Campaign => "campaign",
             Entity::Device => "device",
             Entity::Photo => "photo",
+            Entity::Draft => "draft",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod checklist;
 pub mod clock;
 pub mod demo;
+pub mod draft;
 pub mod error;
 pub mod hazard;
 pub mod op;

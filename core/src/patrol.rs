@@ -358,6 +358,16 @@ impl Store {
     /// The checklist is read inside that transaction too, so the answers are judged against
     /// exactly the template version that is stored with them.
     pub fn record_patrol(&self, actor: &Actor, input: PatrolInput) -> Result<PatrolOutcome> {
+        self.write(|tx| self.record_patrol_in(tx, actor, input))
+    }
+
+    /// `record_patrol` within a running transaction (a submitted draft is deleted in it too).
+    pub(crate) fn record_patrol_in(
+        &self,
+        tx: &Transaction,
+        actor: &Actor,
+        input: PatrolInput,
+    ) -> Result<PatrolOutcome> {
         let gps = input.gps.validated()?;
         let note = error::optional_text(Field::Note, &input.note, 500)?;
         let now = self.now_ms();
@@ -371,7 +381,7 @@ impl Store {
         if started_at > now {
             return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
         }
-        self.write(|tx| {
+        {
             let (place, template) = self.place_and_template(tx, input.place_id, today)?;
             place::require_grid_in_scope(tx, actor, &place.place.grid_id)?;
             let record = PatrolRecord {
@@ -459,7 +469,7 @@ impl Store {
                 hazard_ids,
                 unraised,
             })
-        })
+        }
     }
 
     /// The place's file (一户一档): its record, every visit and every hazard.

@@ -254,13 +254,21 @@ pub(crate) fn load_hazard(conn: &Connection, id: Uuid) -> Result<Hazard> {
 impl Store {
     /// Raises a hazard at a place in the actor's grids.
     pub fn report_hazard(&self, actor: &Actor, h: NewHazard) -> Result<Uuid> {
-        self.write(|tx| {
-            let place = place::load_place(tx, h.place_id, Day(0))?.place;
-            place::require_grid_in_scope(tx, actor, &place.grid_id)?;
-            let (id, body) = report_body(tx, &place, h)?;
-            self.commit_local(tx, actor, body)?;
-            Ok(id)
-        })
+        self.write(|tx| self.report_hazard_in(tx, actor, h))
+    }
+
+    /// `report_hazard` within a running transaction (a submitted draft is deleted in it too).
+    pub(crate) fn report_hazard_in(
+        &self,
+        tx: &Transaction,
+        actor: &Actor,
+        h: NewHazard,
+    ) -> Result<Uuid> {
+        let place = place::load_place(tx, h.place_id, Day(0))?.place;
+        place::require_grid_in_scope(tx, actor, &place.grid_id)?;
+        let (id, body) = report_body(tx, &place, h)?;
+        self.commit_local(tx, actor, body)?;
+        Ok(id)
     }
 
     /// Records one lifecycle event. The event is checked by the same state machine that folds

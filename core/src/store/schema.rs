@@ -46,6 +46,7 @@ const STEPS: &[Step] = &[
         include_str!("migrations/V6__township_deadlines.sql"),
     )
     .refills_derived_state(),
+    Step::new(7, "drafts", include_str!("migrations/V7__drafts.sql")),
 ];
 
 pub const VERSION: u32 = STEPS.len() as u32;
@@ -226,6 +227,19 @@ CREATE TABLE campaigns (
     body TEXT NOT NULL
 );
 CREATE INDEX campaigns_township ON campaigns (township_id);
+-- Work in progress on this device (a patrol half answered, a hazard or an activity being
+-- written), saved at every answer; not derived from the log, never synced, kept by a rebuild.
+-- A draft becomes ops when submitted, in the transaction that deletes it.
+CREATE TABLE drafts (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('patrol', 'hazard', 'activity')),
+    place_id TEXT,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX drafts_user ON drafts (user_id, updated_at);
 -- Local ops the server refused, with its reason; they stay in the log and in front of people.
 CREATE TABLE push_rejections (
     op_id TEXT PRIMARY KEY REFERENCES ops (id),
@@ -338,7 +352,7 @@ mod tests {
         );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
-        assert_eq!(sqlite::user_version(&stepped).unwrap(), 6);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), 7);
     }
 
     /// Released steps are frozen: each checksum is what installed databases have recorded.
@@ -349,12 +363,13 @@ mod tests {
         assert_eq!(sums[..RELEASED.len()], RELEASED);
     }
 
-    const RELEASED: [u64; 6] = [
+    const RELEASED: [u64; 7] = [
         3788741896221393347,
         2985357427706537856,
         4326763136171566518,
         954918460368293697,
         13038097376230242559,
         11660313095761821739,
+        13545393270354542559,
     ];
 }
