@@ -5,6 +5,7 @@
 //! only converts between the core's types and ones every binding language can carry (ids and
 //! days as strings, enums as codes with their zh-CN labels beside them).
 
+mod drafts;
 mod error;
 mod hazards;
 mod labels;
@@ -12,6 +13,7 @@ mod places;
 mod records;
 mod store;
 
+pub use drafts::*;
 pub use error::GridPatrolError;
 pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};

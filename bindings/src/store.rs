@@ -181,20 +181,7 @@ impl PatrolStore {
                 note: draft.note,
             },
         )?;
-        Ok(PatrolResult {
-            patrol_id: out.patrol_id.to_string(),
-            hazard_ids: out.hazard_ids.iter().map(Uuid::to_string).collect(),
-            proposals: out
-                .unraised
-                .into_iter()
-                .map(|p| HazardProposal {
-                    item_key: p.item_key,
-                    description: p.description,
-                    severity: p.severity.into(),
-                    suggested_deadline: p.suggested_deadline.to_string(),
-                })
-                .collect(),
-        })
+        Ok(crate::drafts::patrol_result(out))
     }
 
     /// 隐患上报: reports a hazard found outside a checklist; returns its id.

@@ -1,0 +1,432 @@
+//! Work in progress across the FFI: a screen saves at every answer (`save_draft_answer` and
+//! its siblings) and never holds the only copy; the home screen lists `drafts` (续填); a
+//! finished draft is submitted once (`submit_draft`) or thrown away on purpose
+//! (`discard_draft`). GPS comes in as an optional fix: no fix is recorded as none and the work
+//! goes on. The rules are the core's (`gridpatrol_core::draft`); this is conversion only.
+
+use gridpatrol_core::activity::ActivityKind;
+use gridpatrol_core::draft::{ActivityDraft, DraftBody, DraftHazard, HazardDraft, Submitted};
+use gridpatrol_core::patrol::{GpsSample, PatrolOutcome};
+use uuid::Uuid;
+
+use crate::error::GridPatrolError;
+use crate::hazards::Severity;
+use crate::records::{Answer, HazardProposal, ItemAnswer, PatrolResult};
+use crate::store::{id, PatrolStore};
+
+type Result<T> = std::result::Result<T, GridPatrolError>;
+
+/// A location as the platform's location service gave it.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GpsFix {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: Option<f64>,
+    /// The OS marked it as coming from a mock location provider.
+    pub mock: bool,
+}
+
+fn sample(fix: Option<GpsFix>) -> GpsSample {
+    fix.map_or_else(GpsSample::default, |f| GpsSample {
+        lat: Some(f.latitude),
+        lon: Some(f.longitude),
+        accuracy_m: f.accuracy_m,
+        mock: f.mock,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DraftKind {
+    Patrol,
+    Hazard,
+    Activity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ActivityType {
+    /// 消防宣传
+    Publicity,
+    /// 消防培训
+    Training,
+}
+
+/// A line of the home screen's 续填 list.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DraftSummary {
+    pub draft_id: String,
+    pub kind: DraftKind,
+    pub place_id: Option<String>,
+    pub place_name: Option<String>,
+    pub started_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Checklist items answered so far (a patrol).
+    pub answered: u32,
+}
+
+/// A failed item to raise, as the worker has it so far.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ItemHazard {
+    pub item_key: String,
+    /// None: the item's failure wording.
+    pub description: Option<String>,
+    pub photos: Vec<String>,
+}
+
+/// A visit in progress, to put back on the checklist screen.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PatrolInProgress {
+    pub draft_id: String,
+    pub place_id: String,
+    pub started_at_ms: i64,
+    pub fix: Option<GpsFix>,
+    pub answers: Vec<ItemAnswer>,
+    pub hazards: Vec<ItemHazard>,
+    pub note: String,
+}
+
+/// A hazard report in progress.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct HazardInProgress {
+    pub draft_id: String,
+    pub place_id: String,
+    pub category: String,
+    pub severity: Severity,
+    pub description: String,
+    pub photos: Vec<String>,
+    pub fix: Option<GpsFix>,
+}
+
+/// A publicity or training log in progress.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ActivityInProgress {
+    pub draft_id: String,
+    pub activity: ActivityType,
+    pub org_id: String,
+    pub held_on: String,
+    pub title: String,
+    pub audience: u32,
+    pub note: String,
+}
+
+/// What a submitted draft became.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum DraftOutcome {
+    Patrol { result: PatrolResult },
+    Hazard { hazard_id: String },
+    Activity { activity_id: String },
+}
+
+fn fix_of(g: GpsSample) -> Option<GpsFix> {
+    Some(GpsFix {
+        latitude: g.lat?,
+        longitude: g.lon?,
+        accuracy_m: g.accuracy_m,
+        mock: g.mock,
+    })
+}
+
+pub(crate) fn patrol_result(out: PatrolOutcome) -> PatrolResult {
+    PatrolResult {
+        patrol_id: out.patrol_id.to_string(),
+        hazard_ids: out.hazard_ids.iter().map(Uuid::to_string).collect(),
+        proposals: out
+            .unraised
+            .into_iter()
+            .map(|p| HazardProposal {
+                item_key: p.item_key,
+                description: p.description,
+                severity: p.severity.into(),
+                suggested_deadline: p.suggested_deadline.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// A draft id of another kind (a hazard draft given to a patrol screen) is no draft of this one.
+fn wrong_kind() -> gridpatrol_core::Error {
+    gridpatrol_core::Error::not_found(gridpatrol_core::error::Entity::Draft, "")
+}
+
+impl PatrolStore {
+    fn edit(
+        &self,
+        user_id: &str,
+        draft_id: &str,
+        f: impl FnOnce(&mut DraftBody) -> gridpatrol_core::error::Result<()>,
+    ) -> Result<()> {
+        let actor = self.actor(user_id)?;
+        self.store.edit_draft(&actor, id(draft_id)?, f)?;
+        Ok(())
+    }
+}
+
+#[uniffi::export]
+impl PatrolStore {
+    /// Starts a visit at `place_id` now, with the fix the phone had (None: no fix, and the
+    /// visit goes on). Returns the draft's id.
+    pub fn start_patrol_draft(
+        &self,
+        user_id: String,
+        place_id: String,
+        fix: Option<GpsFix>,
+    ) -> Result<String> {
+        let actor = self.actor(&user_id)?;
+        Ok(self
+            .store
+            .start_patrol_draft(&actor, id(&place_id)?, sample(fix))?
+            .to_string())
+    }
+
+    /// Saves one answer at once (None clears it).
+    pub fn save_draft_answer(
+        &self,
+        user_id: String,
+        draft_id: String,
+        item_key: String,
+        answer: Option<Answer>,
+    ) -> Result<()> {
+        let actor = self.actor(&user_id)?;
+        self.store
+            .save_draft_answer(&actor, id(&draft_id)?, &item_key, answer.map(Into::into))?;
+        Ok(())
+    }
+
+    /// Raises (`hazard` given) or stops raising (None) a failed item of a patrol draft, with
+    /// its own description and photos.
+    pub fn save_draft_item_hazard(
+        &self,
+        user_id: String,
+        draft_id: String,
+        item_key: String,
+        hazard: Option<ItemHazard>,
+    ) -> Result<()> {
+        self.edit(&user_id, &draft_id, |body| {
+            let DraftBody::Patrol(p) = body else {
+                return Err(wrong_kind());
+            };
+            p.raise.retain(|r| r.item_key != item_key);
+            if let Some(h) = hazard {
+                p.raise.push(DraftHazard {
+                    item_key,
+                    description: h.description,
+                    photos: h.photos,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Saves a patrol draft's note, and a later fix if the first had none.
+    pub fn save_draft_note(
+        &self,
+        user_id: String,
+        draft_id: String,
+        note: String,
+        fix: Option<GpsFix>,
+    ) -> Result<()> {
+        self.edit(&user_id, &draft_id, |body| {
+            let DraftBody::Patrol(p) = body else {
+                return Err(wrong_kind());
+            };
+            p.note = note;
+            if p.gps.point().is_none() && fix.is_some() {
+                p.gps = sample(fix);
+            }
+            Ok(())
+        })
+    }
+
+    /// A patrol draft as saved, to resume.
+    pub fn patrol_draft(&self, user_id: String, draft_id: String) -> Result<PatrolInProgress> {
+        let d = self.store.draft(&self.actor(&user_id)?, id(&draft_id)?)?;
+        let DraftBody::Patrol(p) = d.body else {
+            return Err(wrong_kind().into());
+        };
+        Ok(PatrolInProgress {
+            draft_id,
+            place_id: p.place_id.to_string(),
+            started_at_ms: p.started_at,
+            fix: fix_of(p.gps),
+            answers: p
+                .answers
+                .into_iter()
+                .map(|(key, a)| ItemAnswer {
+                    key,
+                    answer: a.into(),
+                })
+                .collect(),
+            hazards: p
+                .raise
+                .into_iter()
+                .map(|r| ItemHazard {
+                    item_key: r.item_key,
+                    description: r.description,
+                    photos: r.photos,
+                })
+                .collect(),
+            note: p.note,
+        })
+    }
+
+    /// Starts a hazard report at `place_id` (隐患上报), with the fix the phone had.
+    pub fn start_hazard_draft(
+        &self,
+        user_id: String,
+        place_id: String,
+        category: String,
+        severity: Severity,
+        fix: Option<GpsFix>,
+    ) -> Result<String> {
+        let actor = self.actor(&user_id)?;
+        let body = DraftBody::Hazard(HazardDraft {
+            place_id: id(&place_id)?,
+            category,
+            severity: severity.into(),
+            description: String::new(),
+            photos: Vec::new(),
+            gps: sample(fix),
+        });
+        Ok(self.store.start_draft(&actor, body)?.to_string())
+    }
+
+    /// Saves a hazard draft's description and photos.
+    pub fn save_hazard_draft(
+        &self,
+        user_id: String,
+        draft_id: String,
+        description: String,
+        photos: Vec<String>,
+    ) -> Result<()> {
+        self.edit(&user_id, &draft_id, |body| {
+            let DraftBody::Hazard(h) = body else {
+                return Err(wrong_kind());
+            };
+            h.description = description;
+            h.photos = photos;
+            Ok(())
+        })
+    }
+
+    /// A hazard draft as saved, to resume.
+    pub fn hazard_draft(&self, user_id: String, draft_id: String) -> Result<HazardInProgress> {
+        let d = self.store.draft(&self.actor(&user_id)?, id(&draft_id)?)?;
+        let DraftBody::Hazard(h) = d.body else {
+            return Err(wrong_kind().into());
+        };
+        Ok(HazardInProgress {
+            draft_id,
+            place_id: h.place_id.to_string(),
+            category: h.category,
+            severity: h.severity.into(),
+            description: h.description,
+            photos: h.photos,
+            fix: fix_of(h.gps),
+        })
+    }
+
+    /// Starts a publicity or training log for `org_id` held on `held_on` (`YYYY-MM-DD`).
+    pub fn start_activity_draft(
+        &self,
+        user_id: String,
+        activity: ActivityType,
+        org_id: String,
+        held_on: String,
+    ) -> Result<String> {
+        let actor = self.actor(&user_id)?;
+        let body = DraftBody::Activity(ActivityDraft {
+            activity: match activity {
+                ActivityType::Publicity => ActivityKind::Publicity,
+                ActivityType::Training => ActivityKind::Training,
+            },
+            org_id,
+            held_on: held_on.parse().map_err(gridpatrol_core::Error::from)?,
+            title: String::new(),
+            audience: 0,
+            note: String::new(),
+        });
+        Ok(self.store.start_draft(&actor, body)?.to_string())
+    }
+
+    /// Saves an activity draft's title, audience (人次) and note.
+    pub fn save_activity_draft(
+        &self,
+        user_id: String,
+        draft_id: String,
+        title: String,
+        audience: u32,
+        note: String,
+    ) -> Result<()> {
+        self.edit(&user_id, &draft_id, |body| {
+            let DraftBody::Activity(a) = body else {
+                return Err(wrong_kind());
+            };
+            (a.title, a.audience, a.note) = (title, audience, note);
+            Ok(())
+        })
+    }
+
+    /// An activity draft as saved, to resume.
+    pub fn activity_draft(&self, user_id: String, draft_id: String) -> Result<ActivityInProgress> {
+        let d = self.store.draft(&self.actor(&user_id)?, id(&draft_id)?)?;
+        let DraftBody::Activity(a) = d.body else {
+            return Err(wrong_kind().into());
+        };
+        Ok(ActivityInProgress {
+            draft_id,
+            activity: match a.activity {
+                ActivityKind::Publicity => ActivityType::Publicity,
+                ActivityKind::Training => ActivityType::Training,
+            },
+            org_id: a.org_id,
+            held_on: a.held_on.to_string(),
+            title: a.title,
+            audience: a.audience,
+            note: a.note,
+        })
+    }
+
+    /// The user's drafts on this device, the last touched first (续填).
+    pub fn drafts(&self, user_id: String) -> Result<Vec<DraftSummary>> {
+        let rows = self.store.drafts(&self.actor(&user_id)?)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DraftSummary {
+                draft_id: r.id.to_string(),
+                kind: match r.kind.as_str() {
+                    "patrol" => DraftKind::Patrol,
+                    "hazard" => DraftKind::Hazard,
+                    _ => DraftKind::Activity,
+                },
+                place_id: r.place_id.map(|p| p.to_string()),
+                place_name: r.place_name,
+                started_at_ms: r.started_at,
+                updated_at_ms: r.updated_at,
+                answered: r.answered,
+            })
+            .collect())
+    }
+
+    /// Submits a draft: the records it makes and the draft's removal happen together, so a
+    /// second tap finds nothing (NotFound). Refused, the draft stays as it was.
+    pub fn submit_draft(&self, user_id: String, draft_id: String) -> Result<DraftOutcome> {
+        let actor = self.actor(&user_id)?;
+        Ok(match self.store.submit_draft(&actor, id(&draft_id)?)? {
+            Submitted::Patrol(out) => DraftOutcome::Patrol {
+                result: patrol_result(out),
+            },
+            Submitted::Hazard(h) => DraftOutcome::Hazard {
+                hazard_id: h.to_string(),
+            },
+            Submitted::Activity(a) => DraftOutcome::Activity {
+                activity_id: a.to_string(),
+            },
+        })
+    }
+
+    /// Throws a draft away; only when the person chose to.
+    pub fn discard_draft(&self, user_id: String, draft_id: String) -> Result<()> {
+        let actor = self.actor(&user_id)?;
+        self.store.discard_draft(&actor, id(&draft_id)?)?;
+        Ok(())
+    }
+}
