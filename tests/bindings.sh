@@ -75,6 +75,22 @@ java -Djna.library.path=target/debug \
   ScenarioKt
 echo "PASS kotlin scenario" >> "$results"
 
+step "Kotlin: a patrol draft half answered, the JVM killed (kill -9), then resumed and submitted"
+classpath="$jar:/usr/share/java/jna.jar:$lib/kotlin-stdlib.jar:$lib/kotlinx-coroutines-core-jvm.jar:$lib/kotlin-test.jar"
+draft_db="$data/draft-phone.db"
+java -Djna.library.path=target/debug -cp "$classpath" ScenarioKt draft-start "$draft_db" > "$data/draft-start" 2>&1 &
+jvm=$!
+for _ in $(seq 1 300); do
+  grep -q "^draft saved" "$data/draft-start" && break
+  kill -0 "$jvm" 2>/dev/null || { cat "$data/draft-start"; echo "the first JVM ended early"; exit 1; }
+  sleep 0.1
+done
+grep "^draft saved" "$data/draft-start" || { cat "$data/draft-start"; echo "no draft saved"; exit 1; }
+kill -9 "$jvm"
+wait "$jvm" 2>/dev/null || true
+java -Djna.library.path=target/debug -cp "$classpath" ScenarioKt draft-finish "$draft_db"
+echo "PASS kotlin draft survives kill -9" >> "$results"
+
 step "not compiled here: the C header (gcc), Swift and the Android app's Kotlin (syntax-checked)"
 printf '#include "GridPatrolFFIC.h"\n' |
   gcc -fsyntax-only -Wall -Werror -D_Nullable= -D_Nonnull= -I target/bindings/swift -x c -

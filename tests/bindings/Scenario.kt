@@ -4,6 +4,9 @@
 // sync-server process (its URL in GRIDPATROL_SERVER_URL). Run by tests/bindings.sh.
 
 import cn.gridpatrol.ffi.Answer
+import cn.gridpatrol.ffi.DraftOutcome
+import cn.gridpatrol.ffi.DraftKind
+import cn.gridpatrol.ffi.GpsFix
 import cn.gridpatrol.ffi.ItemAnswer
 import cn.gridpatrol.ffi.ItemPhoto
 import cn.gridpatrol.ffi.ItemType
@@ -166,8 +169,64 @@ suspend fun twoDevices(dir: File, url: String) {
     failed<PatrolError.AuthExpired>(worker.syncNow())
 }
 
-fun main() = runBlocking {
+/** The pass/fail items of the first place due to w01, in checklist order. */
+suspend fun draftItems(kit: PatrolKit): Pair<String, List<String>> {
+    val place = kit.duePatrols("w01").getOrThrow().first().placeId
+    val items = kit.patrolForm(place).getOrThrow().items
+        .filter { it.itemType == ItemType.PASS_FAIL && !it.photoOnFail }.map { it.key }
+    assertTrue(items.size >= 4, "items to answer: $items")
+    return place to items
+}
+
+/**
+ * A visit half answered, then the JVM is killed (`kill -9` by tests/bindings.sh once this
+ * prints its line): the answers were saved as they were given, nothing else keeps them.
+ */
+suspend fun draftStart(db: String, url: String) {
+    val kit = PatrolKit.open(db).getOrThrow()
+    kit.signIn(url, "w01", "gridpatrol").getOrThrow()
+    kit.syncNow().getOrThrow()
+    val (place, items) = draftItems(kit)
+    val fix = GpsFix(latitude = 37.81, longitude = 112.52, accuracyM = 18.0, mock = false)
+    val draft = kit.startPatrolDraft("w01", place, fix).getOrThrow()
+    val half = items.take(items.size / 2)
+    for (key in half) kit.saveDraftAnswer("w01", draft, key, Answer.Pass).getOrThrow()
+    println("draft saved: $draft ${half.size}")
+    System.out.flush()
+    Thread.sleep(Long.MAX_VALUE)
+}
+
+/** The app started again: the draft is on the home screen with its answers; finish, submit, sync. */
+suspend fun draftFinish(db: String) {
+    val kit = PatrolKit.open(db).getOrThrow()
+    val (place, items) = draftItems(kit)
+    val listed = kit.drafts("w01").getOrThrow()
+    assertEquals(1, listed.size, "$listed")
+    val row = listed.single()
+    assertEquals(DraftKind.PATROL, row.kind)
+    assertEquals(place, row.placeId)
+    assertEquals((items.size / 2).toUInt(), row.answered)
+    val resumed = kit.patrolDraft("w01", row.draftId).getOrThrow()
+    assertEquals(items.take(items.size / 2).toSet(), resumed.answers.map { it.key }.toSet())
+    assertTrue(resumed.answers.all { it.answer == Answer.Pass })
+    assertEquals(37.81, resumed.fix?.latitude)
+    for (key in items.drop(items.size / 2)) kit.saveDraftAnswer("w01", row.draftId, key, Answer.Pass).getOrThrow()
+    val done = kit.submitDraft("w01", row.draftId).getOrThrow()
+    assertIs<DraftOutcome.Patrol>(done)
+    failed<PatrolError.NotFound>(kit.submitDraft("w01", row.draftId))
+    assertEquals(emptyList(), kit.drafts("w01").getOrThrow())
+    val sent = kit.syncNow().getOrThrow()
+    assertEquals(1uL, sent.pushed)
+    assertEquals(0uL, sent.refused)
+    println("kotlin draft after kill -9: ok (${items.size} answers, one visit)")
+}
+
+fun main(args: Array<String>) = runBlocking {
     val url = System.getenv("GRIDPATROL_SERVER_URL") ?: error("GRIDPATROL_SERVER_URL is not set")
+    when (args.firstOrNull()) {
+        "draft-start" -> return@runBlocking draftStart(args[1], url)
+        "draft-finish" -> return@runBlocking draftFinish(args[1])
+    }
     val dir = Files.createTempDirectory("gridpatrol-kotlin").toFile()
     try {
         localLoop(dir)

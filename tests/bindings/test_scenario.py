@@ -6,8 +6,11 @@ PYTHONPATH; exits non-zero on the first failed check."""
 
 import datetime
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
 import gridpatrol_ffi as gp
 
@@ -203,13 +206,59 @@ def two_devices(folder, url):
     expect_error(gp.GridPatrolError.AuthExpired, lambda: worker.sync_now(Progress()))
 
 
+def hazard_draft_start(db, url):
+    """A hazard being written, saved as typed; then this process is killed (SIGKILL)."""
+    phone = gp.PatrolStore.open(db, gp.DeviceConfig(fixed_clock_ms=None))
+    phone.sign_in(url, "w01", "gridpatrol")
+    phone.sync_now(Progress())
+    place = phone.due_patrols("w01")[0].place_id
+    photo_file = os.path.join(os.path.dirname(db), "IMG_0002.jpg")
+    with open(photo_file, "wb") as f:
+        f.write(os.urandom(100_000))
+    photo = phone.add_photo_file(photo_file)
+    fix = gp.GpsFix(latitude=37.8, longitude=112.5, accuracy_m=None, mock=True)
+    draft = phone.start_hazard_draft("w01", place, "wiring", gp.Severity.GENERAL, fix)
+    phone.save_hazard_draft("w01", draft, "楼道飞线充电", [photo])
+    print(f"draft saved: {draft} {photo}", flush=True)
+    time.sleep(3600)
+
+
+def hazard_draft_after_kill(folder, url):
+    """The same hazard draft survives SIGKILL of the process that wrote it, and is reported once."""
+    db = os.path.join(folder, "draft.db")
+    child = subprocess.Popen([sys.executable, __file__, "hazard-draft-start", db],
+                             stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    assert line.startswith("draft saved: "), line
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    draft, photo = line.split()[2:4]
+    phone = gp.PatrolStore.open(db, gp.DeviceConfig(fixed_clock_ms=None))
+    [row] = phone.drafts("w01")
+    assert row.draft_id == draft and row.kind == gp.DraftKind.HAZARD, row
+    kept = phone.hazard_draft("w01", draft)
+    assert kept.description == "楼道飞线充电" and kept.photos == [photo], kept
+    assert kept.fix is not None and kept.fix.mock, "the fix and its mock flag are kept"
+    done = phone.submit_draft("w01", draft)
+    assert isinstance(done, gp.DraftOutcome.HAZARD), done
+    expect_error(gp.GridPatrolError.NotFound, lambda: phone.submit_draft("w01", draft))
+    assert phone.drafts("w01") == []
+    report = phone.sync_now(Progress())
+    assert report.pushed == 1 and report.refused == 0 and report.photos_sent == 1, report
+
+
 def main():
+    if sys.argv[1:2] == ["hazard-draft-start"]:
+        url = os.environ["GRIDPATROL_SERVER_URL"]
+        hazard_draft_start(sys.argv[2], url)
+        return
     url = os.environ.get("GRIDPATROL_SERVER_URL")
     if not url:
         sys.exit("GRIDPATROL_SERVER_URL is not set")
     with tempfile.TemporaryDirectory() as folder:
         local_loop(folder)
         two_devices(folder, url)
+        hazard_draft_after_kill(folder, url)
     print("python scenario: ok")
 
 

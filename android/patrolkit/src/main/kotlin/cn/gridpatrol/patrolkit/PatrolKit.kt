@@ -1,21 +1,31 @@
 package cn.gridpatrol.patrolkit
 
+import cn.gridpatrol.ffi.ActivityInProgress
+import cn.gridpatrol.ffi.ActivityType
+import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.ConflictItem
 import cn.gridpatrol.ffi.DeviceConfig
+import cn.gridpatrol.ffi.DraftOutcome
+import cn.gridpatrol.ffi.DraftSummary
+import cn.gridpatrol.ffi.GpsFix
 import cn.gridpatrol.ffi.DuePatrol
 import cn.gridpatrol.ffi.GridPatrolException
 import cn.gridpatrol.ffi.HazardDetail
+import cn.gridpatrol.ffi.HazardInProgress
 import cn.gridpatrol.ffi.HazardSummary
+import cn.gridpatrol.ffi.ItemHazard
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
+import cn.gridpatrol.ffi.PatrolInProgress
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.RefusedOp
 import cn.gridpatrol.ffi.ReportFigures
+import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.ffi.SyncListener
 import cn.gridpatrol.ffi.SyncProgress
 import cn.gridpatrol.ffi.SyncReport
@@ -77,6 +87,38 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     suspend fun editPlace(userId: String, edit: PlaceEdit): Outcome<Unit> =
         call { editPlace(userId, edit) }
     suspend fun signOut(force: Boolean = false): Outcome<Boolean> = call { signOut(force) }
+
+    // Drafts: every screen saves as the person works, so a killed app or a restarted phone
+    // loses nothing; the home screen lists them (续填) until submitted or discarded on purpose.
+    suspend fun drafts(userId: String): Outcome<List<DraftSummary>> = call { drafts(userId) }
+    suspend fun startPatrolDraft(userId: String, placeId: String, fix: GpsFix?): Outcome<String> =
+        call { startPatrolDraft(userId, placeId, fix) }
+    suspend fun saveDraftAnswer(userId: String, draftId: String, itemKey: String, answer: Answer?): Outcome<Unit> =
+        call { saveDraftAnswer(userId, draftId, itemKey, answer) }
+    suspend fun saveDraftItemHazard(userId: String, draftId: String, itemKey: String, hazard: ItemHazard?): Outcome<Unit> =
+        call { saveDraftItemHazard(userId, draftId, itemKey, hazard) }
+    suspend fun saveDraftNote(userId: String, draftId: String, note: String, fix: GpsFix?): Outcome<Unit> =
+        call { saveDraftNote(userId, draftId, note, fix) }
+    suspend fun patrolDraft(userId: String, draftId: String): Outcome<PatrolInProgress> =
+        call { patrolDraft(userId, draftId) }
+    suspend fun startHazardDraft(
+        userId: String, placeId: String, category: String, severity: Severity, fix: GpsFix?,
+    ): Outcome<String> = call { startHazardDraft(userId, placeId, category, severity, fix) }
+    suspend fun saveHazardDraft(userId: String, draftId: String, description: String, photos: List<String>): Outcome<Unit> =
+        call { saveHazardDraft(userId, draftId, description, photos) }
+    suspend fun hazardDraft(userId: String, draftId: String): Outcome<HazardInProgress> =
+        call { hazardDraft(userId, draftId) }
+    suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =
+        call { startActivityDraft(userId, activity, orgId, heldOn) }
+    suspend fun saveActivityDraft(userId: String, draftId: String, title: String, audience: UInt, note: String): Outcome<Unit> =
+        call { saveActivityDraft(userId, draftId, title, audience, note) }
+    suspend fun activityDraft(userId: String, draftId: String): Outcome<ActivityInProgress> =
+        call { activityDraft(userId, draftId) }
+    /** Submits once: a second call finds no draft ([PatrolError.NotFound]). */
+    suspend fun submitDraft(userId: String, draftId: String): Outcome<DraftOutcome> =
+        call { submitDraft(userId, draftId) }
+    suspend fun discardDraft(userId: String, draftId: String): Outcome<Unit> =
+        call { discardDraft(userId, draftId) }
     suspend fun refusedOps(): Outcome<List<RefusedOp>> = call { refusedOps() }
     suspend fun conflicts(userId: String): Outcome<List<ConflictItem>> = call { conflicts(userId) }
     suspend fun fetchPhoto(sha256: String, variant: PhotoVariant): Outcome<String> =
