@@ -11,6 +11,7 @@ mod hazards;
 mod labels;
 mod places;
 mod records;
+mod reminders;
 mod store;
 
 pub use drafts::*;
@@ -19,6 +20,7 @@ pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};
 pub use places::{NewPlaceInput, PlaceEdit};
 pub use records::*;
+pub use reminders::{LocalNotice, ReminderCounts};
 pub use store::{PatrolStore, SyncListener};
 
 uniffi::setup_scaffolding!();

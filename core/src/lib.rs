@@ -21,6 +21,7 @@ pub mod patrol;
 pub mod photo;
 pub mod place;
 pub mod plan;
+pub mod reminders;
 pub mod report;
 pub mod rules;
 #[cfg(feature = "server")]

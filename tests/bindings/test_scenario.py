@@ -245,6 +245,19 @@ def hazard_draft_after_kill(folder, url):
     assert phone.drafts("w01") == []
     report = phone.sync_now(Progress())
     assert report.pushed == 1 and report.refused == 0 and report.photos_sent == 1, report
+    # The worker's reminders, computed on the phone: places due today, and what to schedule.
+    counts = phone.reminders("w01")
+    assert counts.patrols_due + counts.patrols_overdue >= 1 and counts.summary, counts
+    notices = phone.notices("w01", None)
+    china = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)
+    minute = china.hour * 60 + china.minute
+    daytime = 8 * 60 + 30 <= minute < 20 * 60 - 1
+    summary = [n for n in notices if n.key == f"summary:{counts.today}"]
+    if daytime:
+        assert summary and summary[0].body == counts.summary, notices
+    elif minute >= 20 * 60:
+        assert not summary, "nothing after 20:00"
+    assert all(n.key != f"summary:{counts.today}" for n in phone.notices("w01", counts.today))
 
 
 def main():

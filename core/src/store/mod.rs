@@ -392,7 +392,7 @@ impl Store {
     }
 
     /// Corrects this device's clock by the server's, from now on (see `now_ms`).
-    pub(crate) fn learn_server_time(&self, server_time_ms: i64) -> Result<()> {
+    pub fn learn_server_time(&self, server_time_ms: i64) -> Result<()> {
         let offset = self.offset_from(server_time_ms);
         self.write(|tx| {
             tx.prepare_cached("UPDATE device SET clock_offset_ms = ?1 WHERE id = 1")?

@@ -14,6 +14,7 @@ import cn.gridpatrol.ffi.HazardDetail
 import cn.gridpatrol.ffi.HazardInProgress
 import cn.gridpatrol.ffi.HazardSummary
 import cn.gridpatrol.ffi.ItemHazard
+import cn.gridpatrol.ffi.LocalNotice
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PatrolDraft
@@ -24,6 +25,7 @@ import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.RefusedOp
+import cn.gridpatrol.ffi.ReminderCounts
 import cn.gridpatrol.ffi.ReportFigures
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.ffi.SyncListener
@@ -114,6 +116,12 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { saveActivityDraft(userId, draftId, title, audience, note) }
     suspend fun activityDraft(userId: String, draftId: String): Outcome<ActivityInProgress> =
         call { activityDraft(userId, draftId) }
+    /** What waits for the user today (home screen). */
+    suspend fun reminders(userId: String): Outcome<ReminderCounts> = call { reminders(userId) }
+    /** The local notifications to schedule now; [lastSummaryOn] is the day a summary was last shown. */
+    suspend fun notices(userId: String, lastSummaryOn: String?): Outcome<List<LocalNotice>> =
+        call { notices(userId, lastSummaryOn) }
+
     /** Submits once: a second call finds no draft ([PatrolError.NotFound]). */
     suspend fun submitDraft(userId: String, draftId: String): Outcome<DraftOutcome> =
         call { submitDraft(userId, draftId) }
