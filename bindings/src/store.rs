@@ -28,6 +28,11 @@ pub struct PatrolStore {
     pub(crate) store: Store,
 }
 
+/// A record outside the acting user's grids: refused as the core refuses it.
+fn out_of_scope() -> GridPatrolError {
+    Error::from(gridpatrol_core::hazard::lifecycle::Rejection::OutOfScope).into()
+}
+
 pub(crate) fn id(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s.trim()).map_err(|_| bad_id(&s.chars().take(40).collect::<String>()))
 }
@@ -123,8 +128,12 @@ impl PatrolStore {
 
     /// 巡查表: the checklist to run at a place, with last time's answers and failures and
     /// the plan's focus.
-    pub fn patrol_form(&self, place_id: String) -> Result<PatrolForm> {
+    pub fn patrol_form(&self, user_id: String, place_id: String) -> Result<PatrolForm> {
+        let actor = self.actor(&user_id)?;
         let form = self.store.patrol_form(id(&place_id)?)?;
+        if !actor.covers(&form.place.place.grid_id) {
+            return Err(out_of_scope());
+        }
         let mut last: std::collections::HashMap<String, gridpatrol_core::checklist::AnswerValue> =
             form.last_answers.into_iter().collect();
         Ok(PatrolForm {
@@ -208,6 +217,9 @@ impl PatrolStore {
         let actor = self.actor(&user_id)?;
         let hid = id(&hazard_id)?;
         let d = self.store.hazard(hid)?;
+        if !actor.covers(&d.hazard.report.grid_id) {
+            return Err(out_of_scope());
+        }
         let allowed = self.store.allowed_transitions(&actor, hid)?;
         let photo_pairs = self
             .store
@@ -273,7 +285,15 @@ impl PatrolStore {
     }
 
     /// The figures for a grid, village or township over `from`..=`to` (`YYYY-MM-DD`).
-    pub fn report(&self, scope_id: String, from: String, to: String) -> Result<ReportFigures> {
+    pub fn report(
+        &self,
+        user_id: String,
+        scope_id: String,
+        from: String,
+        to: String,
+    ) -> Result<ReportFigures> {
+        self.store
+            .require_scope(&self.actor(&user_id)?, &scope_id)?;
         let r = self.store.report(
             &scope_id,
             from.parse::<Day>().map_err(Error::from)?,
@@ -337,10 +357,16 @@ impl PatrolStore {
     }
 
     /// A photo file for showing: held here, or fetched (thumbnails first for lists).
-    pub fn fetch_photo(&self, sha256: String, variant: PhotoVariant) -> Result<String> {
+    pub fn fetch_photo(
+        &self,
+        user_id: String,
+        sha256: String,
+        variant: PhotoVariant,
+    ) -> Result<String> {
+        let actor = self.actor(&user_id)?;
         Ok(self
             .store
-            .fetch_photo(&sha256, variant.into())?
+            .fetch_photo_as(&actor, &sha256, variant.into())?
             .to_string_lossy()
             .into_owned())
     }

@@ -416,3 +416,16 @@ impl Store {
         })
     }
 }
+
+impl crate::store::Store {
+    /// Refuses `actor` a reading of `scope_id` (a figure, a list) unless every grid under it is
+    /// theirs: a worker's phone holds only its grids, so a township figure there would be
+    /// both out of turn and wrong.
+    pub fn require_scope(&self, actor: &Actor, scope_id: &str) -> Result<()> {
+        let grids = self.grids_under(scope_id)?;
+        if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
+            return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+        }
+        Ok(())
+    }
+}

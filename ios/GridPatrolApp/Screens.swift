@@ -105,7 +105,7 @@ struct ChecklistView: View {
         }
         .navigationTitle(form?.placeName ?? "")
         .task {
-            do { form = try await kit.patrolForm(place: placeId) } catch let e as PatrolError { error = e.zh } catch {}
+            do { form = try await kit.patrolForm(user: user, place: placeId) } catch let e as PatrolError { error = e.zh } catch {}
         }
     }
 

@@ -232,7 +232,7 @@ fn every_surface_says_the_hand_count() {
         },
     )
     .unwrap()
-    .report("t01".into(), from_s.clone(), to_s.clone())
+    .report("o01".into(), "t01".into(), from_s.clone(), to_s.clone())
     .unwrap();
     assert_eq!((ffi.hazards_reported, ffi.closed, ffi.withdrawn), (4, 3, 0));
     assert_eq!((ffi.closed_on_time, ffi.closed_without_deadline), (2, 1));

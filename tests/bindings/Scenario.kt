@@ -49,7 +49,7 @@ suspend fun localLoop(dir: File) {
     val due = kit.duePatrols("w01").getOrThrow()
     assertTrue(due.isNotEmpty(), "the demo worker has patrols due")
     val place = due.first()
-    val form = kit.patrolForm(place.placeId).getOrThrow()
+    val form = kit.patrolForm("w01", place.placeId).getOrThrow()
     val item = form.items.first { it.itemType == ItemType.PASS_FAIL }
     val result = kit.recordPatrol(
         "w01",
@@ -61,7 +61,7 @@ suspend fun localLoop(dir: File) {
     ).getOrThrow()
     assertEquals(1, result.hazardIds.size)
     val hazard = result.hazardIds.first()
-    val again = kit.patrolForm(place.placeId).getOrThrow().items.first { it.key == item.key }
+    val again = kit.patrolForm("w01", place.placeId).getOrThrow().items.first { it.key == item.key }
     assertTrue(again.failedLastTime)
     assertEquals(Answer.Fail, again.lastAnswer)
     assertEquals("不合格", answerZh(again.lastAnswer!!))
@@ -91,7 +91,7 @@ suspend fun localLoop(dir: File) {
     ).getOrThrow()
     assertEquals(listOf(PHOTO), kit.hazard("w01", other).getOrThrow().photos)
 
-    val report = kit.report(detail.summary.gridId, day(today, -30), today).getOrThrow()
+    val report = kit.report("w01", detail.summary.gridId, day(today, -30), today).getOrThrow()
     assertTrue(report.closed >= 1u && report.hazardsReported >= 2u, "$report")
     assertTrue(report.inGridClosureRate != null)
 
@@ -172,7 +172,7 @@ suspend fun twoDevices(dir: File, url: String) {
 /** The pass/fail items of the first place due to w01, in checklist order. */
 suspend fun draftItems(kit: PatrolKit): Pair<String, List<String>> {
     val place = kit.duePatrols("w01").getOrThrow().first().placeId
-    val items = kit.patrolForm(place).getOrThrow().items
+    val items = kit.patrolForm("w01", place).getOrThrow().items
         .filter { it.itemType == ItemType.PASS_FAIL && !it.photoOnFail }.map { it.key }
     assertTrue(items.size >= 4, "items to answer: $items")
     return place to items

@@ -64,7 +64,7 @@ def local_loop(folder):
     assert due, "the demo worker has patrols due"
     assert any(d.place_id == found for d in due), "the new place is due for its first visit"
     place = due[0]
-    form = store.patrol_form(place.place_id)
+    form = store.patrol_form("w01", place.place_id)
     assert form.items, "a checklist to run"
     first_fail = next(i for i in form.items if i.item_type == gp.ItemType.PASS_FAIL)
     answers = [gp.ItemAnswer(key=first_fail.key, answer=gp.Answer.FAIL())]
@@ -84,7 +84,7 @@ def local_loop(folder):
     )
     assert len(result.hazard_ids) == 1, result
     hazard = result.hazard_ids[0]
-    again = {i.key: i for i in store.patrol_form(place.place_id).items}
+    again = {i.key: i for i in store.patrol_form("w01", place.place_id).items}
     assert again[first_fail.key].failed_last_time
     assert again[first_fail.key].last_answer == gp.Answer.FAIL(), again[first_fail.key].last_answer
 
@@ -128,9 +128,18 @@ def local_loop(folder):
     )
     assert store.hazard("w01", other).photos == [PHOTO]
 
-    report = store.report(detail.summary.grid_id, day_after(today, -30), today)
+    report = store.report("w01", detail.summary.grid_id, day_after(today, -30), today)
     assert report.closed >= 1 and report.hazards_reported >= 2, report
     assert report.in_grid_closure_rate is not None
+
+    # Reads are the acting user's: another grid's worker, or a worker asking for the township's
+    # figures, is refused, as the core refuses them.
+    for read in (lambda: store.patrol_form("w04", place.place_id),
+                 lambda: store.hazard("w04", other),
+                 lambda: store.report("w01", "t01", day_after(today, -30), today),
+                 lambda: store.fetch_photo("w04", PHOTO, gp.PhotoVariant.THUMB)):
+        err = expect_error(gp.GridPatrolError.NotAllowed, read)
+        assert err.code == "out_of_scope", err.code
 
     # Typed errors for bad input, and nothing stored by them.
     before = len(store.hazards("w01"))
@@ -191,7 +200,7 @@ def two_devices(folder, url):
     leader.sync_now(Progress())
     assert hazard in [h.id for h in leader.hazards("l01")], "the leader's phone has the worker's report"
     assert leader.hazard("l01", hazard).summary.case_label == number, "one number on every device"
-    fetched = leader.fetch_photo(photo, gp.PhotoVariant.ORIGINAL)
+    fetched = leader.fetch_photo("l01", photo, gp.PhotoVariant.ORIGINAL)
     with open(fetched, "rb") as a, open(photo_file, "rb") as b:
         assert a.read() == b.read(), "the original arrives exact"
     assert leader.refused_ops() == [] and leader.conflicts("l01") == []

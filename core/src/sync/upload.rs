@@ -13,6 +13,7 @@ use rusqlite::params;
 use super::engine::{client, json, send};
 use super::protocol::{routes, PhotoReceived};
 use crate::error::{Error, Result};
+use crate::org::Actor;
 use crate::photo::Variant;
 use crate::store::Store;
 
@@ -143,6 +144,43 @@ impl Store {
 }
 
 impl Store {
+    /// `fetch_photo` for a person: refused when every record citing the photo is outside their
+    /// grids. A photo no record cites yet is one just taken on this device, and theirs to see.
+    pub fn fetch_photo_as(
+        &self,
+        actor: &Actor,
+        hash: &str,
+        variant: Variant,
+    ) -> Result<std::path::PathBuf> {
+        let (cited, seen) = self.read(|c| {
+            let cited: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM photo_refs WHERE hash = ?1)",
+                [hash],
+                |r| r.get(0),
+            )?;
+            let mut grids = c.prepare_cached(
+                "SELECT h.grid_id FROM photo_refs r JOIN ops o ON o.id = r.op_id
+                   JOIN hazards h ON o.entity = 'hazard:' || h.id WHERE r.hash = ?1
+                 UNION SELECT p.grid_id FROM photo_refs r JOIN ops o ON o.id = r.op_id
+                   JOIN patrols p ON o.entity = 'patrol:' || p.id WHERE r.hash = ?1",
+            )?;
+            let grids = grids
+                .query_map([hash], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let own: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM photo_refs r JOIN ops o ON o.id = r.op_id
+                 WHERE r.hash = ?1 AND o.actor_id = ?2)",
+                params![hash, actor.user_id],
+                |r| r.get(0),
+            )?;
+            Ok((cited, own || grids.iter().any(|g| actor.covers(g))))
+        })?;
+        if cited && !seen {
+            return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+        }
+        self.fetch_photo(hash, variant)
+    }
+
     /// A photo file, from this device if held, else fetched from the server into this device's
     /// photo folder. An original must match its hash or it is not kept.
     pub fn fetch_photo(&self, hash: &str, variant: Variant) -> Result<std::path::PathBuf> {

@@ -70,8 +70,8 @@ public final class PatrolKit: @unchecked Sendable {
         try await call { try $0.duePatrols(userId: user) }
     }
 
-    public func patrolForm(place: String) async throws -> PatrolForm {
-        try await call { try $0.patrolForm(placeId: place) }
+    public func patrolForm(user: String, place: String) async throws -> PatrolForm {
+        try await call { try $0.patrolForm(userId: user, placeId: place) }
     }
 
     public func recordPatrol(user: String, draft: PatrolDraft) async throws -> PatrolResult {
@@ -94,8 +94,8 @@ public final class PatrolKit: @unchecked Sendable {
         try await call { try $0.transition(userId: user, hazardId: id, transition: t) }
     }
 
-    public func report(scope: String, from: String, to: String) async throws -> ReportFigures {
-        try await call { try $0.report(scopeId: scope, from: from, to: to) }
+    public func report(user: String, scope: String, from: String, to: String) async throws -> ReportFigures {
+        try await call { try $0.report(userId: user, scopeId: scope, from: from, to: to) }
     }
 
     /// Signs in; true when the password is a first one, to be changed now (`changePassword`).

@@ -65,7 +65,7 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     suspend fun loadDemo(): Outcome<Unit> = call { loadDemo() }
     suspend fun today(): Outcome<String> = call { today() }
     suspend fun duePatrols(userId: String): Outcome<List<DuePatrol>> = call { duePatrols(userId) }
-    suspend fun patrolForm(placeId: String): Outcome<PatrolForm> = call { patrolForm(placeId) }
+    suspend fun patrolForm(userId: String, placeId: String): Outcome<PatrolForm> = call { patrolForm(userId, placeId) }
     suspend fun recordPatrol(userId: String, draft: PatrolDraft): Outcome<PatrolResult> =
         call { recordPatrol(userId, draft) }
     suspend fun reportHazard(userId: String, hazard: NewHazard): Outcome<String> =
@@ -75,8 +75,8 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { hazard(userId, hazardId) }
     suspend fun transition(userId: String, hazardId: String, t: Transition): Outcome<HazardDetail> =
         call { transition(userId, hazardId, t) }
-    suspend fun report(scopeId: String, from: String, to: String): Outcome<ReportFigures> =
-        call { report(scopeId, from, to) }
+    suspend fun report(userId: String, scopeId: String, from: String, to: String): Outcome<ReportFigures> =
+        call { report(userId, scopeId, from, to) }
     /** Signs in; `true` when the password is a first one, to be changed now ([changePassword]). */
     suspend fun signIn(server: String, userId: String, password: String): Outcome<Boolean> =
         call { signIn(server, userId, password) }
@@ -129,8 +129,8 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { discardDraft(userId, draftId) }
     suspend fun refusedOps(): Outcome<List<RefusedOp>> = call { refusedOps() }
     suspend fun conflicts(userId: String): Outcome<List<ConflictItem>> = call { conflicts(userId) }
-    suspend fun fetchPhoto(sha256: String, variant: PhotoVariant): Outcome<String> =
-        call { fetchPhoto(sha256, variant) }
+    suspend fun fetchPhoto(userId: String, sha256: String, variant: PhotoVariant): Outcome<String> =
+        call { fetchPhoto(userId, sha256, variant) }
     suspend fun syncStatus(userId: String?): Outcome<SyncStatus> = call { syncStatus(userId) }
 
     /**

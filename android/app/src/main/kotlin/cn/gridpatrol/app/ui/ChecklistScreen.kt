@@ -51,7 +51,7 @@ fun ChecklistScreen(kit: PatrolKit, user: String, placeId: String, onReportOther
     var error by remember { mutableStateOf<PatrolError?>(null) }
     val scope = rememberCoroutineScope()
     val context = LocalContext.current
-    LaunchedEffect(placeId) { kit.patrolForm(placeId).orReport { error = it }?.let { form = it } }
+    LaunchedEffect(placeId) { kit.patrolForm(user, placeId).orReport { error = it }?.let { form = it } }
     val f = form ?: return ErrorLine(error)
     LazyColumn(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         item { Text("${f.placeName} · ${f.templateName}", style = MaterialTheme.typography.titleMedium) }
