@@ -49,4 +49,8 @@ dependencies {
     implementation("androidx.navigation:navigation-compose:2.8.5")
     implementation("androidx.lifecycle:lifecycle-runtime-compose:2.8.7")
     implementation("androidx.work:work-runtime-ktx:2.10.0")
+    implementation("androidx.core:core-ktx:1.15.0")
+    // Fused Location where Google Play services exist; Location.kt falls back to the system's
+    // LocationManager where they do not.
+    implementation("com.google.android.gms:play-services-location:21.3.0")
 }

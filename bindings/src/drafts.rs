@@ -289,11 +289,13 @@ impl PatrolStore {
         Ok(self.store.start_draft(&actor, body)?.to_string())
     }
 
-    /// Saves a hazard draft's description and photos.
+    /// Saves a hazard draft as the screen has it (category and severity may still change).
     pub fn save_hazard_draft(
         &self,
         user_id: String,
         draft_id: String,
+        category: String,
+        severity: Severity,
         description: String,
         photos: Vec<String>,
     ) -> Result<()> {
@@ -301,8 +303,8 @@ impl PatrolStore {
             let DraftBody::Hazard(h) = body else {
                 return Err(wrong_kind());
             };
-            h.description = description;
-            h.photos = photos;
+            (h.category, h.severity) = (category, severity.into());
+            (h.description, h.photos) = (description, photos);
             Ok(())
         })
     }

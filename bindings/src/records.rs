@@ -45,6 +45,8 @@ pub struct ChecklistItem {
     pub options: Vec<String>,
     pub unit: Option<String>,
     pub photo_on_fail: bool,
+    /// How a failure here reads as a hazard (the library's wording), to prefill and edit.
+    pub failure_wording: String,
     /// What the place's last patrol answered here.
     pub last_answer: Option<Answer>,
     /// This item failed at the place's last patrol.

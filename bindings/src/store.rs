@@ -136,6 +136,7 @@ impl PatrolStore {
         }
         let mut last: std::collections::HashMap<String, gridpatrol_core::checklist::AnswerValue> =
             form.last_answers.into_iter().collect();
+        let template_id = form.template.id.clone();
         Ok(PatrolForm {
             place_id,
             place_name: form.place.place.name,
@@ -146,6 +147,8 @@ impl PatrolStore {
                 .items
                 .into_iter()
                 .map(|i| ChecklistItem {
+                    failure_wording: gridpatrol_core::checklist::library()
+                        .failure_wording(&template_id, &i),
                     last_answer: last.remove(&i.key).map(Answer::from),
                     failed_last_time: form.failed_last_time.contains(&i.key),
                     focus: form.focus_items.contains(&i.key),

@@ -133,6 +133,7 @@ impl DraftBody {
             }
             DraftBody::Hazard(h) => {
                 h.gps.validated()?;
+                error::optional_text(Field::Category, &h.category, 40)?;
                 error::optional_text(Field::Description, &h.description, 500)?;
                 list(h.photos.len())?;
             }

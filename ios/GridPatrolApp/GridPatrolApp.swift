@@ -14,6 +14,7 @@ struct GridPatrolApp: App {
             Self.runBackgroundSync(task as! BGProcessingTask)
         }
         Self.scheduleBackgroundSync()
+        Reminders.register()
     }
 
     var body: some Scene {

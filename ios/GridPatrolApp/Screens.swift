@@ -43,20 +43,35 @@ struct SignInView: View {
     }
 }
 
-/// 今日巡查: places due, most overdue first.
+/// 今日巡查: what waits today in one line, visits begun and not submitted (续填), then the
+/// places due, most overdue first.
 struct DueView: View {
     let kit: PatrolKit
     let user: String
     @State private var due: [DuePatrol] = []
+    @State private var begun: [DraftSummary] = []
+    @State private var summary: String?
     @State private var error: String?
 
     var body: some View {
-        List(due, id: \.placeId) { p in
-            NavigationLink(value: p.placeId) {
-                VStack(alignment: .leading) {
-                    Text(p.name)
-                    Text("\(p.placeTypeZh) · \(p.riskZh) · \(p.daysOverdue > 0 ? "逾期 \(p.daysOverdue) 天" : "今日")")
-                        .font(.caption)
+        List {
+            if let summary { Text(summary).font(.callout) }
+            if !begun.isEmpty {
+                Section("续填") {
+                    ForEach(begun.filter { $0.kind == .patrol }, id: \.draftId) { d in
+                        NavigationLink(value: d.placeId ?? "") {
+                            Text("\(d.placeName ?? "巡查")（已答 \(d.answered) 项）")
+                        }
+                    }
+                }
+            }
+            ForEach(due, id: \.placeId) { p in
+                NavigationLink(value: p.placeId) {
+                    VStack(alignment: .leading) {
+                        Text(p.name)
+                        Text("\(p.placeTypeZh) · \(p.riskZh) · \(p.daysOverdue > 0 ? "逾期 \(p.daysOverdue) 天" : "今日")")
+                            .font(.caption)
+                    }
                 }
             }
         }
@@ -64,72 +79,120 @@ struct DueView: View {
         .navigationDestination(for: String.self) { place in ChecklistView(kit: kit, user: user, placeId: place) }
         .overlay { if let error { Text(error).foregroundStyle(.red) } }
         .task {
-            do { due = try await kit.duePatrols(user: user) } catch let e as PatrolError { error = e.zh } catch {}
+            do {
+                summary = try await kit.reminders(user: user).summary
+                begun = try await kit.drafts(user: user)
+                due = try await kit.duePatrols(user: user)
+            } catch let e as PatrolError { error = e.zh } catch {}
         }
     }
 }
 
-/// 巡查表: the checklist; failed items are raised as hazards on submit.
+/// 巡查表: the checklist as a draft in the core from the first tap: every answer, hazard wording
+/// and note is saved as it is given, so a killed app finds it again here and under 续填. A failed
+/// item becomes a hazard in the library's words, editable. GPS is asked for in the background.
 struct ChecklistView: View {
     let kit: PatrolKit
     let user: String
     let placeId: String
     @Environment(\.dismiss) private var dismiss
     @State private var form: PatrolForm?
+    @State private var draft: String?
     @State private var answers: [String: Answer] = [:]
+    @State private var hazards: [String: ItemHazard] = [:]
     @State private var note = ""
     @State private var error: String?
-    @State private var startedAt = Date()
+    @State private var confirmDiscard = false
 
     var body: some View {
         Form {
-            if let form {
+            if let form, let draft {
                 ForEach(form.items, id: \.key) { item in
                     VStack(alignment: .leading) {
                         Text(item.label + (item.focus ? " ★重点" : "") + (item.failedLastTime ? " ⚠上次不合格" : ""))
                         if item.itemType == .passFail {
-                            Picker("", selection: binding(item.key)) {
+                            Picker("", selection: binding(item, draft)) {
                                 ForEach([Answer.pass, .fail, .notApplicable], id: \.self) { a in
                                     Text(answerZh(answer: a)).tag(Answer?.some(a))
                                 }
                             }
                             .pickerStyle(.segmented)
                         }
+                        if let h = hazards[item.key] {
+                            TextField("隐患描述", text: wording(item, h, draft), axis: .vertical)
+                            if item.photoOnFail && h.photos.isEmpty { Text("须拍照后才能上报").font(.caption) }
+                        }
                     }
                 }
-                TextField("备注", text: $note)
+                TextField("备注", text: Binding(get: { note }, set: { text in
+                    note = text
+                    Task { try? await kit.saveDraftNote(user: user, draft: draft, note: text, fix: nil) }
+                }))
                 NavigationLink("上报其他隐患") { ReportHazardView(kit: kit, user: user, placeId: placeId) }
-                Button("提交巡查") { submit() }
+                Button("提交巡查") { submit(draft) }
+                Button("放弃", role: .destructive) { confirmDiscard = true }
             }
             if let error { Text(error).foregroundStyle(.red) }
         }
         .navigationTitle(form?.placeName ?? "")
-        .task {
-            do { form = try await kit.patrolForm(user: user, place: placeId) } catch let e as PatrolError { error = e.zh } catch {}
+        .confirmationDialog("放弃本次巡查？已填写的内容将被删除。", isPresented: $confirmDiscard) {
+            Button("放弃", role: .destructive) {
+                guard let draft else { return }
+                Task {
+                    do {
+                        try await kit.discardDraft(user: user, draft: draft)
+                        dismiss()
+                    } catch let e as PatrolError { error = e.zh } catch {}
+                }
+            }
         }
+        .task { await open() }
     }
 
-    private func binding(_ key: String) -> Binding<Answer?> {
-        Binding(get: { answers[key] }, set: { answers[key] = $0 })
+    /// The visit already begun at this place, or a new one; then a fix if one comes.
+    private func open() async {
+        do {
+            form = try await kit.patrolForm(user: user, place: placeId)
+            let begun = try await kit.drafts(user: user).first { $0.kind == .patrol && $0.placeId == placeId }
+            let id = try await begun?.draftId ?? kit.startPatrolDraft(user: user, place: placeId, fix: nil)
+            let saved = try await kit.patrolDraft(user: user, draft: id)
+            for a in saved.answers { answers[a.key] = a.answer }
+            for h in saved.hazards { hazards[h.itemKey] = h }
+            note = saved.note
+            draft = id
+            if let fix = await Location.currentFix() {
+                try await kit.saveDraftNote(user: user, draft: id, note: note, fix: fix)
+            }
+        } catch let e as PatrolError { error = e.zh } catch {}
     }
 
-    private func submit() {
-        let draft = PatrolDraft(
-            placeId: placeId,
-            startedAtMs: Int64(startedAt.timeIntervalSince1970 * 1000),
-            latitude: nil, longitude: nil, accuracyM: nil,
-            answers: answers.map { ItemAnswer(key: $0.key, answer: $0.value) },
-            // An item that asks for a photo is not raised without one (the core refuses it); it
-            // comes back as a proposal, to report with its photo.
-            raiseItems: answers.filter { a in
-                a.value == .fail && !(form?.items.first { $0.key == a.key }?.photoOnFail ?? false)
-            }.map { $0.key },
-            note: note
-        )
+    private func binding(_ item: ChecklistItem, _ draft: String) -> Binding<Answer?> {
+        Binding(get: { answers[item.key] }, set: { answer in
+            answers[item.key] = answer
+            Task {
+                try? await kit.saveDraftAnswer(user: user, draft: draft, item: item.key, answer: answer)
+                // A failure is raised by default, in the library's words; anything else takes it back.
+                let raise = answer == .fail ? (hazards[item.key] ?? ItemHazard(itemKey: item.key, description: nil, photos: [])) : nil
+                hazards[item.key] = raise
+                try? await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: raise)
+            }
+        })
+    }
+
+    private func wording(_ item: ChecklistItem, _ h: ItemHazard, _ draft: String) -> Binding<String> {
+        Binding(get: { hazards[item.key]?.description ?? item.failureWording }, set: { text in
+            let changed = ItemHazard(itemKey: item.key, description: text, photos: h.photos)
+            hazards[item.key] = changed
+            Task { try? await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: changed) }
+        })
+    }
+
+    private func submit(_ draft: String) {
         Task {
             do {
-                _ = try await kit.recordPatrol(user: user, draft: draft)
+                _ = try await kit.submitDraft(user: user, draft: draft)
                 GridPatrolApp.scheduleBackgroundSync()
+                await Reminders.refresh(kit: kit)
                 dismiss()
             } catch let e as PatrolError { error = e.zh } catch {}
         }

@@ -227,7 +227,7 @@ def hazard_draft_start(db, url):
     photo = phone.add_photo_file(photo_file)
     fix = gp.GpsFix(latitude=37.8, longitude=112.5, accuracy_m=None, mock=True)
     draft = phone.start_hazard_draft("w01", place, "wiring", gp.Severity.GENERAL, fix)
-    phone.save_hazard_draft("w01", draft, "楼道飞线充电", [photo])
+    phone.save_hazard_draft("w01", draft, "wiring", gp.Severity.GENERAL, "楼道飞线充电", [photo])
     print(f"draft saved: {draft} {photo}", flush=True)
     time.sleep(3600)
 

@@ -140,6 +140,57 @@ public final class PatrolKit: @unchecked Sendable {
         return try await call { try $0.syncNow(listener: relay) }
     }
 
+    // Drafts: every screen saves as the person works, so a killed app loses nothing; 续填 lists
+    // them until they are submitted or discarded on purpose.
+
+    public func drafts(user: String) async throws -> [DraftSummary] {
+        try await call { try $0.drafts(userId: user) }
+    }
+
+    public func startPatrolDraft(user: String, place: String, fix: GpsFix?) async throws -> String {
+        try await call { try $0.startPatrolDraft(userId: user, placeId: place, fix: fix) }
+    }
+
+    public func saveDraftAnswer(user: String, draft: String, item: String, answer: Answer?) async throws {
+        try await call { try $0.saveDraftAnswer(userId: user, draftId: draft, itemKey: item, answer: answer) }
+    }
+
+    public func saveDraftItemHazard(user: String, draft: String, item: String, hazard: ItemHazard?) async throws {
+        try await call { try $0.saveDraftItemHazard(userId: user, draftId: draft, itemKey: item, hazard: hazard) }
+    }
+
+    public func saveDraftNote(user: String, draft: String, note: String, fix: GpsFix?) async throws {
+        try await call { try $0.saveDraftNote(userId: user, draftId: draft, note: note, fix: fix) }
+    }
+
+    public func patrolDraft(user: String, draft: String) async throws -> PatrolInProgress {
+        try await call { try $0.patrolDraft(userId: user, draftId: draft) }
+    }
+
+    /// Submits once: a second call throws `PatrolError.notFound`.
+    public func submitDraft(user: String, draft: String) async throws -> DraftOutcome {
+        try await call { try $0.submitDraft(userId: user, draftId: draft) }
+    }
+
+    public func discardDraft(user: String, draft: String) async throws {
+        try await call { try $0.discardDraft(userId: user, draftId: draft) }
+    }
+
+    /// What waits for the user today.
+    public func reminders(user: String) async throws -> ReminderCounts {
+        try await call { try $0.reminders(userId: user) }
+    }
+
+    /// The local notifications to schedule now (`lastSummaryOn`: the day a summary was last shown).
+    public func notices(user: String, lastSummaryOn: String?) async throws -> [LocalNotice] {
+        try await call { try $0.notices(userId: user, lastSummaryOn: lastSummaryOn) }
+    }
+
+    /// Keeps a photo file as the camera wrote it, under its SHA-256 (returned).
+    public func addPhotoFile(path: String) async throws -> String {
+        try await call { try $0.addPhotoFile(path: path) }
+    }
+
     /// Cancels a running call (a long sync); later calls run normally.
     public func interrupt() { store.interrupt() }
 

@@ -6,7 +6,7 @@ import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.patrolkit.PatrolKit
 import java.io.File
 
-/** Holds the one store of this phone and keeps background sync scheduled. */
+/** Holds the one store of this phone and keeps background sync and reminders scheduled. */
 class GridPatrolApplication : Application() {
     /** Opened on first use, which the screens make from a coroutine on the IO dispatcher. */
     val kit: PatrolKit by lazy {
@@ -16,5 +16,6 @@ class GridPatrolApplication : Application() {
     override fun onCreate() {
         super.onCreate()
         SyncWorker.schedule(this)
+        ReminderWorker.schedule(this)
     }
 }

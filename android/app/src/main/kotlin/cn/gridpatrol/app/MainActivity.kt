@@ -1,8 +1,11 @@
 package cn.gridpatrol.app
 
+import android.Manifest
+import android.os.Build
 import android.os.Bundle
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
+import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Icon
 import androidx.compose.material3.MaterialTheme
@@ -21,10 +24,13 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.navigation.NavType
 import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
+import androidx.navigation.navArgument
+import cn.gridpatrol.app.ui.ActivityScreen
 import cn.gridpatrol.app.ui.ChecklistScreen
 import cn.gridpatrol.app.ui.DueScreen
 import cn.gridpatrol.app.ui.HazardDetailScreen
@@ -32,12 +38,22 @@ import cn.gridpatrol.app.ui.HazardListScreen
 import cn.gridpatrol.app.ui.ReportHazardScreen
 import cn.gridpatrol.app.ui.SignInScreen
 import cn.gridpatrol.app.ui.SyncScreen
+import cn.gridpatrol.ffi.DraftKind
 import cn.gridpatrol.patrolkit.PatrolKit
 
 class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val kit = (application as GridPatrolApplication).kit
+        // Location is evidence and reminders are local notifications: both asked for once, and
+        // the app works the same when either is refused.
+        val wanted = buildList {
+            add(Manifest.permission.ACCESS_FINE_LOCATION)
+            add(Manifest.permission.ACCESS_COARSE_LOCATION)
+            if (Build.VERSION.SDK_INT >= 33) add(Manifest.permission.POST_NOTIFICATIONS)
+        }
+        registerForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) {}
+            .launch(wanted.toTypedArray())
         setContent { MaterialTheme { GridPatrol(kit) } }
     }
 }
@@ -79,17 +95,39 @@ fun GridPatrol(kit: PatrolKit) {
         },
     ) { padding ->
         NavHost(nav, startDestination = "due", modifier = Modifier.padding(padding)) {
-            composable("due") { DueScreen(kit, signedIn) { place -> nav.navigate("checklist/$place") } }
+            composable("due") {
+                DueScreen(
+                    kit, signedIn,
+                    onOpen = { place -> nav.navigate("checklist/$place") },
+                    onResume = { d ->
+                        when (d.kind) {
+                            DraftKind.PATROL -> nav.navigate("checklist/${d.placeId}")
+                            DraftKind.HAZARD -> nav.navigate("report/${d.placeId}?draft=${d.draftId}")
+                            DraftKind.ACTIVITY -> nav.navigate("activity?draft=${d.draftId}")
+                        }
+                    },
+                    onActivity = { nav.navigate("activity") },
+                )
+            }
             composable("checklist/{place}") { entry ->
                 val place = entry.arguments?.getString("place").orEmpty()
                 ChecklistScreen(kit, signedIn, place, onReportOther = { nav.navigate("report/$place") }) {
                     nav.popBackStack()
                 }
             }
-            composable("report/{place}") { entry ->
-                ReportHazardScreen(kit, signedIn, entry.arguments?.getString("place").orEmpty()) {
+            val draftArg = navArgument("draft") {
+                type = NavType.StringType
+                nullable = true
+                defaultValue = null
+            }
+            composable("report/{place}?draft={draft}", arguments = listOf(draftArg)) { entry ->
+                val args = entry.arguments
+                ReportHazardScreen(kit, signedIn, args?.getString("place").orEmpty(), args?.getString("draft")) {
                     nav.popBackStack()
                 }
+            }
+            composable("activity?draft={draft}", arguments = listOf(draftArg)) { entry ->
+                ActivityScreen(kit, signedIn, entry.arguments?.getString("draft")) { nav.popBackStack() }
             }
             composable("hazards") { HazardListScreen(kit, signedIn) { id -> nav.navigate("hazard/$id") } }
             composable("hazard/{id}") { entry ->

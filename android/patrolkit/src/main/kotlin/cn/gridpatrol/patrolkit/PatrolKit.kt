@@ -106,8 +106,9 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     suspend fun startHazardDraft(
         userId: String, placeId: String, category: String, severity: Severity, fix: GpsFix?,
     ): Outcome<String> = call { startHazardDraft(userId, placeId, category, severity, fix) }
-    suspend fun saveHazardDraft(userId: String, draftId: String, description: String, photos: List<String>): Outcome<Unit> =
-        call { saveHazardDraft(userId, draftId, description, photos) }
+    suspend fun saveHazardDraft(
+        userId: String, draftId: String, category: String, severity: Severity, description: String, photos: List<String>,
+    ): Outcome<Unit> = call { saveHazardDraft(userId, draftId, category, severity, description, photos) }
     suspend fun hazardDraft(userId: String, draftId: String): Outcome<HazardInProgress> =
         call { hazardDraft(userId, draftId) }
     suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =
@@ -132,6 +133,8 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     suspend fun fetchPhoto(userId: String, sha256: String, variant: PhotoVariant): Outcome<String> =
         call { fetchPhoto(userId, sha256, variant) }
     suspend fun syncStatus(userId: String?): Outcome<SyncStatus> = call { syncStatus(userId) }
+    /** Keeps a photo file as the camera wrote it, under its SHA-256 (returned). */
+    suspend fun addPhotoFile(path: String): Outcome<String> = call { addPhotoFile(path) }
 
     /**
      * Sends what is pending and fetches what is new, then photos; with [originals] false (a

@@ -1,14 +1,18 @@
 package cn.gridpatrol.app.ui
 
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -23,67 +27,141 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
+import cn.gridpatrol.app.Location
+import cn.gridpatrol.app.Photos
+import cn.gridpatrol.app.ReminderWorker
 import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.ChecklistItem
-import cn.gridpatrol.ffi.ItemAnswer
+import cn.gridpatrol.ffi.DraftKind
+import cn.gridpatrol.ffi.ItemHazard
 import cn.gridpatrol.ffi.ItemType
-import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
+import java.io.File
 import kotlinx.coroutines.launch
 
 /**
- * 巡查表: the place's checklist, items that failed last time and plan focus marked; failed
- * items are raised as hazards on submit. The visit is stored in one transaction on submit;
- * answers before that live only on this screen (drafts that survive the app being killed are
- * not built yet).
+ * 巡查表: the place's checklist, items that failed last time and plan focus marked. The visit is
+ * a draft in the core from the first tap: every answer, hazard wording, photo and note is saved
+ * as it is given, so a killed app or a restarted phone finds it again here (and on 今日巡查 under
+ * 续填). A failed item becomes a hazard with its own wording (prefilled, editable) and photos.
+ * GPS is asked for once in the background; the checklist never waits for it.
  */
 @Composable
 fun ChecklistScreen(kit: PatrolKit, user: String, placeId: String, onReportOther: () -> Unit, onDone: () -> Unit) {
-    val startedAt = remember { System.currentTimeMillis() }
+    val context = LocalContext.current
     var form by remember { mutableStateOf<PatrolForm?>(null) }
+    var draft by remember { mutableStateOf<String?>(null) }
     val answers = remember { mutableStateMapOf<String, Answer>() }
-    val raise = remember { mutableStateMapOf<String, Boolean>() }
+    val hazards = remember { mutableStateMapOf<String, ItemHazard>() }
     var note by remember { mutableStateOf("") }
     var error by remember { mutableStateOf<PatrolError?>(null) }
+    var confirmDiscard by remember { mutableStateOf(false) }
+    var capture by remember { mutableStateOf<Pair<String, File>?>(null) }
     val scope = rememberCoroutineScope()
-    val context = LocalContext.current
-    LaunchedEffect(placeId) { kit.patrolForm(user, placeId).orReport { error = it }?.let { form = it } }
+
+    LaunchedEffect(placeId) {
+        form = kit.patrolForm(user, placeId).orReport { error = it } ?: return@LaunchedEffect
+        // The visit already begun here, or a new one.
+        val open = kit.drafts(user).orReport { error = it }
+            ?.firstOrNull { it.kind == DraftKind.PATROL && it.placeId == placeId }
+        val id = open?.draftId ?: kit.startPatrolDraft(user, placeId, null).orReport { error = it } ?: return@LaunchedEffect
+        kit.patrolDraft(user, id).orReport { error = it }?.let { saved ->
+            saved.answers.forEach { answers[it.key] = it.answer }
+            saved.hazards.forEach { hazards[it.itemKey] = it }
+            note = saved.note
+        }
+        draft = id
+        // A fix if one comes within seconds; none is recorded as none.
+        Location.currentFix(context)?.let { fix -> kit.saveDraftNote(user, id, note, fix) }
+    }
+
+    fun saveHazard(key: String, hazard: ItemHazard?) {
+        val id = draft ?: return
+        if (hazard == null) hazards.remove(key) else hazards[key] = hazard
+        scope.launch { kit.saveDraftItemHazard(user, id, key, hazard).orReport { error = it } }
+    }
+
+    val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
+        val (key, file) = capture ?: return@rememberLauncherForActivityResult
+        if (!saved) return@rememberLauncherForActivityResult
+        scope.launch {
+            val hash = kit.addPhotoFile(file.path).orReport { error = it } ?: return@launch
+            val h = hazards[key] ?: ItemHazard(key, null, emptyList())
+            saveHazard(key, h.copy(photos = h.photos + hash))
+        }
+    }
+
     val f = form ?: return ErrorLine(error)
+    val id = draft ?: return ErrorLine(error)
     LazyColumn(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         item { Text("${f.placeName} · ${f.templateName}", style = MaterialTheme.typography.titleMedium) }
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
                 answers[item.key] = a
-                // An item that asks for a photo is not raised on submit without one: the core
-                // refuses it. It comes back as a proposal, to report with its photo.
-                raise[item.key] = a == Answer.Fail && !item.photoOnFail
+                scope.launch { kit.saveDraftAnswer(user, id, item.key, a).orReport { error = it } }
+                // A failure is raised by default, in the library's words; a pass takes it back.
+                if (a == Answer.Fail && item.key !in hazards) saveHazard(item.key, ItemHazard(item.key, null, emptyList()))
+                if (a != Answer.Fail && item.key in hazards) saveHazard(item.key, null)
+            }
+            hazards[item.key]?.let { h ->
+                FailedItem(item, h, onChange = { saveHazard(item.key, it) }, onPhoto = {
+                    val (file, uri) = Photos.newCapture(context)
+                    capture = item.key to file
+                    camera.launch(uri)
+                })
             }
         }
         item {
-            OutlinedTextField(note, { note = it }, label = { Text("备注") })
+            OutlinedTextField(note, { note = it; scope.launch { kit.saveDraftNote(user, id, it, null) } }, label = { Text("备注") })
             ErrorLine(error)
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
                     scope.launch {
-                        val draft = PatrolDraft(
-                            placeId = placeId, startedAtMs = startedAt,
-                            latitude = null, longitude = null, accuracyM = null,
-                            answers = answers.map { (k, v) -> ItemAnswer(k, v) },
-                            raiseItems = raise.filterValues { it }.keys.toList(),
-                            note = note,
-                        )
-                        kit.recordPatrol(user, draft).orReport { error = it }?.let {
+                        kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
+                            ReminderWorker.refresh(context)
                             onDone()
                         }
                     }
                 }) { Text("提交巡查") }
                 TextButton(onClick = onReportOther) { Text("上报其他隐患") }
+                TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
             }
+        }
+    }
+    if (confirmDiscard) {
+        AlertDialog(
+            onDismissRequest = { confirmDiscard = false },
+            title = { Text("放弃本次巡查？") },
+            text = { Text("已填写的答案、照片和备注将被删除，无法恢复。") },
+            confirmButton = {
+                TextButton(onClick = {
+                    confirmDiscard = false
+                    scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }) { Text("放弃") }
+            },
+            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
+        )
+    }
+}
+
+/** A failed item's hazard: its wording (the library's until edited) and its photos. */
+@Composable
+private fun FailedItem(item: ChecklistItem, h: ItemHazard, onChange: (ItemHazard?) -> Unit, onPhoto: () -> Unit) {
+    Column(Modifier.padding(start = 12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
+        OutlinedTextField(
+            value = h.description ?: item.failureWording,
+            onValueChange = { onChange(h.copy(description = it)) },
+            label = { Text("隐患描述") },
+        )
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            val needed = if (item.photoOnFail && h.photos.isEmpty()) "（须拍照）" else ""
+            OutlinedButton(onClick = onPhoto) { Text("拍照 ${h.photos.size} 张$needed") }
+            TextButton(onClick = { onChange(null) }) { Text("不作为隐患上报") }
         }
     }
 }

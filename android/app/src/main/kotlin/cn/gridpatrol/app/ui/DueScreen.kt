@@ -1,10 +1,13 @@
 package cn.gridpatrol.app.ui
 
 import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
@@ -12,18 +15,50 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import cn.gridpatrol.ffi.DraftKind
+import cn.gridpatrol.ffi.DraftSummary
 import cn.gridpatrol.ffi.DuePatrol
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
+import java.text.SimpleDateFormat
+import java.util.Date
+import java.util.Locale
 
-/** 今日巡查: places due for a patrol, most overdue first; tap one to run its checklist. */
+/**
+ * 今日巡查: what waits today in one line, the work begun and not yet submitted (续填: a visit, a
+ * hazard report or an activity log, kept on the phone however the app was closed), then the
+ * places due for a patrol, most overdue first.
+ */
 @Composable
-fun DueScreen(kit: PatrolKit, user: String, onOpen: (String) -> Unit) {
+fun DueScreen(kit: PatrolKit, user: String, onOpen: (String) -> Unit, onResume: (DraftSummary) -> Unit, onActivity: () -> Unit) {
     var due by remember { mutableStateOf<List<DuePatrol>>(emptyList()) }
+    var drafts by remember { mutableStateOf<List<DraftSummary>>(emptyList()) }
+    var summary by remember { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
-    LaunchedEffect(user) { kit.duePatrols(user).orReport { error = it }?.let { due = it } }
+    LaunchedEffect(user) {
+        summary = kit.reminders(user).orReport { error = it }?.summary
+        drafts = kit.drafts(user).orReport { error = it }.orEmpty()
+        due = kit.duePatrols(user).orReport { error = it }.orEmpty()
+    }
     ErrorLine(error)
+    val time = SimpleDateFormat("M月d日 HH:mm", Locale.CHINA)
     LazyColumn {
+        summary?.let { s -> item { Text(s, Modifier.padding(12.dp), style = MaterialTheme.typography.bodyMedium) } }
+        if (drafts.isNotEmpty()) item { Text("续填", Modifier.padding(12.dp), style = MaterialTheme.typography.titleSmall) }
+        items(drafts, key = { it.draftId }) { d ->
+            val what = when (d.kind) {
+                DraftKind.PATROL -> "巡查（已答 ${d.answered} 项）"
+                DraftKind.HAZARD -> "隐患上报"
+                DraftKind.ACTIVITY -> "宣传培训登记"
+            }
+            ListItem(
+                headlineContent = { Text(d.placeName ?: what) },
+                supportingContent = { Text("$what · 上次保存 ${time.format(Date(d.updatedAtMs))}") },
+                modifier = Modifier.clickable { onResume(d) },
+            )
+        }
+        item { TextButton(onClick = onActivity) { Text("登记消防宣传 / 培训") } }
         items(due, key = { it.placeId }) { p ->
             ListItem(
                 headlineContent = { Text(p.name) },

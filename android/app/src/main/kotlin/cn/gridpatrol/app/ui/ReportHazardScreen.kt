@@ -11,7 +11,9 @@ import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
@@ -21,19 +23,25 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
+import cn.gridpatrol.app.Location
 import cn.gridpatrol.app.Photos
+import cn.gridpatrol.app.ReminderWorker
 import cn.gridpatrol.app.SyncWorker
-import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import java.io.File
 import kotlinx.coroutines.launch
 
-/** 隐患上报: a hazard found at a place, with photos taken by the camera (kept by their hash). */
+/**
+ * 隐患上报: a hazard found at a place, with photos taken by the camera. A draft in the core from
+ * the start ([draftId] resumes one from 续填): what is typed and photographed is saved as it is
+ * given. The location is asked for in the background and never waited on.
+ */
 @Composable
-fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, onDone: () -> Unit) {
+fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: String?, onDone: () -> Unit) {
     val context = LocalContext.current
+    var draft by remember { mutableStateOf(draftId) }
     var category by remember { mutableStateOf("") }
     var description by remember { mutableStateOf("") }
     var severity by remember { mutableStateOf(Severity.GENERAL) }
@@ -41,16 +49,40 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, onDone: ()
     var capture by remember { mutableStateOf<File?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     val scope = rememberCoroutineScope()
+
+    LaunchedEffect(placeId, draftId) {
+        if (draftId != null) {
+            kit.hazardDraft(user, draftId).orReport { error = it }?.let { h ->
+                category = h.category
+                description = h.description
+                severity = h.severity
+                photos.addAll(h.photos)
+            }
+        } else {
+            val fix = Location.currentFix(context)
+            draft = kit.startHazardDraft(user, placeId, "", Severity.GENERAL, fix).orReport { error = it }
+        }
+    }
+    fun save() {
+        val id = draft ?: return
+        scope.launch {
+            kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList()).orReport { error = it }
+        }
+    }
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
         val file = capture
-        if (saved && file != null) photos += Photos.keep(file)
+        if (saved && file != null) {
+            scope.launch {
+                kit.addPhotoFile(file.path).orReport { error = it }?.let { photos += it; save() }
+            }
+        }
     }
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
-        OutlinedTextField(category, { category = it }, label = { Text("隐患类别（如 wiring、extinguisher）") })
-        OutlinedTextField(description, { description = it }, label = { Text("隐患描述") }, minLines = 3)
+        OutlinedTextField(category, { category = it; save() }, label = { Text("隐患类别（如 wiring、extinguisher）") })
+        OutlinedTextField(description, { description = it; save() }, label = { Text("隐患描述") }, minLines = 3)
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            FilterChip(severity == Severity.GENERAL, { severity = Severity.GENERAL }, label = { Text("一般隐患") })
-            FilterChip(severity == Severity.MAJOR, { severity = Severity.MAJOR }, label = { Text("重大隐患") })
+            FilterChip(severity == Severity.GENERAL, { severity = Severity.GENERAL; save() }, label = { Text("一般隐患") })
+            FilterChip(severity == Severity.MAJOR, { severity = Severity.MAJOR; save() }, label = { Text("重大隐患") })
         }
         OutlinedButton(onClick = {
             val (file, uri) = Photos.newCapture(context)
@@ -58,14 +90,23 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, onDone: ()
             camera.launch(uri)
         }) { Text("拍照（已拍 ${photos.size} 张）") }
         ErrorLine(error)
-        Button(onClick = {
-            scope.launch {
-                val hazard = NewHazard(placeId, category.trim(), severity, description, photos.toList())
-                kit.reportHazard(user, hazard).orReport { error = it }?.let {
-                    SyncWorker.syncSoon(context)
-                    onDone()
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Button(onClick = {
+                val id = draft ?: return@Button
+                scope.launch {
+                    kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList())
+                        .orReport { error = it } ?: return@launch
+                    kit.submitDraft(user, id).orReport { error = it }?.let {
+                        SyncWorker.syncSoon(context)
+                        ReminderWorker.refresh(context)
+                        onDone()
+                    }
                 }
-            }
-        }) { Text("上报") }
+            }) { Text("上报") }
+            TextButton(onClick = {
+                val id = draft ?: return@TextButton
+                scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+            }) { Text("放弃") }
+        }
     }
 }

@@ -1,0 +1,107 @@
+package cn.gridpatrol.app.ui
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.Button
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.text.input.KeyboardType
+import androidx.compose.ui.unit.dp
+import cn.gridpatrol.app.SyncWorker
+import cn.gridpatrol.ffi.ActivityType
+import cn.gridpatrol.patrolkit.PatrolError
+import cn.gridpatrol.patrolkit.PatrolKit
+import androidx.compose.ui.platform.LocalContext
+import kotlinx.coroutines.launch
+
+/**
+ * 宣传培训登记: a publicity event (宣传"五进") or a training held in the worker's grid, with the
+ * number of people reached. Saved as a draft as it is typed; [draftId] resumes one from 续填.
+ */
+@Composable
+fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () -> Unit) {
+    val context = LocalContext.current
+    var draft by remember { mutableStateOf(draftId) }
+    var grids by remember { mutableStateOf<List<String>>(emptyList()) }
+    var type by remember { mutableStateOf(ActivityType.PUBLICITY) }
+    var grid by remember { mutableStateOf("") }
+    var title by remember { mutableStateOf("") }
+    var audience by remember { mutableStateOf("") }
+    var note by remember { mutableStateOf("") }
+    var error by remember { mutableStateOf<PatrolError?>(null) }
+    val scope = rememberCoroutineScope()
+
+    LaunchedEffect(user, draftId) {
+        grids = kit.duePatrols(user).getOrNull().orEmpty().map { it.gridId }.distinct()
+        if (draftId != null) {
+            kit.activityDraft(user, draftId).orReport { error = it }?.let { a ->
+                type = a.activity
+                grid = a.orgId
+                title = a.title
+                audience = a.audience.toString()
+                note = a.note
+            }
+        }
+    }
+    fun save() {
+        val id = draft ?: return
+        scope.launch {
+            kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note).orReport { error = it }
+        }
+    }
+    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
+        if (draft == null) {
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                FilterChip(type == ActivityType.PUBLICITY, { type = ActivityType.PUBLICITY }, label = { Text("消防宣传") })
+                FilterChip(type == ActivityType.TRAINING, { type = ActivityType.TRAINING }, label = { Text("消防培训") })
+            }
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                grids.forEach { g -> FilterChip(grid == g, { grid = g }, label = { Text(g) }) }
+            }
+            Button(onClick = {
+                scope.launch {
+                    val today = kit.today().orReport { error = it } ?: return@launch
+                    draft = kit.startActivityDraft(user, type, grid, today).orReport { error = it }
+                }
+            }, enabled = grid.isNotEmpty()) { Text("开始登记") }
+        } else {
+            OutlinedTextField(title, { title = it; save() }, label = { Text("活动名称（如：消防安全进农村）") })
+            OutlinedTextField(
+                audience, { audience = it.filter(Char::isDigit); save() }, label = { Text("参加人次") },
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
+            )
+            OutlinedTextField(note, { note = it; save() }, label = { Text("说明") }, minLines = 2)
+        }
+        ErrorLine(error)
+        draft?.let { id ->
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                Button(onClick = {
+                    scope.launch {
+                        kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note)
+                            .orReport { error = it } ?: return@launch
+                        kit.submitDraft(user, id).orReport { error = it }?.let {
+                            SyncWorker.syncSoon(context)
+                            onDone()
+                        }
+                    }
+                }) { Text("提交") }
+                TextButton(onClick = {
+                    scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }) { Text("放弃") }
+            }
+        }
+    }
+}
