@@ -4,7 +4,7 @@
 //! (`discard_draft`). GPS comes in as an optional fix: no fix is recorded as none and the work
 //! goes on. The rules are the core's (`gridpatrol_core::draft`); this is conversion only.
 
-use gridpatrol_core::activity::ActivityKind;
+use gridpatrol_core::activity::{ActivityKind, Channel};
 use gridpatrol_core::draft::{ActivityDraft, DraftBody, DraftHazard, HazardDraft, Submitted};
 use gridpatrol_core::patrol::{GpsSample, PatrolOutcome};
 use uuid::Uuid;
@@ -48,6 +48,45 @@ pub enum ActivityType {
     Publicity,
     /// 消防培训
     Training,
+}
+
+/// Where publicity went (宣传"五进").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PublicityChannel {
+    /// 进企业
+    Enterprises,
+    /// 进农村
+    Villages,
+    /// 进社区
+    Communities,
+    /// 进学校
+    Schools,
+    /// 进家庭
+    Families,
+}
+
+impl From<PublicityChannel> for Channel {
+    fn from(c: PublicityChannel) -> Self {
+        match c {
+            PublicityChannel::Enterprises => Channel::Enterprises,
+            PublicityChannel::Villages => Channel::Villages,
+            PublicityChannel::Communities => Channel::Communities,
+            PublicityChannel::Schools => Channel::Schools,
+            PublicityChannel::Families => Channel::Families,
+        }
+    }
+}
+
+impl From<Channel> for PublicityChannel {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Enterprises => PublicityChannel::Enterprises,
+            Channel::Villages => PublicityChannel::Villages,
+            Channel::Communities => PublicityChannel::Communities,
+            Channel::Schools => PublicityChannel::Schools,
+            Channel::Families => PublicityChannel::Families,
+        }
+    }
 }
 
 /// A line of the home screen's 续填 list.
@@ -106,6 +145,9 @@ pub struct ActivityInProgress {
     pub title: String,
     pub audience: u32,
     pub note: String,
+    pub channel: Option<PublicityChannel>,
+    pub attendees: Vec<String>,
+    pub photos: Vec<String>,
 }
 
 /// What a submitted draft became.
@@ -345,11 +387,16 @@ impl PatrolStore {
             title: String::new(),
             audience: 0,
             note: String::new(),
+            channel: None,
+            attendees: Vec::new(),
+            photos: Vec::new(),
         });
         Ok(self.store.start_draft(&actor, body)?.to_string())
     }
 
-    /// Saves an activity draft's title, audience (人次) and note.
+    /// Saves an activity draft as the screen has it: title, audience (人次), note, publicity's
+    /// channel, training's attendance list and photos.
+    #[allow(clippy::too_many_arguments)]
     pub fn save_activity_draft(
         &self,
         user_id: String,
@@ -357,12 +404,16 @@ impl PatrolStore {
         title: String,
         audience: u32,
         note: String,
+        channel: Option<PublicityChannel>,
+        attendees: Vec<String>,
+        photos: Vec<String>,
     ) -> Result<()> {
         self.edit(&user_id, &draft_id, |body| {
             let DraftBody::Activity(a) = body else {
                 return Err(wrong_kind());
             };
             (a.title, a.audience, a.note) = (title, audience, note);
+            (a.channel, a.attendees, a.photos) = (channel.map(Into::into), attendees, photos);
             Ok(())
         })
     }
@@ -384,6 +435,9 @@ impl PatrolStore {
             title: a.title,
             audience: a.audience,
             note: a.note,
+            channel: a.channel.map(Into::into),
+            attendees: a.attendees,
+            photos: a.photos,
         })
     }
 

@@ -287,6 +287,9 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     title: a.title,
                     audience: a.audience,
                     note: a.note,
+                    channel: None,
+                    attendees: Vec::new(),
+                    photos: Vec::new(),
                 },
             )?;
             out(

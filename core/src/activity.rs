@@ -25,6 +25,29 @@ vocabulary!(ActivityKind, Field::Activity, {
     Training => ("training", "消防培训"),
 });
 
+/// Where publicity went (宣传"五进").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Enterprises,
+    Villages,
+    Communities,
+    Schools,
+    Families,
+}
+
+vocabulary!(Channel, Field::Activity, {
+    Enterprises => ("enterprises", "进企业"),
+    Villages => ("villages", "进农村"),
+    Communities => ("communities", "进社区"),
+    Schools => ("schools", "进学校"),
+    Families => ("families", "进家庭"),
+});
+
+/// The most names a training's attendance list holds, and photos an activity keeps.
+pub const MAX_ATTENDEES: usize = 500;
+pub const MAX_PHOTOS: usize = 20;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub id: Uuid,
@@ -38,6 +61,50 @@ pub struct Activity {
     pub audience: u32,
     #[serde(default)]
     pub note: String,
+    /// Publicity only: where it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Training only: who attended (签到), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attendees: Vec<String>,
+    /// Photos of the event, by hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
+}
+
+impl Activity {
+    /// The rules for what an activity record may hold, the same on the phone and the server.
+    pub(crate) fn check_evidence(&self) -> std::result::Result<(), InvalidInput> {
+        if self.channel.is_some() && self.kind != ActivityKind::Publicity {
+            return Err(InvalidInput::new(Field::Activity, Problem::Malformed));
+        }
+        if !self.attendees.is_empty() && self.kind != ActivityKind::Training {
+            return Err(InvalidInput::new(Field::Name, Problem::Malformed));
+        }
+        if self.attendees.len() > MAX_ATTENDEES {
+            return Err(InvalidInput::new(
+                Field::Name,
+                Problem::TooLong { max: MAX_ATTENDEES },
+            ));
+        }
+        for name in &self.attendees {
+            error::text(Field::Name, name, 20)?;
+        }
+        // A list of names is a floor under the head count.
+        if (self.audience as usize) < self.attendees.len() {
+            return Err(InvalidInput::new(Field::Count, Problem::Malformed));
+        }
+        if self.photos.len() > MAX_PHOTOS {
+            return Err(InvalidInput::new(
+                Field::Photo,
+                Problem::TooLong { max: MAX_PHOTOS },
+            ));
+        }
+        for h in &self.photos {
+            crate::checklist::check_photo_ref(h)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a person types to log an activity.
@@ -49,12 +116,16 @@ pub struct NewActivity {
     pub title: String,
     pub audience: u32,
     pub note: String,
+    pub channel: Option<Channel>,
+    pub attendees: Vec<String>,
+    pub photos: Vec<String>,
 }
 
 pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO activities (id, kind, org_id, held_on, title, audience, note, user_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO activities (id, kind, org_id, held_on, title, audience, note, user_id,
+                                 channel, attendees, photos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         a.id.to_string(),
@@ -64,7 +135,10 @@ pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<(
         a.title,
         a.audience,
         a.note,
-        by
+        by,
+        a.channel.map(Channel::code),
+        serde_json::to_string(&a.attendees)?,
+        serde_json::to_string(&a.photos)?,
     ])?;
     Ok(())
 }
@@ -88,6 +162,9 @@ impl Store {
             title,
             audience,
             note,
+            channel,
+            attendees,
+            photos,
         } = new;
         let org_id = org_id.as_str();
         if held_on > self.today() {
@@ -111,7 +188,11 @@ impl Store {
             title: error::text(Field::Name, &title, 100)?,
             audience,
             note: error::optional_text(Field::Note, &note, 500)?,
+            channel,
+            attendees: attendees.iter().map(|n| n.trim().to_string()).collect(),
+            photos,
         };
+        a.check_evidence()?;
         let id = a.id;
         let body = OpBody::Activity(a);
         // The server's rule, so what a phone accepts is what the server keeps.

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::activity::{ActivityKind, NewActivity};
+use crate::activity::{ActivityKind, Channel, NewActivity};
 use crate::checklist::AnswerValue;
 use crate::clock::Day;
 use crate::error::{self, Entity, Error, Field, InvalidInput, Problem, Result};
@@ -87,6 +87,12 @@ pub struct ActivityDraft {
     pub audience: u32,
     #[serde(default)]
     pub note: String,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub attendees: Vec<String>,
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 impl DraftBody {
@@ -140,6 +146,16 @@ impl DraftBody {
             DraftBody::Activity(a) => {
                 error::optional_text(Field::Name, &a.title, 100)?;
                 error::optional_text(Field::Note, &a.note, 500)?;
+                list(a.photos.len())?;
+                if a.attendees.len() > crate::activity::MAX_ATTENDEES {
+                    return Err(InvalidInput::new(
+                        Field::Name,
+                        Problem::TooLong {
+                            max: crate::activity::MAX_ATTENDEES,
+                        },
+                    )
+                    .into());
+                }
             }
         }
         Ok(())
@@ -396,6 +412,9 @@ impl Store {
                         title: a.title,
                         audience: a.audience,
                         note: a.note,
+                        channel: a.channel,
+                        attendees: a.attendees,
+                        photos: a.photos,
                     },
                 )?),
             };

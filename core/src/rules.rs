@@ -116,6 +116,7 @@ pub fn check(op: &Op) -> Result<(), InvalidInput> {
             }
             error::text(Field::Name, &a.title, 100)?;
             error::optional_text(Field::Note, &a.note, 500)?;
+            a.check_evidence()?;
         }
         OpBody::Plan(p) => {
             org::check_code(Field::Grid, &p.grid_id)?;

@@ -133,6 +133,9 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 title: "宣传".into(),
                 audience: 10,
                 note: String::new(),
+                channel: None,
+                attendees: Vec::new(),
+                photos: Vec::new(),
             }),
         ),
         (

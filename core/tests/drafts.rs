@@ -266,3 +266,96 @@ proptest! {
         let _ = T0;
     }
 }
+
+#[test]
+fn an_activity_draft_keeps_its_channel_attendance_and_photos() {
+    use gridpatrol_core::activity::{ActivityKind, Channel};
+    use gridpatrol_core::draft::ActivityDraft;
+    let t = town();
+    let w1 = t.actor("w1");
+    let start = |kind| {
+        t.store
+            .start_draft(
+                &w1,
+                DraftBody::Activity(ActivityDraft {
+                    activity: kind,
+                    org_id: "g1".into(),
+                    held_on: t.store.today(),
+                    title: String::new(),
+                    audience: 0,
+                    note: String::new(),
+                    channel: None,
+                    attendees: Vec::new(),
+                    photos: Vec::new(),
+                }),
+            )
+            .unwrap()
+    };
+    let fill = |id, f: &dyn Fn(&mut ActivityDraft)| {
+        t.store
+            .edit_draft(&w1, id, |b| {
+                if let DraftBody::Activity(a) = b {
+                    f(a);
+                }
+                Ok(())
+            })
+            .unwrap();
+    };
+    // Training, with its sign-in list: the names are a floor under the head count.
+    let training = start(ActivityKind::Training);
+    fill(training, &|a| {
+        a.title = "灭火器使用培训".into();
+        a.attendees = vec!["张三".into(), "李四".into(), "王五".into()];
+        a.audience = 2;
+        a.photos = vec![common::photo(4)];
+    });
+    assert!(
+        t.store.submit_draft(&w1, training).is_err(),
+        "2 people cannot be 3 names"
+    );
+    fill(training, &|a| a.audience = 3);
+    assert!(matches!(
+        t.store.submit_draft(&w1, training).unwrap(),
+        Submitted::Activity(_)
+    ));
+    // Publicity goes somewhere (五进) and keeps no sign-in list; a channel is no training's.
+    let publicity = start(ActivityKind::Publicity);
+    fill(publicity, &|a| {
+        a.title = "消防安全进农村".into();
+        a.audience = 40;
+        a.attendees = vec!["张三".into()];
+    });
+    assert!(t.store.submit_draft(&w1, publicity).is_err());
+    fill(publicity, &|a| {
+        a.attendees.clear();
+        a.channel = Some(Channel::Villages);
+        a.photos = vec!["not a hash".into()];
+    });
+    assert!(
+        t.store.submit_draft(&w1, publicity).is_err(),
+        "a photo is a hash"
+    );
+    fill(publicity, &|a| a.photos.clear());
+    t.store.submit_draft(&w1, publicity).unwrap();
+    let bad_training = start(ActivityKind::Training);
+    fill(bad_training, &|a| {
+        a.title = "培训".into();
+        a.channel = Some(Channel::Schools);
+    });
+    assert!(t.store.submit_draft(&w1, bad_training).is_err());
+    // What was refused is still there to correct.
+    assert_eq!(t.store.drafts(&w1).unwrap().len(), 1);
+    let (_, bytes) = t
+        .store
+        .ledger_of(
+            gridpatrol_core::report::ledgers::Ledger::Activities,
+            "t1",
+            t.store.today(),
+            t.store.today(),
+            gridpatrol_core::report::export::LedgerFormat::Csv,
+        )
+        .unwrap();
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.contains("张三、李四、王五"), "{csv}");
+    assert!(csv.contains("进农村"), "{csv}");
+}

@@ -372,6 +372,9 @@ fn an_activity_is_logged_for_an_area_wholly_the_loggers() {
                 title: "消防培训".into(),
                 audience: 500,
                 note: String::new(),
+                channel: None,
+                attendees: Vec::new(),
+                photos: Vec::new(),
             },
         )
     };

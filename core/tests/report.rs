@@ -94,6 +94,9 @@ fn fixture() -> Fixture {
                 title: "活动".into(),
                 audience: people,
                 note: String::new(),
+                channel: None,
+                attendees: Vec::new(),
+                photos: Vec::new(),
             },
         )
         .unwrap()

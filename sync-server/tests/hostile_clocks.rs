@@ -346,6 +346,9 @@ fn a_clock_fast_then_fixed_offline_keeps_every_time_that_was_right() {
                 title: "消防宣传".into(),
                 audience: 30,
                 note: String::new(),
+                channel: None,
+                attendees: Vec::new(),
+                photos: Vec::new(),
             },
         )
         .unwrap();

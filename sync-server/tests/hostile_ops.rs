@@ -285,6 +285,9 @@ fn an_audience_of_billions_leaves_the_township_figures_working() {
                 title: "入户宣传".into(),
                 audience: 30,
                 note: String::new(),
+                channel: None,
+                attendees: Vec::new(),
+                photos: Vec::new(),
             },
         )
         .unwrap();

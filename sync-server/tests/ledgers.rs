@@ -115,9 +115,12 @@ fn every_ledger_opens_as_a_clerk_files_it() {
                 kind: ActivityKind::Publicity,
                 org_id: "g04".into(),
                 held_on: phone.today(),
-                title: "消防安全进家庭".into(),
+                title: "消防安全进农村".into(),
                 audience: 37,
                 note: String::new(),
+                channel: Some(gridpatrol_core::activity::Channel::Villages),
+                attendees: Vec::new(),
+                photos: Vec::new(),
             },
         )
         .unwrap();
@@ -238,8 +241,10 @@ fn every_ledger_opens_as_a_clerk_files_it() {
             .unwrap()
     };
     assert_eq!(text(range.get((3, a("类型"))).unwrap()), "消防宣传");
+    assert_eq!(text(range.get((3, a("渠道"))).unwrap()), "进农村");
+    assert!(matches!(range.get((3, a("照片"))), Some(Data::Float(n)) if *n == 0.0));
     assert!(matches!(range.get((3, a("人数"))), Some(Data::Float(n)) if *n == 37.0));
-    assert_print_ready(&bytes, 1, ACTIVITY_COLUMNS.len(), "G");
+    assert_print_ready(&bytes, 1, ACTIVITY_COLUMNS.len(), "J");
 
     // A ledger nobody keeps is refused, not guessed.
     let res = officer.get(&format!(

@@ -254,6 +254,13 @@ def hazard_draft_after_kill(folder, url):
     assert phone.drafts("w01") == []
     report = phone.sync_now(Progress())
     assert report.pushed == 1 and report.refused == 0 and report.photos_sent == 1, report
+    # Publicity logged from the phone: where it went (五进), its photo, reported once.
+    activity = phone.start_activity_draft("w01", gp.ActivityType.PUBLICITY, "g01", phone.today())
+    phone.save_activity_draft("w01", activity, "消防安全进农村", 40, "", gp.PublicityChannel.VILLAGES, [], [photo])
+    kept = phone.activity_draft("w01", activity)
+    assert kept.channel == gp.PublicityChannel.VILLAGES and kept.photos == [photo], kept
+    assert isinstance(phone.submit_draft("w01", activity), gp.DraftOutcome.ACTIVITY)
+    assert phone.sync_now(Progress()).refused == 0
     # The worker's reminders, computed on the phone: places due today, and what to schedule.
     counts = phone.reminders("w01")
     assert counts.patrols_due + counts.patrols_overdue >= 1 and counts.summary, counts

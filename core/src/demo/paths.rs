@@ -522,6 +522,9 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             title: text("电动自行车安全进村入户"),
             audience: 46,
             note: String::new(),
+            channel: None,
+            attendees: Vec::new(),
+            photos: Vec::new(),
         },
     )?;
     let o = store.actor(o1)?;
@@ -534,6 +537,9 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             title: text("网格员消防业务培训"),
             audience: 12,
             note: String::new(),
+            channel: None,
+            attendees: Vec::new(),
+            photos: Vec::new(),
         },
     )?;
     s.say("  已登记 1 次宣传、1 次培训 / logged one publicity event and one training");

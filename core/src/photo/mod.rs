@@ -130,6 +130,7 @@ impl OpBody {
                 }
             }
             OpBody::Photo(c) => out.push(&c.hash),
+            OpBody::Activity(a) => out.extend(a.photos.iter().map(String::as_str)),
             OpBody::Hazard { event, .. } => match event {
                 HazardEvent::Report(r) => out.extend(r.photos.iter().map(String::as_str)),
                 HazardEvent::SubmitRectification { photos, .. } => {

@@ -109,12 +109,15 @@ pub const PLACE_COLUMNS: [Column; 13] = [
     col("隐患（编号 类别 状态）", 40.0),
 ];
 
-pub const ACTIVITY_COLUMNS: [Column; 7] = [
+pub const ACTIVITY_COLUMNS: [Column; 10] = [
     col("日期", 11.0),
     col("类型", 10.0),
+    col("渠道", 8.0),
     col("区域", 16.0),
     col("名称", 28.0),
     col("人数", 8.0),
+    col("参加人员", 30.0),
+    col("照片", 6.0),
     col("记录人", 10.0),
     col("备注", 30.0),
 ];
@@ -284,7 +287,7 @@ fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Ve
         "WITH RECURSIVE sub(id) AS (
             SELECT ?1 UNION ALL SELECT o.id FROM org_nodes o JOIN sub ON o.parent_id = sub.id)
          SELECT a.held_on, a.kind, coalesce(n.name, a.org_id), a.title, a.audience, a.user_id,
-                a.note
+                a.note, a.channel, a.attendees, json_array_length(a.photos)
          FROM activities a LEFT JOIN org_nodes n ON n.id = a.org_id
          WHERE a.held_on >= ?2 AND a.held_on <= ?3 AND a.org_id IN sub
          ORDER BY a.held_on, a.id",
@@ -296,12 +299,20 @@ fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Ve
         let kind = kind
             .parse::<crate::activity::ActivityKind>()
             .map_or(kind.clone(), |k| k.zh().to_string());
+        let channel = r
+            .get::<_, Option<String>>(7)?
+            .and_then(|c| c.parse::<crate::activity::Channel>().ok())
+            .map_or(String::new(), |c| c.zh().to_string());
+        let attendees: Vec<String> = serde_json::from_str(&r.get::<_, String>(8)?)?;
         rows.push(vec![
             Cell::Day(Day(r.get(0)?)),
             Cell::Text(kind),
+            Cell::Text(channel),
             Cell::Text(r.get(2)?),
             Cell::Text(r.get(3)?),
             Cell::Int(r.get(4)?),
+            Cell::Text(attendees.join("、")),
+            Cell::Int(r.get(9)?),
             Cell::Text(person_name(c, &r.get::<_, String>(5)?)?),
             Cell::Text(r.get(6)?),
         ]);

@@ -201,6 +201,7 @@ CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
 CREATE INDEX hazards_unnumbered ON hazards (reported_at) WHERE case_number IS NULL;
 
 -- Publicity and training log.
+-- Publicity's channel (宣传"五进"); training's attendance and either's photos, as JSON lists.
 CREATE TABLE activities (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -209,7 +210,10 @@ CREATE TABLE activities (
     title TEXT NOT NULL,
     audience INTEGER NOT NULL,
     note TEXT NOT NULL,
-    user_id TEXT NOT NULL
+    user_id TEXT NOT NULL,
+    channel TEXT,
+    attendees TEXT NOT NULL DEFAULT '[]',
+    photos TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX activities_org ON activities (org_id, held_on);
 
@@ -370,6 +374,6 @@ mod tests {
         954918460368293697,
         13038097376230242559,
         11660313095761821739,
-        13545393270354542559,
+        1999731375947814795,
     ];
 }

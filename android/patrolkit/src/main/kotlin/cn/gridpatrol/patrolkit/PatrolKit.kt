@@ -24,6 +24,7 @@ import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PhotoVariant
+import cn.gridpatrol.ffi.PublicityChannel
 import cn.gridpatrol.ffi.RefusedOp
 import cn.gridpatrol.ffi.ReminderCounts
 import cn.gridpatrol.ffi.ReportFigures
@@ -113,8 +114,10 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { hazardDraft(userId, draftId) }
     suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =
         call { startActivityDraft(userId, activity, orgId, heldOn) }
-    suspend fun saveActivityDraft(userId: String, draftId: String, title: String, audience: UInt, note: String): Outcome<Unit> =
-        call { saveActivityDraft(userId, draftId, title, audience, note) }
+    suspend fun saveActivityDraft(
+        userId: String, draftId: String, title: String, audience: UInt, note: String,
+        channel: PublicityChannel?, attendees: List<String>, photos: List<String>,
+    ): Outcome<Unit> = call { saveActivityDraft(userId, draftId, title, audience, note, channel, attendees, photos) }
     suspend fun activityDraft(userId: String, draftId: String): Outcome<ActivityInProgress> =
         call { activityDraft(userId, draftId) }
     /** What waits for the user today (home screen). */

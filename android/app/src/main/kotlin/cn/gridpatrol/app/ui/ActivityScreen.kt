@@ -22,14 +22,21 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.ActivityType
+import cn.gridpatrol.ffi.PublicityChannel
+import cn.gridpatrol.app.Photos
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.material3.OutlinedButton
+import java.io.File
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import androidx.compose.ui.platform.LocalContext
 import kotlinx.coroutines.launch
 
 /**
- * 宣传培训登记: a publicity event (宣传"五进") or a training held in the worker's grid, with the
- * number of people reached. Saved as a draft as it is typed; [draftId] resumes one from 续填.
+ * 宣传培训登记: a publicity event and where it went (宣传"五进"), or a training with its sign-in
+ * list, held in the worker's grid, with the number of people reached and photos. Saved as a
+ * draft as it is typed; [draftId] resumes one from 续填.
  */
 @Composable
 fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () -> Unit) {
@@ -41,6 +48,10 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
     var title by remember { mutableStateOf("") }
     var audience by remember { mutableStateOf("") }
     var note by remember { mutableStateOf("") }
+    var channel by remember { mutableStateOf<PublicityChannel?>(null) }
+    var attendees by remember { mutableStateOf("") }
+    var photos by remember { mutableStateOf<List<String>>(emptyList()) }
+    var capture by remember { mutableStateOf<File?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     val scope = rememberCoroutineScope()
 
@@ -53,13 +64,24 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
                 title = a.title
                 audience = a.audience.toString()
                 note = a.note
+                channel = a.channel
+                attendees = a.attendees.joinToString("\n")
+                photos = a.photos
             }
         }
     }
+    /** The sign-in list, one name a line. */
+    fun names() = attendees.lines().map { it.trim() }.filter { it.isNotEmpty() }
+    suspend fun store(id: String) =
+        kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note, channel, names(), photos)
     fun save() {
         val id = draft ?: return
-        scope.launch {
-            kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note).orReport { error = it }
+        scope.launch { store(id).orReport { error = it } }
+    }
+    val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
+        val file = capture
+        if (saved && file != null) {
+            scope.launch { kit.addPhotoFile(file.path).orReport { error = it }?.let { photos = photos + it; save() } }
         }
     }
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
@@ -83,15 +105,30 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
                 audience, { audience = it.filter(Char::isDigit); save() }, label = { Text("参加人次") },
                 keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
             )
+            if (type == ActivityType.PUBLICITY) {
+                Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+                    listOf(
+                        PublicityChannel.ENTERPRISES to "进企业", PublicityChannel.VILLAGES to "进农村",
+                        PublicityChannel.COMMUNITIES to "进社区", PublicityChannel.SCHOOLS to "进学校",
+                        PublicityChannel.FAMILIES to "进家庭",
+                    ).forEach { (c, label) -> FilterChip(channel == c, { channel = c; save() }, label = { Text(label) }) }
+                }
+            } else {
+                OutlinedTextField(attendees, { attendees = it; save() }, label = { Text("签到名单（每行一人）") }, minLines = 3)
+            }
             OutlinedTextField(note, { note = it; save() }, label = { Text("说明") }, minLines = 2)
+            OutlinedButton(onClick = {
+                val (file, uri) = Photos.newCapture(context)
+                capture = file
+                camera.launch(uri)
+            }) { Text("拍照（已拍 ${photos.size} 张）") }
         }
         ErrorLine(error)
         draft?.let { id ->
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
                     scope.launch {
-                        kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note)
-                            .orReport { error = it } ?: return@launch
+                        store(id).orReport { error = it } ?: return@launch
                         kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
                             onDone()
