@@ -37,12 +37,34 @@ pub struct PlaceEdit {
     pub responsible_phone: Option<String>,
 }
 
+/// A place type the registration screen offers.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PlaceTypeChoice {
+    pub code: String,
+    pub zh: String,
+    /// The group it is patrolled as (九小场所, 出租房, 农户, ...).
+    pub group: String,
+}
+
 fn risk(text: &str) -> Result<RiskLevel> {
     Ok(RiskLevel::named(text).map_err(gridpatrol_core::Error::from)?)
 }
 
 #[uniffi::export]
 impl PatrolStore {
+    /// The place types a place can be registered as, in the library's order.
+    pub fn place_types(&self) -> Vec<PlaceTypeChoice> {
+        library()
+            .place_types
+            .iter()
+            .map(|t| PlaceTypeChoice {
+                code: t.code.clone(),
+                zh: t.zh.clone(),
+                group: t.group.clone(),
+            })
+            .collect()
+    }
+
     /// 新增场所: registers a place found on patrol in one of the user's grids; returns its id.
     pub fn add_place(&self, user_id: String, place: NewPlaceInput) -> Result<String> {
         let actor = self.actor(&user_id)?;

@@ -60,12 +60,16 @@ def local_loop(folder):
     except gp.GridPatrolError.InvalidInput as e:
         assert e.field == "place_type", e
 
+    types = store.place_types()
+    assert any(t.zh == "出租房" and t.group == "出租房" for t in types), types
     due = store.due_patrols("w01")
     assert due, "the demo worker has patrols due"
     assert any(d.place_id == found for d in due), "the new place is due for its first visit"
     place = due[0]
     form = store.patrol_form("w01", place.place_id)
     assert form.items, "a checklist to run"
+    assert all(i.failure_wording for i in form.items), "each item says how its failure reads"
+    assert any(i.failure_wording != i.label for i in form.items)
     first_fail = next(i for i in form.items if i.item_type == gp.ItemType.PASS_FAIL)
     answers = [gp.ItemAnswer(key=first_fail.key, answer=gp.Answer.FAIL())]
     result = store.record_patrol(

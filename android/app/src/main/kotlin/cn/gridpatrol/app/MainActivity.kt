@@ -31,6 +31,8 @@ import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
 import androidx.navigation.navArgument
 import cn.gridpatrol.app.ui.ActivityScreen
+import cn.gridpatrol.app.ui.AddPlaceScreen
+import cn.gridpatrol.app.ui.EditResponsibleScreen
 import cn.gridpatrol.app.ui.ChecklistScreen
 import cn.gridpatrol.app.ui.DueScreen
 import cn.gridpatrol.app.ui.HazardDetailScreen
@@ -107,13 +109,25 @@ fun GridPatrol(kit: PatrolKit) {
                         }
                     },
                     onActivity = { nav.navigate("activity") },
+                    onAddPlace = { nav.navigate("place/new") },
                 )
+            }
+            composable("place/new") {
+                AddPlaceScreen(kit, signedIn) { place ->
+                    nav.popBackStack()
+                    nav.navigate("checklist/$place")
+                }
+            }
+            composable("place/{place}/responsible") { entry ->
+                EditResponsibleScreen(kit, signedIn, entry.arguments?.getString("place").orEmpty()) { nav.popBackStack() }
             }
             composable("checklist/{place}") { entry ->
                 val place = entry.arguments?.getString("place").orEmpty()
-                ChecklistScreen(kit, signedIn, place, onReportOther = { nav.navigate("report/$place") }) {
-                    nav.popBackStack()
-                }
+                ChecklistScreen(
+                    kit, signedIn, place,
+                    onReportOther = { nav.navigate("report/$place") },
+                    onEditResponsible = { nav.navigate("place/$place/responsible") },
+                ) { nav.popBackStack() }
             }
             val draftArg = navArgument("draft") {
                 type = NavType.StringType

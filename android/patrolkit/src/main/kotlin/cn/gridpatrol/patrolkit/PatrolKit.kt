@@ -23,6 +23,7 @@ import cn.gridpatrol.ffi.PatrolInProgress
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.ffi.PlaceEdit
+import cn.gridpatrol.ffi.PlaceTypeChoice
 import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.PublicityChannel
 import cn.gridpatrol.ffi.RefusedOp
@@ -83,6 +84,8 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { signIn(server, userId, password) }
     suspend fun changePassword(old: String, new: String): Outcome<Unit> =
         call { changePassword(old, new) }
+    /** The place types a place can be registered as. */
+    suspend fun placeTypes(): Outcome<List<PlaceTypeChoice>> = call { placeTypes() }
     /** Registers a place found on patrol (新增 until the village or township confirms it). */
     suspend fun addPlace(userId: String, place: NewPlaceInput): Outcome<String> =
         call { addPlace(userId, place) }

@@ -51,7 +51,14 @@ import kotlinx.coroutines.launch
  * GPS is asked for once in the background; the checklist never waits for it.
  */
 @Composable
-fun ChecklistScreen(kit: PatrolKit, user: String, placeId: String, onReportOther: () -> Unit, onDone: () -> Unit) {
+fun ChecklistScreen(
+    kit: PatrolKit,
+    user: String,
+    placeId: String,
+    onReportOther: () -> Unit,
+    onEditResponsible: () -> Unit,
+    onDone: () -> Unit,
+) {
     val context = LocalContext.current
     var form by remember { mutableStateOf<PatrolForm?>(null) }
     var draft by remember { mutableStateOf<String?>(null) }
@@ -98,7 +105,10 @@ fun ChecklistScreen(kit: PatrolKit, user: String, placeId: String, onReportOther
     val f = form ?: return ErrorLine(error)
     val id = draft ?: return ErrorLine(error)
     LazyColumn(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        item { Text("${f.placeName} · ${f.templateName}", style = MaterialTheme.typography.titleMedium) }
+        item {
+            Text("${f.placeName} · ${f.templateName}", style = MaterialTheme.typography.titleMedium)
+            TextButton(onClick = onEditResponsible) { Text("负责人有变化？修改") }
+        }
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
                 answers[item.key] = a

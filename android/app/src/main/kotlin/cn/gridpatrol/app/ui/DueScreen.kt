@@ -1,6 +1,7 @@
 package cn.gridpatrol.app.ui
 
 import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
@@ -31,7 +32,14 @@ import java.util.Locale
  * places due for a patrol, most overdue first.
  */
 @Composable
-fun DueScreen(kit: PatrolKit, user: String, onOpen: (String) -> Unit, onResume: (DraftSummary) -> Unit, onActivity: () -> Unit) {
+fun DueScreen(
+    kit: PatrolKit,
+    user: String,
+    onOpen: (String) -> Unit,
+    onResume: (DraftSummary) -> Unit,
+    onActivity: () -> Unit,
+    onAddPlace: () -> Unit,
+) {
     var due by remember { mutableStateOf<List<DuePatrol>>(emptyList()) }
     var drafts by remember { mutableStateOf<List<DraftSummary>>(emptyList()) }
     var summary by remember { mutableStateOf<String?>(null) }
@@ -58,7 +66,12 @@ fun DueScreen(kit: PatrolKit, user: String, onOpen: (String) -> Unit, onResume: 
                 modifier = Modifier.clickable { onResume(d) },
             )
         }
-        item { TextButton(onClick = onActivity) { Text("登记消防宣传 / 培训") } }
+        item {
+            Row {
+                TextButton(onClick = onActivity) { Text("登记消防宣传 / 培训") }
+                TextButton(onClick = onAddPlace) { Text("新增场所") }
+            }
+        }
         items(due, key = { it.placeId }) { p ->
             ListItem(
                 headlineContent = { Text(p.name) },
