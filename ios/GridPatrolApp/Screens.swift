@@ -56,6 +56,8 @@ struct DueView: View {
     var body: some View {
         List {
             if let summary { Text(summary).font(.callout) }
+            NavigationLink("新增场所") { AddPlaceView(kit: kit, user: user) }
+            NavigationLink("登记消防宣传 / 培训") { ActivityView(kit: kit, user: user) }
             if !begun.isEmpty {
                 Section("续填") {
                     ForEach(begun.filter { $0.kind == .patrol }, id: \.draftId) { d in

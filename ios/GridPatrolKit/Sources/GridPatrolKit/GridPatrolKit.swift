@@ -176,6 +176,32 @@ public final class PatrolKit: @unchecked Sendable {
         try await call { try $0.discardDraft(userId: user, draftId: draft) }
     }
 
+    public func startActivityDraft(user: String, type: ActivityType, org: String, heldOn: String) async throws -> String {
+        try await call { try $0.startActivityDraft(userId: user, activity: type, orgId: org, heldOn: heldOn) }
+    }
+
+    // swiftlint:disable:next function_parameter_count
+    public func saveActivityDraft(
+        user: String, draft: String, title: String, audience: UInt32, note: String,
+        channel: PublicityChannel?, attendees: [String], photos: [String]
+    ) async throws {
+        try await call {
+            try $0.saveActivityDraft(
+                userId: user, draftId: draft, title: title, audience: audience, note: note,
+                channel: channel, attendees: attendees, photos: photos
+            )
+        }
+    }
+
+    public func today() async throws -> String {
+        try await call { $0.today() }
+    }
+
+    /// The place types a place can be registered as.
+    public func placeTypes() async throws -> [PlaceTypeChoice] {
+        try await call { $0.placeTypes() }
+    }
+
     /// What waits for the user today.
     public func reminders(user: String) async throws -> ReminderCounts {
         try await call { try $0.reminders(userId: user) }
