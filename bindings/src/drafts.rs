@@ -331,7 +331,9 @@ impl PatrolStore {
         Ok(self.store.start_draft(&actor, body)?.to_string())
     }
 
-    /// Saves a hazard draft as the screen has it (category and severity may still change).
+    /// Saves a hazard draft as the screen has it (category and severity may still change),
+    /// and a fix that came after the draft began, if it began with none.
+    #[allow(clippy::too_many_arguments)]
     pub fn save_hazard_draft(
         &self,
         user_id: String,
@@ -340,6 +342,7 @@ impl PatrolStore {
         severity: Severity,
         description: String,
         photos: Vec<String>,
+        fix: Option<GpsFix>,
     ) -> Result<()> {
         self.edit(&user_id, &draft_id, |body| {
             let DraftBody::Hazard(h) = body else {
@@ -347,6 +350,9 @@ impl PatrolStore {
             };
             (h.category, h.severity) = (category, severity.into());
             (h.description, h.photos) = (description, photos);
+            if h.gps.point().is_none() && fix.is_some() {
+                h.gps = sample(fix);
+            }
             Ok(())
         })
     }

@@ -229,9 +229,10 @@ def hazard_draft_start(db, url):
     with open(photo_file, "wb") as f:
         f.write(os.urandom(100_000))
     photo = phone.add_photo_file(photo_file)
+    # The report begins before any fix; the fix, when it comes, is kept with it.
+    draft = phone.start_hazard_draft("w01", place, "", gp.Severity.GENERAL, None)
     fix = gp.GpsFix(latitude=37.8, longitude=112.5, accuracy_m=None, mock=True)
-    draft = phone.start_hazard_draft("w01", place, "wiring", gp.Severity.GENERAL, fix)
-    phone.save_hazard_draft("w01", draft, "wiring", gp.Severity.GENERAL, "楼道飞线充电", [photo])
+    phone.save_hazard_draft("w01", draft, "wiring", gp.Severity.GENERAL, "楼道飞线充电", [photo], fix)
     print(f"draft saved: {draft} {photo}", flush=True)
     time.sleep(3600)
 

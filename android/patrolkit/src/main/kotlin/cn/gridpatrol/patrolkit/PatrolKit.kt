@@ -111,8 +111,9 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         userId: String, placeId: String, category: String, severity: Severity, fix: GpsFix?,
     ): Outcome<String> = call { startHazardDraft(userId, placeId, category, severity, fix) }
     suspend fun saveHazardDraft(
-        userId: String, draftId: String, category: String, severity: Severity, description: String, photos: List<String>,
-    ): Outcome<Unit> = call { saveHazardDraft(userId, draftId, category, severity, description, photos) }
+        userId: String, draftId: String, category: String, severity: Severity, description: String,
+        photos: List<String>, fix: GpsFix? = null,
+    ): Outcome<Unit> = call { saveHazardDraft(userId, draftId, category, severity, description, photos, fix) }
     suspend fun hazardDraft(userId: String, draftId: String): Outcome<HazardInProgress> =
         call { hazardDraft(userId, draftId) }
     suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =

@@ -59,8 +59,12 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
                 photos.addAll(h.photos)
             }
         } else {
-            val fix = Location.currentFix(context)
-            draft = kit.startHazardDraft(user, placeId, "", Severity.GENERAL, fix).orReport { error = it }
+            draft = kit.startHazardDraft(user, placeId, "", Severity.GENERAL, null).orReport { error = it }
+        }
+        // A fix if one comes within seconds, kept with what is typed by then.
+        val id = draft ?: return@LaunchedEffect
+        Location.currentFix(context)?.let { fix ->
+            kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList(), fix)
         }
     }
     fun save() {
