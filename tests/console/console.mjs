@@ -113,6 +113,24 @@ async function signIn(context, url, user) {
   return page;
 }
 
+/**
+ * A case w04's phone reports, notifies and submits as rectified, synced; g04's village leader
+ * signed in on its own browser with the case's 复查 form open.
+ */
+async function reviewAsLeader(url, description, note) {
+  const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
+  const id = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
+    'wiring', '--severity', 'general', '--description', description).id;
+  phone('hazard', 'notify', id, '--as', 'w04', '--party', '店主', '--deadline', inDays(5));
+  phone('hazard', 'submit', id, '--as', 'w04', '--note', note);
+  phone('sync');
+  const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const leader = await signIn(ctx, url, 'l02');
+  await leader.goto(`${url}/console/hazards/${id}`);
+  await leader.locator('#act-review summary').click();
+  return { ctx, leader, id };
+}
+
 /** No sideways scrolling at the office screen's width. */
 async function fitsWidth(page) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -234,16 +252,7 @@ try {
   });
 
   await check('复查: nothing chosen for the person; a refusal says why beside its box and survives Reload and Back', async () => {
-    const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
-    const id = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
-      'wiring', '--severity', 'general', '--description', '配电箱电线裸露').id;
-    phone('hazard', 'notify', id, '--as', 'w04', '--party', '店主', '--deadline', inDays(5));
-    phone('hazard', 'submit', id, '--as', 'w04', '--note', '已更换电线');
-    phone('sync');
-    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
-    const leader = await signIn(ctx, url, 'l02');
-    await leader.goto(`${url}/console/hazards/${id}`);
-    await leader.locator('#act-review summary').click();
+    const { ctx, leader } = await reviewAsLeader(url, '配电箱电线裸露', '已更换电线');
     const form = leader.locator('#act-review form');
     const radios = form.locator('input[type=radio]');
     assert(await radios.count() === 2, 'two choices');
@@ -286,16 +295,7 @@ try {
   });
 
   await check('a form sent after the sign-in ended is kept, and comes back filled in after signing in again', async () => {
-    const place = phoneJson('places', '--as', 'w04').find((p) => p.place.grid_id === 'g04').place;
-    const id = phoneJson('hazard', 'report', '--as', 'w04', '--place', place.id, '--category',
-      'wiring', '--severity', 'general', '--description', '插线板串接使用').id;
-    phone('hazard', 'notify', id, '--as', 'w04', '--party', '店主', '--deadline', inDays(5));
-    phone('hazard', 'submit', id, '--as', 'w04', '--note', '已拆除串接插线板');
-    phone('sync');
-    const ctx = await browser.newContext({ viewport, locale: 'zh-CN' });
-    const leader = await signIn(ctx, url, 'l02');
-    await leader.goto(`${url}/console/hazards/${id}`);
-    await leader.locator('#act-review summary').click();
+    const { ctx, leader, id } = await reviewAsLeader(url, '插线板串接使用', '已拆除串接插线板');
     let form = leader.locator('#act-review form');
     const opinion = '现场复查：仍有一处插线板串接，请于三日内拆除并拍照';
     await form.getByText('未通过，退回整改').click();
