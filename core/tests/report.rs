@@ -532,3 +532,59 @@ fn hazard_lists_filter_within_the_grids_given() {
     assert_eq!(next.len(), 8, "the rest, after the first page");
     assert!(next.iter().all(|h| rows.iter().all(|r| r.id != h.id)));
 }
+
+/// 宣传"五进": publicity counted per channel by hand. Two events 进农村 (30 and 10 people), one
+/// 进学校 (50), one with no channel (5, in the totals only); a training (20) is not publicity.
+#[test]
+fn publicity_by_channel_matches_the_hand_count() {
+    use gridpatrol_core::activity::Channel;
+    let t = town();
+    let w1 = t.actor("w1");
+    let log = |kind, channel, people| {
+        t.store
+            .log_activity(
+                &w1,
+                NewActivity {
+                    kind,
+                    org_id: "g1".into(),
+                    held_on: t.store.today(),
+                    title: "消防宣传".into(),
+                    audience: people,
+                    note: String::new(),
+                    channel,
+                    attendees: Vec::new(),
+                    photos: Vec::new(),
+                },
+            )
+            .unwrap()
+    };
+    log(ActivityKind::Publicity, Some(Channel::Villages), 30);
+    log(ActivityKind::Publicity, Some(Channel::Villages), 10);
+    log(ActivityKind::Publicity, Some(Channel::Schools), 50);
+    log(ActivityKind::Publicity, None, 5);
+    log(ActivityKind::Training, None, 20);
+    let today = t.store.today();
+    let r = t.store.report("t1", today, today).unwrap();
+    assert_eq!((r.publicity_events, r.publicity_audience), (4, 95));
+    assert_eq!((r.training_events, r.training_audience), (1, 20));
+    let by: Vec<(&str, u32, u64)> = r
+        .publicity_by_channel
+        .iter()
+        .map(|c| (c.label, c.events, c.audience))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("进企业", 0, 0),
+            ("进农村", 2, 40),
+            ("进社区", 0, 0),
+            ("进学校", 1, 50),
+            ("进家庭", 0, 0)
+        ]
+    );
+    assert!(
+        r.to_text().contains("进农村 2 次 40 人次"),
+        "{}",
+        r.to_text()
+    );
+}

@@ -67,6 +67,9 @@ pub struct Report {
     pub by_status: Vec<Count>,
     pub publicity_events: u32,
     pub publicity_audience: u64,
+    /// Publicity by where it went (宣传"五进"), every channel in order; events logged without
+    /// a channel count in the totals only.
+    pub publicity_by_channel: Vec<ChannelCount>,
     pub training_events: u32,
     pub training_audience: u64,
 }
@@ -84,6 +87,15 @@ pub struct Count {
     pub code: String,
     pub label: String,
     pub count: u32,
+}
+
+/// Publicity through one of the 五进 channels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelCount {
+    pub channel: crate::activity::Channel,
+    pub label: &'static str,
+    pub events: u32,
+    pub audience: u64,
 }
 
 fn ratio(num: u32, den: u32) -> Option<f64> {
@@ -235,6 +247,15 @@ pub(crate) fn build(
         by_status: Vec::new(),
         publicity_events: 0,
         publicity_audience: 0,
+        publicity_by_channel: crate::activity::Channel::ALL
+            .iter()
+            .map(|&channel| ChannelCount {
+                channel,
+                label: channel.zh(),
+                events: 0,
+                audience: 0,
+            })
+            .collect(),
         training_events: 0,
         training_audience: 0,
     };
@@ -341,20 +362,31 @@ pub(crate) fn build(
     let mut act = c.prepare_cached(
         "WITH RECURSIVE sub(id) AS (
             SELECT ?1 UNION ALL SELECT o.id FROM org_nodes o JOIN sub ON o.parent_id = sub.id)
-         SELECT kind, count(*), coalesce(sum(audience), 0) FROM activities
+         SELECT kind, channel, count(*), coalesce(sum(audience), 0) FROM activities
          WHERE held_on >= ?2 AND held_on <= ?3 AND org_id IN sub
-         GROUP BY kind",
+         GROUP BY kind, channel",
     )?;
     let mut rows = act.query(rusqlite::params![node.id, from.0, to.0])?;
     while let Some(row) = rows.next()? {
         let kind: String = row.get(0)?;
+        let channel: Option<String> = row.get(1)?;
         // A sum of many activities outgrows their own field: read it as the 64 bits it is.
-        let (n, audience): (u32, i64) = (row.get(1)?, row.get(2)?);
+        let (n, audience): (u32, i64) = (row.get(2)?, row.get(3)?);
         let audience = u64::try_from(audience).unwrap_or(0);
         if kind == "publicity" {
-            (r.publicity_events, r.publicity_audience) = (n, audience);
+            r.publicity_events += n;
+            r.publicity_audience += audience;
+            let at = channel.and_then(|c| {
+                r.publicity_by_channel
+                    .iter_mut()
+                    .find(|x| x.channel.code() == c)
+            });
+            if let Some(x) = at {
+                (x.events, x.audience) = (n, audience);
+            }
         } else {
-            (r.training_events, r.training_audience) = (n, audience);
+            r.training_events += n;
+            r.training_audience += audience;
         }
     }
     Ok(r)
@@ -453,6 +485,12 @@ impl Report {
             self.training_events,
             self.training_audience
         );
+        let channels: Vec<String> = self
+            .publicity_by_channel
+            .iter()
+            .map(|c| format!("{} {} 次 {} 人次", c.label, c.events, c.audience))
+            .collect();
+        let _ = writeln!(s, "宣传五进 publicity by channel: {}", channels.join("，"));
         let dist = |title: &str, v: &[Count]| {
             let items: Vec<String> = v
                 .iter()

@@ -21,7 +21,7 @@ pub struct YearQuery {
     year: Option<String>,
 }
 
-const ANNUAL_HEADINGS: [&str; 19] = [
+const ANNUAL_HEADINGS: [&str; 24] = [
     "范围",
     "级别",
     "巡查次数",
@@ -41,10 +41,15 @@ const ANNUAL_HEADINGS: [&str; 19] = [
     "宣传人次",
     "培训次数",
     "培训人次",
+    "宣传进企业人次",
+    "宣传进农村人次",
+    "宣传进社区人次",
+    "宣传进学校人次",
+    "宣传进家庭人次",
 ];
 
 fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
-    vec![
+    let mut row = vec![
         r.scope_name.clone(),
         level.zh().into(),
         r.patrols.to_string(),
@@ -64,7 +69,14 @@ fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
         r.publicity_audience.to_string(),
         r.training_events.to_string(),
         r.training_audience.to_string(),
-    ]
+    ];
+    // In the 五进 order of the headings above.
+    row.extend(
+        r.publicity_by_channel
+            .iter()
+            .map(|c| c.audience.to_string()),
+    );
+    row
 }
 
 /// The year's figures for a scope and each node under it.
