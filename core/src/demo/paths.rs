@@ -522,7 +522,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             title: text("电动自行车安全进村入户"),
             audience: 46,
             note: String::new(),
-            channel: None,
+            channel: Some(crate::activity::Channel::Families),
             attendees: Vec::new(),
             photos: Vec::new(),
         },
