@@ -249,10 +249,23 @@ impl PatrolDraft {
 impl Store {
     /// Starts a draft for `actor`; a patrol or hazard only at a place in their area.
     pub fn start_draft(&self, actor: &Actor, body: DraftBody) -> Result<Uuid> {
+        self.insert_draft(actor, body, |_| Ok(None))
+    }
+
+    /// Writes a new draft unless `existing` (asked in the same transaction) names one.
+    fn insert_draft(
+        &self,
+        actor: &Actor,
+        body: DraftBody,
+        existing: impl FnOnce(&Transaction) -> Result<Option<Uuid>>,
+    ) -> Result<Uuid> {
         body.check()?;
         let id = Uuid::now_v7();
         let now = self.device_wall_ms();
         self.write(|tx| {
+            if let Some(found) = existing(tx)? {
+                return Ok(found);
+            }
             if let Some(place_id) = body.place_id() {
                 let p = place::load_place(tx, place_id, Day(0))?.place;
                 place::require_grid_in_scope(tx, actor, &p.grid_id)?;
@@ -273,24 +286,38 @@ impl Store {
         })
     }
 
-    /// Starts a visit at `place_id` now, with whatever fix the phone had (none is fine).
+    /// The visit `actor` has begun at `place_id`, or a new one begun now with whatever fix the
+    /// phone had (none is fine): one visit in progress per person and place, however often the
+    /// screen is opened or the button tapped.
     pub fn start_patrol_draft(
         &self,
         actor: &Actor,
         place_id: Uuid,
         gps: GpsSample,
     ) -> Result<Uuid> {
-        self.start_draft(
-            actor,
-            DraftBody::Patrol(PatrolDraft {
-                place_id,
-                started_at: self.device_wall_ms(),
-                gps,
-                answers: BTreeMap::new(),
-                raise: Vec::new(),
-                note: String::new(),
-            }),
-        )
+        let begun = |c: &Connection| -> Result<Option<Uuid>> {
+            let id: Option<String> = c
+                .prepare_cached(
+                    "SELECT id FROM drafts WHERE user_id = ?1 AND kind = 'patrol' AND place_id = ?2
+                     ORDER BY started_at LIMIT 1",
+                )?
+                .query_row(params![actor.user_id, place_id.to_string()], |r| r.get(0))
+                .optional()?;
+            id.as_deref().map(uuid).transpose()
+        };
+        if let Some(id) = self.read(begun)? {
+            return Ok(id);
+        }
+        let body = DraftBody::Patrol(PatrolDraft {
+            place_id,
+            started_at: self.device_wall_ms(),
+            gps,
+            answers: BTreeMap::new(),
+            raise: Vec::new(),
+            note: String::new(),
+        });
+        // Asked again where it is written: two taps at once still make one visit.
+        self.insert_draft(actor, body, |tx| begun(tx))
     }
 
     /// `actor`'s draft `id`.
@@ -373,7 +400,10 @@ impl Store {
         let DraftBody::Patrol(p) = self.draft(actor, id)?.body else {
             return Err(InvalidInput::new(Field::Answer, Problem::Malformed).into());
         };
-        self.patrol_form(p.place_id)?.template.item(item_key)?;
+        // Clearing needs no item: one the checklist has since dropped can still be cleared.
+        if answer.is_some() {
+            self.patrol_form(p.place_id)?.template.item(item_key)?;
+        }
         self.edit_draft(actor, id, |body| {
             if let DraftBody::Patrol(p) = body {
                 match answer {
@@ -391,7 +421,13 @@ impl Store {
         self.write(|tx| {
             let d = load(tx, actor, id)?;
             let out = match d.body {
-                DraftBody::Patrol(p) => {
+                DraftBody::Patrol(mut p) => {
+                    // A checklist updated since the visit began has dropped some items: their
+                    // answers cannot be judged and would refuse the whole visit, so they go.
+                    let items = self.patrol_form(p.place_id)?.template.items;
+                    let kept = |k: &String| items.iter().any(|i| &i.key == k);
+                    p.answers.retain(|k, _| kept(k));
+                    p.raise.retain(|r| kept(&r.item_key));
                     Submitted::Patrol(self.record_patrol_in(tx, actor, p.into_input())?)
                 }
                 DraftBody::Hazard(h) => {

@@ -161,16 +161,18 @@ impl Store {
         let now = self.now_ms();
         // Back to the phone's clock, which is what the app schedules by.
         let on_phone = now - self.device_wall_ms();
-        let at = |day: Day, minute: i64| -> Option<i64> {
+        // The summary comes at 08:30, or at once when asked later in the day; an alert only
+        // at its own time, so asking again after it (each sync, each submit) never repeats it.
+        let at = |day: Day, minute: i64, late_is_now: bool| -> Option<i64> {
             let start = day.start_ms();
             let wanted = start + minute * 60_000;
             let quiet = start + QUIET_FROM_MIN * 60_000;
-            let when = wanted.max(now);
-            (when < quiet && now < start + MS_PER_DAY).then_some(when - on_phone)
+            let when = if late_is_now { wanted.max(now) } else { wanted };
+            (when >= now && when < quiet && now < start + MS_PER_DAY).then_some(when - on_phone)
         };
         let mut out = Vec::new();
         if last_summary_on != Some(r.today) {
-            if let (Some(body), Some(at_ms)) = (r.summary_zh(), at(r.today, SUMMARY_AT_MIN)) {
+            if let (Some(body), Some(at_ms)) = (r.summary_zh(), at(r.today, SUMMARY_AT_MIN, true)) {
                 out.push(Notice {
                     key: format!("summary:{}", r.today),
                     at_ms,
@@ -182,7 +184,7 @@ impl Store {
         }
         for h in &r.deadlines_soon {
             let Some(d) = h.deadline else { continue };
-            let Some(at_ms) = at(d, ALERT_AT_MIN) else {
+            let Some(at_ms) = at(d, ALERT_AT_MIN, false) else {
                 continue;
             };
             out.push(Notice {

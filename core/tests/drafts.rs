@@ -73,6 +73,13 @@ fn a_visit_half_answered_survives_a_kill_and_is_submitted_once() {
     assert_eq!(listed[0].place_name.as_deref(), Some("g1小超市"));
     // Another person on the same phone sees none of it.
     assert!(t.store.drafts(&t.actor("w2")).unwrap().is_empty());
+    // Opening the place again (a second tap, a restarted screen) opens the same visit.
+    assert_eq!(
+        t.store
+            .start_patrol_draft(&w1, t.place_g1, GpsSample::default())
+            .unwrap(),
+        id
+    );
     assert!(matches!(
         t.store.submit_draft(&t.actor("w2"), id),
         Err(Error::NotFound { .. })
@@ -106,7 +113,10 @@ fn a_refused_submission_keeps_the_draft() {
         .start_patrol_draft(&w1, t.place_g1, GpsSample::default())
         .unwrap();
     // Nothing answered: not a visit.
-    assert!(t.store.submit_draft(&w1, id).is_err());
+    assert!(matches!(
+        t.store.submit_draft(&w1, id),
+        Err(Error::Invalid(e)) if e.field == gridpatrol_core::error::Field::Answer
+    ));
     assert_eq!(t.store.drafts(&w1).unwrap().len(), 1);
     // An item not on the checklist, or a note too long, is refused and changes nothing.
     assert!(t
@@ -213,7 +223,11 @@ proptest! {
             match s {
                 Step::Start => {
                     let id = t.store.start_patrol_draft(&w1, t.place_g1, GpsSample::default()).unwrap();
-                    open.push((id, BTreeMap::new()));
+                    // One visit in progress per place: starting again opens it.
+                    match open.first() {
+                        Some((begun, _)) => prop_assert_eq!(id, *begun),
+                        None => open.push((id, BTreeMap::new())),
+                    }
                 }
                 Step::Answer(i, pass) => if let Some((id, answers)) = open.last_mut() {
                     let v = if pass { AnswerValue::Pass } else { AnswerValue::Fail };

@@ -243,6 +243,12 @@ fn the_phone_speaks_once_a_day_in_daytime_and_on_a_deadline_day() {
     let early = t.store.notices(&w1, Some(d(0))).unwrap();
     assert_eq!(early[0].key, format!("summary:{}", d(1)));
     assert_eq!(early[0].at_ms, d(1).start_ms() + 8 * HOUR + 30 * 60_000);
+    // 10:00 on the deadline day: the day's summary at once, the 09:00 alert not again.
+    t.store.clock().set_ms(BASE + 2 * MS_PER_DAY + HOUR);
+    let late = t.store.notices(&w1, Some(d(1))).unwrap();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0].key, format!("summary:{}", d(2)));
+    assert_eq!(late[0].at_ms, BASE + 2 * MS_PER_DAY + HOUR);
     // 21:00 on the deadline day: nothing more today.
     t.store.clock().set_ms(BASE + 2 * MS_PER_DAY + 12 * HOUR);
     assert!(t.store.notices(&w1, Some(d(1))).unwrap().is_empty());
