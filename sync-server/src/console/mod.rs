@@ -170,6 +170,8 @@ pub(crate) enum Refused {
     /// it back to `next` (the page the person was on).
     Expired {
         next: String,
+        /// Whose sign-in ran out, when the server still knows (a revoked one it does not).
+        user: Option<String>,
     },
     /// Signed in with a first password: to the page that changes it.
     ChangePassword,
@@ -192,7 +194,7 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::SignIn => Redirect::to("/console/login").into_response(),
-            Refused::Expired { next } => Redirect::to(&format!(
+            Refused::Expired { next, .. } => Redirect::to(&format!(
                 "/console/login?expired=1&next={}",
                 values::url(&next)
             ))

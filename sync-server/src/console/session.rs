@@ -83,7 +83,7 @@ impl FromRequestParts<Shared> for Me {
                 .and_then(|r| r.find("/console/").map(|i| r[i..].to_string()))
                 .unwrap_or_else(|| "/console/".into())
         };
-        let expired = move || Refused::Expired { next };
+        let expired = move |user: Option<String>| Refused::Expired { next, user };
         // A first password is changed before anything else (signing out still works).
         let anywhere = matches!(parts.uri.path(), "/console/password" | "/console/logout");
         let b = b.clone();
@@ -92,14 +92,14 @@ impl FromRequestParts<Shared> for Me {
             // to sign in; a failing database is an error page, not a sign-in form.
             let session = match b.console_session(&token) {
                 Ok(s) => s,
-                Err(e) if e.status == 401 => return Err(expired()),
+                Err(e) if e.status == 401 => return Err(expired(None)),
                 Err(e) => return Err(e.into()),
             };
             // A sign-in lasts as long on the server as in the cookie; a stale token is revoked
             // so that it cannot be used again.
             if b.now_ms() - session.issued_at_ms > i64::from(lasts) * 1000 {
                 b.revoke(&token)?;
-                return Err(expired());
+                return Err(expired(Some(session.user.user_id.clone())));
             }
             if !anywhere && b.must_change_password(&session.user.user_id)? {
                 return Err(Refused::ChangePassword);

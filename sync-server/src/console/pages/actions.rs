@@ -46,9 +46,9 @@ const FORM_BOXES: [&str; 15] = [
     "basis",
 ];
 
-/// Whom a kept draft is for: whoever signs in again and may see the case.
-pub(super) fn draft_owner(id: uuid::Uuid) -> String {
-    format!("draft:{id}")
+/// Whom a kept draft is for: the person whose sign-in ran out, back on the same case.
+pub(super) fn draft_owner(user: &str, id: uuid::Uuid) -> String {
+    format!("draft:{user}:{id}")
 }
 
 /// What the console offers to do (the rest is done on a phone, at the place).
@@ -226,8 +226,9 @@ pub async fn act(
     let Form(typed) = form.map_err(|_| ApiError::bad_request("form"))?;
     let me = match me {
         Ok(me) => me,
-        Err(Refused::Expired { next }) => {
-            return Err(keep_draft(&id, typed).unwrap_or(Refused::Expired { next }))
+        Err(Refused::Expired { next, user }) => {
+            let kept = user.as_deref().and_then(|u| keep_draft(u, &id, typed));
+            return Err(kept.unwrap_or(Refused::Expired { next, user }));
         }
         Err(e) => return Err(e),
     };
@@ -287,11 +288,12 @@ pub async fn act(
     .await
 }
 
-/// A form sent after its sign-in ended (expired, or signed out elsewhere) would be lost with
-/// the request: it is kept for its case instead, and the sign-in page returns the person to
-/// the case with the form open and filled in as they left it, to check and submit again.
-/// Nothing is recorded from it.
-fn keep_draft(id: &str, typed: HashMap<String, String>) -> Option<Refused> {
+/// A form sent after its sign-in ran out would be lost with the request: it is kept for that
+/// person and case instead, and the sign-in page returns them to the case with the form open and
+/// filled in as they left it, to check and submit again. Nothing is recorded from it. A sign-in
+/// revoked (signed out elsewhere, a lost phone, a person who left) keeps nothing: whoever signs
+/// in next on that browser must not find another's words in their form.
+fn keep_draft(user: &str, id: &str, typed: HashMap<String, String>) -> Option<Refused> {
     let id = parse_id(id).ok()?;
     let verb = typed
         .get("verb")
@@ -308,8 +310,47 @@ fn keep_draft(id: &str, typed: HashMap<String, String>) -> Option<Refused> {
         "登录已过期，这项处理尚未记录；刚才填写的内容已保留，请核对后再提交",
         "your sign-in expired and this was not recorded; what you typed is kept: check it and submit again",
     );
-    let key = DRAFTS.put(&draft_owner(id), Problem { verb, error, typed });
+    let key = DRAFTS.put(&draft_owner(user, id), Problem { verb, error, typed });
     Some(Refused::Expired {
         next: format!("/console/hazards/{id}?problem={key}"),
+        user: Some(user.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_kept_form_is_its_writers_alone_and_only_its_boxes() {
+        let case = uuid::Uuid::now_v7();
+        let typed: HashMap<String, String> = [
+            ("verb", "hand_back"),
+            ("guidance", "请督促业主三日内清理通道"),
+            ("csrf", "secret"),
+            ("smuggled", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let Some(Refused::Expired { next, .. }) = keep_draft("o01", &case.to_string(), typed)
+        else {
+            panic!("kept")
+        };
+        let key = next.split("problem=").nth(1).unwrap();
+        let kept = DRAFTS.get(&draft_owner("o01", case), key).unwrap();
+        assert_eq!(kept.verb, "hand_back");
+        assert_eq!(kept.typed["guidance"], "请督促业主三日内清理通道");
+        assert!(!kept.typed.contains_key("csrf") && !kept.typed.contains_key("smuggled"));
+        assert!(
+            DRAFTS.get(&draft_owner("o02", case), key).is_none(),
+            "another officer"
+        );
+        // Not a console action, or not a case: nothing kept.
+        let other: HashMap<String, String> = [("verb".to_string(), "notify".to_string())].into();
+        assert!(keep_draft("o01", &case.to_string(), other).is_none());
+        assert!(keep_draft("o01", "not-a-case", HashMap::new()).is_none());
+    }
 }

@@ -240,7 +240,7 @@ pub async fn hazard(
         let problem = q.problem.as_deref().and_then(|k| {
             PROBLEMS
                 .get(&v.me.csrf, k)
-                .or_else(|| DRAFTS.get(&draft_owner(id), k))
+                .or_else(|| DRAFTS.get(&draft_owner(&v.me.actor().user_id, id), k))
         });
         detail(v, id, q.done.as_deref(), problem.as_ref())
     })

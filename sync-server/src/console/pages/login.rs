@@ -68,8 +68,8 @@ fn login_form(
                         "登录已过期，刚才提交的内容尚未记录，已为您保留。请重新登录，登录后回到该页面核对再提交。"
                         br; span lang="en" { "Your sign-in expired; what you sent was not recorded but is kept. Sign in again to check it and submit." }
                     } @else {
-                        "登录已过期，请重新登录，登录后回到刚才的页面。"
-                        br; span lang="en" { "Your sign-in expired; sign in again to return to the page you were on." }
+                        "登录已过期，请重新登录，登录后回到刚才的页面（在其他设备注销时，刚才未提交的内容不予保留）。"
+                        br; span lang="en" { "Your sign-in expired; sign in again to return to the page you were on (after a sign-out elsewhere, what was not yet submitted is not kept)." }
                     }
                 }
             }
