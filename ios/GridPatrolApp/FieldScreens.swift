@@ -75,6 +75,7 @@ struct ActivityView: View {
     @State private var channel: PublicityChannel?
     @State private var attendees = ""
     @State private var error: String?
+    @State private var confirmDiscard = false
 
     private static let channels: [(PublicityChannel, String)] = [
         (.enterprises, "进企业"), (.villages, "进农村"), (.communities, "进社区"), (.schools, "进学校"), (.families, "进家庭"),
@@ -94,9 +95,17 @@ struct ActivityView: View {
                 }
                 TextField("说明", text: saved($note, draft), axis: .vertical)
                 Button("提交") { submit(draft) }
-                Button("放弃", role: .destructive) {
-                    Task { try? await kit.discardDraft(user: user, draft: draft); dismiss() }
-                }
+                Button("放弃", role: .destructive) { confirmDiscard = true }
+                    .confirmationDialog("放弃这次登记？已填写的内容将被删除。", isPresented: $confirmDiscard) {
+                        Button("放弃", role: .destructive) {
+                            Task {
+                                do {
+                                    try await kit.discardDraft(user: user, draft: draft)
+                                    dismiss()
+                                } catch let e as PatrolError { error = e.zh } catch {}
+                            }
+                        }
+                    }
             } else {
                 Picker("类型", selection: $type) {
                     Text("消防宣传").tag(ActivityType.publicity)

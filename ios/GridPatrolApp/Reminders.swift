@@ -42,9 +42,16 @@ enum Reminders {
     static func refresh(kit: PatrolKit) async {
         guard let user = try? await kit.syncStatus(user: nil).userId else { return }
         let defaults = UserDefaults.standard
-        guard let notices = try? await kit.notices(user: user, lastSummaryOn: defaults.string(forKey: lastSummaryKey))
+        // Per person: on a shared phone each has their own day's summary.
+        let shownKey = "\(lastSummaryKey).\(user)"
+        guard let notices = try? await kit.notices(user: user, lastSummaryOn: defaults.string(forKey: shownKey))
         else { return }
         let center = UNUserNotificationCenter.current()
+        // Alerts no longer asked for (a case closed early, another person signed in) go.
+        let pending = await center.pendingNotificationRequests()
+        center.removePendingNotificationRequests(
+            withIdentifiers: pending.map(\.identifier).filter { $0.hasPrefix("deadline:") }
+        )
         let now = Date().timeIntervalSince1970
         for n in notices {
             let content = UNMutableNotificationContent()
@@ -55,7 +62,7 @@ enum Reminders {
             let trigger = UNTimeIntervalNotificationTrigger(timeInterval: wait, repeats: false)
             try? await center.add(UNNotificationRequest(identifier: n.key, content: content, trigger: trigger))
             if n.key.hasPrefix("summary:") {
-                defaults.set(String(n.key.dropFirst("summary:".count)), forKey: lastSummaryKey)
+                defaults.set(String(n.key.dropFirst("summary:".count)), forKey: shownKey)
             }
         }
     }

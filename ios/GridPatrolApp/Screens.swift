@@ -105,6 +105,8 @@ struct ChecklistView: View {
     @State private var note = ""
     @State private var error: String?
     @State private var confirmDiscard = false
+    /// The last save: each waits for the one before, so saves land in the order they were made.
+    @State private var saving: Task<Void, Never>?
 
     var body: some View {
         Form {
@@ -122,13 +124,13 @@ struct ChecklistView: View {
                         }
                         if let h = hazards[item.key] {
                             TextField("隐患描述", text: wording(item, h, draft), axis: .vertical)
-                            if item.photoOnFail && h.photos.isEmpty { Text("须拍照后才能上报").font(.caption) }
+            
                         }
                     }
                 }
                 TextField("备注", text: Binding(get: { note }, set: { text in
                     note = text
-                    Task { try? await kit.saveDraftNote(user: user, draft: draft, note: text, fix: nil) }
+                    queued { try await kit.saveDraftNote(user: user, draft: draft, note: note, fix: nil) }
                 }))
                 NavigationLink("上报其他隐患") { ReportHazardView(kit: kit, user: user, placeId: placeId) }
                 Button("提交巡查") { submit(draft) }
@@ -155,28 +157,40 @@ struct ChecklistView: View {
     private func open() async {
         do {
             form = try await kit.patrolForm(user: user, place: placeId)
-            let begun = try await kit.drafts(user: user).first { $0.kind == .patrol && $0.placeId == placeId }
-            let id = try await begun?.draftId ?? kit.startPatrolDraft(user: user, place: placeId, fix: nil)
+            // The visit already begun here (the core keeps one per place), or a new one.
+            let id = try await kit.startPatrolDraft(user: user, place: placeId, fix: nil)
             let saved = try await kit.patrolDraft(user: user, draft: id)
             for a in saved.answers { answers[a.key] = a.answer }
             for h in saved.hazards { hazards[h.itemKey] = h }
             note = saved.note
             draft = id
             if let fix = await Location.currentFix() {
-                try await kit.saveDraftNote(user: user, draft: id, note: note, fix: fix)
+                queued { try await kit.saveDraftNote(user: user, draft: id, note: note, fix: fix) }
             }
         } catch let e as PatrolError { error = e.zh } catch {}
+    }
+
+    /// Runs `save` after every save before it; a refusal is shown, never swallowed.
+    private func queued(_ save: @escaping () async throws -> Void) {
+        let before = saving
+        saving = Task {
+            await before?.value
+            do { try await save() } catch let e as PatrolError { error = e.zh } catch {}
+        }
     }
 
     private func binding(_ item: ChecklistItem, _ draft: String) -> Binding<Answer?> {
         Binding(get: { answers[item.key] }, set: { answer in
             answers[item.key] = answer
-            Task {
-                try? await kit.saveDraftAnswer(user: user, draft: draft, item: item.key, answer: answer)
-                // A failure is raised by default, in the library's words; anything else takes it back.
-                let raise = answer == .fail ? (hazards[item.key] ?? ItemHazard(itemKey: item.key, description: nil, photos: [])) : nil
-                hazards[item.key] = raise
-                try? await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: raise)
+            // A failure is raised by default, in the library's words; anything else takes it
+            // back. An item that asks for a photo is not: this screen has no camera, and the
+            // core would refuse the visit without one (report it with its photo instead).
+            let raise = answer == .fail && !item.photoOnFail
+                ? (hazards[item.key] ?? ItemHazard(itemKey: item.key, description: nil, photos: [])) : nil
+            hazards[item.key] = raise
+            queued {
+                try await kit.saveDraftAnswer(user: user, draft: draft, item: item.key, answer: answer)
+                try await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: raise)
             }
         })
     }
@@ -185,12 +199,14 @@ struct ChecklistView: View {
         Binding(get: { hazards[item.key]?.description ?? item.failureWording }, set: { text in
             let changed = ItemHazard(itemKey: item.key, description: text, photos: h.photos)
             hazards[item.key] = changed
-            Task { try? await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: changed) }
+            queued { try await kit.saveDraftItemHazard(user: user, draft: draft, item: item.key, hazard: changed) }
         })
     }
 
     private func submit(_ draft: String) {
+        let before = saving
         Task {
+            await before?.value
             do {
                 _ = try await kit.submitDraft(user: user, draft: draft)
                 GridPatrolApp.scheduleBackgroundSync()

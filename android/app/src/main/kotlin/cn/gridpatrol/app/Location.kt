@@ -59,8 +59,14 @@ object Location {
     @SuppressLint("MissingPermission")
     private suspend fun platform(context: Context): android.location.Location? {
         val manager = context.getSystemService(LocationManager::class.java) ?: return null
-        val provider = listOf(LocationManager.GPS_PROVIDER, LocationManager.NETWORK_PROVIDER)
-            .firstOrNull { manager.isProviderEnabled(it) } ?: return null
+        // The system's fused provider where there is one (Android 12+), else the network's (quick
+        // indoors), else satellites.
+        val providers = buildList {
+            if (Build.VERSION.SDK_INT >= 31) add(LocationManager.FUSED_PROVIDER)
+            add(LocationManager.NETWORK_PROVIDER)
+            add(LocationManager.GPS_PROVIDER)
+        }
+        val provider = providers.firstOrNull { manager.isProviderEnabled(it) } ?: return null
         val cancel = androidx.core.os.CancellationSignal()
         return suspendCancellableCoroutine { cont ->
             LocationManagerCompat.getCurrentLocation(

@@ -30,26 +30,33 @@ class ReminderWorker(context: Context, params: WorkerParameters) : CoroutineWork
         val kit = (applicationContext as GridPatrolApplication).kit
         val user = kit.syncStatus(null).getOrNull()?.userId ?: return Result.success()
         val prefs = applicationContext.getSharedPreferences("reminders", Context.MODE_PRIVATE)
-        val notices = when (val o = kit.notices(user, prefs.getString("last_summary_on", null))) {
+        // Per person: on a shared phone each has their own day's summary.
+        val shownKey = "last_summary_on:$user"
+        val notices = when (val o = kit.notices(user, prefs.getString(shownKey, null))) {
             is Outcome.Ok -> o.value
             is Outcome.Failed -> return Result.retry()
         }
         val work = WorkManager.getInstance(applicationContext)
+        // Alerts no longer asked for (a case closed early, another person signed in) go.
+        work.cancelAllWorkByTag(ALERT)
         for (n in notices) {
             val delay = (n.atMs - System.currentTimeMillis()).coerceAtLeast(0)
             val show = OneTimeWorkRequestBuilder<NoticeWorker>()
                 .setInitialDelay(delay, TimeUnit.MILLISECONDS)
                 .setInputData(workDataOf("key" to n.key, "title" to n.title, "body" to n.body, "hazard" to n.hazardId))
+                .apply { if (n.key.startsWith("deadline:")) addTag(ALERT) }
                 .build()
             work.enqueueUniqueWork("notice:${n.key}", ExistingWorkPolicy.REPLACE, show)
             if (n.key.startsWith("summary:")) {
-                prefs.edit().putString("last_summary_on", n.key.removePrefix("summary:")).apply()
+                prefs.edit().putString(shownKey, n.key.removePrefix("summary:")).apply()
             }
         }
         return Result.success()
     }
 
     companion object {
+        private const val ALERT = "deadline-alert"
+
         fun schedule(context: Context) {
             val daily = PeriodicWorkRequestBuilder<ReminderWorker>(1, TimeUnit.DAYS).build()
             WorkManager.getInstance(context)
@@ -72,7 +79,11 @@ class NoticeWorker(context: Context, params: WorkerParameters) : CoroutineWorker
         val allowed = android.os.Build.VERSION.SDK_INT < 33 ||
             ContextCompat.checkSelfPermission(context, Manifest.permission.POST_NOTIFICATIONS) ==
             PackageManager.PERMISSION_GRANTED
-        if (!allowed) return Result.success()
+        // A job the system ran late (Doze) says nothing outside 08:30 to 20:00, China time.
+        val china = java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("Asia/Shanghai"))
+        val minute = china.get(java.util.Calendar.HOUR_OF_DAY) * 60 + china.get(java.util.Calendar.MINUTE)
+        val daytime = minute in (8 * 60 + 30) until (20 * 60)
+        if (!allowed || !daytime) return Result.success()
         if (android.os.Build.VERSION.SDK_INT >= 26) {
             context.getSystemService(NotificationManager::class.java)?.createNotificationChannel(
                 NotificationChannel(CHANNEL, "巡查提醒", NotificationManager.IMPORTANCE_DEFAULT),

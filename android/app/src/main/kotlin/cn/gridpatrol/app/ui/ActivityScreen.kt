@@ -5,6 +5,7 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedTextField
@@ -16,6 +17,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
@@ -27,11 +29,12 @@ import cn.gridpatrol.app.Photos
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.material3.OutlinedButton
-import java.io.File
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import androidx.compose.ui.platform.LocalContext
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 
 /**
  * 宣传培训登记: a publicity event and where it went (宣传"五进"), or a training with its sign-in
@@ -41,7 +44,7 @@ import kotlinx.coroutines.launch
 @Composable
 fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () -> Unit) {
     val context = LocalContext.current
-    var draft by remember { mutableStateOf(draftId) }
+    var draft by rememberSaveable { mutableStateOf(draftId) }
     var grids by remember { mutableStateOf<List<String>>(emptyList()) }
     var type by remember { mutableStateOf(ActivityType.PUBLICITY) }
     var grid by remember { mutableStateOf("") }
@@ -51,14 +54,21 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
     var channel by remember { mutableStateOf<PublicityChannel?>(null) }
     var attendees by remember { mutableStateOf("") }
     var photos by remember { mutableStateOf<List<String>>(emptyList()) }
-    var capture by remember { mutableStateOf<File?>(null) }
+    var capture by rememberSaveable { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
+    var confirmDiscard by remember { mutableStateOf(false) }
     val scope = rememberCoroutineScope()
+    // Saves one at a time, in order, each with the screen as it is then.
+    val saving = remember { Mutex() }
+    fun queued(block: suspend () -> Unit) {
+        scope.launch { saving.withLock { block() } }
+    }
 
     LaunchedEffect(user, draftId) {
         grids = kit.duePatrols(user).getOrNull().orEmpty().map { it.gridId }.distinct()
-        if (draftId != null) {
-            kit.activityDraft(user, draftId).orReport { error = it }?.let { a ->
+        val resume = draft
+        if (resume != null) {
+            kit.activityDraft(user, resume).orReport { error = it }?.let { a ->
                 type = a.activity
                 grid = a.orgId
                 title = a.title
@@ -76,12 +86,13 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
         kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note, channel, names(), photos)
     fun save() {
         val id = draft ?: return
-        scope.launch { store(id).orReport { error = it } }
+        queued { store(id).orReport { error = it } }
     }
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
-        val file = capture
-        if (saved && file != null) {
-            scope.launch { kit.addPhotoFile(file.path).orReport { error = it }?.let { photos = photos + it; save() } }
+        val path = capture
+        capture = null
+        if (saved && path != null) {
+            scope.launch { kit.addPhotoFile(path).orReport { error = it }?.let { photos = photos + it; save() } }
         }
     }
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
@@ -119,7 +130,7 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
             OutlinedTextField(note, { note = it; save() }, label = { Text("说明") }, minLines = 2)
             OutlinedButton(onClick = {
                 val (file, uri) = Photos.newCapture(context)
-                capture = file
+                capture = file.path
                 camera.launch(uri)
             }) { Text("拍照（已拍 ${photos.size} 张）") }
         }
@@ -127,18 +138,31 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
         draft?.let { id ->
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
-                    scope.launch {
-                        store(id).orReport { error = it } ?: return@launch
+                    queued {
+                        store(id).orReport { error = it } ?: return@queued
                         kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
                             onDone()
                         }
                     }
                 }) { Text("提交") }
-                TextButton(onClick = {
-                    scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
-                }) { Text("放弃") }
+                TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
             }
         }
+    }
+    if (confirmDiscard) {
+        AlertDialog(
+            onDismissRequest = { confirmDiscard = false },
+            title = { Text("放弃这次登记？") },
+            text = { Text("已填写的内容和照片将被删除，无法恢复。") },
+            confirmButton = {
+                TextButton(onClick = {
+                    confirmDiscard = false
+                    val id = draft ?: return@TextButton
+                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }) { Text("放弃") }
+            },
+            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
+        )
     }
 }

@@ -23,6 +23,7 @@ import androidx.compose.runtime.mutableStateMapOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
@@ -33,22 +34,24 @@ import cn.gridpatrol.app.ReminderWorker
 import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.ChecklistItem
-import cn.gridpatrol.ffi.DraftKind
 import cn.gridpatrol.ffi.ItemHazard
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
-import java.io.File
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 
 /**
  * 巡查表: the place's checklist, items that failed last time and plan focus marked. The visit is
  * a draft in the core from the first tap: every answer, hazard wording, photo and note is saved
  * as it is given, so a killed app or a restarted phone finds it again here (and on 今日巡查 under
  * 续填). A failed item becomes a hazard with its own wording (prefilled, editable) and photos.
- * GPS is asked for once in the background; the checklist never waits for it.
+ * GPS is asked for once in the background; the checklist never waits for it. Saves go one at a
+ * time in the order they were made (a fair lock), each reading the screen as it is then, and
+ * 提交 waits for them: a late save can never put back older text.
  */
 @Composable
 fun ChecklistScreen(
@@ -61,21 +64,24 @@ fun ChecklistScreen(
 ) {
     val context = LocalContext.current
     var form by remember { mutableStateOf<PatrolForm?>(null) }
-    var draft by remember { mutableStateOf<String?>(null) }
+    var draft by rememberSaveable { mutableStateOf<String?>(null) }
     val answers = remember { mutableStateMapOf<String, Answer>() }
     val hazards = remember { mutableStateMapOf<String, ItemHazard>() }
     var note by remember { mutableStateOf("") }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     var confirmDiscard by remember { mutableStateOf(false) }
-    var capture by remember { mutableStateOf<Pair<String, File>?>(null) }
+    // Item key and file path of the photo being taken, kept if the camera pushes the app out.
+    var capture by rememberSaveable { mutableStateOf<List<String>?>(null) }
     val scope = rememberCoroutineScope()
+    val saving = remember { Mutex() }
+    fun queued(block: suspend () -> Unit) {
+        scope.launch { saving.withLock { block() } }
+    }
 
     LaunchedEffect(placeId) {
         form = kit.patrolForm(user, placeId).orReport { error = it } ?: return@LaunchedEffect
-        // The visit already begun here, or a new one.
-        val open = kit.drafts(user).orReport { error = it }
-            ?.firstOrNull { it.kind == DraftKind.PATROL && it.placeId == placeId }
-        val id = open?.draftId ?: kit.startPatrolDraft(user, placeId, null).orReport { error = it } ?: return@LaunchedEffect
+        // The visit already begun here (the core keeps one per place), or a new one.
+        val id = kit.startPatrolDraft(user, placeId, null).orReport { error = it } ?: return@LaunchedEffect
         kit.patrolDraft(user, id).orReport { error = it }?.let { saved ->
             saved.answers.forEach { answers[it.key] = it.answer }
             saved.hazards.forEach { hazards[it.itemKey] = it }
@@ -83,20 +89,21 @@ fun ChecklistScreen(
         }
         draft = id
         // A fix if one comes within seconds; none is recorded as none.
-        Location.currentFix(context)?.let { fix -> kit.saveDraftNote(user, id, note, fix) }
+        Location.currentFix(context)?.let { fix -> queued { kit.saveDraftNote(user, id, note, fix) } }
     }
 
     fun saveHazard(key: String, hazard: ItemHazard?) {
         val id = draft ?: return
         if (hazard == null) hazards.remove(key) else hazards[key] = hazard
-        scope.launch { kit.saveDraftItemHazard(user, id, key, hazard).orReport { error = it } }
+        queued { kit.saveDraftItemHazard(user, id, key, hazards[key]).orReport { error = it } }
     }
 
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
-        val (key, file) = capture ?: return@rememberLauncherForActivityResult
+        val (key, path) = capture ?: return@rememberLauncherForActivityResult
+        capture = null
         if (!saved) return@rememberLauncherForActivityResult
         scope.launch {
-            val hash = kit.addPhotoFile(file.path).orReport { error = it } ?: return@launch
+            val hash = kit.addPhotoFile(path).orReport { error = it } ?: return@launch
             val h = hazards[key] ?: ItemHazard(key, null, emptyList())
             saveHazard(key, h.copy(photos = h.photos + hash))
         }
@@ -112,7 +119,7 @@ fun ChecklistScreen(
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
                 answers[item.key] = a
-                scope.launch { kit.saveDraftAnswer(user, id, item.key, a).orReport { error = it } }
+                queued { kit.saveDraftAnswer(user, id, item.key, a).orReport { error = it } }
                 // A failure is raised by default, in the library's words; a pass takes it back.
                 if (a == Answer.Fail && item.key !in hazards) saveHazard(item.key, ItemHazard(item.key, null, emptyList()))
                 if (a != Answer.Fail && item.key in hazards) saveHazard(item.key, null)
@@ -120,17 +127,21 @@ fun ChecklistScreen(
             hazards[item.key]?.let { h ->
                 FailedItem(item, h, onChange = { saveHazard(item.key, it) }, onPhoto = {
                     val (file, uri) = Photos.newCapture(context)
-                    capture = item.key to file
+                    capture = listOf(item.key, file.path)
                     camera.launch(uri)
                 })
             }
         }
         item {
-            OutlinedTextField(note, { note = it; scope.launch { kit.saveDraftNote(user, id, it, null) } }, label = { Text("备注") })
+            OutlinedTextField(
+                note,
+                { note = it; queued { kit.saveDraftNote(user, id, note, null).orReport { e -> error = e } } },
+                label = { Text("备注") },
+            )
             ErrorLine(error)
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
-                    scope.launch {
+                    queued {
                         kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
                             ReminderWorker.refresh(context)
@@ -151,7 +162,7 @@ fun ChecklistScreen(
             confirmButton = {
                 TextButton(onClick = {
                     confirmDiscard = false
-                    scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
                 }) { Text("放弃") }
             },
             dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },

@@ -6,6 +6,7 @@ import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedButton
@@ -19,6 +20,7 @@ import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
@@ -30,32 +32,42 @@ import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
-import java.io.File
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 
 /**
  * 隐患上报: a hazard found at a place, with photos taken by the camera. A draft in the core from
  * the start ([draftId] resumes one from 续填): what is typed and photographed is saved as it is
- * given. The location is asked for in the background and never waited on.
+ * given, one save at a time in order, each with the screen as it is then. The location is asked
+ * for in the background and never waited on.
  */
 @Composable
 fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: String?, onDone: () -> Unit) {
     val context = LocalContext.current
-    var draft by remember { mutableStateOf(draftId) }
-    var category by remember { mutableStateOf("") }
-    var description by remember { mutableStateOf("") }
+    // Kept across rotation and the camera pushing the app out: never a second, empty draft.
+    var draft by rememberSaveable { mutableStateOf(draftId) }
+    var category by rememberSaveable { mutableStateOf("") }
+    var description by rememberSaveable { mutableStateOf("") }
     var severity by remember { mutableStateOf(Severity.GENERAL) }
     val photos = remember { mutableStateListOf<String>() }
-    var capture by remember { mutableStateOf<File?>(null) }
+    var capture by rememberSaveable { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
+    var confirmDiscard by remember { mutableStateOf(false) }
     val scope = rememberCoroutineScope()
+    val saving = remember { Mutex() }
+    fun queued(block: suspend () -> Unit) {
+        scope.launch { saving.withLock { block() } }
+    }
 
     LaunchedEffect(placeId, draftId) {
-        if (draftId != null) {
-            kit.hazardDraft(user, draftId).orReport { error = it }?.let { h ->
+        val resume = draft
+        if (resume != null) {
+            kit.hazardDraft(user, resume).orReport { error = it }?.let { h ->
                 category = h.category
                 description = h.description
                 severity = h.severity
+                photos.clear()
                 photos.addAll(h.photos)
             }
         } else {
@@ -64,20 +76,21 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
         // A fix if one comes within seconds, kept with what is typed by then.
         val id = draft ?: return@LaunchedEffect
         Location.currentFix(context)?.let { fix ->
-            kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList(), fix)
+            queued { kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList(), fix) }
         }
     }
     fun save() {
         val id = draft ?: return
-        scope.launch {
+        queued {
             kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList()).orReport { error = it }
         }
     }
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
-        val file = capture
-        if (saved && file != null) {
+        val path = capture
+        capture = null
+        if (saved && path != null) {
             scope.launch {
-                kit.addPhotoFile(file.path).orReport { error = it }?.let { photos += it; save() }
+                kit.addPhotoFile(path).orReport { error = it }?.let { photos += it; save() }
             }
         }
     }
@@ -90,16 +103,16 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
         }
         OutlinedButton(onClick = {
             val (file, uri) = Photos.newCapture(context)
-            capture = file
+            capture = file.path
             camera.launch(uri)
         }) { Text("拍照（已拍 ${photos.size} 张）") }
         ErrorLine(error)
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             Button(onClick = {
                 val id = draft ?: return@Button
-                scope.launch {
+                queued {
                     kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList())
-                        .orReport { error = it } ?: return@launch
+                        .orReport { error = it } ?: return@queued
                     kit.submitDraft(user, id).orReport { error = it }?.let {
                         SyncWorker.syncSoon(context)
                         ReminderWorker.refresh(context)
@@ -107,10 +120,22 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
                     }
                 }
             }) { Text("上报") }
-            TextButton(onClick = {
-                val id = draft ?: return@TextButton
-                scope.launch { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
-            }) { Text("放弃") }
+            TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
         }
+    }
+    if (confirmDiscard) {
+        AlertDialog(
+            onDismissRequest = { confirmDiscard = false },
+            title = { Text("放弃这条隐患上报？") },
+            text = { Text("已填写的描述和照片将被删除，无法恢复。") },
+            confirmButton = {
+                TextButton(onClick = {
+                    confirmDiscard = false
+                    val id = draft ?: return@TextButton
+                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }) { Text("放弃") }
+            },
+            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
+        )
     }
 }
