@@ -144,8 +144,9 @@ impl Store {
 }
 
 impl Store {
-    /// `fetch_photo` for a person: refused when every record citing the photo is outside their
-    /// grids. A photo no record cites yet is one just taken on this device, and theirs to see.
+    /// `fetch_photo` for a person: refused when every record citing the photo (a case, a visit,
+    /// an activity) is outside their grids, unless they made one of those records. A photo no
+    /// record cites yet is one just taken on this device, and theirs to see.
     pub fn fetch_photo_as(
         &self,
         actor: &Actor,
@@ -162,7 +163,9 @@ impl Store {
                 "SELECT h.grid_id FROM photo_refs r JOIN ops o ON o.id = r.op_id
                    JOIN hazards h ON o.entity = 'hazard:' || h.id WHERE r.hash = ?1
                  UNION SELECT p.grid_id FROM photo_refs r JOIN ops o ON o.id = r.op_id
-                   JOIN patrols p ON o.entity = 'patrol:' || p.id WHERE r.hash = ?1",
+                   JOIN patrols p ON o.entity = 'patrol:' || p.id WHERE r.hash = ?1
+                 UNION SELECT a.org_id FROM photo_refs r JOIN ops o ON o.id = r.op_id
+                   JOIN activities a ON o.entity = 'activity:' || a.id WHERE r.hash = ?1",
             )?;
             let grids = grids
                 .query_map([hash], |r| r.get::<_, String>(0))?
