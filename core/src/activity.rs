@@ -204,10 +204,7 @@ impl Store {
             .into());
         }
         org::node(tx, org_id)?;
-        let grids = org::grids_under(tx, org_id)?;
-        if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
-            return Err(Rejection::OutOfScope.into());
-        }
+        org::require_whole(tx, actor, org_id)?;
         self.commit_local(tx, actor, body)?;
         Ok(id)
     }

@@ -402,7 +402,9 @@ impl Store {
         };
         // Clearing needs no item: one the checklist has since dropped can still be cleared.
         if answer.is_some() {
-            self.patrol_form(p.place_id)?.template.item(item_key)?;
+            let today = self.today();
+            let (_, template) = self.read(|c| self.place_and_template(c, p.place_id, today))?;
+            template.item(item_key)?;
         }
         self.edit_draft(actor, id, |body| {
             if let DraftBody::Patrol(p) = body {
@@ -424,8 +426,9 @@ impl Store {
                 DraftBody::Patrol(mut p) => {
                     // A checklist updated since the visit began has dropped some items: their
                     // answers cannot be judged and would refuse the whole visit, so they go.
-                    let items = self.patrol_form(p.place_id)?.template.items;
-                    let kept = |k: &String| items.iter().any(|i| &i.key == k);
+                    // Read in this transaction, as `record_patrol_in` reads it.
+                    let (_, template) = self.place_and_template(tx, p.place_id, self.today())?;
+                    let kept = |k: &String| template.item(k).is_ok();
                     p.answers.retain(|k, _| kept(k));
                     p.raise.retain(|r| kept(&r.item_key));
                     Submitted::Patrol(self.record_patrol_in(tx, actor, p.into_input())?)

@@ -260,6 +260,16 @@ pub(crate) fn children(conn: &Connection, id: &str) -> Result<Vec<OrgNode>> {
 }
 
 /// The grid ids at or below an org node.
+/// Refuses `actor` a node unless it has grids and every one is theirs: what a person may read
+/// a figure of, or log an activity for.
+pub(crate) fn require_whole(conn: &Connection, actor: &Actor, node_id: &str) -> Result<()> {
+    let grids = grids_under(conn, node_id)?;
+    if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
+        return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+    }
+    Ok(())
+}
+
 pub(crate) fn grids_under(conn: &Connection, node_id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "WITH RECURSIVE sub(id, level) AS (
@@ -349,6 +359,13 @@ impl Store {
         self.read(|c| grids_under(c, node_id))
     }
 
+    /// Refuses `actor` a reading of `scope_id` (a figure, a list) unless every grid under it is
+    /// theirs: a worker's phone holds only its grids, so a township figure there would be
+    /// both out of turn and wrong.
+    pub fn require_scope(&self, actor: &Actor, scope_id: &str) -> Result<()> {
+        self.read(|c| require_whole(c, actor, scope_id))
+    }
+
     pub fn actor(&self, user_id: &str) -> Result<Actor> {
         self.read(|c| load_actor(c, user_id))
     }
@@ -414,18 +431,5 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
-    }
-}
-
-impl crate::store::Store {
-    /// Refuses `actor` a reading of `scope_id` (a figure, a list) unless every grid under it is
-    /// theirs: a worker's phone holds only its grids, so a township figure there would be
-    /// both out of turn and wrong.
-    pub fn require_scope(&self, actor: &Actor, scope_id: &str) -> Result<()> {
-        let grids = self.grids_under(scope_id)?;
-        if grids.is_empty() || !grids.iter().all(|g| actor.covers(g)) {
-            return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
-        }
-        Ok(())
     }
 }

@@ -288,7 +288,7 @@ fn last_answers(conn: &Connection, place_id: Uuid) -> Result<Vec<(String, Answer
 
 impl Store {
     /// The place and the checklist in force for its type.
-    fn place_and_template(
+    pub(crate) fn place_and_template(
         &self,
         c: &Connection,
         place_id: Uuid,

@@ -5,7 +5,6 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.text.KeyboardOptions
-import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedTextField
@@ -33,8 +32,6 @@ import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import androidx.compose.ui.platform.LocalContext
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 
 /**
  * 宣传培训登记: a publicity event and where it went (宣传"五进"), or a training with its sign-in
@@ -56,13 +53,8 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
     var photos by remember { mutableStateOf<List<String>>(emptyList()) }
     var capture by rememberSaveable { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
-    var confirmDiscard by remember { mutableStateOf(false) }
     val scope = rememberCoroutineScope()
-    // Saves one at a time, in order, each with the screen as it is then.
-    val saving = remember { Mutex() }
-    fun queued(block: suspend () -> Unit) {
-        scope.launch { saving.withLock { block() } }
-    }
+    val saves = rememberSaveQueue()
 
     LaunchedEffect(user, draftId) {
         grids = kit.duePatrols(user).getOrNull().orEmpty().map { it.gridId }.distinct()
@@ -86,7 +78,7 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
         kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note, channel, names(), photos)
     fun save() {
         val id = draft ?: return
-        queued { store(id).orReport { error = it } }
+        saves.then { store(id).orReport { error = it } }
     }
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
         val path = capture
@@ -138,31 +130,18 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
         draft?.let { id ->
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
-                    queued {
-                        store(id).orReport { error = it } ?: return@queued
+                    saves.then {
+                        store(id).orReport { error = it } ?: return@then
                         kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
                             onDone()
                         }
                     }
                 }) { Text("提交") }
-                TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
+                DiscardButton("放弃这次登记？", "已填写的内容和照片将被删除，无法恢复。") {
+                    saves.then { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }
             }
         }
-    }
-    if (confirmDiscard) {
-        AlertDialog(
-            onDismissRequest = { confirmDiscard = false },
-            title = { Text("放弃这次登记？") },
-            text = { Text("已填写的内容和照片将被删除，无法恢复。") },
-            confirmButton = {
-                TextButton(onClick = {
-                    confirmDiscard = false
-                    val id = draft ?: return@TextButton
-                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
-                }) { Text("放弃") }
-            },
-            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
-        )
     }
 }

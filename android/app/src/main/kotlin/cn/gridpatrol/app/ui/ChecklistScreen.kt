@@ -8,7 +8,6 @@ import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
-import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.MaterialTheme
@@ -41,8 +40,6 @@ import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 
 /**
  * 巡查表: the place's checklist, items that failed last time and plan focus marked. The visit is
@@ -69,14 +66,10 @@ fun ChecklistScreen(
     val hazards = remember { mutableStateMapOf<String, ItemHazard>() }
     var note by remember { mutableStateOf("") }
     var error by remember { mutableStateOf<PatrolError?>(null) }
-    var confirmDiscard by remember { mutableStateOf(false) }
     // Item key and file path of the photo being taken, kept if the camera pushes the app out.
     var capture by rememberSaveable { mutableStateOf<List<String>?>(null) }
     val scope = rememberCoroutineScope()
-    val saving = remember { Mutex() }
-    fun queued(block: suspend () -> Unit) {
-        scope.launch { saving.withLock { block() } }
-    }
+    val saves = rememberSaveQueue()
 
     LaunchedEffect(placeId) {
         form = kit.patrolForm(user, placeId).orReport { error = it } ?: return@LaunchedEffect
@@ -89,13 +82,13 @@ fun ChecklistScreen(
         }
         draft = id
         // A fix if one comes within seconds; none is recorded as none.
-        Location.currentFix(context)?.let { fix -> queued { kit.saveDraftNote(user, id, note, fix) } }
+        Location.currentFix(context)?.let { fix -> saves.then { kit.saveDraftNote(user, id, note, fix) } }
     }
 
     fun saveHazard(key: String, hazard: ItemHazard?) {
         val id = draft ?: return
         if (hazard == null) hazards.remove(key) else hazards[key] = hazard
-        queued { kit.saveDraftItemHazard(user, id, key, hazards[key]).orReport { error = it } }
+        saves.then { kit.saveDraftItemHazard(user, id, key, hazards[key]).orReport { error = it } }
     }
 
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
@@ -119,7 +112,7 @@ fun ChecklistScreen(
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
                 answers[item.key] = a
-                queued { kit.saveDraftAnswer(user, id, item.key, a).orReport { error = it } }
+                saves.then { kit.saveDraftAnswer(user, id, item.key, a).orReport { error = it } }
                 // A failure is raised by default, in the library's words; a pass takes it back.
                 if (a == Answer.Fail && item.key !in hazards) saveHazard(item.key, ItemHazard(item.key, null, emptyList()))
                 if (a != Answer.Fail && item.key in hazards) saveHazard(item.key, null)
@@ -135,13 +128,13 @@ fun ChecklistScreen(
         item {
             OutlinedTextField(
                 note,
-                { note = it; queued { kit.saveDraftNote(user, id, note, null).orReport { e -> error = e } } },
+                { note = it; saves.then { kit.saveDraftNote(user, id, note, null).orReport { e -> error = e } } },
                 label = { Text("备注") },
             )
             ErrorLine(error)
             Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 Button(onClick = {
-                    queued {
+                    saves.then {
                         kit.submitDraft(user, id).orReport { error = it }?.let {
                             SyncWorker.syncSoon(context)
                             ReminderWorker.refresh(context)
@@ -150,23 +143,11 @@ fun ChecklistScreen(
                     }
                 }) { Text("提交巡查") }
                 TextButton(onClick = onReportOther) { Text("上报其他隐患") }
-                TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
+                DiscardButton("放弃本次巡查？", "已填写的答案、照片和备注将被删除，无法恢复。") {
+                    saves.then { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }
             }
         }
-    }
-    if (confirmDiscard) {
-        AlertDialog(
-            onDismissRequest = { confirmDiscard = false },
-            title = { Text("放弃本次巡查？") },
-            text = { Text("已填写的答案、照片和备注将被删除，无法恢复。") },
-            confirmButton = {
-                TextButton(onClick = {
-                    confirmDiscard = false
-                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
-                }) { Text("放弃") }
-            },
-            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
-        )
     }
 }
 

@@ -6,7 +6,6 @@ import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
-import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedButton
@@ -33,8 +32,6 @@ import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 
 /**
  * 隐患上报: a hazard found at a place, with photos taken by the camera. A draft in the core from
@@ -53,12 +50,8 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
     val photos = remember { mutableStateListOf<String>() }
     var capture by rememberSaveable { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
-    var confirmDiscard by remember { mutableStateOf(false) }
     val scope = rememberCoroutineScope()
-    val saving = remember { Mutex() }
-    fun queued(block: suspend () -> Unit) {
-        scope.launch { saving.withLock { block() } }
-    }
+    val saves = rememberSaveQueue()
 
     LaunchedEffect(placeId, draftId) {
         val resume = draft
@@ -76,12 +69,12 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
         // A fix if one comes within seconds, kept with what is typed by then.
         val id = draft ?: return@LaunchedEffect
         Location.currentFix(context)?.let { fix ->
-            queued { kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList(), fix) }
+            saves.then { kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList(), fix) }
         }
     }
     fun save() {
         val id = draft ?: return
-        queued {
+        saves.then {
             kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList()).orReport { error = it }
         }
     }
@@ -110,9 +103,9 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             Button(onClick = {
                 val id = draft ?: return@Button
-                queued {
+                saves.then {
                     kit.saveHazardDraft(user, id, category.trim(), severity, description, photos.toList())
-                        .orReport { error = it } ?: return@queued
+                        .orReport { error = it } ?: return@then
                     kit.submitDraft(user, id).orReport { error = it }?.let {
                         SyncWorker.syncSoon(context)
                         ReminderWorker.refresh(context)
@@ -120,22 +113,10 @@ fun ReportHazardScreen(kit: PatrolKit, user: String, placeId: String, draftId: S
                     }
                 }
             }) { Text("上报") }
-            TextButton(onClick = { confirmDiscard = true }) { Text("放弃") }
+            DiscardButton("放弃这条隐患上报？", "已填写的描述和照片将被删除，无法恢复。") {
+                    val id = draft ?: return@DiscardButton
+                    saves.then { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
+                }
         }
-    }
-    if (confirmDiscard) {
-        AlertDialog(
-            onDismissRequest = { confirmDiscard = false },
-            title = { Text("放弃这条隐患上报？") },
-            text = { Text("已填写的描述和照片将被删除，无法恢复。") },
-            confirmButton = {
-                TextButton(onClick = {
-                    confirmDiscard = false
-                    val id = draft ?: return@TextButton
-                    queued { kit.discardDraft(user, id).orReport { error = it }?.let { onDone() } }
-                }) { Text("放弃") }
-            },
-            dismissButton = { TextButton(onClick = { confirmDiscard = false }) { Text("继续填写") } },
-        )
     }
 }
