@@ -396,6 +396,7 @@ impl PatrolStore {
             channel: None,
             attendees: Vec::new(),
             photos: Vec::new(),
+            trainees: Vec::new(),
         });
         Ok(self.store.start_draft(&actor, body)?.to_string())
     }

@@ -290,6 +290,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     channel: None,
                     attendees: Vec::new(),
                     photos: Vec::new(),
+                    trainees: Vec::new(),
                 },
             )?;
             out(

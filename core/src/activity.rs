@@ -70,6 +70,19 @@ pub struct Activity {
     /// Photos of the event, by hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<String>,
+    /// Training only: who attended by account (grid workers, above all), each with their
+    /// assessment (考核) where one was held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trainees: Vec<Trainee>,
+}
+
+/// One person with an account at a training, and how their assessment went (`None`: not
+/// assessed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trainee {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
 }
 
 impl Activity {
@@ -78,10 +91,12 @@ impl Activity {
         if self.channel.is_some() && self.kind != ActivityKind::Publicity {
             return Err(InvalidInput::new(Field::Activity, Problem::Malformed));
         }
-        if !self.attendees.is_empty() && self.kind != ActivityKind::Training {
+        if !(self.attendees.is_empty() && self.trainees.is_empty())
+            && self.kind != ActivityKind::Training
+        {
             return Err(InvalidInput::new(Field::Name, Problem::Malformed));
         }
-        if self.attendees.len() > MAX_ATTENDEES {
+        if self.attendees.len() > MAX_ATTENDEES || self.trainees.len() > MAX_ATTENDEES {
             return Err(InvalidInput::new(
                 Field::Name,
                 Problem::TooLong { max: MAX_ATTENDEES },
@@ -90,8 +105,16 @@ impl Activity {
         for name in &self.attendees {
             error::text(Field::Name, name, 20)?;
         }
-        // A list of names is a floor under the head count.
-        if (self.audience as usize) < self.attendees.len() {
+        let mut accounts: Vec<&str> = self.trainees.iter().map(|t| t.user_id.as_str()).collect();
+        for id in &accounts {
+            crate::org::check_code(Field::Id, id)?;
+        }
+        accounts.sort_unstable();
+        if accounts.windows(2).any(|w| w[0] == w[1]) {
+            return Err(InvalidInput::new(Field::Id, Problem::Malformed));
+        }
+        // The lists of who came are a floor under the head count.
+        if (self.audience as usize) < self.attendees.len() + self.trainees.len() {
             return Err(InvalidInput::new(Field::Count, Problem::Malformed));
         }
         if self.photos.len() > MAX_PHOTOS {
@@ -119,13 +142,14 @@ pub struct NewActivity {
     pub channel: Option<Channel>,
     pub attendees: Vec<String>,
     pub photos: Vec<String>,
+    pub trainees: Vec<Trainee>,
 }
 
 pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO activities (id, kind, org_id, held_on, title, audience, note, user_id,
-                                 channel, attendees, photos)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                 channel, attendees, photos, trainees)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         a.id.to_string(),
@@ -139,6 +163,7 @@ pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<(
         a.channel.map(Channel::code),
         serde_json::to_string(&a.attendees)?,
         serde_json::to_string(&a.photos)?,
+        serde_json::to_string(&a.trainees)?,
     ])?;
     Ok(())
 }
@@ -165,6 +190,7 @@ impl Store {
             channel,
             attendees,
             photos,
+            trainees,
         } = new;
         let org_id = org_id.as_str();
         if held_on > self.today() {
@@ -191,8 +217,12 @@ impl Store {
             channel,
             attendees: attendees.iter().map(|n| n.trim().to_string()).collect(),
             photos,
+            trainees,
         };
         a.check_evidence()?;
+        for t in &a.trainees {
+            org::user_in(tx, &t.user_id)?;
+        }
         let id = a.id;
         let body = OpBody::Activity(a);
         // The server's rule, so what a phone accepts is what the server keeps.
@@ -205,6 +235,7 @@ impl Store {
         }
         org::node(tx, org_id)?;
         org::require_whole(tx, actor, org_id)?;
+
         self.commit_local(tx, actor, body)?;
         Ok(id)
     }

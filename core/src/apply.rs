@@ -21,6 +21,7 @@ use crate::org;
 use crate::patrol;
 use crate::place;
 use crate::plan;
+use crate::registers;
 use crate::store::InterruptScope;
 use lifecycle::Rejection;
 
@@ -267,15 +268,18 @@ fn refold(
             }
             Vec::new()
         }
-        OpBody::Template(_) | OpBody::Patrol(_) | OpBody::Activity(_) | OpBody::Photo(_) => {
-            write_once(tx, &ops)?
-        }
+        OpBody::Template(_)
+        | OpBody::Patrol(_)
+        | OpBody::Activity(_)
+        | OpBody::Photo(_)
+        | OpBody::Fire(_)
+        | OpBody::Letter(_) => write_once(tx, &ops)?,
     };
     mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
     Ok(conflicts)
 }
 
-/// Records written once (templates, patrols, activities): the first op in fold order wins; any
+/// Records written once (templates, patrols, activities, photos, fires, letters): the first op in fold order wins; any
 /// other op with the same record id is a conflict.
 fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
     let Some(first) = ops.first() else {
@@ -290,6 +294,8 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
         OpBody::Activity(a) => activity::put_activity(tx, a, &first.actor_id)?,
         OpBody::Photo(c) => crate::photo::put_capture(tx, c, &first.actor_id)?,
         OpBody::Template(t) => checklist::put_template(tx, t)?,
+        OpBody::Fire(f) => registers::fire::put_fire(tx, f, &first.actor_id)?,
+        OpBody::Letter(l) => registers::letter::put_letter(tx, l, &first.actor_id)?,
         _ => {}
     }
     // The same record sent again with the same content is not a conflict; anything else is.
@@ -313,6 +319,12 @@ pub(crate) fn forget_written(tx: &Transaction, body: &OpBody) -> Result<()> {
         }
         OpBody::Photo(c) => {
             tx.execute("DELETE FROM photos WHERE id = ?1", [c.id.to_string()])?;
+        }
+        OpBody::Fire(f) => {
+            tx.execute("DELETE FROM fires WHERE id = ?1", [f.id.to_string()])?;
+        }
+        OpBody::Letter(l) => {
+            tx.execute("DELETE FROM letters WHERE id = ?1", [l.id.to_string()])?;
         }
         OpBody::Template(t) => {
             tx.execute(
@@ -349,7 +361,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
     tx.execute_batch(
         "DELETE FROM hazards; DELETE FROM patrol_answers; DELETE FROM patrols;
          DELETE FROM places; DELETE FROM activities; DELETE FROM templates;
-         DELETE FROM patrol_plans; DELETE FROM photos;
+         DELETE FROM patrol_plans; DELETE FROM photos; DELETE FROM fires; DELETE FROM letters;
          DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
     )?;
     crate::photo::rebuild_refs(tx)?;

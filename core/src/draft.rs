@@ -93,6 +93,8 @@ pub struct ActivityDraft {
     pub attendees: Vec<String>,
     #[serde(default)]
     pub photos: Vec<String>,
+    #[serde(default)]
+    pub trainees: Vec<crate::activity::Trainee>,
 }
 
 impl DraftBody {
@@ -454,6 +456,7 @@ impl Store {
                         channel: a.channel,
                         attendees: a.attendees,
                         photos: a.photos,
+                        trainees: a.trainees,
                     },
                 )?),
             };

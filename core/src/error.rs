@@ -248,6 +248,9 @@ pub enum Field {
     Outcome,
     Basis,
     Ledger,
+    FireCause,
+    Loss,
+    Letter,
 }
 
 impl Field {
@@ -295,6 +298,9 @@ impl Field {
             Field::Outcome => "处理结果",
             Field::Basis => "审批依据",
             Field::Ledger => "台账",
+            Field::FireCause => "起火原因",
+            Field::Loss => "直接财产损失（元）",
+            Field::Letter => "责任书类型",
         }
     }
     fn en(self) -> &'static str {
@@ -341,6 +347,9 @@ impl Field {
             Field::Outcome => "outcome",
             Field::Basis => "basis",
             Field::Ledger => "ledger",
+            Field::FireCause => "fire cause",
+            Field::Loss => "direct loss (yuan)",
+            Field::Letter => "letter kind",
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Everything a person does is an op (`op`), applied through one function (`apply`) that folds
 //! each record's ops into its current state; `store` holds the SQLite database; the domain lives
-//! in `org`, `place`, `plan`, `checklist`, `patrol`, `hazard` and `activity`; `report` computes the
+//! in `org`, `place`, `plan`, `checklist`, `patrol`, `hazard`, `activity` and
+//! `registers` (fires, signed letters); `report` computes the
 //! figures and ledgers; `demo` builds a demo township.
 
 pub mod activity;
@@ -21,6 +22,7 @@ pub mod patrol;
 pub mod photo;
 pub mod place;
 pub mod plan;
+pub mod registers;
 pub mod reminders;
 pub mod report;
 pub mod rules;

@@ -46,6 +46,8 @@ pub enum OpBody {
     Plan(PatrolPlan),
     Photo(crate::photo::PhotoCapture),
     Campaign(crate::campaign::Campaign),
+    Fire(crate::registers::fire::Fire),
+    Letter(crate::registers::letter::Letter),
 }
 
 impl OpBody {
@@ -63,6 +65,8 @@ impl OpBody {
             OpBody::Plan(p) => format!("plan:{}", p.id),
             OpBody::Photo(c) => format!("photo:{}", c.id),
             OpBody::Campaign(c) => format!("campaign:{}", c.id),
+            OpBody::Fire(f) => format!("fire:{}", f.id),
+            OpBody::Letter(l) => format!("letter:{}", l.id),
         }
     }
 
@@ -73,6 +77,8 @@ impl OpBody {
             OpBody::Patrol(p) => Some(p.id),
             OpBody::Activity(a) => Some(a.id),
             OpBody::Photo(c) => Some(c.id),
+            OpBody::Fire(f) => Some(f.id),
+            OpBody::Letter(l) => Some(l.id),
             OpBody::Hazard {
                 hazard_id,
                 event: HazardEvent::Report(_),
@@ -90,6 +96,8 @@ impl OpBody {
                 | OpBody::Patrol(_)
                 | OpBody::Activity(_)
                 | OpBody::Photo(_)
+                | OpBody::Fire(_)
+                | OpBody::Letter(_)
                 | OpBody::Hazard {
                     event: HazardEvent::Report(_),
                     ..
@@ -110,6 +118,8 @@ impl OpBody {
             OpBody::Plan(_) => "plan",
             OpBody::Photo(_) => "photo",
             OpBody::Campaign(_) => "campaign",
+            OpBody::Fire(_) => "fire",
+            OpBody::Letter(_) => "letter",
         }
     }
 }

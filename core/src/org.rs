@@ -372,24 +372,7 @@ impl Store {
 
     /// A user's record as stored: name, phone, role and the org nodes they answer for.
     pub fn user(&self, user_id: &str) -> Result<User> {
-        self.read(|c| {
-            let row: Option<(String, Option<String>, String)> = c
-                .prepare_cached("SELECT name, phone, role FROM users WHERE id = ?1")?
-                .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            let (name, phone, role) = row.ok_or_else(|| Error::not_found(Entity::User, user_id))?;
-            let org_ids = c
-                .prepare_cached("SELECT org_id FROM user_orgs WHERE user_id = ?1 ORDER BY org_id")?
-                .query_map([user_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(User {
-                id: user_id.to_string(),
-                name,
-                phone,
-                role: role.parse()?,
-                org_ids,
-            })
-        })
+        self.read(|c| user_in(c, user_id))
     }
 
     pub fn users(&self) -> Result<Vec<(String, String, Role)>> {
@@ -432,4 +415,24 @@ impl Store {
             Ok(rows)
         })
     }
+}
+
+/// A user's record as stored (see `Store::user`).
+pub(crate) fn user_in(c: &Connection, user_id: &str) -> Result<User> {
+    let row: Option<(String, Option<String>, String)> = c
+        .prepare_cached("SELECT name, phone, role FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (name, phone, role) = row.ok_or_else(|| Error::not_found(Entity::User, user_id))?;
+    let org_ids = c
+        .prepare_cached("SELECT org_id FROM user_orgs WHERE user_id = ?1 ORDER BY org_id")?
+        .query_map([user_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(User {
+        id: user_id.to_string(),
+        name,
+        phone,
+        role: role.parse()?,
+        org_ids,
+    })
 }

@@ -131,6 +131,8 @@ pub fn check(op: &Op) -> Result<(), InvalidInput> {
             moment(Field::Date, c.taken_at, at)?;
             c.gps.validated()?;
         }
+        OpBody::Fire(f) => f.check(at)?,
+        OpBody::Letter(l) => l.check(at)?,
         OpBody::Hazard { .. } => {}
     }
     Ok(())

@@ -136,6 +136,7 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 channel: None,
                 attendees: Vec::new(),
                 photos: Vec::new(),
+                trainees: Vec::new(),
             }),
         ),
         (

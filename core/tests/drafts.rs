@@ -301,6 +301,7 @@ fn an_activity_draft_keeps_its_channel_attendance_and_photos() {
                     channel: None,
                     attendees: Vec::new(),
                     photos: Vec::new(),
+                    trainees: Vec::new(),
                 }),
             )
             .unwrap()

@@ -375,6 +375,7 @@ fn an_activity_is_logged_for_an_area_wholly_the_loggers() {
                 channel: None,
                 attendees: Vec::new(),
                 photos: Vec::new(),
+                trainees: Vec::new(),
             },
         )
     };

@@ -97,6 +97,7 @@ fn fixture() -> Fixture {
                 channel: None,
                 attendees: Vec::new(),
                 photos: Vec::new(),
+                trainees: Vec::new(),
             },
         )
         .unwrap()
@@ -554,6 +555,7 @@ fn publicity_by_channel_matches_the_hand_count() {
                     channel,
                     attendees: Vec::new(),
                     photos: Vec::new(),
+                    trainees: Vec::new(),
                 },
             )
             .unwrap()

@@ -288,6 +288,7 @@ fn an_audience_of_billions_leaves_the_township_figures_working() {
                 channel: None,
                 attendees: Vec::new(),
                 photos: Vec::new(),
+                trainees: Vec::new(),
             },
         )
         .unwrap();

@@ -121,6 +121,7 @@ fn every_ledger_opens_as_a_clerk_files_it() {
                 channel: Some(gridpatrol_core::activity::Channel::Villages),
                 attendees: Vec::new(),
                 photos: Vec::new(),
+                trainees: Vec::new(),
             },
         )
         .unwrap();
@@ -227,7 +228,7 @@ fn every_ledger_opens_as_a_clerk_files_it() {
         }
     }
     assert!(found, "the visited place is in its village's sheet");
-    assert_print_ready(&bytes, 1, PLACE_COLUMNS.len(), "M");
+    assert_print_ready(&bytes, 1, PLACE_COLUMNS.len(), "N");
 
     // 宣传培训台账: the publicity, its audience a number.
     let bytes = download(Ledger::Activities, "xlsx");
@@ -244,11 +245,11 @@ fn every_ledger_opens_as_a_clerk_files_it() {
     assert_eq!(text(range.get((3, a("渠道"))).unwrap()), "进农村");
     assert!(matches!(range.get((3, a("照片"))), Some(Data::Float(n)) if *n == 0.0));
     assert!(matches!(range.get((3, a("人数"))), Some(Data::Float(n)) if *n == 37.0));
-    assert_print_ready(&bytes, 1, ACTIVITY_COLUMNS.len(), "J");
+    assert_print_ready(&bytes, 1, ACTIVITY_COLUMNS.len(), "K");
 
     // A ledger nobody keeps is refused, not guessed.
     let res = officer.get(&format!(
-        "/console/export/ledger?ledger=fires&scope=t01&from={from}&to={to}&format=xlsx"
+        "/console/export/ledger?ledger=drills&scope=t01&from={from}&to={to}&format=xlsx"
     ));
     assert_eq!(res.status(), 400);
 }

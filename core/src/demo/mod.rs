@@ -4,6 +4,7 @@
 //! deterministic (fixed seed, manual clock), so tests can check its figures by hand.
 
 mod paths;
+mod registers;
 mod simulate;
 
 use std::fmt::Write as _;
@@ -332,8 +333,15 @@ pub(crate) fn submit(note: String, photo_seed: u64) -> HazardEvent {
 /// Walks through every lifecycle path, then simulates `SIMULATED_DAYS` of patrols, and reports.
 pub fn run(store: &Store) -> Result<DemoRun> {
     let cast = seed(store)?;
-    let from = store.today();
+    // The report runs from New Year, so the year's registers entered below count in it.
+    let today = store.today();
+    let from = crate::report::year_period(&today.to_string()[..4], today)?.0;
     let mut log = paths::walk(store, &cast)?;
+    let _ = writeln!(
+        log,
+        "【今年台账】火灾、责任书与公约、网格员培训考核 / the year's fires, letters and training\n{}",
+        registers::backfill(store, &cast, &mut Rng(2026))?
+    );
     let _ = writeln!(
         log,
         "【13】模拟 {SIMULATED_DAYS} 天日常巡查 / simulating {SIMULATED_DAYS} days of patrols"

@@ -525,6 +525,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             channel: Some(crate::activity::Channel::Families),
             attendees: Vec::new(),
             photos: Vec::new(),
+            trainees: Vec::new(),
         },
     )?;
     let o = store.actor(o1)?;
@@ -540,6 +541,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             channel: None,
             attendees: Vec::new(),
             photos: Vec::new(),
+            trainees: Vec::new(),
         },
     )?;
     s.say("  已登记 1 次宣传、1 次培训 / logged one publicity event and one training");

@@ -131,6 +131,8 @@ impl OpBody {
             }
             OpBody::Photo(c) => out.push(&c.hash),
             OpBody::Activity(a) => out.extend(a.photos.iter().map(String::as_str)),
+            OpBody::Fire(f) => out.extend(f.photos.iter().map(String::as_str)),
+            OpBody::Letter(l) => out.extend(l.photos.iter().map(String::as_str)),
             OpBody::Hazard { event, .. } => match event {
                 HazardEvent::Report(r) => out.extend(r.photos.iter().map(String::as_str)),
                 HazardEvent::SubmitRectification { photos, .. } => {

@@ -26,14 +26,20 @@ pub enum Ledger {
     Places,
     /// 宣传培训台账
     Activities,
+    /// 火灾台账
+    Fires,
+    /// 责任书台账
+    Letters,
 }
 
 impl Ledger {
-    pub const ALL: [Ledger; 4] = [
+    pub const ALL: [Ledger; 6] = [
         Ledger::Hazards,
         Ledger::Patrols,
         Ledger::Places,
         Ledger::Activities,
+        Ledger::Fires,
+        Ledger::Letters,
     ];
 
     /// How links and the command line name it.
@@ -43,6 +49,8 @@ impl Ledger {
             Ledger::Patrols => "patrols",
             Ledger::Places => "places",
             Ledger::Activities => "activities",
+            Ledger::Fires => "fires",
+            Ledger::Letters => "letters",
         }
     }
 
@@ -52,6 +60,8 @@ impl Ledger {
             Ledger::Patrols => "巡查台账",
             Ledger::Places => "一户一档",
             Ledger::Activities => "宣传培训台账",
+            Ledger::Fires => "火灾台账",
+            Ledger::Letters => "责任书台账",
         }
     }
 
@@ -62,6 +72,8 @@ impl Ledger {
             Ledger::Patrols => &PATROL_COLUMNS,
             Ledger::Places => &PLACE_COLUMNS,
             Ledger::Activities => &ACTIVITY_COLUMNS,
+            Ledger::Fires => &super::registers::FIRE_COLUMNS,
+            Ledger::Letters => &super::registers::LETTER_COLUMNS,
         }
     }
 }
@@ -93,7 +105,7 @@ pub const PATROL_COLUMNS: [Column; 14] = [
     col("备注", 20.0),
 ];
 
-pub const PLACE_COLUMNS: [Column; 13] = [
+pub const PLACE_COLUMNS: [Column; 14] = [
     col("网格", 10.0),
     col("场所", 18.0),
     col("地址", 22.0),
@@ -107,9 +119,10 @@ pub const PLACE_COLUMNS: [Column; 13] = [
     col("巡查日期", 24.0),
     col("期间隐患数", 8.0),
     col("隐患（编号 类别 状态）", 40.0),
+    col("责任书", 14.0),
 ];
 
-pub const ACTIVITY_COLUMNS: [Column; 10] = [
+pub const ACTIVITY_COLUMNS: [Column; 11] = [
     col("日期", 11.0),
     col("类型", 10.0),
     col("渠道", 8.0),
@@ -117,13 +130,14 @@ pub const ACTIVITY_COLUMNS: [Column; 10] = [
     col("名称", 28.0),
     col("人数", 8.0),
     col("参加人员", 30.0),
+    col("参训网格员（考核）", 30.0),
     col("照片", 6.0),
     col("记录人", 10.0),
     col("备注", 30.0),
 ];
 
 /// The clock time (China time) of a moment, as `HH:MM`.
-fn clock_time(ms: i64) -> String {
+pub(crate) fn clock_time(ms: i64) -> String {
     let minutes = (ms - Day::from_ms(ms).start_ms()) / 60_000;
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
@@ -268,6 +282,7 @@ fn place_sheets(
                 Cell::Text(days.join("；")),
                 Cell::Int(cases.len() as i64),
                 Cell::Text(cases.join("；")),
+                Cell::Text(letter_state(c, &id, today)?),
             ]);
         }
         sheets.push(Sheet {
@@ -282,12 +297,23 @@ fn place_sheets(
     Ok(sheets)
 }
 
+/// A place's letter as its file shows it: signed when, or 未签订, or 已过期.
+fn letter_state(c: &Connection, place: &str, on: Day) -> Result<String> {
+    use crate::registers::letter::{in_force, latest_signed};
+    let signed = latest_signed(c, place, on)?;
+    Ok(match signed {
+        None => "未签订".into(),
+        Some(d) if in_force(signed, on) => format!("{d} 签订"),
+        Some(d) => format!("已过期（{d} 签订）"),
+    })
+}
+
 fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Vec<Vec<Cell>>> {
     let mut stmt = c.prepare(
         "WITH RECURSIVE sub(id) AS (
             SELECT ?1 UNION ALL SELECT o.id FROM org_nodes o JOIN sub ON o.parent_id = sub.id)
          SELECT a.held_on, a.kind, coalesce(n.name, a.org_id), a.title, a.audience, a.user_id,
-                a.note, a.channel, a.attendees, json_array_length(a.photos)
+                a.note, a.channel, a.attendees, json_array_length(a.photos), a.trainees
          FROM activities a LEFT JOIN org_nodes n ON n.id = a.org_id
          WHERE a.held_on >= ?2 AND a.held_on <= ?3 AND a.org_id IN sub
          ORDER BY a.held_on, a.id",
@@ -304,6 +330,19 @@ fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Ve
             .and_then(|c| c.parse::<crate::activity::Channel>().ok())
             .map_or(String::new(), |c| c.zh().to_string());
         let attendees: Vec<String> = serde_json::from_str(&r.get::<_, String>(8)?)?;
+        let trainees: Vec<crate::activity::Trainee> =
+            serde_json::from_str(&r.get::<_, String>(10)?)?;
+        let trainees = trainees
+            .iter()
+            .map(|t| {
+                let result = match t.passed {
+                    Some(true) => "（合格）",
+                    Some(false) => "（不合格）",
+                    None => "",
+                };
+                Ok(format!("{}{result}", person_name(c, &t.user_id)?))
+            })
+            .collect::<Result<Vec<String>>>()?;
         rows.push(vec![
             Cell::Day(Day(r.get(0)?)),
             Cell::Text(kind),
@@ -312,6 +351,7 @@ fn activity_rows(c: &Connection, node_id: &str, from: Day, to: Day) -> Result<Ve
             Cell::Text(r.get(3)?),
             Cell::Int(r.get(4)?),
             Cell::Text(attendees.join("、")),
+            Cell::Text(trainees.join("、")),
             Cell::Int(r.get(9)?),
             Cell::Text(person_name(c, &r.get::<_, String>(5)?)?),
             Cell::Text(r.get(6)?),
@@ -351,6 +391,13 @@ impl Store {
                     vec![one(patrol_rows(c, &grids, from, to)?)]
                 }
                 Ledger::Activities => vec![one(activity_rows(c, &node.id, from, to)?)],
+                Ledger::Fires => {
+                    let grids = org::grids_under(c, &node.id)?;
+                    vec![one(super::registers::fire_cells(c, &grids, from, to)?)]
+                }
+                Ledger::Letters => {
+                    vec![one(super::registers::letter_cells(c, &node.id, from, to)?)]
+                }
                 Ledger::Places => place_sheets(c, &node, from, to, &line)?,
             })
         })?;

@@ -12,7 +12,11 @@
 pub mod coverage;
 pub mod export;
 pub mod ledgers;
+pub mod registers;
 pub mod sheet;
+mod trend;
+
+pub use trend::MonthCount;
 
 use std::collections::BTreeMap;
 
@@ -72,6 +76,11 @@ pub struct Report {
     pub publicity_by_channel: Vec<ChannelCount>,
     pub training_events: u32,
     pub training_audience: u64,
+    /// Grid workers trained and assessed.
+    pub training: registers::TrainingFigures,
+    pub fires: registers::FireFigures,
+    /// Signed letters in force at the period's end (as overdue is counted).
+    pub letters: registers::LetterFigures,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -258,6 +267,9 @@ pub(crate) fn build(
             .collect(),
         training_events: 0,
         training_audience: 0,
+        training: registers::TrainingFigures::default(),
+        fires: registers::FireFigures::default(),
+        letters: registers::LetterFigures::default(),
     };
 
     let mut by_category = BTreeMap::new();
@@ -345,6 +357,9 @@ pub(crate) fn build(
         |row| row.get(0),
     )?;
     r.hazards_per_100_patrols = ratio(r.hazards_reported * 100, r.patrols);
+    r.fires = registers::fires(c, &grids, from, to)?;
+    r.training = registers::training(c, &node.id, &grids, from, to)?;
+    r.letters = registers::letters(c, &grids, to.min(as_of))?;
 
     // Coverage: latest patrol of each place up to the end of the period against its cycle.
     let per_grid = coverage::by_grid(c, &grids, to.min(as_of), as_of)?;
@@ -491,6 +506,33 @@ impl Report {
             .map(|c| format!("{} {} 次 {} 人次", c.label, c.events, c.audience))
             .collect();
         let _ = writeln!(s, "宣传五进 publicity by channel: {}", channels.join("，"));
+        let t = &self.training;
+        let _ = writeln!(
+            s,
+            "网格员培训 grid workers trained: {} / {} = {}   考核合格 passed: {} / {} = {}",
+            t.grid_workers_trained,
+            t.grid_workers,
+            pct(t.trained_rate),
+            t.passed,
+            t.assessed,
+            pct(t.pass_rate)
+        );
+        let f = &self.fires;
+        let _ = writeln!(
+            s,
+            "火灾 fires: {} 起，死亡 deaths {} 人，受伤 injuries {} 人，直接财产损失 direct loss {} 元，消防队出动 brigade attended {}",
+            f.fires, f.deaths, f.injuries, f.loss_yuan, f.brigade_attended
+        );
+        let l = &self.letters;
+        let _ = writeln!(
+            s,
+            "责任书签订率 letters signed: {} / {} = {}   防火公约 village pacts: {} / {}",
+            l.places_signed,
+            l.places,
+            pct(l.signed_rate),
+            l.villages_with_pact,
+            l.villages
+        );
         let dist = |title: &str, v: &[Count]| {
             let items: Vec<String> = v
                 .iter()
@@ -501,6 +543,8 @@ impl Report {
         s.push_str(&dist("按类别 by category", &self.by_category));
         s.push_str(&dist("按场所类型 by place type", &self.by_place_type));
         s.push_str(&dist("按状态 by status", &self.by_status));
+        s.push_str(&dist("火灾按原因 fires by cause", &f.by_cause));
+        s.push_str(&dist("火灾按月份 fires by month", &f.by_month));
         if !self.overdue.is_empty() {
             let _ = writeln!(
                 s,
@@ -520,72 +564,5 @@ impl Report {
             }
         }
         s
-    }
-}
-
-/// One month of the trend: hazards found in it, and hazards closed in it (whenever found).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MonthCount {
-    /// `YYYY-MM`
-    pub month: String,
-    pub found: u32,
-    pub closed: u32,
-}
-
-impl Store {
-    /// Found and closed hazards per calendar month (UTC+8, as the days are) of `scope_id`,
-    /// from the month holding `from` to the month holding `to`, every month listed.
-    pub fn monthly_trend(&self, scope_id: &str, from: Day, to: Day) -> Result<Vec<MonthCount>> {
-        use chrono::Datelike;
-        check_period(from, to)?;
-        self.read(|c| {
-            let node = org::node(c, scope_id)?;
-            let (column, ids) = scope_filter(c, &node)?;
-            let mut months: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-            let (mut y, mut m) = (from.date().year(), from.date().month());
-            let last = (to.date().year(), to.date().month());
-            let first_day = |y: i32, m: u32| {
-                chrono::NaiveDate::from_ymd_opt(y, m, 1).map_or(from, Day::from_date)
-            };
-            let start_ms = first_day(y, m).start_ms();
-            while (y, m) <= last {
-                months.insert(format!("{y:04}-{m:02}"), (0, 0));
-                (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            }
-            // The day after the last month: nothing from outside the months is read.
-            let end_ms = first_day(y, m).start_ms();
-            let key = |ms: i64| {
-                let d = Day::from_ms(ms).date();
-                format!("{:04}-{:02}", d.year(), d.month())
-            };
-            let mut args: Vec<rusqlite::types::Value> = vec![start_ms.into(), end_ms.into()];
-            args.extend(ids.iter().cloned().map(Into::into));
-            let in_scope = format!("{column} IN ({})", placeholders(ids.len(), 3));
-            let mut stmt = c.prepare(&format!(
-                "SELECT reported_at, closed_at FROM hazards WHERE {in_scope}
-                 AND status <> 'withdrawn' AND reported_at < ?2
-                 AND (reported_at >= ?1 OR closed_at >= ?1)"
-            ))?;
-            let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-            })?;
-            for row in rows {
-                let (reported, closed) = row?;
-                if let Some(e) = months.get_mut(&key(reported)) {
-                    e.0 += 1;
-                }
-                if let Some(e) = closed.and_then(|ms| months.get_mut(&key(ms))) {
-                    e.1 += 1;
-                }
-            }
-            Ok(months
-                .into_iter()
-                .map(|(month, (found, closed))| MonthCount {
-                    month,
-                    found,
-                    closed,
-                })
-                .collect())
-        })
     }
 }

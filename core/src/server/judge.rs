@@ -138,6 +138,27 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
         OpBody::PlaceCreate(p) => {
             org::ancestors_of_grid(c, &p.grid_id)?;
         }
+        // A training's trainees are people with accounts here.
+        OpBody::Activity(a) => {
+            for t in &a.trainees {
+                if org::user_in(c, &t.user_id).is_err() {
+                    return Err(Rejection::NotAsRecorded.into());
+                }
+            }
+        }
+        // A fire is in a grid, and at a place of that grid when it names one.
+        OpBody::Fire(f) => {
+            org::ancestors_of_grid(c, &f.grid_id)?;
+            if let Some(place) = &f.place_id {
+                place_grid(place, &f.grid_id)?;
+            }
+        }
+        // A place's letter is of a place of its grid; a pact is a village's.
+        OpBody::Letter(l) => match &l.place_id {
+            Some(place) => place_grid(place, &l.org_id)?,
+            None if org::node(c, &l.org_id)?.level == org::OrgLevel::Village => {}
+            None => return Err(Rejection::NotAsRecorded.into()),
+        },
         _ => {}
     }
     Ok(())

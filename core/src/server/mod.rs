@@ -84,6 +84,8 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
             .collect(),
         OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
+        OpBody::Fire(f) => vec![f.grid_id.clone()],
+        OpBody::Letter(l) => org::grids_under(c, &l.org_id)?,
         // A campaign touches every grid of its township, and of the one it is stored under.
         // A campaign belongs to a township: named anything else, it touches nothing (refused).
         OpBody::Campaign(x) => {

@@ -34,6 +34,14 @@ fn bring_back(body: &mut OpBody, server_ms: i64, true_ms: i64, day: Day) -> bool
             a.held_on = day;
             true
         }
+        OpBody::Fire(f) if f.occurred_at > server_ms => {
+            f.occurred_at = true_ms;
+            true
+        }
+        OpBody::Letter(l) if l.signed_on > day => {
+            l.signed_on = day;
+            true
+        }
         _ => false,
     }
 }

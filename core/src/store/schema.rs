@@ -47,6 +47,11 @@ const STEPS: &[Step] = &[
     )
     .refills_derived_state(),
     Step::new(7, "drafts", include_str!("migrations/V7__drafts.sql")),
+    Step::new(
+        8,
+        "fires_and_letters",
+        include_str!("migrations/V8__fires_and_letters.sql"),
+    ),
 ];
 
 pub const VERSION: u32 = STEPS.len() as u32;
@@ -201,7 +206,8 @@ CREATE INDEX hazards_township_overdue ON hazards (township_id, deadline)
 CREATE INDEX hazards_unnumbered ON hazards (reported_at) WHERE case_number IS NULL;
 
 -- Publicity and training log.
--- Publicity's channel (宣传"五进"); training's attendance and either's photos, as JSON lists.
+-- Publicity's channel (宣传"五进"); training's attendance (by name, and grid workers by
+-- account with their assessment) and either's photos, as JSON lists.
 CREATE TABLE activities (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -213,9 +219,46 @@ CREATE TABLE activities (
     user_id TEXT NOT NULL,
     channel TEXT,
     attendees TEXT NOT NULL DEFAULT '[]',
-    photos TEXT NOT NULL DEFAULT '[]'
+    photos TEXT NOT NULL DEFAULT '[]',
+    trainees TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX activities_org ON activities (org_id, held_on);
+
+-- Fires (火灾情况), written once from their ops; `occurred_on` is the China day.
+CREATE TABLE fires (
+    id TEXT PRIMARY KEY,
+    grid_id TEXT NOT NULL,
+    place_id TEXT,
+    address TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL,
+    occurred_on INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    deaths INTEGER NOT NULL,
+    injuries INTEGER NOT NULL,
+    loss_yuan INTEGER NOT NULL,
+    brigade_attended INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    photos TEXT NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX fires_grid ON fires (grid_id, occurred_on);
+CREATE INDEX fires_place ON fires (place_id);
+
+-- Signed letters and pledges of places, and village fire pacts (`org_id`: the place's grid,
+-- or the village), written once from their ops.
+CREATE TABLE letters (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    place_id TEXT,
+    signed_on INTEGER NOT NULL,
+    signed_by TEXT NOT NULL,
+    note TEXT NOT NULL,
+    photos TEXT NOT NULL,
+    user_id TEXT NOT NULL
+);
+CREATE INDEX letters_org ON letters (org_id, signed_on);
+CREATE INDEX letters_place ON letters (place_id, signed_on);
 
 -- Patrol plans, folded last-writer-wins as whole records.
 CREATE TABLE patrol_plans (
@@ -356,7 +399,7 @@ mod tests {
         );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
-        assert_eq!(sqlite::user_version(&stepped).unwrap(), 7);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), 8);
     }
 
     /// Released steps are frozen: each checksum is what installed databases have recorded.

@@ -23,6 +23,11 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         OpBody::OrgNode(_) | OpBody::User(_) => &[],
         OpBody::Template(_) | OpBody::Campaign(_) => &[T],
         OpBody::Plan(_) => &[V, T],
+        // Village leaders and the township record fires, and the brigade that attended them.
+        OpBody::Fire(_) => &[V, T, B],
+        // A grid worker collects a place's signed letter; a village adopts its pact.
+        OpBody::Letter(l) if l.kind.of_place() => &[G, V, T],
+        OpBody::Letter(_) => &[V, T],
         // The brigade trains grid workers and logs its own sessions.
         OpBody::Activity(a) if a.kind == ActivityKind::Training => &[G, V, T, B],
         OpBody::PlaceCreate(_)
