@@ -89,6 +89,14 @@ impl From<Channel> for PublicityChannel {
     }
 }
 
+/// A grid worker (or anyone with an account) at a training, by account, with their assessment
+/// (考核): None when they were not assessed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Trainee {
+    pub user_id: String,
+    pub passed: Option<bool>,
+}
+
 /// A line of the home screen's 续填 list.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct DraftSummary {
@@ -148,6 +156,8 @@ pub struct ActivityInProgress {
     pub channel: Option<PublicityChannel>,
     pub attendees: Vec<String>,
     pub photos: Vec<String>,
+    /// Training only: who attended by account, with their assessment.
+    pub trainees: Vec<Trainee>,
 }
 
 /// What a submitted draft became.
@@ -402,8 +412,11 @@ impl PatrolStore {
     }
 
     /// Saves an activity draft as the screen has it: title, audience (人次), note, publicity's
-    /// channel, training's attendance list and photos.
+    /// channel, training's attendance list, photos, and training's trainees by account with
+    /// their assessment (the head count covers attendees and trainees together). `trainees`
+    /// defaults to none, so a screen without the list calls as before.
     #[allow(clippy::too_many_arguments)]
+    #[uniffi::method(default(trainees))]
     pub fn save_activity_draft(
         &self,
         user_id: String,
@@ -414,6 +427,7 @@ impl PatrolStore {
         channel: Option<PublicityChannel>,
         attendees: Vec<String>,
         photos: Vec<String>,
+        trainees: Vec<Trainee>,
     ) -> Result<()> {
         self.edit(&user_id, &draft_id, |body| {
             let DraftBody::Activity(a) = body else {
@@ -421,6 +435,13 @@ impl PatrolStore {
             };
             (a.title, a.audience, a.note) = (title, audience, note);
             (a.channel, a.attendees, a.photos) = (channel.map(Into::into), attendees, photos);
+            a.trainees = trainees
+                .into_iter()
+                .map(|t| gridpatrol_core::activity::Trainee {
+                    user_id: t.user_id,
+                    passed: t.passed,
+                })
+                .collect();
             Ok(())
         })
     }
@@ -445,6 +466,14 @@ impl PatrolStore {
             channel: a.channel.map(Into::into),
             attendees: a.attendees,
             photos: a.photos,
+            trainees: a
+                .trainees
+                .into_iter()
+                .map(|t| Trainee {
+                    user_id: t.user_id,
+                    passed: t.passed,
+                })
+                .collect(),
         })
     }
 

@@ -11,6 +11,7 @@ mod hazards;
 mod labels;
 mod places;
 mod records;
+mod registers;
 mod reminders;
 mod store;
 
@@ -20,6 +21,7 @@ pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};
 pub use places::{NewPlaceInput, PlaceEdit, PlaceTypeChoice};
 pub use records::*;
+pub use registers::*;
 pub use reminders::{LocalNotice, ReminderCounts};
 pub use store::{PatrolStore, SyncListener};
 

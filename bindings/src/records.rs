@@ -158,6 +158,27 @@ pub struct ReportFigures {
     pub on_time_rate: Option<f64>,
     pub in_grid_closure_rate: Option<f64>,
     pub coverage_rate: Option<f64>,
+    /// 火灾情况: fires that broke out in the period, and the deaths, injuries and direct loss
+    /// (元) in them.
+    pub fires: u32,
+    pub deaths: u32,
+    pub injuries: u32,
+    pub loss_yuan: u64,
+    /// Grid workers with an account in the scope, those at a training in the period, and the
+    /// assessments (考核) held there and passed: 考核合格率 is `pass_rate`.
+    pub grid_workers: u32,
+    pub grid_workers_trained: u32,
+    pub trained_rate: Option<f64>,
+    pub assessed: u32,
+    pub passed: u32,
+    pub pass_rate: Option<f64>,
+    /// Active places, and those with a letter or pledge in force at the period's end
+    /// (责任书签订率 is `signed_rate`); villages, and those with a fire pact in force.
+    pub places: u32,
+    pub places_signed: u32,
+    pub signed_rate: Option<f64>,
+    pub villages: u32,
+    pub villages_with_pact: u32,
 }
 
 #[derive(Debug, Clone, uniffi::Enum)]

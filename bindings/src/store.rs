@@ -29,7 +29,7 @@ pub struct PatrolStore {
 }
 
 /// A record outside the acting user's grids: refused as the core refuses it.
-fn out_of_scope() -> GridPatrolError {
+pub(crate) fn out_of_scope() -> GridPatrolError {
     Error::from(gridpatrol_core::hazard::lifecycle::Rejection::OutOfScope).into()
 }
 
@@ -303,6 +303,7 @@ impl PatrolStore {
             to.parse::<Day>().map_err(Error::from)?,
         )?;
         let (overdue_as_of, coverage_rate) = (r.overdue_as_of().to_string(), r.coverage_rate());
+        let (fires, training, letters) = (r.fires, r.training, r.letters);
         Ok(ReportFigures {
             scope_id: r.scope_id,
             scope_name: r.scope_name,
@@ -323,6 +324,21 @@ impl PatrolStore {
             closure_rate: r.closure_rate,
             on_time_rate: r.on_time_rate,
             in_grid_closure_rate: r.in_grid_closure_rate,
+            fires: fires.fires,
+            deaths: fires.deaths,
+            injuries: fires.injuries,
+            loss_yuan: fires.loss_yuan,
+            grid_workers: training.grid_workers,
+            grid_workers_trained: training.grid_workers_trained,
+            trained_rate: training.trained_rate,
+            assessed: training.assessed,
+            passed: training.passed,
+            pass_rate: training.pass_rate,
+            places: letters.places,
+            places_signed: letters.places_signed,
+            signed_rate: letters.signed_rate,
+            villages: letters.villages,
+            villages_with_pact: letters.villages_with_pact,
         })
     }
 

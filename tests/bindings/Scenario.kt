@@ -1,21 +1,28 @@
 // The FFI surface from Kotlin on the JVM, through patrolkit over the generated bindings and the
 // real library: open a store, load the demo, run a patrol, report a hazard, drive it to closed,
 // read the report, get typed errors for bad input, and sync two stores through a real
-// sync-server process (its URL in GRIDPATROL_SERVER_URL). Run by tests/bindings.sh.
+// sync-server process (its URL in GRIDPATROL_SERVER_URL); then a letter, a fire and a training
+// from the phones move the township's figures. Run by tests/bindings.sh.
 
 import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.DraftOutcome
+import cn.gridpatrol.ffi.ActivityType
 import cn.gridpatrol.ffi.DraftKind
+import cn.gridpatrol.ffi.FireCause
+import cn.gridpatrol.ffi.FireInput
 import cn.gridpatrol.ffi.GpsFix
 import cn.gridpatrol.ffi.ItemAnswer
 import cn.gridpatrol.ffi.ItemPhoto
 import cn.gridpatrol.ffi.ItemType
+import cn.gridpatrol.ffi.LetterInput
+import cn.gridpatrol.ffi.LetterKind
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.Severity
 import cn.gridpatrol.ffi.SyncProgress
+import cn.gridpatrol.ffi.Trainee
 import cn.gridpatrol.ffi.Transition
 import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.ffi.progressZh
@@ -169,6 +176,58 @@ suspend fun twoDevices(dir: File, url: String) {
     failed<PatrolError.AuthExpired>(worker.syncNow())
 }
 
+/**
+ * The registers from the phones: w01 signs a place's 责任书 (a fire is not the worker's to
+ * record), o01 records a fire and b01 a training with assessments; after a sync the officer's
+ * township figures have risen by exactly that.
+ */
+suspend fun registers(dir: File, url: String) {
+    val (officer, worker, brigade) = listOf("o01", "w01", "b01").map { who ->
+        PatrolKit.open(File(dir, "registers-$who.db").path).getOrThrow().also {
+            it.signIn(url, who, "gridpatrol").getOrThrow()
+            it.syncNow().getOrThrow()
+        }
+    }
+    val today = officer.today().getOrThrow()
+    val from = day(today, -30)
+    val before = officer.report("o01", "t01", from, today).getOrThrow()
+
+    val place = worker.duePatrols("w01").getOrThrow().first { !worker.placeLetter("w01", it.placeId).getOrThrow().inForce }
+    val letter = LetterInput(LetterKind.PLEDGE, place.placeId, null, today, "房东", "", emptyList())
+    worker.recordLetter("w01", letter).getOrThrow()
+    val state = worker.placeLetter("w01", place.placeId).getOrThrow()
+    assertEquals(Triple(true, today, "已签订"), Triple(state.inForce, state.signedOn, state.stateZh))
+    val fire = FireInput(
+        place.gridId, place.placeId, "", System.currentTimeMillis() - 3_600_000, FireCause.SMOKING,
+        0u, 1u, 8_000uL, false, "", emptyList(),
+    )
+    assertEquals("role_not_allowed", failed<PatrolError.NotAllowed>(worker.recordFire("w01", fire)).code)
+    assertEquals(0uL, worker.syncNow().getOrThrow().refused)
+
+    assertEquals("吸烟", officer.fireCauses().getOrThrow().single { it.cause == FireCause.SMOKING }.zh)
+    val fireId = officer.recordFire("o01", fire).getOrThrow()
+    val draft = brigade.startActivityDraft("b01", ActivityType.TRAINING, "t01", today).getOrThrow()
+    val trainees = listOf(Trainee("w07", true), Trainee("w08", true))
+    brigade.saveActivityDraft("b01", draft, "网格员培训考核", 2u, "", null, emptyList(), emptyList(), trainees).getOrThrow()
+    assertEquals(trainees, brigade.activityDraft("b01", draft).getOrThrow().trainees)
+    assertIs<DraftOutcome.Activity>(brigade.submitDraft("b01", draft).getOrThrow())
+    assertEquals(0uL, brigade.syncNow().getOrThrow().refused)
+
+    assertEquals(0uL, officer.syncNow().getOrThrow().refused)
+    val after = officer.report("o01", "t01", from, today).getOrThrow()
+    assertEquals(before.fires + 1u, after.fires)
+    assertEquals(before.injuries + 1u, after.injuries)
+    assertEquals(before.lossYuan + 8_000uL, after.lossYuan)
+    assertEquals(before.placesSigned + 1u, after.placesSigned)
+    assertEquals(before.assessed + 2u, after.assessed)
+    assertEquals(before.passed + 2u, after.passed)
+    assertTrue(after.signedRate != null && after.passRate != null, "$after")
+    val listed = officer.fires("o01", "t01", from, today).getOrThrow().single { it.fireId == fireId }
+    assertEquals("吸烟", listed.causeZh)
+    assertTrue(officer.placeLetter("o01", place.placeId).getOrThrow().inForce)
+    listOf(officer, worker, brigade).forEach { it.shutdown() }
+}
+
 /** The pass/fail items of the first place due to w01, in checklist order. */
 suspend fun draftItems(kit: PatrolKit): Pair<String, List<String>> {
     val place = kit.duePatrols("w01").getOrThrow().first().placeId
@@ -231,6 +290,7 @@ fun main(args: Array<String>) = runBlocking {
     try {
         localLoop(dir)
         twoDevices(dir, url)
+        registers(dir, url)
     } finally {
         dir.deleteRecursively()
     }

@@ -1,8 +1,9 @@
 """The FFI surface from Python, through the generated bindings and the real library: open a
 store, load the demo, run a patrol, report a hazard, drive it to closed, read the report,
 catch typed errors for bad input, and sync two stores through a real sync-server process
-(its URL in GRIDPATROL_SERVER_URL). Run by tests/bindings.sh with the generated module on
-PYTHONPATH; exits non-zero on the first failed check."""
+(its URL in GRIDPATROL_SERVER_URL); then the registers (letters, fires, training) from five
+phones through that server, and the figures they move. Run by tests/bindings.sh with the
+generated module on PYTHONPATH; exits non-zero on the first failed check."""
 
 import datetime
 import os
@@ -281,6 +282,117 @@ def hazard_draft_after_kill(folder, url):
     assert all(n.key != f"summary:{counts.today}" for n in phone.notices("w01", counts.today))
 
 
+def registers(folder, url):
+    """The registers from five phones through the real server: a grid worker's letter with its
+    photo, a village leader's fire and pact (a worker's fire refused), the brigade's training
+    with trainees and their assessment; after a sync the officer's township figures rise by
+    exactly what was entered, and a worker of another village receives none of it."""
+    phones = {}
+    for who in ("o01", "w01", "l01", "b01", "w04"):
+        phone = gp.PatrolStore.open(os.path.join(folder, f"registers-{who}.db"),
+                                    gp.DeviceConfig(fixed_clock_ms=None))
+        phone.sign_in(url, who, "gridpatrol")
+        phone.sync_now(Progress())
+        phones[who] = phone
+    officer, worker, leader, brigade, elsewhere = (phones[w] for w in ("o01", "w01", "l01", "b01", "w04"))
+    today = officer.today()
+    period = (day_after(today, -30), today)
+    year = (day_after(today, -364), today)
+    before = officer.report("o01", "t01", *period)
+
+    # 责任书: a place of the worker's with none in force, signed today with a photo of the paper.
+    place = next(d for d in worker.due_patrols("w01")
+                 if not worker.place_letter("w01", d.place_id).in_force)
+    assert worker.place_letter("w01", place.place_id).state_zh in ("未签订", "已过期")
+    paper = os.path.join(folder, "IMG_letter.jpg")
+    with open(paper, "wb") as f:
+        f.write(os.urandom(50_000))
+    now_ms = int(time.time() * 1000)
+    photo = worker.capture_photo("w01", gp.PhotoCaptureInput(
+        path=paper, place_id=place.place_id, hazard_id=None, kind=gp.PhotoKind.DOCUMENT,
+        taken_at_ms=now_ms, latitude=37.8, longitude=112.5, accuracy_m=8.0, mock_location=False))
+    kinds = {k.kind: k for k in worker.letter_kinds()}
+    assert kinds[gp.LetterKind.RESPONSIBILITY].zh == "消防安全责任书" and not kinds[gp.LetterKind.VILLAGE_PACT].of_place
+    letter = worker.record_letter("w01", gp.LetterInput(
+        kind=gp.LetterKind.RESPONSIBILITY, place_id=place.place_id, village_id=None,
+        signed_on=today, signed_by="店主", note="", photos=[photo]))
+    state = worker.place_letter("w01", place.place_id)
+    assert state.in_force and state.signed_on == today and state.state_zh == "已签订", state
+    assert state.lapses_on == day_after(today, 365), state
+    err = expect_error(gp.GridPatrolError.InvalidInput, lambda: worker.record_letter("w01", gp.LetterInput(
+        kind=gp.LetterKind.RESPONSIBILITY, place_id=place.place_id, village_id=None,
+        signed_on=day_after(today, 1), signed_by="店主", note="", photos=[])))
+    assert err.field == "date", err.field
+    sent = worker.sync_now(Progress())
+    assert sent.pushed == 2 and sent.refused == 0 and sent.photos_sent == 1, sent
+
+    # 火灾: the worker may not record one (typed refusal, nothing kept); the village leader may.
+    at = next(d for d in leader.due_patrols("l01") if d.grid_id in ("g01", "g02"))
+    fire = gp.FireInput(
+        grid_id=at.grid_id, place_id=at.place_id, address="", occurred_at_ms=now_ms - 2 * 3_600_000,
+        cause=gp.FireCause.ELECTRICAL, deaths=1, injuries=2, loss_yuan=35_000, brigade_attended=True,
+        note="电动自行车室内充电", photos=[])
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.record_fire("w01", fire))
+    assert err.code == "role_not_allowed" and err.zh and err.en, err
+    assert worker.sync_status("w01").pending_ops == 0, "a refused fire leaves nothing to send"
+    causes = leader.fire_causes()
+    assert [c.cause for c in causes][0] == gp.FireCause.ELECTRICAL and causes[0].zh == "电气", causes
+    fire_id = leader.record_fire("l01", fire)
+    # 防火公约: v01 has none in force yet, and adopts it (a grid worker may not).
+    pacts = [e for e in leader.letters("l01", "v01", *year) if e.kind == gp.LetterKind.VILLAGE_PACT]
+    assert pacts == [], pacts
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.record_letter("w01", gp.LetterInput(
+        kind=gp.LetterKind.VILLAGE_PACT, place_id=None, village_id="v01", signed_on=today,
+        signed_by="村民代表大会", note="", photos=[])))
+    assert err.code == "role_not_allowed", err.code
+    leader.record_letter("l01", gp.LetterInput(
+        kind=gp.LetterKind.VILLAGE_PACT, place_id=None, village_id="v01", signed_on=today,
+        signed_by="村民代表大会", note="", photos=[]))
+    assert leader.sync_now(Progress()).refused == 0
+    listed = {e.letter_id: e for e in leader.letters("l01", "v01", *year)}
+    assert letter in listed and listed[letter].photos == [photo], "the leader's phone has the worker's letter"
+    assert leader.place_letter("l01", place.place_id).in_force
+
+    # 消防培训 by the brigade: three grid workers by account, two of them assessed, one passed.
+    trainees = [gp.Trainee(user_id="w01", passed=True), gp.Trainee(user_id="w04", passed=False),
+                gp.Trainee(user_id="w05", passed=None)]
+    draft = brigade.start_activity_draft("b01", gp.ActivityType.TRAINING, "t01", today)
+    brigade.save_activity_draft("b01", draft, "网格员消防业务培训", 12, "", None, ["村民甲"], [], trainees)
+    kept = brigade.activity_draft("b01", draft)
+    assert kept.trainees == trainees and kept.attendees == ["村民甲"], kept
+    assert isinstance(brigade.submit_draft("b01", draft), gp.DraftOutcome.ACTIVITY)
+    assert brigade.sync_now(Progress()).refused == 0
+
+    officer.sync_now(Progress())
+    after = officer.report("o01", "t01", *period)
+    rose = {f: getattr(after, f) - getattr(before, f) for f in (
+        "fires", "deaths", "injuries", "loss_yuan", "places", "places_signed", "villages",
+        "villages_with_pact", "grid_workers", "grid_workers_trained", "assessed", "passed")}
+    assert rose == {"fires": 1, "deaths": 1, "injuries": 2, "loss_yuan": 35_000, "places": 0,
+                    "places_signed": 1, "villages": 0, "villages_with_pact": 1, "grid_workers": 0,
+                    "grid_workers_trained": 3, "assessed": 2, "passed": 1}, (rose, before, after)
+    assert after.signed_rate == after.places_signed / after.places, after
+    assert after.pass_rate == after.passed / after.assessed, after
+    [entry] = [f for f in officer.fires("o01", "t01", *period) if f.fire_id == fire_id]
+    assert entry.cause == gp.FireCause.ELECTRICAL and entry.cause_zh == "电气", entry
+    assert entry.address == at.address and entry.place_name == at.name, entry
+    assert entry.history is not None and entry.history.patrols_in_year >= 0, entry
+    assert officer.place_letter("o01", place.place_id).in_force
+
+    # Another village's worker: its phone holds none of v01's, and may not ask for it.
+    elsewhere.sync_now(Progress())
+    assert all(e.letter_id != letter for e in elsewhere.letters("w04", "g04", *year))
+    assert elsewhere.fires("w04", "g04", *period) == []
+    expect_error(gp.GridPatrolError.NotFound, lambda: elsewhere.place_letter("w04", place.place_id))
+    for read in (lambda: elsewhere.letters("w04", "v01", *year),
+                 lambda: elsewhere.fires("w04", "t01", *period),
+                 lambda: worker.place_letter("w04", place.place_id)):
+        err = expect_error(gp.GridPatrolError.NotAllowed, read)
+        assert err.code == "out_of_scope", err.code
+    for phone in phones.values():
+        phone.shutdown()
+
+
 def main():
     if sys.argv[1:2] == ["hazard-draft-start"]:
         url = os.environ["GRIDPATROL_SERVER_URL"]
@@ -293,6 +405,7 @@ def main():
         local_loop(folder)
         two_devices(folder, url)
         hazard_draft_after_kill(folder, url)
+        registers(folder, url)
     print("python scenario: ok")
 
 

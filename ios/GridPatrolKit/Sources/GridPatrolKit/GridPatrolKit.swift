@@ -180,15 +180,16 @@ public final class PatrolKit: @unchecked Sendable {
         try await call { try $0.startActivityDraft(userId: user, activity: type, orgId: org, heldOn: heldOn) }
     }
 
+    /// `trainees`: a training's people by account with their assessment (考核), if any.
     // swiftlint:disable:next function_parameter_count
     public func saveActivityDraft(
         user: String, draft: String, title: String, audience: UInt32, note: String,
-        channel: PublicityChannel?, attendees: [String], photos: [String]
+        channel: PublicityChannel?, attendees: [String], photos: [String], trainees: [Trainee] = []
     ) async throws {
         try await call {
             try $0.saveActivityDraft(
                 userId: user, draftId: draft, title: title, audience: audience, note: note,
-                channel: channel, attendees: attendees, photos: photos
+                channel: channel, attendees: attendees, photos: photos, trainees: trainees
             )
         }
     }

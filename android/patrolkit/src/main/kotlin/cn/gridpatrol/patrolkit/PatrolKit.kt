@@ -9,11 +9,17 @@ import cn.gridpatrol.ffi.DraftOutcome
 import cn.gridpatrol.ffi.DraftSummary
 import cn.gridpatrol.ffi.GpsFix
 import cn.gridpatrol.ffi.DuePatrol
+import cn.gridpatrol.ffi.FireCauseChoice
+import cn.gridpatrol.ffi.FireEntry
+import cn.gridpatrol.ffi.FireInput
 import cn.gridpatrol.ffi.GridPatrolException
 import cn.gridpatrol.ffi.HazardDetail
 import cn.gridpatrol.ffi.HazardInProgress
 import cn.gridpatrol.ffi.HazardSummary
 import cn.gridpatrol.ffi.ItemHazard
+import cn.gridpatrol.ffi.LetterEntry
+import cn.gridpatrol.ffi.LetterInput
+import cn.gridpatrol.ffi.LetterKindChoice
 import cn.gridpatrol.ffi.LocalNotice
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
@@ -23,6 +29,7 @@ import cn.gridpatrol.ffi.PatrolInProgress
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
 import cn.gridpatrol.ffi.PlaceEdit
+import cn.gridpatrol.ffi.PlaceLetter
 import cn.gridpatrol.ffi.PlaceTypeChoice
 import cn.gridpatrol.ffi.PhotoVariant
 import cn.gridpatrol.ffi.PublicityChannel
@@ -34,6 +41,7 @@ import cn.gridpatrol.ffi.SyncListener
 import cn.gridpatrol.ffi.SyncProgress
 import cn.gridpatrol.ffi.SyncReport
 import cn.gridpatrol.ffi.SyncStatus
+import cn.gridpatrol.ffi.Trainee
 import cn.gridpatrol.ffi.Transition
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
@@ -118,12 +126,32 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { hazardDraft(userId, draftId) }
     suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =
         call { startActivityDraft(userId, activity, orgId, heldOn) }
+    /** [trainees]: a training's people by account with their assessment (考核), if any. */
     suspend fun saveActivityDraft(
         userId: String, draftId: String, title: String, audience: UInt, note: String,
         channel: PublicityChannel?, attendees: List<String>, photos: List<String>,
-    ): Outcome<Unit> = call { saveActivityDraft(userId, draftId, title, audience, note, channel, attendees, photos) }
+        trainees: List<Trainee> = emptyList(),
+    ): Outcome<Unit> =
+        call { saveActivityDraft(userId, draftId, title, audience, note, channel, attendees, photos, trainees) }
     suspend fun activityDraft(userId: String, draftId: String): Outcome<ActivityInProgress> =
         call { activityDraft(userId, draftId) }
+
+    // Registers: fires (火灾情况) recorded by the village, township or brigade, and signed
+    // letters (责任书、承诺书) and village pacts (防火公约); a place's file flags a letter not in force.
+    suspend fun fireCauses(): Outcome<List<FireCauseChoice>> = call { fireCauses() }
+    /** Records a fire; a grid worker is refused ([PatrolError.NotAllowed], `role_not_allowed`). */
+    suspend fun recordFire(userId: String, fire: FireInput): Outcome<String> = call { recordFire(userId, fire) }
+    suspend fun fires(userId: String, scopeId: String, from: String, to: String): Outcome<List<FireEntry>> =
+        call { fires(userId, scopeId, from, to) }
+    suspend fun letterKinds(): Outcome<List<LetterKindChoice>> = call { letterKinds() }
+    suspend fun recordLetter(userId: String, letter: LetterInput): Outcome<String> =
+        call { recordLetter(userId, letter) }
+    suspend fun letters(userId: String, scopeId: String, from: String, to: String): Outcome<List<LetterEntry>> =
+        call { letters(userId, scopeId, from, to) }
+    /** The place's letter: signed when, and whether in force (未签订, 已过期 otherwise). */
+    suspend fun placeLetter(userId: String, placeId: String): Outcome<PlaceLetter> =
+        call { placeLetter(userId, placeId) }
+
     /** What waits for the user today (home screen). */
     suspend fun reminders(userId: String): Outcome<ReminderCounts> = call { reminders(userId) }
     /** The local notifications to schedule now; [lastSummaryOn] is the day a summary was last shown. */
