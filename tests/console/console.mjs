@@ -352,9 +352,30 @@ try {
     assert((await due.first().innerText()).includes('（网格员）'), 'the grid worker is named');
   });
 
+  await check('the registers page: fires by cause add up to the fires listed, and the unsigned places to the letter rate', async () => {
+    await officer.getByRole('link', { name: '台账登记' }).click();
+    const figure = async (label) => Number((await officer.locator('.figure', { hasText: label })
+      .locator('.value').innerText()).trim());
+    const fires = await figure('火灾起数');
+    assert(fires > 0, `the demo year has fires: ${fires}`);
+    const listed = await officer.locator('#fires + p + .scroll table tbody tr').count();
+    assert(listed === fires, `${listed} fires listed, ${fires} counted`);
+    const byCause = await officer.locator('#by-cause tbody td').evaluateAll((tds) =>
+      tds.reduce((n, td) => n + Number(td.innerText), 0));
+    assert(byCause === fires, `by cause ${byCause}, counted ${fires}`);
+    const history = await officer.locator('#fires + p + .scroll table tbody').innerText();
+    assert(/从未巡查|\d{4}-\d{2}-\d{2}/.test(history), 'a fire at a place shows its last patrol');
+    const [places, signed] = (await officer.locator('#letter-figures').innerText())
+      .match(/在册场所 (\d+) 处，责任书在有效期内 (\d+) 处/).slice(1).map(Number);
+    const unsigned = await officer.locator('#unsigned + .scroll table tbody tr').count();
+    assert(places - signed === unsigned, `${places} places, ${signed} signed, ${unsigned} listed unsigned`);
+    await officer.goto(`${url}/console/`);
+    assert(await officer.locator('.figure', { hasText: '责任书签订率' }).count() === 1, 'the rate is on the dashboard');
+  });
+
   await check('the console speaks Chinese: no label is doubled in English', async () => {
     for (const page of ['/console/', '/console/escalations', '/console/hazards',
-      `/console/hazards/${hazardId}`, '/console/coverage', '/console/exports',
+      `/console/hazards/${hazardId}`, '/console/coverage', '/console/registers', '/console/exports',
       '/console/annual?year=2026', '/console/conflicts?all=1', '/console/admin/places',
       '/console/admin/people', '/console/admin/plans', '/console/admin/areas', '/console/admin/campaigns',
       '/console/admin/checklists', '/console/admin/import']) {
@@ -418,7 +439,7 @@ try {
 
   await check('every console page fits 1366x768 without sideways scrolling', async () => {
     for (const page of ['/console/', '/console/escalations', '/console/hazards',
-      `/console/hazards/${hazardId}`, '/console/coverage', '/console/exports',
+      `/console/hazards/${hazardId}`, '/console/coverage', '/console/registers', '/console/exports',
       '/console/annual?year=2026', '/console/conflicts?all=1']) {
       const res = await officer.goto(`${url}${page}`);
       assert(res.status() === 200, `${page}: ${res.status()}`);
@@ -431,7 +452,7 @@ try {
     const small = await signIn(phoneCtx, url, 'o01');
     for (const page of ['/console/', '/console/escalations', '/console/hazards',
       `/console/hazards/${hazardId}`, `/console/hazards/${hazardId}/notice`, '/console/coverage',
-      '/console/exports', '/console/annual?year=2026', '/console/conflicts?all=1']) {
+      '/console/registers', '/console/exports', '/console/annual?year=2026', '/console/conflicts?all=1']) {
       const res = await small.goto(`${url}${page}`);
       assert(res.status() === 200, `${page}: ${res.status()}`);
       const width = await small.evaluate(() => document.documentElement.scrollWidth);

@@ -269,3 +269,26 @@ impl Store {
         self.read(|c| latest_signed(c, &place.to_string(), today))
     }
 }
+
+impl Store {
+    /// The active places under `scope_id` with no letter or pledge in force on `on`, each with
+    /// its last signing (a lapsed letter) if any: the places 责任书签订率 counts as unsigned.
+    pub fn places_without_letter(
+        &self,
+        scope_id: &str,
+        on: Day,
+    ) -> Result<Vec<(crate::place::PlaceRow, Option<Day>)>> {
+        let today = self.today();
+        self.read(|c| {
+            let grids = org::grids_under(c, scope_id)?;
+            let mut out = Vec::new();
+            for p in crate::place::places_in(c, &grids, today)? {
+                let signed = latest_signed(c, &p.place.id.to_string(), on)?;
+                if !in_force(signed, on) {
+                    out.push((p, signed));
+                }
+            }
+            Ok(out)
+        })
+    }
+}

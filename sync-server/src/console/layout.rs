@@ -9,11 +9,12 @@ use maud::{html, Markup, DOCTYPE};
 use super::{ApiError, Page, View};
 
 /// The navigation, with the current page marked for assistive technology.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/console/", "概览"),
     ("/console/escalations", "上报待办"),
     ("/console/hazards", "隐患"),
     ("/console/coverage", "巡查覆盖"),
+    ("/console/registers", "台账登记"),
     ("/console/exports", "台账导出"),
     ("/console/conflicts", "冲突与退回"),
 ];

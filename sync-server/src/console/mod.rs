@@ -63,6 +63,7 @@ pub fn routes() -> Router<Shared> {
         .route("/console/hazards/{id}/notice", get(notice::notice))
         .route("/console/photos/{hash}", get(hazard::photo))
         .route("/console/coverage", get(coverage::coverage))
+        .route("/console/registers", get(registers::registers))
         .route("/console/exports", get(exports::exports))
         .route("/console/export/ledger", get(exports::export_ledger))
         .route("/console/export/annual", get(annual::export_annual))

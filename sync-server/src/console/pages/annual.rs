@@ -21,7 +21,7 @@ pub struct YearQuery {
     year: Option<String>,
 }
 
-const ANNUAL_HEADINGS: [&str; 24] = [
+const ANNUAL_HEADINGS: [&str; 34] = [
     "范围",
     "级别",
     "巡查次数",
@@ -46,6 +46,16 @@ const ANNUAL_HEADINGS: [&str; 24] = [
     "宣传进社区人次",
     "宣传进学校人次",
     "宣传进家庭人次",
+    "网格员人数",
+    "参训网格员",
+    "考核人次",
+    "考核合格率",
+    "火灾起数",
+    "火灾死亡人数",
+    "火灾受伤人数",
+    "火灾直接财产损失（元）",
+    "责任书签订率",
+    "防火公约（已订村数）",
 ];
 
 fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
@@ -76,6 +86,19 @@ fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
             .iter()
             .map(|c| c.audience.to_string()),
     );
+    let (t, f, l) = (&r.training, &r.fires, &r.letters);
+    row.extend([
+        t.grid_workers.to_string(),
+        t.grid_workers_trained.to_string(),
+        t.assessed.to_string(),
+        pct(t.pass_rate),
+        f.fires.to_string(),
+        f.deaths.to_string(),
+        f.injuries.to_string(),
+        f.loss_yuan.to_string(),
+        pct(l.signed_rate),
+        format!("{} / {}", l.villages_with_pact, l.villages),
+    ]);
     row
 }
 

@@ -79,6 +79,8 @@ pub async fn dashboard(
                 (figure(html! { a href=(overdue_link(node.level, &node.id)) { (r.overdue_count) } }, &format!("逾期未整改（截至 {}）", r.overdue_as_of())))
                 (figure(html! { (pct(r.coverage_rate())) }, "巡查覆盖率"))
                 (figure(html! { (r.hazards_reported) }, "发现隐患"))
+                (figure(html! { a href={ "/console/registers?scope=" (url(&node.id)) "&from=" (from) "&to=" (to) "#letters" } { (pct(r.letters.signed_rate)) } }, "责任书签订率"))
+                (figure(html! { a href={ "/console/registers?scope=" (url(&node.id)) "&from=" (from) "&to=" (to) } { (r.fires.fires) } }, "火灾起数"))
                 // The brigade advisor reads; there is nothing in the queue for them to do.
                 @if me.actor().role != gridpatrol_core::org::Role::BrigadeAdvisor {
                     (figure(html! { a href="/console/escalations" { (queue) } }, "待办上报"))

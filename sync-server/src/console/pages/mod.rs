@@ -15,6 +15,7 @@ pub(super) mod import;
 pub(super) mod login;
 pub(super) mod notice;
 pub(super) mod password;
+pub(super) mod registers;
 
 use gridpatrol_core::clock::Day;
 
