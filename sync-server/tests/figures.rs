@@ -17,7 +17,8 @@
 //!
 //! 闭环率 3/4 = 75.0%; 按期整改率 2/2 = 100.0% with 1 closed without a deadline; 网格内闭环率
 //! 2/3 = 66.7% (C left the grid); overdue 0; one visit, so coverage is 1 ÷ the township's
-//! places.
+//! places. The place also had a fire (1 death, 2 injured, 5,000 元) and signed its letter, so
+//! 火灾 1 and 责任书签订率 is 1 ÷ the places too.
 
 mod common;
 
@@ -153,6 +154,41 @@ fn every_surface_says_the_hand_count() {
     act(&o02, "o02", c, pass());
     o02.sync(&mut |_| {}).unwrap();
 
+    // The place's fire, recorded by its village leader, and its signed letter.
+    let l02 = device(&server, "l02");
+    l02.record_fire(
+        &l02.actor("l02").unwrap(),
+        gridpatrol_core::registers::fire::NewFire {
+            grid_id: "g04".into(),
+            place_id: Some(place.id),
+            address: String::new(),
+            occurred_at: l02.device_wall_ms() - 60_000,
+            cause: gridpatrol_core::registers::fire::FireCause::Electrical,
+            deaths: 1,
+            injuries: 2,
+            loss_yuan: 5_000,
+            brigade_attended: true,
+            note: String::new(),
+            photos: Vec::new(),
+        },
+    )
+    .unwrap();
+    l02.sync(&mut |_| {}).unwrap();
+    w04.record_letter(
+        &worker,
+        gridpatrol_core::registers::letter::NewLetter {
+            kind: gridpatrol_core::registers::letter::LetterKind::Responsibility,
+            place_id: Some(place.id),
+            village_id: None,
+            signed_on: w04.today(),
+            signed_by: "店主".into(),
+            note: String::new(),
+            photos: Vec::new(),
+        },
+    )
+    .unwrap();
+    w04.sync(&mut |_| {}).unwrap();
+
     // The server's own report, against the hand count.
     o01.sync(&mut |_| {}).unwrap();
     let year = in_days(0)[..4].to_string();
@@ -172,6 +208,13 @@ fn every_surface_says_the_hand_count() {
     assert!(places > 1);
     let coverage = format!("{:.1}%", 100.0 / f64::from(places));
     assert_eq!(r.coverage_rate(), Some(1.0 / f64::from(places)));
+    let f = &r.fires;
+    assert_eq!(
+        (f.fires, f.deaths, f.injuries, f.loss_yuan),
+        (1, 1, 2, 5_000)
+    );
+    assert_eq!((r.letters.places_signed, r.letters.places), (1, places));
+    let signed = coverage.clone();
 
     // The command line on a phone signed in as the officer, as a script reads it.
     let phone = tempfile::tempdir().unwrap();
@@ -208,6 +251,10 @@ fn every_surface_says_the_hand_count() {
     assert_eq!((n("overdue_count"), n("patrols")), (0, 1));
     assert_eq!(json["on_time_rate"].as_f64(), Some(1.0));
     assert_eq!(json["closure_rate"].as_f64(), Some(0.75));
+    assert_eq!(json["fires"]["fires"].as_u64(), Some(1));
+    assert_eq!(json["fires"]["loss_yuan"].as_u64(), Some(5_000));
+    assert_eq!(json["letters"]["places_signed"].as_u64(), Some(1));
+    assert_eq!(json["letters"]["places"].as_u64(), Some(places.into()));
     let text = String::from_utf8(cli(&[
         "report", "--scope", "t01", "--from", &from_s, "--to", &to_s,
     ]))
@@ -221,6 +268,13 @@ fn every_surface_says_the_hand_count() {
     }
     assert!(
         text.contains(&format!("巡查覆盖率 coverage: {coverage}\n")),
+        "{text}"
+    );
+    assert!(text.contains("火灾 fires: 1 起，死亡 deaths 1 人，受伤 injuries 2 人，直接财产损失 direct loss 5000 元"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "责任书签订率 letters signed: 1 / {places} = {signed}"
+        )),
         "{text}"
     );
 
@@ -242,6 +296,12 @@ fn every_surface_says_the_hand_count() {
     assert_eq!(ffi.on_time_rate, Some(1.0));
     assert_eq!(ffi.coverage_rate, r.coverage_rate());
     assert_eq!(ffi.overdue_as_of, to_s);
+    assert_eq!(
+        (ffi.fires, ffi.deaths, ffi.injuries, ffi.loss_yuan),
+        (1, 1, 2, 5_000)
+    );
+    assert_eq!((ffi.places_signed, ffi.places), (1, places));
+    assert_eq!(ffi.signed_rate, r.letters.signed_rate);
 
     let officer = Browser::sign_in(&server, "o01");
     // The dashboard.
@@ -254,6 +314,8 @@ fn every_surface_says_the_hand_count() {
     assert_eq!(dashboard_figure(&html, "一般隐患网格内闭环率"), "66.7%");
     assert_eq!(dashboard_figure(&html, "巡查覆盖率"), coverage);
     assert!(html.contains(&format!("逾期未整改（截至 {}）", in_days(0))));
+    assert_eq!(dashboard_figure(&html, "责任书签订率"), signed);
+    assert_eq!(dashboard_figure(&html, "火灾起数"), "1");
 
     // The coverage page: its township total over every risk level is the same covered place.
     let page = officer.page("/console/coverage?scope=t01");
@@ -281,6 +343,9 @@ fn every_surface_says_the_hand_count() {
         ("网格内闭环率", "66.7%"),
         ("巡查覆盖率", coverage.as_str()),
         ("逾期未整改", "0"),
+        ("火灾起数", "1"),
+        ("火灾直接财产损失（元）", "5000"),
+        ("责任书签订率", signed.as_str()),
     ] {
         assert_eq!(township_cell(figure), shown, "{figure}");
     }
