@@ -19,7 +19,7 @@ pub use drafts::*;
 pub use error::GridPatrolError;
 pub use hazards::*;
 pub use labels::{answer_zh, level_zh, progress_zh, role_zh, verb_zh};
-pub use places::{NewPlaceInput, PlaceEdit, PlaceTypeChoice};
+pub use places::{NewPlaceInput, PlaceChoice, PlaceEdit, PlaceTypeChoice};
 pub use records::*;
 pub use registers::*;
 pub use reminders::{LocalNotice, ReminderCounts};

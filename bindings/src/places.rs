@@ -46,6 +46,16 @@ pub struct PlaceTypeChoice {
     pub group: String,
 }
 
+/// A place to pick on a form (a fire's place): every active place of the user's grids.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PlaceChoice {
+    pub place_id: String,
+    pub grid_id: String,
+    pub name: String,
+    pub address: String,
+    pub place_type_zh: String,
+}
+
 fn risk(text: &str) -> Result<RiskLevel> {
     Ok(RiskLevel::named(text).map_err(gridpatrol_core::Error::from)?)
 }
@@ -63,6 +73,24 @@ impl PatrolStore {
                 group: t.group.clone(),
             })
             .collect()
+    }
+
+    /// The active places of the user's grids, by grid and name, for a form that names one
+    /// (a fire); the places due for a patrol are `due_patrols`.
+    pub fn places(&self, user_id: String) -> Result<Vec<PlaceChoice>> {
+        let rows = self.store.places(&self.actor(&user_id)?)?;
+        let mut out: Vec<PlaceChoice> = rows
+            .into_iter()
+            .map(|r| PlaceChoice {
+                place_id: r.place.id.to_string(),
+                place_type_zh: crate::records::place_type_zh(&r.place.place_type),
+                grid_id: r.place.grid_id,
+                name: r.place.name,
+                address: r.place.address,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.grid_id, &a.name).cmp(&(&b.grid_id, &b.name)));
+        Ok(out)
     }
 
     /// 新增场所: registers a place found on patrol in one of the user's grids; returns its id.

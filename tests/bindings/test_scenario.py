@@ -332,6 +332,8 @@ def registers(folder, url):
         grid_id=at.grid_id, place_id=at.place_id, address="", occurred_at_ms=now_ms - 2 * 3_600_000,
         cause=gp.FireCause.ELECTRICAL, deaths=1, injuries=2, loss_yuan=35_000, brigade_attended=True,
         note="电动自行车室内充电", photos=[])
+    assert not worker.may_record_fire("w01") and leader.may_record_fire("l01") and brigade.may_record_fire("b01")
+    assert {p.place_id for p in leader.places("l01")} >= {at.place_id}
     err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.record_fire("w01", fire))
     assert err.code == "role_not_allowed" and err.zh and err.en, err
     assert worker.sync_status("w01").pending_ops == 0, "a refused fire leaves nothing to send"

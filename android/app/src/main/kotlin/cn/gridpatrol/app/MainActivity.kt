@@ -35,8 +35,10 @@ import cn.gridpatrol.app.ui.AddPlaceScreen
 import cn.gridpatrol.app.ui.EditResponsibleScreen
 import cn.gridpatrol.app.ui.ChecklistScreen
 import cn.gridpatrol.app.ui.DueScreen
+import cn.gridpatrol.app.ui.FireScreen
 import cn.gridpatrol.app.ui.HazardDetailScreen
 import cn.gridpatrol.app.ui.HazardListScreen
+import cn.gridpatrol.app.ui.LetterScreen
 import cn.gridpatrol.app.ui.ReportHazardScreen
 import cn.gridpatrol.app.ui.SignInScreen
 import cn.gridpatrol.app.ui.SyncScreen
@@ -110,7 +112,12 @@ fun GridPatrol(kit: PatrolKit) {
                     },
                     onActivity = { nav.navigate("activity") },
                     onAddPlace = { nav.navigate("place/new") },
+                    onFire = { nav.navigate("fire") },
                 )
+            }
+            composable("fire") { FireScreen(kit, signedIn) { nav.popBackStack() } }
+            composable("place/{place}/letter") { entry ->
+                LetterScreen(kit, signedIn, entry.arguments?.getString("place").orEmpty()) { nav.popBackStack() }
             }
             composable("place/new") {
                 AddPlaceScreen(kit, signedIn) { place ->
@@ -127,6 +134,7 @@ fun GridPatrol(kit: PatrolKit) {
                     kit, signedIn, place,
                     onReportOther = { nav.navigate("report/$place") },
                     onEditResponsible = { nav.navigate("place/$place/responsible") },
+                    onLetter = { nav.navigate("place/$place/letter") },
                 ) { nav.popBackStack() }
             }
             val draftArg = navArgument("draft") {

@@ -28,6 +28,7 @@ import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.PatrolInProgress
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
+import cn.gridpatrol.ffi.PlaceChoice
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PlaceLetter
 import cn.gridpatrol.ffi.PlaceTypeChoice
@@ -139,6 +140,10 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     // Registers: fires (火灾情况) recorded by the village, township or brigade, and signed
     // letters (责任书、承诺书) and village pacts (防火公约); a place's file flags a letter not in force.
     suspend fun fireCauses(): Outcome<List<FireCauseChoice>> = call { fireCauses() }
+    /** Whether the user's role records fires (the core's rule), to offer 火灾登记 only then. */
+    suspend fun mayRecordFire(userId: String): Outcome<Boolean> = call { mayRecordFire(userId) }
+    /** Every active place of the user's grids, for a form that names one. */
+    suspend fun places(userId: String): Outcome<List<PlaceChoice>> = call { places(userId) }
     /** Records a fire; a grid worker is refused ([PatrolError.NotAllowed], `role_not_allowed`). */
     suspend fun recordFire(userId: String, fire: FireInput): Outcome<String> = call { recordFire(userId, fire) }
     suspend fun fires(userId: String, scopeId: String, from: String, to: String): Outcome<List<FireEntry>> =

@@ -36,6 +36,7 @@ import cn.gridpatrol.ffi.ChecklistItem
 import cn.gridpatrol.ffi.ItemHazard
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.PatrolForm
+import cn.gridpatrol.ffi.PlaceLetter
 import cn.gridpatrol.ffi.answerZh
 import cn.gridpatrol.patrolkit.PatrolError
 import cn.gridpatrol.patrolkit.PatrolKit
@@ -57,10 +58,12 @@ fun ChecklistScreen(
     placeId: String,
     onReportOther: () -> Unit,
     onEditResponsible: () -> Unit,
+    onLetter: () -> Unit,
     onDone: () -> Unit,
 ) {
     val context = LocalContext.current
     var form by remember { mutableStateOf<PatrolForm?>(null) }
+    var letter by remember { mutableStateOf<PlaceLetter?>(null) }
     var draft by rememberSaveable { mutableStateOf<String?>(null) }
     val answers = remember { mutableStateMapOf<String, Answer>() }
     val hazards = remember { mutableStateMapOf<String, ItemHazard>() }
@@ -73,6 +76,7 @@ fun ChecklistScreen(
 
     LaunchedEffect(placeId) {
         form = kit.patrolForm(user, placeId).orReport { error = it } ?: return@LaunchedEffect
+        letter = kit.placeLetter(user, placeId).orReport { error = it }
         // The visit already begun here (the core keeps one per place), or a new one.
         val id = kit.startPatrolDraft(user, placeId, null).orReport { error = it } ?: return@LaunchedEffect
         kit.patrolDraft(user, id).orReport { error = it }?.let { saved ->
@@ -108,6 +112,7 @@ fun ChecklistScreen(
         item {
             Text("${f.placeName} · ${f.templateName}", style = MaterialTheme.typography.titleMedium)
             TextButton(onClick = onEditResponsible) { Text("负责人有变化？修改") }
+            letter?.let { l -> LetterLine(l, onLetter) }
         }
         items(f.items, key = { it.key }) { item ->
             ItemRow(item, answers[item.key]) { a ->
@@ -148,6 +153,20 @@ fun ChecklistScreen(
                 }
             }
         }
+    }
+}
+
+/** The place's 责任书: signed when and in force until, or flagged (未签订, 已过期), and 登记签订. */
+@Composable
+private fun LetterLine(letter: PlaceLetter, onLetter: () -> Unit) {
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        if (letter.inForce) {
+            Text("责任书：${letter.signedOn} 签订，有效至 ${letter.lapsesOn}")
+        } else {
+            val signed = letter.signedOn?.let { "（$it 签订）" }.orEmpty()
+            Text("责任书：${letter.stateZh}$signed", color = MaterialTheme.colorScheme.error)
+        }
+        TextButton(onClick = onLetter) { Text("登记签订") }
     }
 }
 

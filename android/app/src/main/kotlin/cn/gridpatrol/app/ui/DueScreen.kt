@@ -29,7 +29,7 @@ import java.util.Locale
 /**
  * 今日巡查: what waits today in one line, the work begun and not yet submitted (续填: a visit, a
  * hazard report or an activity log, kept on the phone however the app was closed), then the
- * places due for a patrol, most overdue first.
+ * places due for a patrol, most overdue first. 火灾登记 shows for the roles that record fires.
  */
 @Composable
 fun DueScreen(
@@ -39,15 +39,18 @@ fun DueScreen(
     onResume: (DraftSummary) -> Unit,
     onActivity: () -> Unit,
     onAddPlace: () -> Unit,
+    onFire: () -> Unit,
 ) {
     var due by remember { mutableStateOf<List<DuePatrol>>(emptyList()) }
     var drafts by remember { mutableStateOf<List<DraftSummary>>(emptyList()) }
     var summary by remember { mutableStateOf<String?>(null) }
+    var mayRecordFire by remember { mutableStateOf(false) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     LaunchedEffect(user) {
         summary = kit.reminders(user).orReport { error = it }?.summary
         drafts = kit.drafts(user).orReport { error = it }.orEmpty()
         due = kit.duePatrols(user).orReport { error = it }.orEmpty()
+        mayRecordFire = kit.mayRecordFire(user).getOrNull() == true
     }
     ErrorLine(error)
     val time = SimpleDateFormat("M月d日 HH:mm", Locale.CHINA)
@@ -70,6 +73,7 @@ fun DueScreen(
             Row {
                 TextButton(onClick = onActivity) { Text("登记消防宣传 / 培训") }
                 TextButton(onClick = onAddPlace) { Text("新增场所") }
+                if (mayRecordFire) TextButton(onClick = onFire) { Text("火灾登记") }
             }
         }
         items(due, key = { it.placeId }) { p ->

@@ -1,5 +1,7 @@
 package cn.gridpatrol.app.ui
 
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -10,6 +12,7 @@ import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
@@ -18,13 +21,18 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import cn.gridpatrol.app.Location
+import cn.gridpatrol.app.Photos
 import cn.gridpatrol.app.SyncWorker
+import cn.gridpatrol.ffi.LetterInput
+import cn.gridpatrol.ffi.LetterKind
+import cn.gridpatrol.ffi.LetterKindChoice
 import cn.gridpatrol.ffi.NewPlaceInput
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PlaceTypeChoice
@@ -115,6 +123,65 @@ fun EditResponsibleScreen(kit: PatrolKit, user: String, placeId: String, onDone:
                     SyncWorker.syncSoon(context)
                     onDone()
                 }
+            }
+        }) { Text("保存") }
+    }
+}
+
+/**
+ * 责任书签订: the place's signed fire-safety responsibility letter or pledge, with the day it
+ * was signed, who signed and photos of the paper. A letter counts for a year; the place's
+ * checklist header says 未签订 or 已过期 while none is in force. The fields survive the camera
+ * pushing the app out (rememberSaveable); 保存 records once.
+ */
+@Composable
+fun LetterScreen(kit: PatrolKit, user: String, placeId: String, onDone: () -> Unit) {
+    val context = LocalContext.current
+    var kinds by remember { mutableStateOf<List<LetterKindChoice>>(emptyList()) }
+    var kind by rememberSaveable { mutableStateOf(LetterKind.RESPONSIBILITY) }
+    var signedOn by rememberSaveable { mutableStateOf("") }
+    var signer by rememberSaveable { mutableStateOf("") }
+    var note by rememberSaveable { mutableStateOf("") }
+    // Photo hashes one a line: a plain string is what a saved instance state keeps for sure.
+    var photos by rememberSaveable { mutableStateOf("") }
+    var capture by rememberSaveable { mutableStateOf<String?>(null) }
+    var saving by remember { mutableStateOf(false) }
+    var error by remember { mutableStateOf<PatrolError?>(null) }
+    val scope = rememberCoroutineScope()
+    LaunchedEffect(user) {
+        kinds = kit.letterKinds().getOrNull().orEmpty().filter { it.ofPlace }
+        if (signedOn.isEmpty()) signedOn = kit.today().getOrNull().orEmpty()
+    }
+    fun hashes() = photos.lines().filter { it.isNotBlank() }
+    val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
+        val path = capture
+        capture = null
+        if (saved && path != null) {
+            scope.launch { kit.addPhotoFile(path).orReport { error = it }?.let { photos = (hashes() + it).joinToString("\n") } }
+        }
+    }
+    Column(Modifier.padding(16.dp).verticalScroll(rememberScrollState()), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+        Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
+            kinds.forEach { k -> FilterChip(kind == k.kind, { kind = k.kind }, label = { Text(k.zh) }) }
+        }
+        OutlinedTextField(signedOn, { signedOn = it }, label = { Text("签订日期（如 2026-03-01）") })
+        OutlinedTextField(signer, { signer = it }, label = { Text("签订人（场所负责人）") })
+        OutlinedTextField(note, { note = it }, label = { Text("说明（可不填）") })
+        OutlinedButton(onClick = {
+            val (file, uri) = Photos.newCapture(context)
+            capture = file.path
+            camera.launch(uri)
+        }) { Text("拍摄责任书（已拍 ${hashes().size} 张）") }
+        ErrorLine(error)
+        Button(enabled = !saving, onClick = {
+            saving = true
+            scope.launch {
+                val letter = LetterInput(kind, placeId, null, signedOn.trim(), signer, note, hashes())
+                kit.recordLetter(user, letter).orReport { error = it }?.let {
+                    SyncWorker.syncSoon(context)
+                    onDone()
+                }
+                saving = false
             }
         }) { Text("保存") }
     }
