@@ -48,6 +48,32 @@ pub enum ActivityType {
     Publicity,
     /// 消防培训
     Training,
+    /// 消防演练, by a station or team
+    Drill,
+    /// 会议, of a committee
+    Meeting,
+}
+
+impl From<ActivityType> for ActivityKind {
+    fn from(t: ActivityType) -> Self {
+        match t {
+            ActivityType::Publicity => ActivityKind::Publicity,
+            ActivityType::Training => ActivityKind::Training,
+            ActivityType::Drill => ActivityKind::Drill,
+            ActivityType::Meeting => ActivityKind::Meeting,
+        }
+    }
+}
+
+impl From<ActivityKind> for ActivityType {
+    fn from(k: ActivityKind) -> Self {
+        match k {
+            ActivityKind::Publicity => ActivityType::Publicity,
+            ActivityKind::Training => ActivityType::Training,
+            ActivityKind::Drill => ActivityType::Drill,
+            ActivityKind::Meeting => ActivityType::Meeting,
+        }
+    }
 }
 
 /// Where publicity went (宣传"五进").
@@ -384,20 +410,21 @@ impl PatrolStore {
         })
     }
 
-    /// Starts a publicity or training log for `org_id` held on `held_on` (`YYYY-MM-DD`).
+    /// Starts a publicity, training, drill or meeting log for `org_id` held on `held_on`
+    /// (`YYYY-MM-DD`); a drill or a meeting names its station or committee (`group_id`, of
+    /// `org_id`), which defaults to none so a screen of the other kinds calls as before.
+    #[uniffi::method(default(group_id))]
     pub fn start_activity_draft(
         &self,
         user_id: String,
         activity: ActivityType,
         org_id: String,
         held_on: String,
+        group_id: Option<String>,
     ) -> Result<String> {
         let actor = self.actor(&user_id)?;
         let body = DraftBody::Activity(ActivityDraft {
-            activity: match activity {
-                ActivityType::Publicity => ActivityKind::Publicity,
-                ActivityType::Training => ActivityKind::Training,
-            },
+            activity: activity.into(),
             org_id,
             held_on: held_on.parse().map_err(gridpatrol_core::Error::from)?,
             title: String::new(),
@@ -407,6 +434,7 @@ impl PatrolStore {
             attendees: Vec::new(),
             photos: Vec::new(),
             trainees: Vec::new(),
+            group_id: group_id.as_deref().map(id).transpose()?,
         });
         Ok(self.store.start_draft(&actor, body)?.to_string())
     }
@@ -454,10 +482,7 @@ impl PatrolStore {
         };
         Ok(ActivityInProgress {
             draft_id,
-            activity: match a.activity {
-                ActivityKind::Publicity => ActivityType::Publicity,
-                ActivityKind::Training => ActivityType::Training,
-            },
+            activity: a.activity.into(),
             org_id: a.org_id,
             held_on: a.held_on.to_string(),
             title: a.title,

@@ -291,6 +291,7 @@ pub fn run(db: &Path, as_json: bool, cmd: Command) -> Result<String> {
                     attendees: Vec::new(),
                     photos: Vec::new(),
                     trainees: Vec::new(),
+                    group_id: None,
                 },
             )?;
             out(

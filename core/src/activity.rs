@@ -1,5 +1,6 @@
-//! Publicity (宣传) and training (培训) log: simple records that count in reports. Each entry is
-//! one op and is never edited, so there is nothing to merge.
+//! Publicity (宣传), training (培训), drills (演练) and committee meetings (会议): simple records
+//! that count in reports. Each entry is one op and is never edited, so there is nothing to
+//! merge. A drill or a meeting names the station or committee that held it.
 
 use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
@@ -18,12 +19,28 @@ use crate::vocab::vocabulary;
 pub enum ActivityKind {
     Publicity,
     Training,
+    Drill,
+    Meeting,
 }
 
 vocabulary!(ActivityKind, Field::Activity, {
     Publicity => ("publicity", "消防宣传"),
     Training => ("training", "消防培训"),
+    Drill => ("drill", "消防演练"),
+    Meeting => ("meeting", "会议"),
 });
+
+impl ActivityKind {
+    /// Whether a list of who came is kept (not for publicity, counted by head).
+    pub fn keeps_attendance(self) -> bool {
+        self != ActivityKind::Publicity
+    }
+
+    /// Whether it is held by a station or committee (`Activity::group_id`).
+    pub fn held_by_group(self) -> bool {
+        matches!(self, ActivityKind::Drill | ActivityKind::Meeting)
+    }
+}
 
 /// Where publicity went (宣传"五进").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +91,9 @@ pub struct Activity {
     /// assessment (考核) where one was held.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trainees: Vec<Trainee>,
+    /// Drills and meetings: the station, team or committee that held it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<Uuid>,
 }
 
 /// One person with an account at a training, and how their assessment went (`None`: not
@@ -91,10 +111,13 @@ impl Activity {
         if self.channel.is_some() && self.kind != ActivityKind::Publicity {
             return Err(InvalidInput::new(Field::Activity, Problem::Malformed));
         }
-        if !(self.attendees.is_empty() && self.trainees.is_empty())
-            && self.kind != ActivityKind::Training
+        if !self.attendees.is_empty() && !self.kind.keeps_attendance()
+            || !self.trainees.is_empty() && self.kind != ActivityKind::Training
         {
             return Err(InvalidInput::new(Field::Name, Problem::Malformed));
+        }
+        if self.group_id.is_some() != self.kind.held_by_group() {
+            return Err(InvalidInput::new(Field::Group, Problem::Malformed));
         }
         if self.attendees.len() > MAX_ATTENDEES || self.trainees.len() > MAX_ATTENDEES {
             return Err(InvalidInput::new(
@@ -143,13 +166,14 @@ pub struct NewActivity {
     pub attendees: Vec<String>,
     pub photos: Vec<String>,
     pub trainees: Vec<Trainee>,
+    pub group_id: Option<Uuid>,
 }
 
 pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO activities (id, kind, org_id, held_on, title, audience, note, user_id,
-                                 channel, attendees, photos, trainees)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                 channel, attendees, photos, trainees, group_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         a.id.to_string(),
@@ -164,6 +188,7 @@ pub(crate) fn put_activity(tx: &Transaction, a: &Activity, by: &str) -> Result<(
         serde_json::to_string(&a.attendees)?,
         serde_json::to_string(&a.photos)?,
         serde_json::to_string(&a.trainees)?,
+        a.group_id.map(|g| g.to_string()),
     ])?;
     Ok(())
 }
@@ -191,6 +216,7 @@ impl Store {
             attendees,
             photos,
             trainees,
+            group_id,
         } = new;
         let org_id = org_id.as_str();
         if held_on > self.today() {
@@ -218,10 +244,14 @@ impl Store {
             attendees: attendees.iter().map(|n| n.trim().to_string()).collect(),
             photos,
             trainees,
+            group_id,
         };
         a.check_evidence()?;
         for t in &a.trainees {
             org::user_in(tx, &t.user_id)?;
+        }
+        if let Some(g) = a.group_id {
+            crate::registers::group::require_held_by(tx, &g, a.kind, org_id)?;
         }
         let id = a.id;
         let body = OpBody::Activity(a);

@@ -268,12 +268,19 @@ fn refold(
             }
             Vec::new()
         }
+        OpBody::Group(_) => {
+            if let Some(OpBody::Group(g)) = ops.last().map(|o| &o.body) {
+                registers::group::put_group(tx, g)?;
+            }
+            Vec::new()
+        }
         OpBody::Template(_)
         | OpBody::Patrol(_)
         | OpBody::Activity(_)
         | OpBody::Photo(_)
         | OpBody::Fire(_)
-        | OpBody::Letter(_) => write_once(tx, &ops)?,
+        | OpBody::Letter(_)
+        | OpBody::EquipmentCheck(_) => write_once(tx, &ops)?,
     };
     mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
     Ok(conflicts)
@@ -296,6 +303,7 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
         OpBody::Template(t) => checklist::put_template(tx, t)?,
         OpBody::Fire(f) => registers::fire::put_fire(tx, f, &first.actor_id)?,
         OpBody::Letter(l) => registers::letter::put_letter(tx, l, &first.actor_id)?,
+        OpBody::EquipmentCheck(c) => registers::group::put_check(tx, c, &first.actor_id)?,
         _ => {}
     }
     // The same record sent again with the same content is not a conflict; anything else is.
@@ -325,6 +333,12 @@ pub(crate) fn forget_written(tx: &Transaction, body: &OpBody) -> Result<()> {
         }
         OpBody::Letter(l) => {
             tx.execute("DELETE FROM letters WHERE id = ?1", [l.id.to_string()])?;
+        }
+        OpBody::EquipmentCheck(c) => {
+            tx.execute(
+                "DELETE FROM equipment_checks WHERE check_id = ?1",
+                [c.id.to_string()],
+            )?;
         }
         OpBody::Template(t) => {
             tx.execute(
@@ -362,6 +376,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
         "DELETE FROM hazards; DELETE FROM patrol_answers; DELETE FROM patrols;
          DELETE FROM places; DELETE FROM activities; DELETE FROM templates;
          DELETE FROM patrol_plans; DELETE FROM photos; DELETE FROM fires; DELETE FROM letters;
+         DELETE FROM fire_groups; DELETE FROM equipment_checks;
          DELETE FROM user_orgs; DELETE FROM users; DELETE FROM org_nodes;",
     )?;
     crate::photo::rebuild_refs(tx)?;
@@ -371,7 +386,7 @@ pub(crate) fn rebuild(tx: &Transaction, scope: &InterruptScope<'_>) -> Result<()
             "SELECT entity FROM ops GROUP BY entity
              ORDER BY CASE substr(entity, 1, instr(entity, ':') - 1)
                 WHEN 'org' THEN 0 WHEN 'user' THEN 1 WHEN 'template' THEN 2 WHEN 'place' THEN 3
-                ELSE 4 END, min(hlc)",
+                WHEN 'group' THEN 3 ELSE 4 END, min(hlc)",
         )?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;

@@ -95,6 +95,9 @@ pub struct ActivityDraft {
     pub photos: Vec<String>,
     #[serde(default)]
     pub trainees: Vec<crate::activity::Trainee>,
+    /// A drill's station or a meeting's committee.
+    #[serde(default)]
+    pub group_id: Option<Uuid>,
 }
 
 impl DraftBody {
@@ -457,6 +460,7 @@ impl Store {
                         attendees: a.attendees,
                         photos: a.photos,
                         trainees: a.trainees,
+                        group_id: a.group_id,
                     },
                 )?),
             };

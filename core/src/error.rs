@@ -156,6 +156,7 @@ pub enum Entity {
     Device,
     Photo,
     Draft,
+    Group,
 }
 
 impl Entity {
@@ -174,6 +175,7 @@ impl Entity {
             Entity::Device => "设备",
             Entity::Photo => "照片",
             Entity::Draft => "草稿",
+            Entity::Group => "消防站或组织",
         }
     }
     pub fn en(self) -> &'static str {
@@ -191,6 +193,7 @@ impl Entity {
             Entity::Device => "device",
             Entity::Photo => "photo",
             Entity::Draft => "draft",
+            Entity::Group => "fire station or committee",
         }
     }
 }
@@ -251,6 +254,7 @@ pub enum Field {
     FireCause,
     Loss,
     Letter,
+    Group,
 }
 
 impl Field {
@@ -301,6 +305,7 @@ impl Field {
             Field::FireCause => "起火原因",
             Field::Loss => "直接财产损失（元）",
             Field::Letter => "责任书类型",
+            Field::Group => "组织类型",
         }
     }
     fn en(self) -> &'static str {
@@ -350,6 +355,7 @@ impl Field {
             Field::FireCause => "fire cause",
             Field::Loss => "direct loss (yuan)",
             Field::Letter => "letter kind",
+            Field::Group => "group kind",
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum OpBody {
     Campaign(crate::campaign::Campaign),
     Fire(crate::registers::fire::Fire),
     Letter(crate::registers::letter::Letter),
+    Group(crate::registers::group::Group),
+    EquipmentCheck(crate::registers::group::EquipmentCheck),
 }
 
 impl OpBody {
@@ -67,6 +69,8 @@ impl OpBody {
             OpBody::Campaign(c) => format!("campaign:{}", c.id),
             OpBody::Fire(f) => format!("fire:{}", f.id),
             OpBody::Letter(l) => format!("letter:{}", l.id),
+            OpBody::Group(g) => format!("group:{}", g.id),
+            OpBody::EquipmentCheck(c) => format!("check:{}", c.id),
         }
     }
 
@@ -79,6 +83,7 @@ impl OpBody {
             OpBody::Photo(c) => Some(c.id),
             OpBody::Fire(f) => Some(f.id),
             OpBody::Letter(l) => Some(l.id),
+            OpBody::EquipmentCheck(c) => Some(c.id),
             OpBody::Hazard {
                 hazard_id,
                 event: HazardEvent::Report(_),
@@ -98,6 +103,7 @@ impl OpBody {
                 | OpBody::Photo(_)
                 | OpBody::Fire(_)
                 | OpBody::Letter(_)
+                | OpBody::EquipmentCheck(_)
                 | OpBody::Hazard {
                     event: HazardEvent::Report(_),
                     ..
@@ -120,6 +126,8 @@ impl OpBody {
             OpBody::Campaign(_) => "campaign",
             OpBody::Fire(_) => "fire",
             OpBody::Letter(_) => "letter",
+            OpBody::Group(_) => "group",
+            OpBody::EquipmentCheck(_) => "equipment_check",
         }
     }
 }

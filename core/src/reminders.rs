@@ -44,6 +44,8 @@ pub struct Reminders {
     pub reviews: Vec<HazardRow>,
     /// Extension requests this person decides.
     pub extensions: Vec<HazardRow>,
+    /// Equipment of the stations and teams this person may check, due for its check.
+    pub equipment_due: u32,
 }
 
 /// One notification for the app to schedule. Scheduling one with a key already scheduled
@@ -67,6 +69,7 @@ impl Reminders {
             && self.cases_overdue.is_empty()
             && self.reviews.is_empty()
             && self.extensions.is_empty()
+            && self.equipment_due == 0
     }
 
     /// The day's one summary, or None when nothing waits.
@@ -89,6 +92,9 @@ impl Reminders {
         ));
         parts.extend(count(&self.reviews, "待复查"));
         parts.extend(count(&self.extensions, "延期申请待审批"));
+        if self.equipment_due > 0 {
+            parts.push(format!("消防站器材待检查 {} 项", self.equipment_due));
+        }
         (!parts.is_empty()).then(|| parts.join("；"))
     }
 }
@@ -125,6 +131,7 @@ impl Store {
             cases_overdue: Vec::new(),
             reviews: Vec::new(),
             extensions: Vec::new(),
+            equipment_due: u32::try_from(self.equipment_due_for(actor)?.len()).unwrap_or(u32::MAX),
         };
         let own = own_level(actor.role);
         for h in self.hazards(actor, None)? {

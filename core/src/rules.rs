@@ -133,6 +133,8 @@ pub fn check(op: &Op) -> Result<(), InvalidInput> {
         }
         OpBody::Fire(f) => f.check(at)?,
         OpBody::Letter(l) => l.check(at)?,
+        OpBody::Group(g) => g.check()?,
+        OpBody::EquipmentCheck(c) => c.check(at)?,
         OpBody::Hazard { .. } => {}
     }
     Ok(())

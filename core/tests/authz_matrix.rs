@@ -137,6 +137,7 @@ fn kinds(grid: &str) -> Vec<(&'static str, &'static str, OpBody)> {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             }),
         ),
         (

@@ -302,6 +302,7 @@ fn an_activity_draft_keeps_its_channel_attendance_and_photos() {
                     attendees: Vec::new(),
                     photos: Vec::new(),
                     trainees: Vec::new(),
+                    group_id: None,
                 }),
             )
             .unwrap()

@@ -376,6 +376,7 @@ fn an_activity_is_logged_for_an_area_wholly_the_loggers() {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             },
         )
     };

@@ -98,6 +98,7 @@ fn fixture() -> Fixture {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             },
         )
         .unwrap()
@@ -556,6 +557,7 @@ fn publicity_by_channel_matches_the_hand_count() {
                     attendees: Vec::new(),
                     photos: Vec::new(),
                     trainees: Vec::new(),
+                    group_id: None,
                 },
             )
             .unwrap()

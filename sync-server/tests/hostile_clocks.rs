@@ -350,6 +350,7 @@ fn a_clock_fast_then_fixed_offline_keeps_every_time_that_was_right() {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             },
         )
         .unwrap();

@@ -289,6 +289,7 @@ fn an_audience_of_billions_leaves_the_township_figures_working() {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             },
         )
         .unwrap();

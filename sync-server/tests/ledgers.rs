@@ -122,6 +122,7 @@ fn every_ledger_opens_as_a_clerk_files_it() {
                 attendees: Vec::new(),
                 photos: Vec::new(),
                 trainees: Vec::new(),
+                group_id: None,
             },
         )
         .unwrap();

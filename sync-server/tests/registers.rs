@@ -147,6 +147,7 @@ fn each_register_goes_from_the_phone_to_the_console_and_its_ledger() {
                         passed: Some(false),
                     },
                 ],
+                group_id: None,
             },
         )
         .unwrap();

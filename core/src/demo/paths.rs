@@ -526,6 +526,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             attendees: Vec::new(),
             photos: Vec::new(),
             trainees: Vec::new(),
+            group_id: None,
         },
     )?;
     let o = store.actor(o1)?;
@@ -542,6 +543,7 @@ pub(super) fn walk(store: &Store, cast: &Cast) -> Result<String> {
             attendees: Vec::new(),
             photos: Vec::new(),
             trainees: Vec::new(),
+            group_id: None,
         },
     )?;
     s.say("  已登记 1 次宣传、1 次培训 / logged one publicity event and one training");

@@ -133,6 +133,7 @@ impl OpBody {
             OpBody::Activity(a) => out.extend(a.photos.iter().map(String::as_str)),
             OpBody::Fire(f) => out.extend(f.photos.iter().map(String::as_str)),
             OpBody::Letter(l) => out.extend(l.photos.iter().map(String::as_str)),
+            OpBody::EquipmentCheck(c) => out.extend(c.photos.iter().map(String::as_str)),
             OpBody::Hazard { event, .. } => match event {
                 HazardEvent::Report(r) => out.extend(r.photos.iter().map(String::as_str)),
                 HazardEvent::SubmitRectification { photos, .. } => {

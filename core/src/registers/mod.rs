@@ -1,11 +1,13 @@
 //! The registers the policy asks for beside patrols and hazards (DOMAIN.md, "Other registers
 //! the seed asks for"): fires (`fire`, 火灾情况) and signed responsibility letters, pledges and
-//! village fire pacts (`letter`, 责任书、承诺书、防火公约). Each entry is one op made on a
-//! device, written once like an activity (a correction is a new entry), checked by the same
-//! rules on the phone and the server, scoped to the grids of the area it names, and counted in
-//! the reports (`report::registers`).
+//! village fire pacts (`letter`, 责任书、承诺书、防火公约), stations, teams and committees with
+//! their equipment and its checks (`group`). Each entry is one op made on a device, written once
+//! like an activity (a correction is a new entry; a group is a whole record, last writer wins),
+//! checked by the same rules on the phone and the server, scoped to the grids of the area it
+//! names, and counted in the reports (`report::registers`).
 
 pub mod fire;
+pub mod group;
 pub mod letter;
 
 use rusqlite::Connection;

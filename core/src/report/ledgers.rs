@@ -30,16 +30,19 @@ pub enum Ledger {
     Fires,
     /// 责任书台账
     Letters,
+    /// 消防站器材台账
+    Stations,
 }
 
 impl Ledger {
-    pub const ALL: [Ledger; 6] = [
+    pub const ALL: [Ledger; 7] = [
         Ledger::Hazards,
         Ledger::Patrols,
         Ledger::Places,
         Ledger::Activities,
         Ledger::Fires,
         Ledger::Letters,
+        Ledger::Stations,
     ];
 
     /// How links and the command line name it.
@@ -51,6 +54,7 @@ impl Ledger {
             Ledger::Activities => "activities",
             Ledger::Fires => "fires",
             Ledger::Letters => "letters",
+            Ledger::Stations => "stations",
         }
     }
 
@@ -62,6 +66,7 @@ impl Ledger {
             Ledger::Activities => "宣传培训台账",
             Ledger::Fires => "火灾台账",
             Ledger::Letters => "责任书台账",
+            Ledger::Stations => "消防站器材台账",
         }
     }
 
@@ -74,6 +79,7 @@ impl Ledger {
             Ledger::Activities => &ACTIVITY_COLUMNS,
             Ledger::Fires => &super::registers::FIRE_COLUMNS,
             Ledger::Letters => &super::registers::LETTER_COLUMNS,
+            Ledger::Stations => &super::registers::STATION_COLUMNS,
         }
     }
 }
@@ -397,6 +403,13 @@ impl Store {
                 }
                 Ledger::Letters => {
                     vec![one(super::registers::letter_cells(c, &node.id, from, to)?)]
+                }
+                Ledger::Stations => {
+                    vec![one(super::registers::station_cells(
+                        c,
+                        &node.id,
+                        to.min(today),
+                    )?)]
                 }
                 Ledger::Places => place_sheets(c, &node, from, to, &line)?,
             })

@@ -81,6 +81,9 @@ pub struct Report {
     pub fires: registers::FireFigures,
     /// Signed letters in force at the period's end (as overdue is counted).
     pub letters: registers::LetterFigures,
+    /// Stations, teams and committees, their equipment due at the period's end, and their
+    /// drills and meetings in the period.
+    pub groups: registers::GroupFigures,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -270,6 +273,7 @@ pub(crate) fn build(
         training: registers::TrainingFigures::default(),
         fires: registers::FireFigures::default(),
         letters: registers::LetterFigures::default(),
+        groups: registers::GroupFigures::default(),
     };
 
     let mut by_category = BTreeMap::new();
@@ -360,6 +364,7 @@ pub(crate) fn build(
     r.fires = registers::fires(c, &grids, from, to)?;
     r.training = registers::training(c, &node.id, &grids, from, to)?;
     r.letters = registers::letters(c, &grids, to.min(as_of))?;
+    r.groups = registers::groups(c, &node.id, to.min(as_of))?;
 
     // Coverage: latest patrol of each place up to the end of the period against its cycle.
     let per_grid = coverage::by_grid(c, &grids, to.min(as_of), as_of)?;
@@ -399,9 +404,14 @@ pub(crate) fn build(
             if let Some(x) = at {
                 (x.events, x.audience) = (n, audience);
             }
-        } else {
+        } else if kind == "training" {
             r.training_events += n;
             r.training_audience += audience;
+        } else if kind == "drill" {
+            r.groups.drills += n;
+            r.groups.drill_attendance += audience;
+        } else if kind == "meeting" {
+            r.groups.meetings += n;
         }
     }
     Ok(r)
@@ -516,6 +526,20 @@ impl Report {
             t.passed,
             t.assessed,
             pct(t.pass_rate)
+        );
+        let g = &self.groups;
+        let _ = writeln!(
+            s,
+            "微型消防站 micro stations: {}   志愿消防队 volunteer teams: {}   队员 members: {}   器材待检查 equipment due: {} / {}   过期 expired: {}   演练 drills: {} 次 {} 人次   会议 meetings: {}",
+            g.micro_stations,
+            g.volunteer_teams,
+            g.members,
+            g.equipment_due,
+            g.equipment_items,
+            g.equipment_expired,
+            g.drills,
+            g.drill_attendance,
+            g.meetings
         );
         let f = &self.fires;
         let _ = writeln!(

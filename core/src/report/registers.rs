@@ -65,6 +65,25 @@ pub struct LetterFigures {
     pub villages_with_pact: u32,
 }
 
+/// Stations, teams and committees of the scope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GroupFigures {
+    pub micro_stations: u32,
+    pub volunteer_teams: u32,
+    /// 消防安全委员会 and 村领导小组.
+    pub committees: u32,
+    /// Members of the stations and teams.
+    pub members: u32,
+    pub equipment_items: u32,
+    /// Items due for a check at the period's end (never checked, or past their cycle).
+    pub equipment_due: u32,
+    /// Items past their refill or replacement date then.
+    pub equipment_expired: u32,
+    pub drills: u32,
+    pub drill_attendance: u64,
+    pub meetings: u32,
+}
+
 fn grid_args(grids: &[String], first: Vec<Value>) -> (Vec<Value>, String) {
     let n = first.len();
     let args = first
@@ -173,6 +192,30 @@ pub(crate) fn training(
     t.trained_rate = ratio(t.grid_workers_trained, t.grid_workers);
     t.pass_rate = ratio(t.passed, t.assessed);
     Ok(t)
+}
+
+pub(crate) fn groups(c: &Connection, scope_id: &str, on: Day) -> Result<GroupFigures> {
+    use crate::registers::group::{self, GroupKind};
+    let mut g = GroupFigures::default();
+    for x in group::groups_under(c, scope_id)?
+        .iter()
+        .filter(|x| x.active)
+    {
+        match x.kind {
+            GroupKind::MicroStation => g.micro_stations += 1,
+            GroupKind::VolunteerTeam => g.volunteer_teams += 1,
+            GroupKind::SafetyCommittee | GroupKind::LeadingGroup => g.committees += 1,
+        }
+        if x.kind.keeps_equipment() {
+            g.members += x.members.len() as u32;
+        }
+    }
+    for item in group::items_due(c, scope_id, on)? {
+        g.equipment_items += 1;
+        g.equipment_due += u32::from(item.due(on));
+        g.equipment_expired += u32::from(item.expired);
+    }
+    Ok(g)
 }
 
 pub(crate) fn letters(c: &Connection, grids: &[String], on: Day) -> Result<LetterFigures> {
@@ -314,4 +357,54 @@ pub(crate) fn letter_cells(
             ]
         })
         .collect())
+}
+
+pub const STATION_COLUMNS: [Column; 12] = [
+    col("区域", 14.0),
+    col("名称", 18.0),
+    col("类型", 12.0),
+    col("队员人数", 8.0),
+    col("值班安排", 24.0),
+    col("器材", 14.0),
+    col("数量", 6.0),
+    col("检查周期（天）", 8.0),
+    col("上次检查", 11.0),
+    col("检查结果", 8.0),
+    col("下次检查", 11.0),
+    col("有效期至", 11.0),
+];
+
+/// The station ledger's rows (消防站器材台账): every item of every active station and team, with
+/// its last check up to `on` and when the next falls due.
+pub(crate) fn station_cells(c: &Connection, scope_id: &str, on: Day) -> Result<Vec<Vec<Cell>>> {
+    use crate::registers::group;
+    let groups: std::collections::HashMap<uuid::Uuid, group::Group> =
+        group::groups_under(c, scope_id)?
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect();
+    group::items_due(c, scope_id, on)?
+        .into_iter()
+        .map(|i| {
+            let g = groups.get(&i.group_id);
+            Ok(vec![
+                Cell::Text(crate::org::node(c, &i.org_id)?.name),
+                Cell::Text(i.group_name.clone()),
+                Cell::text(g.map_or("", |g| g.kind.zh())),
+                Cell::Int(g.map_or(0, |g| g.members.len() as i64)),
+                Cell::Text(g.map_or(String::new(), |g| g.roster.clone())),
+                Cell::Text(i.item.kind.clone()),
+                Cell::Int(i.item.count.into()),
+                Cell::Int(i.item.check_every_days.into()),
+                Cell::day(i.last_checked),
+                Cell::text(match i.last_ok {
+                    Some(true) => "完好",
+                    Some(false) => "损坏或缺失",
+                    None => "未检查",
+                }),
+                Cell::Day(i.next_due.unwrap_or(on)),
+                Cell::day(i.item.expires_on),
+            ])
+        })
+        .collect()
 }

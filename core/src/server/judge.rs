@@ -145,6 +145,29 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
                     return Err(Rejection::NotAsRecorded.into());
                 }
             }
+            if let Some(g) = &a.group_id {
+                if crate::registers::group::require_held_by(c, g, a.kind, &a.org_id).is_err() {
+                    return Err(Rejection::NotAsRecorded.into());
+                }
+            }
+        }
+        // A group's members with accounts have them here.
+        OpBody::Group(g)
+            if g.members
+                .iter()
+                .filter_map(|m| m.user_id.as_deref())
+                .any(|u| org::user_in(c, u).is_err()) =>
+        {
+            return Err(Rejection::NotAsRecorded.into());
+        }
+        // A check is of a group here, of items it lists.
+        OpBody::EquipmentCheck(x) => {
+            let Some(g) = crate::registers::group::load_group(c, &x.group_id)? else {
+                return Err(Rejection::NotAsRecorded.into());
+            };
+            if crate::registers::group::check_items(&g, x).is_err() {
+                return Err(Rejection::NotAsRecorded.into());
+            }
         }
         // A fire is in a grid, and at a place of that grid when it names one.
         OpBody::Fire(f) => {

@@ -86,6 +86,18 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
         OpBody::Fire(f) => vec![f.grid_id.clone()],
         OpBody::Letter(l) => org::grids_under(c, &l.org_id)?,
+        // A group, like a plan, touches the area it is in now as well as the one it names.
+        OpBody::Group(g) => {
+            let mut grids = org::grids_under(c, &g.org_id)?;
+            if let Some(held) = crate::registers::group::load_group(c, &g.id)? {
+                grids.extend(org::grids_under(c, &held.org_id)?);
+            }
+            grids
+        }
+        OpBody::EquipmentCheck(x) => match crate::registers::group::load_group(c, &x.group_id)? {
+            Some(g) => org::grids_under(c, &g.org_id)?,
+            None => Vec::new(),
+        },
         // A campaign touches every grid of its township, and of the one it is stored under.
         // A campaign belongs to a township: named anything else, it touches nothing (refused).
         OpBody::Campaign(x) => {

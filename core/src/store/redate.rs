@@ -42,6 +42,10 @@ fn bring_back(body: &mut OpBody, server_ms: i64, true_ms: i64, day: Day) -> bool
             l.signed_on = day;
             true
         }
+        OpBody::EquipmentCheck(c) if c.checked_on > day => {
+            c.checked_on = day;
+            true
+        }
         _ => false,
     }
 }

@@ -220,7 +220,8 @@ CREATE TABLE activities (
     channel TEXT,
     attendees TEXT NOT NULL DEFAULT '[]',
     photos TEXT NOT NULL DEFAULT '[]',
-    trainees TEXT NOT NULL DEFAULT '[]'
+    trainees TEXT NOT NULL DEFAULT '[]',
+    group_id TEXT
 );
 CREATE INDEX activities_org ON activities (org_id, held_on);
 
@@ -259,6 +260,27 @@ CREATE TABLE letters (
 );
 CREATE INDEX letters_org ON letters (org_id, signed_on);
 CREATE INDEX letters_place ON letters (place_id, signed_on);
+
+-- 微型消防站, 志愿消防队 and committees, folded last-writer-wins as whole records; and each
+-- item of an equipment check, written once from its op.
+CREATE TABLE fire_groups (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX fire_groups_org ON fire_groups (org_id);
+CREATE TABLE equipment_checks (
+    check_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    checked_on INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (check_id, item_key)
+);
+CREATE INDEX equipment_checks_item ON equipment_checks (group_id, item_key, checked_on);
 
 -- Patrol plans, folded last-writer-wins as whole records.
 CREATE TABLE patrol_plans (

@@ -28,8 +28,14 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         // A grid worker collects a place's signed letter; a village adopts its pact.
         OpBody::Letter(l) if l.kind.of_place() => &[G, V, T],
         OpBody::Letter(_) => &[V, T],
+        // Villages and the township keep their stations and committees; whoever is at the
+        // station checks its equipment.
+        OpBody::Group(_) => &[V, T],
+        OpBody::EquipmentCheck(_) => &[G, V, T],
         // The brigade trains grid workers and logs its own sessions.
         OpBody::Activity(a) if a.kind == ActivityKind::Training => &[G, V, T, B],
+        // Committees meet at the village and the township.
+        OpBody::Activity(a) if a.kind == ActivityKind::Meeting => &[V, T],
         OpBody::PlaceCreate(_)
         | OpBody::PlaceUpdate(_)
         | OpBody::Patrol(_)

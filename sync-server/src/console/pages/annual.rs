@@ -21,7 +21,7 @@ pub struct YearQuery {
     year: Option<String>,
 }
 
-const ANNUAL_HEADINGS: [&str; 34] = [
+const ANNUAL_HEADINGS: [&str; 39] = [
     "范围",
     "级别",
     "巡查次数",
@@ -56,6 +56,11 @@ const ANNUAL_HEADINGS: [&str; 34] = [
     "火灾直接财产损失（元）",
     "责任书签订率",
     "防火公约（已订村数）",
+    "微型消防站",
+    "志愿消防队",
+    "器材待检查（项）",
+    "消防演练次数",
+    "委员会会议次数",
 ];
 
 fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
@@ -98,6 +103,11 @@ fn annual_row(level: OrgLevel, r: &Report) -> Vec<String> {
         f.loss_yuan.to_string(),
         pct(l.signed_rate),
         format!("{} / {}", l.villages_with_pact, l.villages),
+        r.groups.micro_stations.to_string(),
+        r.groups.volunteer_teams.to_string(),
+        r.groups.equipment_due.to_string(),
+        r.groups.drills.to_string(),
+        r.groups.meetings.to_string(),
     ]);
     row
 }

@@ -1,7 +1,8 @@
 //! The registers beside patrols and hazards, as an office reviews them: the fires of an area
 //! and period, each at a registered place read with what that place's records said when it
 //! broke out; the grid workers trained and how their assessments went; the signed letters and
-//! the places still without one in force. Every figure is the core's report, the same the
+//! the places still without one in force; the stations, teams and committees with the
+//! equipment due for its check. Every figure is the core's report, the same the
 //! dashboard, the annual page and the phone show; the lists are the core's too.
 
 use axum::extract::{Query, State};
@@ -28,8 +29,10 @@ pub async fn registers(
         let on = r.to.min(r.as_of);
         let unsigned = store.places_without_letter(&node.id, on)?;
         let letters = store.letters(&node.id, from, to)?;
+        let groups = store.groups(&node.id)?;
+        let due = store.equipment_due(&node.id)?;
         let lib = gridpatrol_core::checklist::library();
-        let (f, t, l) = (&r.fires, &r.training, &r.letters);
+        let (f, t, l, g) = (&r.fires, &r.training, &r.letters, &r.groups);
         let export = |ledger: Ledger| {
             html! {
                 a href={ "/console/export/ledger?ledger=" (ledger.code()) "&scope=" (url(&node.id)) "&from=" (from) "&to=" (to) "&format=xlsx" } {
@@ -48,6 +51,7 @@ pub async fn registers(
                 (figure(html! { (pct(t.pass_rate)) }, "考核合格率"))
                 (figure(html! { (pct(l.signed_rate)) }, "责任书签订率"))
                 (figure(html! { (l.villages_with_pact) " / " (l.villages) }, "已订防火公约的村"))
+                (figure(html! { a href="#stations" { (g.equipment_due) } }, "器材待检查（项）"))
             }
             p.muted { "统计期 " (from) " 至 " (to) "；责任书自签订之日起一年内有效，按 " (on) " 计。" }
 
@@ -136,6 +140,51 @@ pub async fn registers(
                             td { (row.place_name.as_deref().unwrap_or("—")) }
                             td { (row.letter.signed_by) }
                             td { (row.recorded_by) }
+                        }
+                    }
+                }
+            } }
+
+            h2 id="stations" { "微型消防站、志愿消防队与委员会" }
+            p {
+                "微型消防站 " (g.micro_stations) " 个，志愿消防队 " (g.volunteer_teams) " 支，队员 " (g.members)
+                " 人；委员会与领导小组 " (g.committees) " 个。期内演练 " (g.drills) " 次（" (g.drill_attendance)
+                " 人次），会议 " (g.meetings) " 次。"
+            }
+            p.noprint { (export(Ledger::Stations)) }
+            div.scroll { table {
+                thead { tr { @for h in ["名称", "类型", "区域", "成员（职务）", "值班安排", "器材"] { th scope="col" { (h) } } } }
+                tbody {
+                    @if groups.is_empty() { tr { td colspan="6" class="muted" { "没有" } } }
+                    @for x in groups.iter().filter(|x| x.active) {
+                        tr {
+                            td { (x.name) }
+                            td { (x.kind.zh()) }
+                            td { (tree.name(&x.org_id)) }
+                            td { @for (i, m) in x.members.iter().enumerate() { @if i > 0 { "、" } (m.name) @if !m.duty.is_empty() { "（" (m.duty) "）" } } }
+                            td { (x.roster) }
+                            td { @for (i, e) in x.equipment.iter().enumerate() { @if i > 0 { "、" } (e.kind) " ×" (e.count) } }
+                        }
+                    }
+                }
+            } }
+            h3 id="equipment-due" { "今日待检查的器材（" (due.len()) "）" }
+            div.scroll { table {
+                thead { tr { @for h in ["消防站", "器材", "数量", "上次检查", "结果", "应检查日期", "有效期至"] { th scope="col" { (h) } } } }
+                tbody {
+                    @if due.is_empty() { tr { td colspan="7" class="muted" { "没有" } } }
+                    @for i in &due {
+                        tr {
+                            td { (i.group_name) }
+                            td { (i.item.kind) }
+                            td.num { (i.item.count) }
+                            td.date { (i.last_checked.map_or("从未检查".to_string(), |d| d.to_string())) }
+                            td { (match i.last_ok { Some(true) => "完好", Some(false) => "损坏或缺失", None => "—" }) }
+                            td.date { (i.next_due.map_or("—".to_string(), |d| d.to_string())) }
+                            td.date {
+                                (i.item.expires_on.map_or("—".to_string(), |d| d.to_string()))
+                                @if i.expired { " 已过期" }
+                            }
                         }
                     }
                 }
