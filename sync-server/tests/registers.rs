@@ -363,3 +363,175 @@ fn who_may_write_and_read_each_register() {
         200
     );
 }
+
+#[test]
+fn a_station_is_kept_on_the_leaders_phone_checked_and_exported() {
+    use gridpatrol_core::registers::group::{Equipment, Group, GroupKind, ItemCheck, Member};
+    let server = Server::start(None, &[]);
+    let officer = Browser::sign_in(&server, "o01");
+    let before = annual(&officer);
+    let leader = common::device(&server, "l02");
+    let l02 = leader.actor("l02").unwrap();
+    let station = Group {
+        id: uuid::Uuid::now_v7(),
+        kind: GroupKind::MicroStation,
+        org_id: "v02".into(),
+        name: "测试村微型消防站".into(),
+        members: vec![Member {
+            name: "站长甲".into(),
+            user_id: Some("l02".into()),
+            duty: "站长".into(),
+        }],
+        roster: "每日轮流值班".into(),
+        equipment: vec![
+            Equipment {
+                key: "ext".into(),
+                kind: "测试灭火器".into(),
+                count: 12,
+                check_every_days: 30,
+                expires_on: None,
+            },
+            Equipment {
+                key: "hose".into(),
+                kind: "测试水带".into(),
+                count: 3,
+                check_every_days: 90,
+                expires_on: None,
+            },
+        ],
+        active: true,
+    };
+    let id = leader.put_group(&l02, station.clone()).unwrap();
+    let due_before = leader
+        .equipment_due_for(&l02)
+        .unwrap()
+        .iter()
+        .filter(|i| i.group_id == id)
+        .count();
+    assert_eq!(due_before, 2, "never checked: both due");
+    leader
+        .check_equipment(
+            &l02,
+            id,
+            leader.today(),
+            vec![ItemCheck {
+                key: "ext".into(),
+                ok: false,
+                note: "压力不足".into(),
+            }],
+            vec![],
+        )
+        .unwrap();
+    leader
+        .log_activity(
+            &l02,
+            NewActivity {
+                kind: ActivityKind::Drill,
+                org_id: "v02".into(),
+                held_on: leader.today(),
+                title: "灭火器实操演练".into(),
+                audience: 8,
+                note: String::new(),
+                channel: None,
+                attendees: vec!["站长甲".into()],
+                photos: Vec::new(),
+                trainees: Vec::new(),
+                group_id: Some(id),
+            },
+        )
+        .unwrap();
+    leader.sync(&mut |_| {}).unwrap();
+
+    // The annual page: one more station, one more drill, the hose still due.
+    let after = annual(&officer);
+    for (heading, by) in [
+        ("微型消防站", 1),
+        ("消防演练次数", 1),
+        ("器材待检查（项）", 1),
+    ] {
+        assert_eq!(
+            number(&after, heading),
+            number(&before, heading) + by,
+            "{heading}"
+        );
+    }
+    // The console lists the station and the hose as due; the ledger has both items.
+    let page = officer.page("/console/registers?scope=v02");
+    assert!(page.contains("测试村微型消防站") && page.contains("每日轮流值班"));
+    let due = page.split("今日待检查的器材").nth(1).unwrap();
+    assert!(
+        due.contains("测试水带") && !due.contains("测试灭火器"),
+        "only the hose is due"
+    );
+    let res = officer.get("/console/export/ledger?ledger=stations&scope=v02&format=xlsx");
+    assert_eq!(res.status(), 200);
+    let rows = xlsx_rows(&res.bytes().unwrap(), "消防站器材台账");
+    let ext = rows
+        .iter()
+        .find(|r| r.contains(&"测试灭火器".to_string()))
+        .expect("the extinguishers");
+    assert!(ext.contains(&"损坏或缺失".to_string()), "{ext:?}");
+    assert!(rows
+        .iter()
+        .any(|r| r.contains(&"测试水带".to_string()) && r.contains(&"未检查".to_string())));
+
+    // Who may: a worker's phone keeps no station; a worker of another village receives none;
+    // what a modified phone pushes is refused.
+    let worker = common::device(&server, "w01");
+    let w01 = worker.actor("w01").unwrap();
+    assert!(worker
+        .put_group(
+            &w01,
+            Group {
+                id: uuid::Uuid::now_v7(),
+                org_id: "g01".into(),
+                ..station.clone()
+            }
+        )
+        .is_err());
+    assert!(
+        worker.groups("t01").is_err() || worker.groups("t01").unwrap().iter().all(|g| g.id != id)
+    );
+    let honest = last_own_op(&leader);
+    let token = token_of(&server, &leader, "l02");
+    let forged_ops: Vec<Op> = vec![
+        // The station moved to a village the leader does not lead.
+        OpBody::Group(Group {
+            org_id: "v01".into(),
+            ..station.clone()
+        }),
+        // A check of an item the station does not list.
+        OpBody::EquipmentCheck(gridpatrol_core::registers::group::EquipmentCheck {
+            id: uuid::Uuid::now_v7(),
+            group_id: id,
+            checked_on: leader.today(),
+            items: vec![ItemCheck {
+                key: "ladder".into(),
+                ok: true,
+                note: String::new(),
+            }],
+            photos: Vec::new(),
+        }),
+        // A check of a station that does not exist.
+        OpBody::EquipmentCheck(gridpatrol_core::registers::group::EquipmentCheck {
+            id: uuid::Uuid::now_v7(),
+            group_id: uuid::Uuid::now_v7(),
+            checked_on: leader.today(),
+            items: vec![ItemCheck {
+                key: "ext".into(),
+                ok: true,
+                note: String::new(),
+            }],
+            photos: Vec::new(),
+        }),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, b)| forged(&honest, 10 + i as i64, b))
+    .collect();
+    let codes = push_codes(&server.url, &token, leader.device_id(), forged_ops);
+    assert!(codes.iter().all(|c| !c.is_empty()), "{codes:?}");
+    assert_eq!(codes[0], "out_of_scope", "{codes:?}");
+    let page = officer.page("/console/registers?scope=t01");
+    assert!(!page.contains("ladder"));
+}

@@ -352,7 +352,7 @@ try {
     assert((await due.first().innerText()).includes('（网格员）'), 'the grid worker is named');
   });
 
-  await check('the registers page: fires by cause add up to the fires listed, and the unsigned places to the letter rate', async () => {
+  await check('the registers page: fires by cause add up to the fires listed, the unsigned places to the letter rate, the equipment listed due to its count', async () => {
     await officer.getByRole('link', { name: '台账登记' }).click();
     const figure = async (label) => Number((await officer.locator('.figure', { hasText: label })
       .locator('.value').innerText()).trim());
@@ -369,6 +369,9 @@ try {
       .match(/在册场所 (\d+) 处，责任书在有效期内 (\d+) 处/).slice(1).map(Number);
     const unsigned = await officer.locator('#unsigned + .scroll table tbody tr').count();
     assert(places - signed === unsigned, `${places} places, ${signed} signed, ${unsigned} listed unsigned`);
+    const equipmentDue = await figure('器材待检查（项）');
+    const dueRows = await officer.locator('#equipment-due + .scroll table tbody tr:not(:has(td.muted))').count();
+    assert(equipmentDue === dueRows && dueRows > 0, `${equipmentDue} items counted due, ${dueRows} listed`);
     await officer.goto(`${url}/console/`);
     assert(await officer.locator('.figure', { hasText: '责任书签订率' }).count() === 1, 'the rate is on the dashboard');
   });
