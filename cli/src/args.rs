@@ -339,7 +339,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub(crate) xlsx: Option<std::path::PathBuf>,
     /// Which ledger --csv and --xlsx write: hazards (隐患台账), patrols (巡查台账), places
-    /// (一户一档) or activities (宣传培训台账).
+    /// (一户一档), activities (宣传培训台账), fires (火灾台账), letters (责任书台账) or stations
+    /// (消防站器材台账).
     #[arg(long, default_value = "hazards")]
     pub(crate) ledger: String,
 }
