@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 mod browser;
+pub mod registers;
 #[allow(unused_imports)]
 pub use browser::Browser;
 
