@@ -145,6 +145,9 @@ pub(crate) fn put_fire(tx: &Transaction, f: &Fire, by: &str) -> Result<()> {
 impl Store {
     /// Records a fire; its id.
     pub fn record_fire(&self, actor: &Actor, new: NewFire) -> Result<Uuid> {
+        if new.occurred_at > self.now_ms() {
+            return Err(super::after_today(self.today()));
+        }
         self.write(|tx| {
             let mut address = new.address.trim().to_string();
             if let Some(place) = new.place_id {
@@ -173,9 +176,6 @@ impl Store {
                 photos: new.photos,
             };
             fire.check(Hlc::new(self.now_ms(), 0))?;
-            if fire.occurred_at > self.now_ms() {
-                return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
-            }
             let (id, grid) = (fire.id, fire.grid_id.clone());
             let body = OpBody::Fire(fire);
             super::require_writer(actor, &body)?;
@@ -277,13 +277,7 @@ pub(crate) fn fire_rows(
          LEFT JOIN org_nodes v ON v.id = g.parent_id LEFT JOIN places p ON p.id = f.place_id
          WHERE f.grid_id = ?1 AND f.occurred_on >= ?2 AND f.occurred_on <= ?3",
     )?;
-    let bad = |i: usize, e: &dyn std::fmt::Display| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    };
+    let bad = super::unreadable;
     let mut out = Vec::new();
     for grid in grids {
         let rows = stmt.query_map(params![grid, from.0, to.0], |r| {

@@ -341,7 +341,7 @@ impl Store {
         photos: Vec<String>,
     ) -> Result<Uuid> {
         if checked_on > self.today() {
-            return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
+            return Err(super::after_today(self.today()));
         }
         let check = EquipmentCheck {
             id: Uuid::now_v7(),

@@ -119,7 +119,7 @@ impl Store {
     /// Records a signed letter, pledge or village pact; its id.
     pub fn record_letter(&self, actor: &Actor, new: NewLetter) -> Result<Uuid> {
         if new.signed_on > self.today() {
-            return Err(InvalidInput::new(Field::Date, Problem::Malformed).into());
+            return Err(super::after_today(self.today()));
         }
         self.write(|tx| {
             let org_id = match (new.place_id, &new.village_id) {
@@ -181,13 +181,7 @@ pub(crate) fn letter_rows(
          WHERE l.signed_on >= ?2 AND l.signed_on <= ?3 AND l.org_id IN sub
          ORDER BY l.signed_on, l.id",
     )?;
-    let bad = |i: usize, e: &dyn std::fmt::Display| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            e.to_string().into(),
-        )
-    };
+    let bad = super::unreadable;
     let rows = stmt
         .query_map(params![scope_id, from.0, to.0], |r| {
             let id: String = r.get(0)?;

@@ -55,3 +55,24 @@ pub(crate) fn place_grid(c: &Connection, place: &uuid::Uuid) -> Result<String> {
         .optional()?
         .ok_or_else(|| Rejection::NoSuchPlace.into())
 }
+
+/// A stored value that does not read back as its type (a column written by an older fold).
+pub(crate) fn unreadable(column: usize, e: &dyn std::fmt::Display) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        e.to_string().into(),
+    )
+}
+
+/// A day typed after today: out of range up to today (a record is of what has happened).
+pub(crate) fn after_today(today: crate::clock::Day) -> crate::error::Error {
+    InvalidInput::new(
+        Field::Date,
+        Problem::OutOfRange {
+            min: crate::clock::Day::from_ms(crate::rules::EARLIEST_MS).to_string(),
+            max: today.to_string(),
+        },
+    )
+    .into()
+}
