@@ -13,9 +13,14 @@ use gridpatrol_core::registers::fire::{FireCause, NewFire};
 use gridpatrol_core::registers::letter::{LetterKind, NewLetter};
 use gridpatrol_core::Store;
 
-#[test]
-fn each_register_goes_from_the_phone_to_the_console_and_its_ledger() {
-    let server = Server::start(None, &[]);
+common::on_both_backends!(
+    each_register_goes_from_the_phone_to_the_console_and_its_ledger_sqlite,
+    each_register_goes_from_the_phone_to_the_console_and_its_ledger_postgres,
+    phone_to_console_and_ledger
+);
+
+fn phone_to_console_and_ledger(database: Option<String>) {
+    let server = Server::start(database, &[]);
     let officer = Browser::sign_in(&server, "o01");
     let before = annual(&officer);
 

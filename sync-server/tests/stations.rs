@@ -9,11 +9,16 @@ use common::registers::{annual, last_own_op, number, token_of, xlsx_rows};
 use common::{forged, push_codes, Browser, Server};
 use gridpatrol_core::activity::{ActivityKind, NewActivity, Trainee};
 use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::registers::group::{Equipment, Group, GroupKind, ItemCheck, Member};
 
-#[test]
-fn a_station_is_kept_on_the_leaders_phone_checked_and_exported() {
-    use gridpatrol_core::registers::group::{Equipment, Group, GroupKind, ItemCheck, Member};
-    let server = Server::start(None, &[]);
+common::on_both_backends!(
+    a_station_is_kept_on_the_leaders_phone_checked_and_exported_sqlite,
+    a_station_is_kept_on_the_leaders_phone_checked_and_exported_postgres,
+    station_on_the_phone
+);
+
+fn station_on_the_phone(database: Option<String>) {
+    let server = Server::start(database, &[]);
     let officer = Browser::sign_in(&server, "o01");
     let before = annual(&officer);
     let leader = common::device(&server, "l02");
