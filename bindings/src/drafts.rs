@@ -169,7 +169,7 @@ pub struct HazardInProgress {
     pub fix: Option<GpsFix>,
 }
 
-/// A publicity or training log in progress.
+/// A publicity, training, drill or meeting log in progress.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ActivityInProgress {
     pub draft_id: String,
@@ -184,6 +184,8 @@ pub struct ActivityInProgress {
     pub photos: Vec<String>,
     /// Training only: who attended by account, with their assessment.
     pub trainees: Vec<Trainee>,
+    /// A drill's station or team, a meeting's committee (`GroupEntry.group_id`).
+    pub group_id: Option<String>,
 }
 
 /// What a submitted draft became.
@@ -499,6 +501,7 @@ impl PatrolStore {
                     passed: t.passed,
                 })
                 .collect(),
+            group_id: a.group_id.map(|g| g.to_string()),
         })
     }
 

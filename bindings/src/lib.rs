@@ -13,7 +13,10 @@ mod places;
 mod records;
 mod registers;
 mod reminders;
+mod stations;
 mod store;
+#[cfg(test)]
+mod testing;
 
 pub use drafts::*;
 pub use error::GridPatrolError;
@@ -23,6 +26,7 @@ pub use places::{NewPlaceInput, PlaceChoice, PlaceEdit, PlaceTypeChoice};
 pub use records::*;
 pub use registers::*;
 pub use reminders::{LocalNotice, ReminderCounts};
+pub use stations::*;
 pub use store::{PatrolStore, SyncListener};
 
 uniffi::setup_scaffolding!();

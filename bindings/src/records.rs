@@ -179,6 +179,21 @@ pub struct ReportFigures {
     pub signed_rate: Option<f64>,
     pub villages: u32,
     pub villages_with_pact: u32,
+    /// Active stations, teams and committees (消防安全委员会 and 村领导小组 together), and the
+    /// members of the stations and teams.
+    pub micro_stations: u32,
+    pub volunteer_teams: u32,
+    pub committees: u32,
+    pub members: u32,
+    /// The stations' and teams' equipment items, those due for a check at the period's end
+    /// (never checked, or past their cycle) and those past their refill or replacement date.
+    pub equipment_items: u32,
+    pub equipment_due: u32,
+    pub equipment_expired: u32,
+    /// 消防演练 held in the period and the people at them (人次), and committee meetings.
+    pub drills: u32,
+    pub drill_attendance: u64,
+    pub meetings: u32,
 }
 
 #[derive(Debug, Clone, uniffi::Enum)]

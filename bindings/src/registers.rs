@@ -240,7 +240,7 @@ pub struct PlaceLetter {
     pub state_zh: String,
 }
 
-fn day(text: &str) -> Result<Day> {
+pub(crate) fn day(text: &str) -> Result<Day> {
     Ok(text.parse::<Day>().map_err(Error::from)?)
 }
 
@@ -446,7 +446,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::records::DeviceConfig;
+    use crate::testing::{demo, refused};
 
     #[test]
     fn every_cause_and_kind_crosses_both_ways() {
@@ -455,41 +455,6 @@ mod tests {
         }
         for k in letter::LetterKind::ALL {
             assert_eq!(letter::LetterKind::from(LetterKind::from(k)), k);
-        }
-    }
-
-    /// A demo store on a fixed clock (2026-09-01), in a folder removed when dropped.
-    struct Demo {
-        store: std::sync::Arc<PatrolStore>,
-        dir: std::path::PathBuf,
-    }
-
-    impl Drop for Demo {
-        fn drop(&mut self) {
-            self.store.shutdown();
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-
-    fn demo(name: &str) -> Demo {
-        let dir = std::env::temp_dir().join(format!(
-            "gridpatrol-ffi-{name}-{}-{}",
-            std::process::id(),
-            uuid::Uuid::now_v7()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = DeviceConfig {
-            fixed_clock_ms: Some(gridpatrol_core::demo::START_MS),
-        };
-        let store = PatrolStore::open(dir.join("phone.db").display().to_string(), config).unwrap();
-        store.load_demo().unwrap();
-        Demo { store, dir }
-    }
-
-    fn refused(e: GridPatrolError) -> String {
-        match e {
-            GridPatrolError::NotAllowed { code, .. } => code,
-            other => panic!("expected a refusal, got {other:?}"),
         }
     }
 

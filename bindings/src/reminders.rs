@@ -17,6 +17,8 @@ pub struct ReminderCounts {
     pub cases_overdue: u32,
     pub reviews: u32,
     pub extensions: u32,
+    /// Equipment of the stations and teams the user may check, due for its check.
+    pub equipment_due: u32,
     /// The day's summary in one line, or None when nothing waits.
     pub summary: Option<String>,
 }
@@ -47,6 +49,7 @@ impl PatrolStore {
             cases_overdue: n(&r.cases_overdue),
             reviews: n(&r.reviews),
             extensions: n(&r.extensions),
+            equipment_due: r.equipment_due,
             summary: r.summary_zh(),
         })
     }

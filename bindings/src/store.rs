@@ -303,7 +303,7 @@ impl PatrolStore {
             to.parse::<Day>().map_err(Error::from)?,
         )?;
         let (overdue_as_of, coverage_rate) = (r.overdue_as_of().to_string(), r.coverage_rate());
-        let (fires, training, letters) = (r.fires, r.training, r.letters);
+        let (fires, training, letters, groups) = (r.fires, r.training, r.letters, r.groups);
         Ok(ReportFigures {
             scope_id: r.scope_id,
             scope_name: r.scope_name,
@@ -339,6 +339,16 @@ impl PatrolStore {
             signed_rate: letters.signed_rate,
             villages: letters.villages,
             villages_with_pact: letters.villages_with_pact,
+            micro_stations: groups.micro_stations,
+            volunteer_teams: groups.volunteer_teams,
+            committees: groups.committees,
+            members: groups.members,
+            equipment_items: groups.equipment_items,
+            equipment_due: groups.equipment_due,
+            equipment_expired: groups.equipment_expired,
+            drills: groups.drills,
+            drill_attendance: groups.drill_attendance,
+            meetings: groups.meetings,
         })
     }
 

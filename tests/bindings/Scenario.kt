@@ -2,16 +2,22 @@
 // real library: open a store, load the demo, run a patrol, report a hazard, drive it to closed,
 // read the report, get typed errors for bad input, and sync two stores through a real
 // sync-server process (its URL in GRIDPATROL_SERVER_URL); then a letter, a fire and a training
-// from the phones move the township's figures. Run by tests/bindings.sh.
+// from the phones move the township's figures, and a village's station is kept and checked.
+// Run by tests/bindings.sh.
 
 import cn.gridpatrol.ffi.Answer
 import cn.gridpatrol.ffi.DraftOutcome
 import cn.gridpatrol.ffi.ActivityType
 import cn.gridpatrol.ffi.DraftKind
+import cn.gridpatrol.ffi.EquipmentInput
 import cn.gridpatrol.ffi.FireCause
 import cn.gridpatrol.ffi.FireInput
 import cn.gridpatrol.ffi.GpsFix
+import cn.gridpatrol.ffi.GroupInput
+import cn.gridpatrol.ffi.GroupKind
+import cn.gridpatrol.ffi.GroupMember
 import cn.gridpatrol.ffi.ItemAnswer
+import cn.gridpatrol.ffi.ItemCheckInput
 import cn.gridpatrol.ffi.ItemPhoto
 import cn.gridpatrol.ffi.ItemType
 import cn.gridpatrol.ffi.LetterInput
@@ -228,6 +234,41 @@ suspend fun registers(dir: File, url: String) {
     listOf(officer, worker, brigade).forEach { it.shutdown() }
 }
 
+/**
+ * A station from a village leader's phone (l02, v02): a grid worker may not keep one; the
+ * leader's station lists its one item as due until it is checked; the officer's figures count it.
+ */
+suspend fun stations(dir: File, url: String) {
+    val (officer, leader, worker) = listOf("o01", "l02", "w04").map { who ->
+        PatrolKit.open(File(dir, "stations-$who.db").path).getOrThrow().also {
+            it.signIn(url, who, "gridpatrol").getOrThrow()
+            it.syncNow().getOrThrow()
+        }
+    }
+    val today = officer.today().getOrThrow()
+    val before = officer.report("o01", "t01", today, today).getOrThrow()
+    val village = leader.userOrgs("l02").getOrThrow().single().orgId
+    val station = GroupInput(
+        groupId = null, kind = GroupKind.MICRO_STATION, orgId = village, name = "西岭村微型消防站",
+        members = listOf(GroupMember("站长丙", null, "站长")), roster = "",
+        equipment = listOf(EquipmentInput(null, "灭火器", 8u, 30u, null)), active = true,
+    )
+    assertEquals("role_not_allowed", failed<PatrolError.NotAllowed>(worker.putGroup("w04", station.copy(orgId = "g04"))).code)
+    val group = leader.putGroup("l02", station).getOrThrow()
+    val item = leader.groups("l02", village).getOrThrow().single { it.groupId == group }.equipment.single()
+    assertEquals(listOf(item.key), leader.equipmentDue("l02").getOrThrow().filter { it.groupId == group }.map { it.item.key })
+    leader.checkEquipment("l02", group, today, listOf(ItemCheckInput(item.key, true, "")), emptyList()).getOrThrow()
+    assertTrue(leader.equipmentDue("l02").getOrThrow().none { it.groupId == group })
+    assertEquals(0uL, leader.syncNow().getOrThrow().refused)
+
+    officer.syncNow().getOrThrow()
+    val after = officer.report("o01", "t01", today, today).getOrThrow()
+    assertEquals(before.microStations + 1u, after.microStations)
+    assertEquals(before.equipmentItems + 1u, after.equipmentItems)
+    assertEquals(before.equipmentDue, after.equipmentDue)
+    listOf(officer, leader, worker).forEach { it.shutdown() }
+}
+
 /** The pass/fail items of the first place due to w01, in checklist order. */
 suspend fun draftItems(kit: PatrolKit): Pair<String, List<String>> {
     val place = kit.duePatrols("w01").getOrThrow().first().placeId
@@ -291,6 +332,7 @@ fun main(args: Array<String>) = runBlocking {
         localLoop(dir)
         twoDevices(dir, url)
         registers(dir, url)
+        stations(dir, url)
     } finally {
         dir.deleteRecursively()
     }

@@ -2,7 +2,8 @@
 store, load the demo, run a patrol, report a hazard, drive it to closed, read the report,
 catch typed errors for bad input, and sync two stores through a real sync-server process
 (its URL in GRIDPATROL_SERVER_URL); then the registers (letters, fires, training) from five
-phones through that server, and the figures they move. Run by tests/bindings.sh with the
+phones through that server, and a micro station with its equipment checks and a drill from a
+village leader's, and the figures they move. Run by tests/bindings.sh with the
 generated module on PYTHONPATH; exits non-zero on the first failed check."""
 
 import datetime
@@ -395,6 +396,104 @@ def registers(folder, url):
         phone.shutdown()
 
 
+def stations(folder, url):
+    """A village leader's phone keeps a micro station (微型消防站) with two items, checks one and
+    logs a drill naming it; a grid worker may not keep one; after a sync the officer's township
+    figures rise by exactly that, and a worker of another village holds none of it."""
+    phones = {}
+    for who in ("o01", "l01", "w01", "w04"):
+        phone = gp.PatrolStore.open(os.path.join(folder, f"stations-{who}.db"),
+                                    gp.DeviceConfig(fixed_clock_ms=None))
+        phone.sign_in(url, who, "gridpatrol")
+        phone.sync_now(Progress())
+        phones[who] = phone
+    officer, leader, worker, elsewhere = (phones[w] for w in ("o01", "l01", "w01", "w04"))
+    today = officer.today()
+    period = (day_after(today, -30), today)
+    before = officer.report("o01", "t01", *period)
+
+    kinds = {k.kind: k for k in leader.group_kinds()}
+    assert kinds[gp.GroupKind.MICRO_STATION].zh == "微型消防站" and kinds[gp.GroupKind.MICRO_STATION].keeps_equipment
+    assert not kinds[gp.GroupKind.SAFETY_COMMITTEE].keeps_equipment
+    [village] = leader.user_orgs("l01")
+    assert village.org_id == "v01" and village.level_zh == "村（社区）", village
+    station = gp.GroupInput(
+        group_id=None, kind=gp.GroupKind.MICRO_STATION, org_id=village.org_id, name="东沟村微型消防站",
+        members=[gp.GroupMember(name="站长甲", user_id=None, duty="站长"),
+                 gp.GroupMember(name="队员乙", user_id=None, duty="队员")],
+        roster="每日 2 人值班",
+        equipment=[gp.EquipmentInput(key=None, kind="灭火器", count=6, check_every_days=30, expires_on=None),
+                   gp.EquipmentInput(key=None, kind="消防水带", count=2, check_every_days=90,
+                                     expires_on=day_after(today, -1))],
+        active=True)
+
+    # A grid worker keeps no station: refused by role for their own grid, by scope for the village.
+    assert leader.may_keep_groups("l01") and officer.may_keep_groups("o01") and not worker.may_keep_groups("w01")
+    team = gp.GroupInput(group_id=None, kind=gp.GroupKind.VOLUNTEER_TEAM, org_id="g01", name="一网格志愿消防队",
+                         members=[], roster="", equipment=[], active=True)
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.put_group("w01", team))
+    assert err.code == "role_not_allowed" and err.zh, err
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.put_group("w01", station))
+    assert err.code == "out_of_scope", err.code
+    assert worker.sync_status("w01").pending_ops == 0, "a refused group leaves nothing to send"
+
+    group = leader.put_group("l01", station)
+    [entry] = [g for g in leader.groups("l01", "v01") if g.group_id == group]
+    assert entry.kind_zh == "微型消防站" and entry.org_name == village.name and entry.active, entry
+    assert [m.name for m in entry.members] == ["站长甲", "队员乙"] and entry.roster == "每日 2 人值班", entry
+    extinguisher, hose = entry.equipment
+    assert (extinguisher.kind, hose.kind, hose.expires_on) == ("灭火器", "消防水带", day_after(today, -1)), entry
+    due = [d for d in leader.equipment_due("l01") if d.group_id == group]
+    assert {d.item.key for d in due} == {extinguisher.key, hose.key}, due
+    assert all(d.last_checked is None and d.last_result_zh == "未检查" for d in due), due
+    assert [d.expired for d in due if d.item.key == hose.key] == [True]
+    assert leader.reminders("l01").equipment_due >= 2
+    assert "消防站器材待检查" in leader.reminders("l01").summary
+
+    # 器材检查: the extinguishers, with a photo; the hose stays due.
+    shot = os.path.join(folder, "IMG_station.jpg")
+    with open(shot, "wb") as f:
+        f.write(os.urandom(40_000))
+    photo = leader.add_photo_file(shot)
+    checked = leader.check_equipment("l01", group, today, [gp.ItemCheckInput(key=extinguisher.key, ok=True, note="")],
+                                     [photo])
+    assert checked
+    due = [d for d in leader.equipment_due("l01") if d.group_id == group]
+    assert [d.item.key for d in due] == [hose.key], due
+    err = expect_error(gp.GridPatrolError.InvalidInput, lambda: leader.check_equipment(
+        "l01", group, day_after(today, 1), [gp.ItemCheckInput(key=hose.key, ok=True, note="")], []))
+    assert err.field == "date", err.field
+
+    # 消防演练 held by the station, logged for its village.
+    draft = leader.start_activity_draft("l01", gp.ActivityType.DRILL, "v01", today, group)
+    leader.save_activity_draft("l01", draft, "灭火器实操演练", 15, "", None, ["站长甲", "队员乙"], [])
+    kept = leader.activity_draft("l01", draft)
+    assert kept.group_id == group and kept.activity == gp.ActivityType.DRILL, kept
+    assert isinstance(leader.submit_draft("l01", draft), gp.DraftOutcome.ACTIVITY)
+    sent = leader.sync_now(Progress())
+    assert sent.pushed == 3 and sent.refused == 0 and sent.photos_sent == 1, sent
+
+    officer.sync_now(Progress())
+    after = officer.report("o01", "t01", *period)
+    fields = ("micro_stations", "volunteer_teams", "committees", "members", "equipment_items", "equipment_due",
+              "equipment_expired", "drills", "drill_attendance", "meetings")
+    rose = {f: getattr(after, f) - getattr(before, f) for f in fields}
+    assert rose == {"micro_stations": 1, "volunteer_teams": 0, "committees": 0, "members": 2, "equipment_items": 2,
+                    "equipment_due": 1, "equipment_expired": 1, "drills": 1, "drill_attendance": 15,
+                    "meetings": 0}, (rose, before, after)
+    assert group in [g.group_id for g in officer.groups("o01", "t01")]
+    assert [d.item.key for d in officer.equipment_due("o01") if d.group_id == group] == [hose.key]
+
+    # Another village's worker: none of v01's station, and v01's groups are not theirs to ask for.
+    elsewhere.sync_now(Progress())
+    assert all(g.group_id != group for g in elsewhere.groups("w04", "g04"))
+    assert all(d.group_id != group for d in elsewhere.equipment_due("w04"))
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: elsewhere.groups("w04", "v01"))
+    assert err.code == "out_of_scope", err.code
+    for phone in phones.values():
+        phone.shutdown()
+
+
 def main():
     if sys.argv[1:2] == ["hazard-draft-start"]:
         url = os.environ["GRIDPATROL_SERVER_URL"]
@@ -408,6 +507,7 @@ def main():
         two_devices(folder, url)
         hazard_draft_after_kill(folder, url)
         registers(folder, url)
+        stations(folder, url)
     print("python scenario: ok")
 
 

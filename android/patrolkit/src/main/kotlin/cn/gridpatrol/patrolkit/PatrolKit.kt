@@ -9,13 +9,18 @@ import cn.gridpatrol.ffi.DraftOutcome
 import cn.gridpatrol.ffi.DraftSummary
 import cn.gridpatrol.ffi.GpsFix
 import cn.gridpatrol.ffi.DuePatrol
+import cn.gridpatrol.ffi.EquipmentDue
 import cn.gridpatrol.ffi.FireCauseChoice
 import cn.gridpatrol.ffi.FireEntry
 import cn.gridpatrol.ffi.FireInput
 import cn.gridpatrol.ffi.GridPatrolException
+import cn.gridpatrol.ffi.GroupEntry
+import cn.gridpatrol.ffi.GroupInput
+import cn.gridpatrol.ffi.GroupKindChoice
 import cn.gridpatrol.ffi.HazardDetail
 import cn.gridpatrol.ffi.HazardInProgress
 import cn.gridpatrol.ffi.HazardSummary
+import cn.gridpatrol.ffi.ItemCheckInput
 import cn.gridpatrol.ffi.ItemHazard
 import cn.gridpatrol.ffi.LetterEntry
 import cn.gridpatrol.ffi.LetterInput
@@ -23,6 +28,7 @@ import cn.gridpatrol.ffi.LetterKindChoice
 import cn.gridpatrol.ffi.LocalNotice
 import cn.gridpatrol.ffi.NewHazard
 import cn.gridpatrol.ffi.NewPlaceInput
+import cn.gridpatrol.ffi.OrgChoice
 import cn.gridpatrol.ffi.PatrolDraft
 import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.PatrolInProgress
@@ -125,8 +131,10 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     ): Outcome<Unit> = call { saveHazardDraft(userId, draftId, category, severity, description, photos, fix) }
     suspend fun hazardDraft(userId: String, draftId: String): Outcome<HazardInProgress> =
         call { hazardDraft(userId, draftId) }
-    suspend fun startActivityDraft(userId: String, activity: ActivityType, orgId: String, heldOn: String): Outcome<String> =
-        call { startActivityDraft(userId, activity, orgId, heldOn) }
+    /** [groupId]: a drill's station or team, a meeting's committee, of [orgId]. */
+    suspend fun startActivityDraft(
+        userId: String, activity: ActivityType, orgId: String, heldOn: String, groupId: String? = null,
+    ): Outcome<String> = call { startActivityDraft(userId, activity, orgId, heldOn, groupId) }
     /** [trainees]: a training's people by account with their assessment (考核), if any. */
     suspend fun saveActivityDraft(
         userId: String, draftId: String, title: String, audience: UInt, note: String,
@@ -156,6 +164,24 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
     /** The place's letter: signed when, and whether in force (未签订, 已过期 otherwise). */
     suspend fun placeLetter(userId: String, placeId: String): Outcome<PlaceLetter> =
         call { placeLetter(userId, placeId) }
+
+    // Stations, teams and committees (消防站): kept whole by the village or township, their
+    // equipment checked by whoever holds the group's area and falling due again after its cycle.
+    suspend fun groupKinds(): Outcome<List<GroupKindChoice>> = call { groupKinds() }
+    /** The areas the user answers for (a leader's village), where their groups and activities belong. */
+    suspend fun userOrgs(userId: String): Outcome<List<OrgChoice>> = call { userOrgs(userId) }
+    /** Whether the user's role keeps groups (the core's rule), to offer 新建 and 编辑 only then. */
+    suspend fun mayKeepGroups(userId: String): Outcome<Boolean> = call { mayKeepGroups(userId) }
+    /** Records a group whole (new, or edited with its id); a grid worker is refused. */
+    suspend fun putGroup(userId: String, group: GroupInput): Outcome<String> = call { putGroup(userId, group) }
+    suspend fun groups(userId: String, scopeId: String): Outcome<List<GroupEntry>> =
+        call { groups(userId, scopeId) }
+    /** Records a check of some of a group's items on [checkedOn] (`YYYY-MM-DD`), with photos. */
+    suspend fun checkEquipment(
+        userId: String, groupId: String, checkedOn: String, items: List<ItemCheckInput>, photos: List<String>,
+    ): Outcome<String> = call { checkEquipment(userId, groupId, checkedOn, items, photos) }
+    /** The items the user may check that are due today (器材待检查). */
+    suspend fun equipmentDue(userId: String): Outcome<List<EquipmentDue>> = call { equipmentDue(userId) }
 
     /** What waits for the user today (home screen). */
     suspend fun reminders(userId: String): Outcome<ReminderCounts> = call { reminders(userId) }
