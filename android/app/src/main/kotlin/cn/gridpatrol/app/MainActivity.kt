@@ -35,12 +35,15 @@ import cn.gridpatrol.app.ui.AddPlaceScreen
 import cn.gridpatrol.app.ui.EditResponsibleScreen
 import cn.gridpatrol.app.ui.ChecklistScreen
 import cn.gridpatrol.app.ui.DueScreen
+import cn.gridpatrol.app.ui.EquipmentCheckScreen
 import cn.gridpatrol.app.ui.FireScreen
+import cn.gridpatrol.app.ui.GroupEditScreen
 import cn.gridpatrol.app.ui.HazardDetailScreen
 import cn.gridpatrol.app.ui.HazardListScreen
 import cn.gridpatrol.app.ui.LetterScreen
 import cn.gridpatrol.app.ui.ReportHazardScreen
 import cn.gridpatrol.app.ui.SignInScreen
+import cn.gridpatrol.app.ui.StationScreen
 import cn.gridpatrol.app.ui.SyncScreen
 import cn.gridpatrol.ffi.DraftKind
 import cn.gridpatrol.patrolkit.PatrolKit
@@ -113,7 +116,22 @@ fun GridPatrol(kit: PatrolKit) {
                     onActivity = { nav.navigate("activity") },
                     onAddPlace = { nav.navigate("place/new") },
                     onFire = { nav.navigate("fire") },
+                    onStations = { nav.navigate("stations") },
                 )
+            }
+            composable("stations") {
+                StationScreen(
+                    kit, signedIn,
+                    onCheck = { group -> nav.navigate("station/$group/check") },
+                    onEdit = { group -> nav.navigate(if (group == null) "station/new" else "station/$group/edit") },
+                )
+            }
+            composable("station/new") { GroupEditScreen(kit, signedIn, null) { nav.popBackStack() } }
+            composable("station/{group}/edit") { entry ->
+                GroupEditScreen(kit, signedIn, entry.arguments?.getString("group")) { nav.popBackStack() }
+            }
+            composable("station/{group}/check") { entry ->
+                EquipmentCheckScreen(kit, signedIn, entry.arguments?.getString("group").orEmpty()) { nav.popBackStack() }
             }
             composable("fire") { FireScreen(kit, signedIn) { nav.popBackStack() } }
             composable("place/{place}/letter") { entry ->

@@ -1,11 +1,16 @@
 package cn.gridpatrol.app.ui
 
+import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.Button
+import androidx.compose.material3.DropdownMenu
+import androidx.compose.material3.DropdownMenuItem
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
@@ -23,6 +28,8 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.ActivityType
+import cn.gridpatrol.ffi.GroupEntry
+import cn.gridpatrol.ffi.GroupKind
 import cn.gridpatrol.ffi.PublicityChannel
 import cn.gridpatrol.app.Photos
 import androidx.activity.compose.rememberLauncherForActivityResult
@@ -33,16 +40,55 @@ import cn.gridpatrol.patrolkit.PatrolKit
 import androidx.compose.ui.platform.LocalContext
 import kotlinx.coroutines.launch
 
+/** A drill is held by a station or team, a meeting by a committee. */
+private fun heldByGroup(type: ActivityType) = type == ActivityType.DRILL || type == ActivityType.MEETING
+
 /**
- * 宣传培训登记: a publicity event and where it went (宣传"五进"), or a training with its sign-in
- * list, held in the worker's grid, with the number of people reached and photos. Saved as a
- * draft as it is typed; [draftId] resumes one from 续填.
+ * The group picker of a drill or a meeting: the user's groups that may hold it, in a drop-down
+ * menu under a button that shows the one chosen.
+ */
+@Composable
+private fun GroupPicker(choices: List<GroupEntry>, chosen: String?, onChoose: (GroupEntry) -> Unit) {
+    var expanded by remember { mutableStateOf(false) }
+    val shown = choices.firstOrNull { it.groupId == chosen }
+    Box {
+        OutlinedButton(onClick = { expanded = true }, enabled = choices.isNotEmpty()) {
+            Text(
+                when {
+                    shown != null -> "${shown.name}（${shown.orgName}）"
+                    choices.isEmpty() -> "辖区内没有可选的消防站或委员会"
+                    else -> "选择举办单位"
+                },
+            )
+        }
+        DropdownMenu(expanded = expanded, onDismissRequest = { expanded = false }) {
+            choices.forEach { g ->
+                DropdownMenuItem(
+                    text = { Text("${g.name}（${g.kindZh} · ${g.orgName}）") },
+                    onClick = {
+                        expanded = false
+                        onChoose(g)
+                    },
+                )
+            }
+        }
+    }
+}
+
+/**
+ * 活动登记: a publicity event and where it went (宣传"五进"), a training with its sign-in list,
+ * held in the worker's grid, or a drill (消防演练) by one of the user's stations or teams or a
+ * meeting (会议) of one of their committees, held where that group is; with the number of
+ * people reached and photos. Saved as a draft as it is typed; [draftId] resumes one from 续填.
  */
 @Composable
 fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () -> Unit) {
     val context = LocalContext.current
     var draft by rememberSaveable { mutableStateOf(draftId) }
     var grids by remember { mutableStateOf<List<String>>(emptyList()) }
+    var groups by remember { mutableStateOf<List<GroupEntry>>(emptyList()) }
+    var drillKinds by remember { mutableStateOf<Set<GroupKind>>(emptySet()) }
+    var group by remember { mutableStateOf<String?>(null) }
     var type by remember { mutableStateOf(ActivityType.PUBLICITY) }
     var grid by remember { mutableStateOf("") }
     var title by remember { mutableStateOf("") }
@@ -58,11 +104,14 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
 
     LaunchedEffect(user, draftId) {
         grids = kit.duePatrols(user).getOrNull().orEmpty().map { it.gridId }.distinct()
+        groups = userGroups(kit, user) { error = it }
+        drillKinds = kit.groupKinds().getOrNull().orEmpty().filter { it.keepsEquipment }.map { it.kind }.toSet()
         val resume = draft
         if (resume != null) {
             kit.activityDraft(user, resume).orReport { error = it }?.let { a ->
                 type = a.activity
                 grid = a.orgId
+                group = a.groupId
                 title = a.title
                 audience = a.audience.toString()
                 note = a.note
@@ -89,20 +138,37 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
     }
     Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
         if (draft == null) {
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                FilterChip(type == ActivityType.PUBLICITY, { type = ActivityType.PUBLICITY }, label = { Text("消防宣传") })
-                FilterChip(type == ActivityType.TRAINING, { type = ActivityType.TRAINING }, label = { Text("消防培训") })
+            Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                listOf(
+                    ActivityType.PUBLICITY to "消防宣传", ActivityType.TRAINING to "消防培训",
+                    ActivityType.DRILL to "消防演练", ActivityType.MEETING to "会议",
+                ).forEach { (t, label) -> FilterChip(type == t, { type = t; group = null }, label = { Text(label) }) }
             }
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                grids.forEach { g -> FilterChip(grid == g, { grid = g }, label = { Text(g) }) }
+            val held = groups.filter { g ->
+                when (type) {
+                    ActivityType.DRILL -> g.kind in drillKinds
+                    ActivityType.MEETING -> g.kind !in drillKinds
+                    else -> false
+                }
+            }
+            val chosen = held.firstOrNull { it.groupId == group }
+            if (heldByGroup(type)) {
+                GroupPicker(held, group) { group = it.groupId }
+            } else {
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    grids.forEach { g -> FilterChip(grid == g, { grid = g }, label = { Text(g) }) }
+                }
             }
             Button(onClick = {
                 scope.launch {
                     val today = kit.today().orReport { error = it } ?: return@launch
-                    draft = kit.startActivityDraft(user, type, grid, today).orReport { error = it }
+                    // A drill or meeting is logged where its group is, so its figures count there.
+                    val org = chosen?.orgId ?: grid
+                    draft = kit.startActivityDraft(user, type, org, today, chosen?.groupId).orReport { error = it }
                 }
-            }, enabled = grid.isNotEmpty()) { Text("开始登记") }
+            }, enabled = if (heldByGroup(type)) chosen != null else grid.isNotEmpty()) { Text("开始登记") }
         } else {
+            groups.firstOrNull { it.groupId == group }?.let { g -> Text("举办单位：${g.name}（${g.kindZh}）") }
             OutlinedTextField(title, { title = it; save() }, label = { Text("活动名称（如：消防安全进农村）") })
             OutlinedTextField(
                 audience, { audience = it.filter(Char::isDigit); save() }, label = { Text("参加人次") },

@@ -1,10 +1,12 @@
 package cn.gridpatrol.app.ui
 
 import androidx.compose.foundation.clickable
+import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.rememberScrollState
 import androidx.compose.material3.ListItem
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Text
@@ -29,7 +31,9 @@ import java.util.Locale
 /**
  * 今日巡查: what waits today in one line, the work begun and not yet submitted (续填: a visit, a
  * hazard report or an activity log, kept on the phone however the app was closed), then the
- * places due for a patrol, most overdue first. 火灾登记 shows for the roles that record fires.
+ * places due for a patrol, most overdue first. 火灾登记 shows for the roles that record fires, and
+ * 消防站 (with the equipment due for its check) to the roles that keep stations and to whoever
+ * has one in their area.
  */
 @Composable
 fun DueScreen(
@@ -40,17 +44,24 @@ fun DueScreen(
     onActivity: () -> Unit,
     onAddPlace: () -> Unit,
     onFire: () -> Unit,
+    onStations: () -> Unit,
 ) {
     var due by remember { mutableStateOf<List<DuePatrol>>(emptyList()) }
     var drafts by remember { mutableStateOf<List<DraftSummary>>(emptyList()) }
     var summary by remember { mutableStateOf<String?>(null) }
     var mayRecordFire by remember { mutableStateOf(false) }
+    var equipmentDue by remember { mutableStateOf(0u) }
+    var showStations by remember { mutableStateOf(false) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     LaunchedEffect(user) {
-        summary = kit.reminders(user).orReport { error = it }?.summary
+        val counts = kit.reminders(user).orReport { error = it }
+        summary = counts?.summary
+        equipmentDue = counts?.equipmentDue ?: 0u
         drafts = kit.drafts(user).orReport { error = it }.orEmpty()
         due = kit.duePatrols(user).orReport { error = it }.orEmpty()
         mayRecordFire = kit.mayRecordFire(user).getOrNull() == true
+        showStations = equipmentDue > 0u || kit.mayKeepGroups(user).getOrNull() == true ||
+            userGroups(kit, user) {}.isNotEmpty()
     }
     ErrorLine(error)
     val time = SimpleDateFormat("M月d日 HH:mm", Locale.CHINA)
@@ -61,7 +72,7 @@ fun DueScreen(
             val what = when (d.kind) {
                 DraftKind.PATROL -> "巡查（已答 ${d.answered} 项）"
                 DraftKind.HAZARD -> "隐患上报"
-                DraftKind.ACTIVITY -> "宣传培训登记"
+                DraftKind.ACTIVITY -> "活动登记"
             }
             ListItem(
                 headlineContent = { Text(d.placeName ?: what) },
@@ -70,10 +81,15 @@ fun DueScreen(
             )
         }
         item {
-            Row {
-                TextButton(onClick = onActivity) { Text("登记消防宣传 / 培训") }
+            Row(Modifier.horizontalScroll(rememberScrollState())) {
+                TextButton(onClick = onActivity) { Text("登记宣传 / 培训 / 演练") }
                 TextButton(onClick = onAddPlace) { Text("新增场所") }
                 if (mayRecordFire) TextButton(onClick = onFire) { Text("火灾登记") }
+                if (showStations) {
+                    TextButton(onClick = onStations) {
+                        Text(if (equipmentDue > 0u) "消防站（器材待检查 $equipmentDue 项）" else "消防站")
+                    }
+                }
             }
         }
         items(due, key = { it.placeId }) { p ->
