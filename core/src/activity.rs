@@ -106,6 +106,23 @@ pub struct Trainee {
 }
 
 impl Activity {
+    /// A training's trainees are accounts assigned within the area it was held for, so a
+    /// training logged for a grid names that grid's people, and the township's figures count
+    /// nobody a worker could not have trained.
+    pub(crate) fn check_trainees(&self, c: &rusqlite::Connection) -> Result<()> {
+        if self.trainees.is_empty() {
+            return Ok(());
+        }
+        let area = org::grids_under(c, &self.org_id)?;
+        for t in &self.trainees {
+            let person = org::load_actor(c, &t.user_id)?;
+            if person.grids.is_empty() || !person.grids.iter().all(|g| area.contains(g)) {
+                return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
+            }
+        }
+        Ok(())
+    }
+
     /// The rules for what an activity record may hold, the same on the phone and the server.
     pub(crate) fn check_evidence(&self) -> std::result::Result<(), InvalidInput> {
         if self.channel.is_some() && self.kind != ActivityKind::Publicity {
@@ -247,11 +264,9 @@ impl Store {
             group_id,
         };
         a.check_evidence()?;
-        for t in &a.trainees {
-            org::user_in(tx, &t.user_id)?;
-        }
+        a.check_trainees(tx)?;
         if let Some(g) = a.group_id {
-            crate::registers::group::require_held_by(tx, &g, a.kind, org_id)?;
+            crate::registers::group::require_held_by(tx, &g, a.kind, Some(org_id))?;
         }
         let id = a.id;
         let body = OpBody::Activity(a);

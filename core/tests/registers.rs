@@ -279,6 +279,25 @@ fn the_report_counts_the_registers_by_hand() {
     assert!(training(&b1, "t1", vec![trainee("nobody", Some(true))]).is_err());
     assert!(training(&b1, "t1", vec![trainee("w1", None), trainee("w1", None)]).is_err());
 
+    // A worker's training at their grid names only that grid's people.
+    let at_grid = s.log_activity(
+        &w1,
+        NewActivity {
+            kind: ActivityKind::Training,
+            org_id: "g1".into(),
+            held_on: s.today(),
+            title: "网格内培训".into(),
+            audience: 2,
+            note: String::new(),
+            channel: None,
+            attendees: Vec::new(),
+            photos: Vec::new(),
+            trainees: vec![trainee("w3", Some(true))],
+            group_id: None,
+        },
+    );
+    assert!(at_grid.is_err(), "w3 is not of g1");
+
     // Letters: the g1 place signed this year; the g3 place signed 400 days ago (lapsed);
     // v1 adopted a pact.
     s.record_letter(
@@ -341,8 +360,9 @@ fn the_report_counts_the_registers_by_hand() {
 
     let tr = &r.training;
     assert_eq!((tr.grid_workers, tr.grid_workers_trained), (3, 3));
-    assert_eq!((tr.assessed, tr.passed), (3, 2));
-    assert_eq!(tr.pass_rate, Some(2.0 / 3.0));
+    // o1 is no grid worker: their assessment is not the workers' pass rate.
+    assert_eq!((tr.assessed, tr.passed), (2, 1));
+    assert_eq!(tr.pass_rate, Some(0.5));
 
     let l = &r.letters;
     assert_eq!((l.places, l.places_signed), (2, 1));
@@ -362,8 +382,10 @@ fn the_report_counts_the_registers_by_hand() {
     );
     assert_eq!(
         (v2.training.grid_workers, v2.training.grid_workers_trained),
-        (1, 0)
+        (1, 1),
+        "w3 of v2 was trained at the township's session, and counts for the village"
     );
+    assert_eq!((v2.training.assessed, v2.training.passed), (1, 0));
 
     // The fire at the place is read with its history: patrolled 10 days before, one case open.
     let fires = s.fires("g1", year_start, s.today()).unwrap();
@@ -386,7 +408,7 @@ fn the_report_counts_the_registers_by_hand() {
         text.contains("责任书签订率 letters signed: 1 / 2 = 50.0%"),
         "{text}"
     );
-    assert!(text.contains("考核合格 passed: 2 / 3 = 66.7%"), "{text}");
+    assert!(text.contains("考核合格 passed: 1 / 2 = 50.0%"), "{text}");
 }
 
 /// A village's station with three items, a team in g3 and the township's committee: what falls
@@ -483,7 +505,7 @@ fn stations_fall_due_and_count_by_hand() {
     s.put_group(&o1, group(GroupKind::SafetyCommittee, "t1", vec![]))
         .unwrap();
     // Never checked: all four items are due today.
-    assert_eq!(s.equipment_due("t1").unwrap().len(), 4);
+    assert_eq!(s.equipment_due("t1", s.today()).unwrap().len(), 4);
     // l1 checks the station's extinguishers and pump; a check of an item it does not list, or
     // by the worker of g1 (the station is the whole village's), is refused.
     let ok = |key: &str| ItemCheck {
@@ -512,15 +534,26 @@ fn stations_fall_due_and_count_by_hand() {
     s.check_equipment(&w3, team, s.today(), vec![ok("ext")], vec![])
         .unwrap();
     let due: Vec<String> = s
-        .equipment_due("t1")
+        .equipment_due("t1", s.today())
         .unwrap()
         .iter()
         .map(|i| i.item.key.clone())
         .collect();
     assert_eq!(due, vec!["hose"], "only the never-checked hose is due");
+    // A hose found torn stays due until a check finds it in order.
+    let torn = ItemCheck {
+        key: "hose".into(),
+        ok: false,
+        note: "破损".into(),
+    };
+    s.check_equipment(&l1, station, s.today(), vec![torn], vec![])
+        .unwrap();
+    let due = s.equipment_due("v1", s.today()).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].last_ok, Some(false));
     // A week on, the pump (every 7 days) is due again; l1's reminders say two items.
     t.advance_days(7);
-    assert_eq!(s.equipment_due("v1").unwrap().len(), 2);
+    assert_eq!(s.equipment_due("v1", s.today()).unwrap().len(), 2);
     assert_eq!(s.equipment_due_for(&l1).unwrap().len(), 2);
     assert!(
         s.equipment_due_for(&w1).unwrap().is_empty(),

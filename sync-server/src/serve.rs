@@ -175,9 +175,24 @@ fn unreadable_cursor() -> ApiError {
 /// The ops of `items` that `user` may read; reference data (no grid) goes to everyone (users'
 /// phones cut by `personal`).
 fn visible(user: &Actor, items: Vec<FeedItem>) -> Vec<Op> {
+    use gridpatrol_core::op::OpBody;
+    // An op with no grids is reference data every device holds; any other op whose grids are
+    // gone (its area emptied) reaches nobody rather than everybody.
+    let reference = |op: &Op| {
+        matches!(
+            op.body,
+            OpBody::OrgNode(_) | OpBody::User(_) | OpBody::Template(_)
+        )
+    };
     items
         .into_iter()
-        .filter(|i| i.grids.is_empty() || i.grids.iter().any(|g| authz::may_read(user, g)))
+        .filter(|i| {
+            if i.grids.is_empty() {
+                reference(&i.op)
+            } else {
+                i.grids.iter().any(|g| authz::may_read(user, g))
+            }
+        })
         .map(|i| i.op)
         .collect()
 }

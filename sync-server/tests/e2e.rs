@@ -548,8 +548,7 @@ fn bad_requests_get_clear_json_errors_and_change_nothing() {
             .unwrap(),
     );
     assert_eq!((s, e["code"].as_str()), (400, Some("bad_request")));
-    let unknown_kind =
-        serde_json::json!({"protocol": 1, "device_id": device_id, "ops": [{"kind": "teleport"}]});
+    let unknown_kind = serde_json::json!({"protocol": gridpatrol_core::sync::protocol::PROTOCOL_VERSION, "device_id": device_id, "ops": [{"kind": "teleport"}]});
     let (s, _) = json_err(
         http.post(url("/v1/push"))
             .bearer_auth(&token)

@@ -125,12 +125,13 @@ fn station_on_the_phone(database: Option<String>) {
         .unwrap();
     leader.sync(&mut |_| {}).unwrap();
 
-    // The annual page: one more station, one more drill, the hose still due.
+    // The annual page: one more station, one more drill, both items still due (the hose never
+    // checked, the extinguishers found wanting).
     let after = annual(&officer);
     for (heading, by) in [
         ("微型消防站", 1),
         ("消防演练次数", 1),
-        ("器材待检查（项）", 1),
+        ("器材待检查（项）", 2),
     ] {
         assert_eq!(
             number(&after, heading),
@@ -154,8 +155,8 @@ fn station_on_the_phone(database: Option<String>) {
     assert!(rows.iter().any(|r| r.contains(&"消防演练".to_string())));
     let due = page.split("今日待检查的器材").nth(1).unwrap();
     assert!(
-        due.contains("测试水带") && !due.contains("测试灭火器"),
-        "only the hose is due"
+        due.contains("测试水带") && due.contains("测试灭火器") && due.contains("损坏或缺失"),
+        "the hose never checked, the extinguishers found wanting: both due"
     );
     let res = officer.get("/console/export/ledger?ledger=stations&scope=v02&format=xlsx");
     assert_eq!(res.status(), 200);
@@ -194,7 +195,14 @@ fn station_on_the_phone(database: Option<String>) {
             org_id: "v01".into(),
             ..station.clone()
         }),
-        // A check of an item the station does not list.
+        // The station moved to an area that does not exist (it would reach no one's scope,
+        // or everyone's).
+        OpBody::Group(Group {
+            org_id: "zzz".into(),
+            ..station.clone()
+        }),
+        // A check of an item the station does not list: stored (the list may have been retyped
+        // since an honest check was made offline) but never read as an item of the station.
         OpBody::EquipmentCheck(gridpatrol_core::registers::group::EquipmentCheck {
             id: uuid::Uuid::now_v7(),
             group_id: id,
@@ -224,8 +232,10 @@ fn station_on_the_phone(database: Option<String>) {
     .map(|(i, b)| forged(&honest, 10 + i as i64, b))
     .collect();
     let codes = push_codes(&server.url, &token, leader.device_id(), forged_ops);
-    assert!(codes.iter().all(|c| !c.is_empty()), "{codes:?}");
-    assert_eq!(codes[0], "out_of_scope", "{codes:?}");
+    assert_eq!(
+        codes,
+        ["out_of_scope", "not_as_recorded", "", "not_as_recorded"]
+    );
 
     // A worker's phone holds no meeting, and a training naming an account the server does not
     // know is refused.

@@ -264,9 +264,10 @@ pub struct ItemDue {
 }
 
 impl ItemDue {
-    /// Due on `on` (or never checked).
+    /// Due on `on`: never checked, past its cycle, or found broken or missing at its last
+    /// check (it stays on the list until a check finds it in order).
     pub fn due(&self, on: Day) -> bool {
-        self.next_due.is_none_or(|d| d <= on)
+        self.next_due.is_none_or(|d| d <= on) || self.last_ok == Some(false)
     }
 }
 
@@ -392,26 +393,27 @@ impl Store {
         self.read(|c| groups_under(c, scope_id))
     }
 
-    /// The equipment under `scope_id` that is due for a check today, soonest first.
-    pub fn equipment_due(&self, scope_id: &str) -> Result<Vec<ItemDue>> {
-        let today = self.today();
+    /// The equipment under `scope_id` that is due for a check on `on` (as the report counts
+    /// it at a period's end), soonest first.
+    pub fn equipment_due(&self, scope_id: &str, on: Day) -> Result<Vec<ItemDue>> {
         let mut due: Vec<ItemDue> = self
-            .read(|c| items_due(c, scope_id, today))?
+            .read(|c| items_due(c, scope_id, on))?
             .into_iter()
-            .filter(|i| i.due(today))
+            .filter(|i| i.due(on))
             .collect();
         due.sort_by_key(|i| (i.next_due, i.group_id));
         Ok(due)
     }
 }
 
-/// A drill is held by a station or team, a meeting by a committee, each of the area the
-/// activity is logged for.
+/// A drill is held by a station or team, a meeting by a committee, and (with `org_id`) by one
+/// of the area the activity is logged for. The server asks without the area: a group moved
+/// since a drill was logged offline still held it.
 pub(crate) fn require_held_by(
     c: &Connection,
     group: &Uuid,
     kind: crate::activity::ActivityKind,
-    org_id: &str,
+    org_id: Option<&str>,
 ) -> Result<()> {
     let g = load_group(c, group)?.ok_or_else(|| no_group(group))?;
     let fits = match kind {
@@ -420,7 +422,7 @@ pub(crate) fn require_held_by(
         _ => false,
     };
     // Logged for the group's own area, so its figures count where the group is.
-    if !fits || g.org_id != org_id {
+    if !fits || org_id.is_some_and(|o| o != g.org_id) {
         return Err(InvalidInput::new(Field::Group, Problem::Malformed).into());
     }
     Ok(())

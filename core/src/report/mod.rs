@@ -362,7 +362,7 @@ pub(crate) fn build(
     )?;
     r.hazards_per_100_patrols = ratio(r.hazards_reported * 100, r.patrols);
     r.fires = registers::fires(c, &grids, from, to)?;
-    r.training = registers::training(c, &node.id, &grids, from, to)?;
+    r.training = registers::training(c, &grids, from, to)?;
     r.letters = registers::letters(c, &grids, to.min(as_of))?;
     r.groups = registers::groups(c, &node.id, to.min(as_of))?;
 

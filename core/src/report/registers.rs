@@ -37,7 +37,7 @@ pub struct FireFigures {
     pub by_place_type: Vec<Count>,
 }
 
-/// Training of grid workers (消防培训) over the period.
+/// Training of the scope's grid workers (消防培训) over the period, wherever it was held.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TrainingFigures {
     /// Grid workers with an account in the scope.
@@ -45,7 +45,7 @@ pub struct TrainingFigures {
     /// Of those, how many attended a training in the period.
     pub grid_workers_trained: u32,
     pub trained_rate: Option<f64>,
-    /// Assessments held (a person assessed at two trainings counts twice), and passed.
+    /// Assessments of those workers (one assessed at two trainings counts twice), and passed.
     pub assessed: u32,
     pub passed: u32,
     /// 考核合格率
@@ -149,7 +149,6 @@ pub(crate) fn fires(c: &Connection, grids: &[String], from: Day, to: Day) -> Res
 
 pub(crate) fn training(
     c: &Connection,
-    scope_id: &str,
     grids: &[String],
     from: Day,
     to: Day,
@@ -162,15 +161,14 @@ pub(crate) fn training(
         ))?
         .query_map(params_from_iter(args.iter()), |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    // Trainings held anywhere at or below the scope, as the report's training count reads them.
+    // The scope's grid workers wherever they were trained: the brigade trains a township's
+    // workers at the township, and each village's figure counts its own among them.
     let lists: Vec<String> = c
         .prepare_cached(
-            "WITH RECURSIVE sub(id) AS (
-                SELECT ?1 UNION ALL SELECT o.id FROM org_nodes o JOIN sub ON o.parent_id = sub.id)
-             SELECT trainees FROM activities
-             WHERE kind = 'training' AND held_on >= ?2 AND held_on <= ?3 AND org_id IN sub",
+            "SELECT trainees FROM activities
+             WHERE kind = 'training' AND held_on >= ?1 AND held_on <= ?2 AND trainees <> '[]'",
         )?
-        .query_map(rusqlite::params![scope_id, from.0, to.0], |r| r.get(0))?
+        .query_map(rusqlite::params![from.0, to.0], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut t = TrainingFigures {
         grid_workers: workers.len() as u32,
@@ -179,13 +177,14 @@ pub(crate) fn training(
     let mut trained = std::collections::BTreeSet::new();
     for list in lists {
         for person in serde_json::from_str::<Vec<Trainee>>(&list)? {
+            if !workers.contains(&person.user_id) {
+                continue;
+            }
             if let Some(passed) = person.passed {
                 t.assessed += 1;
                 t.passed += u32::from(passed);
             }
-            if workers.contains(&person.user_id) {
-                trained.insert(person.user_id);
-            }
+            trained.insert(person.user_id);
         }
     }
     t.grid_workers_trained = trained.len() as u32;

@@ -1,4 +1,4 @@
-//! The sync protocol (version 1, JSON under `/v1/`): every message a device and the server
+//! The sync protocol (version 2, JSON under `/v1/`): every message a device and the server
 //! exchange and the paths they are sent to, used by both sides so neither keeps a copy. A
 //! push carries a batch of this device's ops in sequence order and is answered op by op; a
 //! pull returns ops of the user's scope after an opaque cursor, with the server's clock so the
@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use crate::op::Op;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: ops of the registers (fires, letters, groups, equipment checks; drills, meetings and
+/// trainees on activities), which a phone of version 1 cannot read: its push is refused with
+/// 请升级应用 before it pulls what it could not fold. Its unsent work stays on it.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Beyond this bound past its clock, the server refuses a push with `CLOCK_SKEW` and its
 /// time, and the device re-dates its unsent ops.

@@ -30,7 +30,7 @@ pub async fn registers(
         let unsigned = store.places_without_letter(&node.id, on)?;
         let letters = store.letters(&node.id, from, to)?;
         let groups = store.groups(&node.id)?;
-        let due = store.equipment_due(&node.id)?;
+        let due = store.equipment_due(&node.id, on)?;
         let lib = gridpatrol_core::checklist::library();
         let (f, t, l, g) = (&r.fires, &r.training, &r.letters, &r.groups);
         let export = |ledger: Ledger| {
