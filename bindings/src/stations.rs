@@ -454,8 +454,8 @@ mod tests {
         let first = &g.equipment[0];
         let check = vec![ItemCheckInput {
             key: first.key.clone(),
-            ok: false,
-            note: "压力不足".into(),
+            ok: true,
+            note: String::new(),
         }];
         s.check_equipment("l01".into(), id.clone(), today.clone(), check, Vec::new())
             .unwrap();
