@@ -268,6 +268,7 @@ fn refold(
             }
             Vec::new()
         }
+        OpBody::Fire(_) | OpBody::FireWithdrawn(_) => registers::fire::fold(tx, &ops)?,
         OpBody::Group(_) => {
             if let Some(OpBody::Group(g)) = ops.last().map(|o| &o.body) {
                 registers::group::put_group(tx, g)?;
@@ -278,7 +279,6 @@ fn refold(
         | OpBody::Patrol(_)
         | OpBody::Activity(_)
         | OpBody::Photo(_)
-        | OpBody::Fire(_)
         | OpBody::Letter(_)
         | OpBody::EquipmentCheck(_) => write_once(tx, &ops)?,
     };
@@ -301,7 +301,6 @@ fn write_once(tx: &Transaction, ops: &[Op]) -> Result<Vec<(Uuid, Rejection)>> {
         OpBody::Activity(a) => activity::put_activity(tx, a, &first.actor_id)?,
         OpBody::Photo(c) => crate::photo::put_capture(tx, c, &first.actor_id)?,
         OpBody::Template(t) => checklist::put_template(tx, t)?,
-        OpBody::Fire(f) => registers::fire::put_fire(tx, f, &first.actor_id)?,
         OpBody::Letter(l) => registers::letter::put_letter(tx, l, &first.actor_id)?,
         OpBody::EquipmentCheck(c) => registers::group::put_check(tx, c, &first.actor_id)?,
         _ => {}
@@ -327,9 +326,6 @@ pub(crate) fn forget_written(tx: &Transaction, body: &OpBody) -> Result<()> {
         }
         OpBody::Photo(c) => {
             tx.execute("DELETE FROM photos WHERE id = ?1", [c.id.to_string()])?;
-        }
-        OpBody::Fire(f) => {
-            tx.execute("DELETE FROM fires WHERE id = ?1", [f.id.to_string()])?;
         }
         OpBody::Letter(l) => {
             tx.execute("DELETE FROM letters WHERE id = ?1", [l.id.to_string()])?;

@@ -132,6 +132,7 @@ pub fn check(op: &Op) -> Result<(), InvalidInput> {
             c.gps.validated()?;
         }
         OpBody::Fire(f) => f.check(at)?,
+        OpBody::FireWithdrawn(w) => w.check()?,
         OpBody::Letter(l) => l.check(at)?,
         OpBody::Group(g) => g.check()?,
         OpBody::EquipmentCheck(c) => c.check(at)?,

@@ -410,3 +410,47 @@ fn the_report_counts_the_registers_by_hand() {
     );
     assert!(text.contains("考核合格 passed: 1 / 2 = 50.0%"), "{text}");
 }
+
+#[test]
+fn a_fire_entered_twice_is_withdrawn_and_leaves_the_figures() {
+    let t = town();
+    let s = &t.store;
+    let (w1, l1, l2, b1) = (t.actor("w1"), t.actor("l1"), t.actor("l2"), t.actor("b1"));
+    let at = T0 - 3_600_000;
+    let mut twice = fire("g1", None, at, FireCause::Electrical);
+    twice.deaths = 1;
+    let first = s.record_fire(&l1, twice.clone()).unwrap();
+    let second = s.record_fire(&b1, twice).unwrap();
+    let day = Day::from_ms(at);
+    assert_eq!(s.report("t1", day, day).unwrap().fires.deaths, 2);
+    let before = dump(s);
+    // The brigade and a grid worker withdraw nothing; another village's leader nothing of v1;
+    // a withdrawal says why; a fire that does not exist is refused.
+    assert!(s.withdraw_fire(&b1, second, "重复登记").is_err());
+    assert!(s.withdraw_fire(&w1, second, "重复登记").is_err());
+    assert!(s.withdraw_fire(&l2, second, "重复登记").is_err());
+    let e = s.withdraw_fire(&l1, second, "  ").unwrap_err();
+    assert!(e.to_string().contains("理由"), "{e}");
+    assert!(s
+        .withdraw_fire(&l1, uuid::Uuid::now_v7(), "重复登记")
+        .is_err());
+    assert_eq!(dump(s), before);
+
+    s.withdraw_fire(&l1, second, "与村委会登记的同一起火灾重复")
+        .unwrap();
+    let r = s.report("t1", day, day).unwrap();
+    assert_eq!((r.fires.fires, r.fires.deaths), (1, 1));
+    let listed: Vec<uuid::Uuid> = s
+        .fires("t1", day, day)
+        .unwrap()
+        .iter()
+        .map(|f| f.fire.id)
+        .collect();
+    assert_eq!(listed, vec![first]);
+    // Withdrawing again changes nothing; the log keeps both.
+    s.withdraw_fire(&l1, second, "再次撤销").unwrap();
+    assert_eq!(s.report("t1", day, day).unwrap().fires.fires, 1);
+    // A rebuild from the log comes to the same.
+    s.rebuild().unwrap();
+    assert_eq!(s.report("t1", day, day).unwrap().fires.fires, 1);
+}

@@ -116,6 +116,70 @@ fn phone_to_console_and_ledger(database: Option<String>) {
             "{heading}"
         );
     }
+    // The brigade entered the same fire again; the officer withdraws it from the console, with
+    // a reason, and the figures count it once.
+    let again = brigade
+        .record_fire(
+            &b01,
+            NewFire {
+                grid_id: "g04".into(),
+                place_id: Some(place.id),
+                address: String::new(),
+                occurred_at: brigade.device_wall_ms() - 2 * 3_600_000,
+                cause: FireCause::Electrical,
+                deaths: 1,
+                injuries: 2,
+                loss_yuan: 123_456,
+                brigade_attended: true,
+                note: "大队补录".into(),
+                photos: Vec::new(),
+            },
+        )
+        .unwrap();
+    brigade.sync(&mut |_| {}).unwrap();
+    assert_eq!(
+        number(&annual(&officer), "火灾起数"),
+        number(&before, "火灾起数") + 2
+    );
+    let csrf = officer.csrf("/console/registers");
+    let id = again.to_string();
+    let refused = officer.post(
+        "/console/registers/withdraw-fire",
+        &[("csrf", &csrf), ("id", &id), ("reason", " ")],
+    );
+    // Refused, the page comes back saying why, and nothing is withdrawn.
+    assert_eq!(refused.status(), 200);
+    assert!(refused.text().unwrap().contains("理由不能为空"));
+    assert_eq!(
+        number(&annual(&officer), "火灾起数"),
+        number(&before, "火灾起数") + 2
+    );
+    let res = officer.post(
+        "/console/registers/withdraw-fire",
+        &[
+            ("csrf", &csrf),
+            ("id", &id),
+            ("reason", "与村委会登记的同一起火灾重复"),
+        ],
+    );
+    assert_eq!(res.status(), 303);
+    let after = annual(&officer);
+    assert_eq!(number(&after, "火灾起数"), number(&before, "火灾起数") + 1);
+    assert_eq!(
+        number(&after, "火灾死亡人数"),
+        number(&before, "火灾死亡人数") + 1
+    );
+    // The brigade's phone learns it at its next sync.
+    brigade.sync(&mut |_| {}).unwrap();
+    let (today, year_start) = (
+        brigade.today(),
+        format!("{}-01-01", &common::in_days(0)[..4]),
+    );
+    let listed = brigade
+        .fires("t01", year_start.parse().unwrap(), today)
+        .unwrap();
+    assert!(listed.iter().all(|f| f.fire.id != again));
+
     // The console page shows the fire with what the place's records said, and the place
     // off the unsigned list.
     let page = officer.page("/console/registers?scope=t01");
@@ -259,6 +323,11 @@ fn who_may_write_and_read_each_register() {
         fresh(&|l| l.place_id = Some(uuid::Uuid::now_v7())),
         // A letter signed next year.
         fresh(&|l| l.signed_on = l.signed_on.plus(400)),
+        // A withdrawal of a fire the server does not hold (a worker's, besides).
+        OpBody::FireWithdrawn(gridpatrol_core::registers::fire::FireWithdrawal {
+            fire_id: uuid::Uuid::now_v7(),
+            reason: "重复".into(),
+        }),
     ];
     let ops: Vec<Op> = bodies
         .into_iter()
@@ -272,6 +341,7 @@ fn who_may_write_and_read_each_register() {
     );
     assert_eq!(codes[0], "role_not_allowed", "{codes:?}");
     assert_eq!(codes[1], "role_not_allowed", "{codes:?}");
+    assert_eq!(codes[5], "not_created", "{codes:?}");
 
     // A leader records no fire in another village; the brigade names no unknown trainee.
     let leader = common::device(&server, "l01");

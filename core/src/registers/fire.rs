@@ -2,7 +2,9 @@
 //! the township or the brigade records each fire once: when and where (a registered place, or
 //! an address in a grid), the cause, deaths, injuries, direct loss and whether the brigade
 //! attended. A fire at a registered place is read with that place's patrols and hazards (was
-//! it patrolled, were hazards open?) in `Store::fire_history`.
+//! it patrolled, were hazards open?) in `Store::fires`. A fire recorded twice (the leader and
+//! the brigade both entered it) or in error is withdrawn (撤销) with a reason by the village or
+//! the township: it leaves the figures and the lists, and stays in the log.
 
 use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
@@ -116,11 +118,62 @@ pub struct NewFire {
     pub photos: Vec<String>,
 }
 
-pub(crate) fn put_fire(tx: &Transaction, f: &Fire, by: &str) -> Result<()> {
+/// A fire taken back, with why: entered twice or in error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FireWithdrawal {
+    pub fire_id: Uuid,
+    pub reason: String,
+}
+
+impl FireWithdrawal {
+    pub(crate) fn check(&self) -> std::result::Result<(), InvalidInput> {
+        error::text(Field::Reason, &self.reason, 200).map(|_| ())
+    }
+}
+
+/// Folds a fire's ops: the first record wins (the same record sent again is no conflict, any
+/// other is), the first withdrawal after it withdraws it, and a withdrawal with no fire before
+/// it is a conflict.
+pub(crate) fn fold(
+    tx: &Transaction,
+    ops: &[crate::op::Op],
+) -> Result<Vec<(Uuid, crate::hazard::lifecycle::Rejection)>> {
+    use crate::hazard::lifecycle::Rejection;
+    let mut conflicts = Vec::new();
+    let mut fire: Option<(&Fire, &str)> = None;
+    let mut withdrawn: Option<&str> = None;
+    for op in ops {
+        match (&op.body, fire) {
+            (OpBody::Fire(f), None) => fire = Some((f, &op.actor_id)),
+            (OpBody::Fire(f), Some((first, _))) if first != f => {
+                conflicts.push((op.id, Rejection::AlreadyExists));
+            }
+            (OpBody::FireWithdrawn(_), None) => conflicts.push((op.id, Rejection::NotCreated)),
+            (OpBody::FireWithdrawn(w), Some(_)) if withdrawn.is_none() => {
+                withdrawn = Some(&w.reason);
+            }
+            _ => {}
+        }
+    }
+    if let Some((f, by)) = fire {
+        // The winner or its withdrawal may have changed (an op arrived late): write it again.
+        tx.execute("DELETE FROM fires WHERE id = ?1", [f.id.to_string()])?;
+        put_fire(tx, f, by, withdrawn)?;
+    }
+    Ok(conflicts)
+}
+
+pub(crate) fn put_fire(
+    tx: &Transaction,
+    f: &Fire,
+    by: &str,
+    withdrawn: Option<&str>,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO fires (id, grid_id, place_id, address, occurred_at, occurred_on, cause,
-                            deaths, injuries, loss_yuan, brigade_attended, note, photos, user_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                            deaths, injuries, loss_yuan, brigade_attended, note, photos, user_id,
+                            withdrawn_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         f.id.to_string(),
@@ -138,6 +191,7 @@ pub(crate) fn put_fire(tx: &Transaction, f: &Fire, by: &str) -> Result<()> {
         f.note,
         serde_json::to_string(&f.photos)?,
         by,
+        withdrawn,
     ])?;
     Ok(())
 }
@@ -275,7 +329,8 @@ pub(crate) fn fire_rows(
                 coalesce(v.name, ''), coalesce(g.name, f.grid_id), p.name, p.place_type, f.user_id
          FROM fires f LEFT JOIN org_nodes g ON g.id = f.grid_id
          LEFT JOIN org_nodes v ON v.id = g.parent_id LEFT JOIN places p ON p.id = f.place_id
-         WHERE f.grid_id = ?1 AND f.occurred_on >= ?2 AND f.occurred_on <= ?3",
+         WHERE f.grid_id = ?1 AND f.occurred_on >= ?2 AND f.occurred_on <= ?3
+             AND f.withdrawn_reason IS NULL",
     )?;
     let bad = super::unreadable;
     let mut out = Vec::new();
@@ -339,6 +394,28 @@ pub(crate) fn fire_rows(
 }
 
 impl Store {
+    /// Withdraws a fire entered twice or in error (village leader or township officer of its
+    /// grid), saying why.
+    pub fn withdraw_fire(&self, actor: &Actor, fire_id: Uuid, reason: &str) -> Result<()> {
+        let w = FireWithdrawal {
+            fire_id,
+            reason: reason.trim().to_string(),
+        };
+        w.check()?;
+        self.write(|tx| {
+            let grid: String = rusqlite::OptionalExtension::optional(
+                tx.prepare_cached("SELECT grid_id FROM fires WHERE id = ?1")?
+                    .query_row([fire_id.to_string()], |r| r.get(0)),
+            )?
+            .ok_or(crate::hazard::lifecycle::Rejection::NotCreated)?;
+            let body = OpBody::FireWithdrawn(w);
+            super::require_writer(actor, &body)?;
+            org::require_whole(tx, actor, &grid)?;
+            self.commit_local(tx, actor, body)?;
+            Ok(())
+        })
+    }
+
     /// The fires under `scope_id` from `from` to `to`, each at a registered place with what
     /// that place's records said when it broke out.
     pub fn fires(&self, scope_id: &str, from: Day, to: Day) -> Result<Vec<FireRow>> {

@@ -100,7 +100,8 @@ pub(crate) fn fires(c: &Connection, grids: &[String], from: Day, to: Day) -> Res
         "SELECT f.occurred_on, f.cause, f.deaths, f.injuries, f.loss_yuan, f.brigade_attended,
                 p.place_type
          FROM fires f LEFT JOIN places p ON p.id = f.place_id
-         WHERE f.occurred_on >= ?1 AND f.occurred_on <= ?2 AND f.grid_id IN ({grid_in})"
+         WHERE f.occurred_on >= ?1 AND f.occurred_on <= ?2 AND f.grid_id IN ({grid_in})
+             AND f.withdrawn_reason IS NULL"
     ))?;
     let mut f = FireFigures::default();
     let mut causes: BTreeMap<String, u32> = BTreeMap::new();

@@ -168,6 +168,10 @@ fn judge_claims(c: &Connection, op: &Op) -> Result<()> {
         {
             return Err(Rejection::NotAsRecorded.into());
         }
+        // A withdrawal is of a fire here.
+        OpBody::FireWithdrawn(w) if grid_of(c, "fires", &w.fire_id)?.is_none() => {
+            return Err(Rejection::NotCreated.into());
+        }
         // A fire is in a grid, and at a place of that grid when it names one.
         OpBody::Fire(f) => {
             org::ancestors_of_grid(c, &f.grid_id)?;

@@ -85,6 +85,7 @@ pub(crate) fn grids_touched(c: &Connection, body: &OpBody) -> Result<Vec<String>
         OpBody::Photo(c) => vec![c.grid_id.clone()],
         OpBody::Activity(a) => org::grids_under(c, &a.org_id)?,
         OpBody::Fire(f) => vec![f.grid_id.clone()],
+        OpBody::FireWithdrawn(w) => grid_of(c, "fires", &w.fire_id)?.into_iter().collect(),
         OpBody::Letter(l) => org::grids_under(c, &l.org_id)?,
         // A group, like a plan, touches the area it is in now as well as the one it names.
         OpBody::Group(g) => {

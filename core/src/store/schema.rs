@@ -240,7 +240,8 @@ CREATE TABLE fires (
     brigade_attended INTEGER NOT NULL,
     note TEXT NOT NULL,
     photos TEXT NOT NULL,
-    user_id TEXT NOT NULL
+    user_id TEXT NOT NULL,
+    withdrawn_reason TEXT
 );
 CREATE INDEX fires_grid ON fires (grid_id, occurred_on);
 CREATE INDEX fires_place ON fires (place_id);
@@ -440,6 +441,6 @@ mod tests {
         13038097376230242559,
         11660313095761821739,
         1999731375947814795,
-        8787215799811582205,
+        1737609348592636748,
     ];
 }

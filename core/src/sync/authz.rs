@@ -25,6 +25,8 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
         OpBody::Plan(_) => &[V, T],
         // Village leaders and the township record fires, and the brigade that attended them.
         OpBody::Fire(_) => &[V, T, B],
+        // A fire entered twice or in error is taken back by the village or the township.
+        OpBody::FireWithdrawn(_) => &[V, T],
         // A grid worker collects a place's signed letter; a village adopts its pact.
         OpBody::Letter(l) if l.kind.of_place() => &[G, V, T],
         OpBody::Letter(_) => &[V, T],

@@ -64,6 +64,10 @@ pub fn routes() -> Router<Shared> {
         .route("/console/photos/{hash}", get(hazard::photo))
         .route("/console/coverage", get(coverage::coverage))
         .route("/console/registers", get(registers::registers))
+        .route(
+            "/console/registers/withdraw-fire",
+            post(registers::withdraw_fire),
+        )
         .route("/console/exports", get(exports::exports))
         .route("/console/export/ledger", get(exports::export_ledger))
         .route("/console/export/annual", get(annual::export_annual))

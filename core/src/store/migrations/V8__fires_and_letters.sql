@@ -19,7 +19,8 @@ CREATE TABLE fires (
     brigade_attended INTEGER NOT NULL,
     note TEXT NOT NULL,
     photos TEXT NOT NULL,
-    user_id TEXT NOT NULL
+    user_id TEXT NOT NULL,
+    withdrawn_reason TEXT
 );
 CREATE INDEX fires_grid ON fires (grid_id, occurred_on);
 CREATE INDEX fires_place ON fires (place_id);

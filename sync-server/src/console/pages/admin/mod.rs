@@ -191,5 +191,5 @@ pub(crate) fn home(v: &crate::console::View) -> Result<String, ApiError> {
 /// The `?done=` of the page a change redirects to.
 #[derive(serde::Deserialize, Default)]
 pub struct Done {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }
