@@ -359,6 +359,13 @@ def registers(folder, url):
     # 消防培训 by the brigade: three grid workers by account, two of them assessed, one passed.
     trainees = [gp.Trainee(user_id="w01", passed=True), gp.Trainee(user_id="w04", passed=False),
                 gp.Trainee(user_id="w05", passed=None)]
+    # The workers the training may name: every worker of the township, by name; a worker may
+    # not list another village's.
+    workers = brigade.grid_workers_in("b01", "t01")
+    assert sorted(p.user_id for p in workers) == ["w01", "w03", "w04", "w05", "w06", "w07", "w08", "w09"], workers
+    assert [p.name for p in workers] == sorted(p.name for p in workers), workers
+    err = expect_error(gp.GridPatrolError.NotAllowed, lambda: worker.grid_workers_in("w01", "v02"))
+    assert err.code == "out_of_scope", err.code
     draft = brigade.start_activity_draft("b01", gp.ActivityType.TRAINING, "t01", today)
     brigade.save_activity_draft("b01", draft, "网格员消防业务培训", 12, "", None, ["村民甲"], [], trainees)
     kept = brigade.activity_draft("b01", draft)

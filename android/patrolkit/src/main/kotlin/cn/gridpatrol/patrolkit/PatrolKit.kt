@@ -34,6 +34,7 @@ import cn.gridpatrol.ffi.PatrolForm
 import cn.gridpatrol.ffi.PatrolInProgress
 import cn.gridpatrol.ffi.PatrolResult
 import cn.gridpatrol.ffi.PatrolStore
+import cn.gridpatrol.ffi.PersonChoice
 import cn.gridpatrol.ffi.PlaceChoice
 import cn.gridpatrol.ffi.PlaceEdit
 import cn.gridpatrol.ffi.PlaceLetter
@@ -144,6 +145,9 @@ class PatrolKit(private val store: PatrolStore, private val io: CoroutineDispatc
         call { saveActivityDraft(userId, draftId, title, audience, note, channel, attendees, photos, trainees) }
     suspend fun activityDraft(userId: String, draftId: String): Outcome<ActivityInProgress> =
         call { activityDraft(userId, draftId) }
+    /** The grid workers a training held for [orgId] may name as trainees, by name. */
+    suspend fun gridWorkersIn(userId: String, orgId: String): Outcome<List<PersonChoice>> =
+        call { gridWorkersIn(userId, orgId) }
 
     // Registers: fires (火灾情况) recorded by the village, township or brigade, and signed
     // letters (责任书、承诺书) and village pacts (防火公约); a place's file flags a letter not in force.

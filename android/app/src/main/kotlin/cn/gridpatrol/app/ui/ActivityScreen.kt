@@ -7,8 +7,10 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.Button
+import androidx.compose.material3.Checkbox
 import androidx.compose.material3.DropdownMenu
 import androidx.compose.material3.DropdownMenuItem
 import androidx.compose.material3.FilterChip
@@ -23,6 +25,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
@@ -30,7 +33,9 @@ import cn.gridpatrol.app.SyncWorker
 import cn.gridpatrol.ffi.ActivityType
 import cn.gridpatrol.ffi.GroupEntry
 import cn.gridpatrol.ffi.GroupKind
+import cn.gridpatrol.ffi.PersonChoice
 import cn.gridpatrol.ffi.PublicityChannel
+import cn.gridpatrol.ffi.Trainee
 import cn.gridpatrol.app.Photos
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
@@ -76,10 +81,40 @@ private fun GroupPicker(choices: List<GroupEntry>, chosen: String?, onChoose: (G
 }
 
 /**
+ * A training's trainees (参训): each grid worker of the area with a checkbox and, when checked,
+ * their assessment (考核) 合格 / 不合格 / 未考核.
+ */
+@Composable
+private fun TraineePicker(workers: List<PersonChoice>, trainees: List<Trainee>, onChange: (List<Trainee>) -> Unit) {
+    Text(if (workers.isEmpty()) "本辖区没有可选的网格员" else "参训网格员")
+    workers.forEach { w ->
+        val t = trainees.firstOrNull { it.userId == w.userId }
+        Row(
+            Modifier.horizontalScroll(rememberScrollState()),
+            verticalAlignment = Alignment.CenterVertically,
+            horizontalArrangement = Arrangement.spacedBy(4.dp),
+        ) {
+            Checkbox(t != null, { on ->
+                onChange(if (on) trainees + Trainee(userId = w.userId, passed = null) else trainees.filter { it.userId != w.userId })
+            })
+            Text("${w.name} 参训")
+            if (t != null) {
+                listOf(true to "合格", false to "不合格", null to "未考核").forEach { (passed, label) ->
+                    FilterChip(t.passed == passed, {
+                        onChange(trainees.map { if (it.userId == w.userId) it.copy(passed = passed) else it })
+                    }, label = { Text(label) })
+                }
+            }
+        }
+    }
+}
+
+/**
  * 活动登记: a publicity event and where it went (宣传"五进"), a training with its sign-in list,
  * held in the worker's grid, or a drill (消防演练) by one of the user's stations or teams or a
  * meeting (会议) of one of their committees, held where that group is; with the number of
- * people reached and photos. Saved as a draft as it is typed; [draftId] resumes one from 续填.
+ * people reached and photos; a training also names the grid workers trained, with their assessment,
+ * and its head count covers them and the sign-in list. Saved as a draft as it is typed; [draftId] resumes one from 续填.
  */
 @Composable
 fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () -> Unit) {
@@ -97,6 +132,8 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
     var channel by remember { mutableStateOf<PublicityChannel?>(null) }
     var attendees by remember { mutableStateOf("") }
     var photos by remember { mutableStateOf<List<String>>(emptyList()) }
+    var workers by remember { mutableStateOf<List<PersonChoice>>(emptyList()) }
+    var trainees by remember { mutableStateOf<List<Trainee>>(emptyList()) }
     var capture by rememberSaveable { mutableStateOf<String?>(null) }
     var error by remember { mutableStateOf<PatrolError?>(null) }
     val scope = rememberCoroutineScope()
@@ -118,13 +155,27 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
                 channel = a.channel
                 attendees = a.attendees.joinToString("\n")
                 photos = a.photos
+                trainees = a.trainees
             }
+        }
+    }
+    LaunchedEffect(draft, type, grid) {
+        if (draft != null && type == ActivityType.TRAINING && grid.isNotEmpty()) {
+            workers = kit.gridWorkersIn(user, grid).orReport { error = it }.orEmpty()
         }
     }
     /** The sign-in list, one name a line. */
     fun names() = attendees.lines().map { it.trim() }.filter { it.isNotEmpty() }
-    suspend fun store(id: String) =
-        kit.saveActivityDraft(user, id, title, audience.toUIntOrNull() ?: 0u, note, channel, names(), photos)
+    /** The fewest people a training can have had: its sign-in list and its trainees. */
+    fun headCount() = names().size + trainees.size
+    /** Raises the 参加人次 field to the head count when it is below. */
+    fun keepHeadCount() {
+        if ((audience.toIntOrNull() ?: 0) < headCount()) audience = headCount().toString()
+    }
+    suspend fun store(id: String) = kit.saveActivityDraft(
+        user, id, title, maxOf(audience.toUIntOrNull() ?: 0u, headCount().toUInt()), note, channel, names(), photos,
+        trainees,
+    )
     fun save() {
         val id = draft ?: return
         saves.then { store(id).orReport { error = it } }
@@ -136,7 +187,7 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
             scope.launch { kit.addPhotoFile(path).orReport { error = it }?.let { photos = photos + it; save() } }
         }
     }
-    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
+    Column(Modifier.verticalScroll(rememberScrollState()).padding(16.dp), verticalArrangement = Arrangement.spacedBy(10.dp)) {
         if (draft == null) {
             Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 listOf(
@@ -183,7 +234,12 @@ fun ActivityScreen(kit: PatrolKit, user: String, draftId: String?, onDone: () ->
                     ).forEach { (c, label) -> FilterChip(channel == c, { channel = c; save() }, label = { Text(label) }) }
                 }
             } else {
-                OutlinedTextField(attendees, { attendees = it; save() }, label = { Text("签到名单（每行一人）") }, minLines = 3)
+                OutlinedTextField(
+                    attendees, { attendees = it; keepHeadCount(); save() }, label = { Text("签到名单（每行一人）") }, minLines = 3,
+                )
+            }
+            if (type == ActivityType.TRAINING) {
+                TraineePicker(workers, trainees) { trainees = it; keepHeadCount(); save() }
             }
             OutlinedTextField(note, { note = it; save() }, label = { Text("说明") }, minLines = 2)
             OutlinedButton(onClick = {
