@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use crate::clock::Day;
 use crate::error::{self, Field, InvalidInput, Problem, Result};
-use crate::hazard::lifecycle::Rejection;
 use crate::op::OpBody;
 use crate::org::{self, Actor};
 use crate::store::Store;
@@ -270,14 +269,7 @@ impl Store {
         }
         let id = a.id;
         let body = OpBody::Activity(a);
-        // The server's rule, so what a phone accepts is what the server keeps.
-        if !crate::sync::authz::writers(&body).contains(&actor.role) {
-            return Err(Rejection::RoleNotAllowed {
-                event: body.kind().into(),
-                role: actor.role,
-            }
-            .into());
-        }
+        crate::sync::authz::require_writer(actor, &body)?;
         org::node(tx, org_id)?;
         org::require_whole(tx, actor, org_id)?;
 

@@ -232,7 +232,7 @@ impl Store {
             fire.check(Hlc::new(self.now_ms(), 0))?;
             let (id, grid) = (fire.id, fire.grid_id.clone());
             let body = OpBody::Fire(fire);
-            super::require_writer(actor, &body)?;
+            crate::sync::authz::require_writer(actor, &body)?;
             // Named a grid, and one wholly the actor's.
             org::ancestors_of_grid(tx, &grid)?;
             org::require_whole(tx, actor, &grid)?;
@@ -409,7 +409,7 @@ impl Store {
             )?
             .ok_or(crate::hazard::lifecycle::Rejection::NotCreated)?;
             let body = OpBody::FireWithdrawn(w);
-            super::require_writer(actor, &body)?;
+            crate::sync::authz::require_writer(actor, &body)?;
             org::require_whole(tx, actor, &grid)?;
             self.commit_local(tx, actor, body)?;
             Ok(())

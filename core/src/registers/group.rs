@@ -326,7 +326,7 @@ impl Store {
                 }
             }
             let body = OpBody::Group(group);
-            super::require_writer(actor, &body)?;
+            crate::sync::authz::require_writer(actor, &body)?;
             self.commit_local(tx, actor, body)?;
             Ok(id)
         })
@@ -357,7 +357,7 @@ impl Store {
             check_items(&group, &check)?;
             org::require_whole(tx, actor, &group.org_id)?;
             let (id, body) = (check.id, OpBody::EquipmentCheck(check));
-            super::require_writer(actor, &body)?;
+            crate::sync::authz::require_writer(actor, &body)?;
             self.commit_local(tx, actor, body)?;
             Ok(id)
         })

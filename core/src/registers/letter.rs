@@ -142,7 +142,7 @@ impl Store {
             letter.check(Hlc::new(self.now_ms(), 0))?;
             let (id, org_id) = (letter.id, letter.org_id.clone());
             let body = OpBody::Letter(letter);
-            super::require_writer(actor, &body)?;
+            crate::sync::authz::require_writer(actor, &body)?;
             org::require_whole(tx, actor, &org_id)?;
             self.commit_local(tx, actor, body)?;
             Ok(id)

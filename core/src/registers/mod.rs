@@ -14,8 +14,6 @@ use rusqlite::Connection;
 
 use crate::error::{Field, InvalidInput, Problem, Result};
 use crate::hazard::lifecycle::Rejection;
-use crate::op::OpBody;
-use crate::org::Actor;
 
 /// The most photos one entry keeps (a letter's pages, a fire's scene).
 pub const MAX_PHOTOS: usize = 20;
@@ -31,20 +29,6 @@ pub(crate) fn check_photos(photos: &[String]) -> std::result::Result<(), Invalid
         crate::checklist::check_photo_ref(h)?;
     }
     Ok(())
-}
-
-/// The server's rule for who may make `body`, applied on the phone too, so what a phone
-/// accepts is what the server keeps.
-pub(crate) fn require_writer(actor: &Actor, body: &OpBody) -> Result<()> {
-    if crate::sync::authz::writers(body).contains(&actor.role) {
-        Ok(())
-    } else {
-        Err(Rejection::RoleNotAllowed {
-            event: body.kind().into(),
-            role: actor.role,
-        }
-        .into())
-    }
 }
 
 /// The grid a registered place is in, as held here: an entry about a place names that grid.

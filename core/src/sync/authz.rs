@@ -68,6 +68,19 @@ pub fn writers(body: &OpBody) -> &'static [Role] {
     }
 }
 
+/// `writers` as a local command applies it: what a phone accepts is what the server keeps.
+pub(crate) fn require_writer(actor: &Actor, body: &OpBody) -> crate::error::Result<()> {
+    if writers(body).contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(Rejection::RoleNotAllowed {
+            event: body.kind().into(),
+            role: actor.role,
+        }
+        .into())
+    }
+}
+
 /// May `user` push `op`, which touches `grids` (resolved by the caller from the op and the
 /// server's records: a place's grid before and after a move, a hazard's grid, the grids under
 /// an activity's org node)?
