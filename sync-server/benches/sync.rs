@@ -1,10 +1,11 @@
-//! Sync over loopback against the real server binary: W1 pushes N hazards made offline on
-//! device A, W2 brings them to a fresh device B (snapshot, then pull), W3 edits 1,000 of them on both devices
-//! offline and syncs until both agree. Each is reported in seconds, records/s and bytes on the
-//! wire (counted by a TCP proxy between the devices and the server), next to a reference
-//! measured in the same run: the same rows (the hazards' ops and hazard rows) read from one
-//! SQLite database and inserted into a fresh one with plain rusqlite in one transaction, which
-//! is the least work moving them from one database to another can take.
+//! Sync over loopback against the real server binary, side by side with Automerge 0.12 moving
+//! the same records in the same run. W1 pushes N hazards made offline on device A (80-character
+//! Chinese descriptions); W2 brings them to a fresh device B (snapshot, then pull); W3 edits
+//! 1,000 of them on both devices offline and syncs A, B, A until both agree, every edit a
+//! conflict that must stay visible. Bytes on the wire are counted by a TCP proxy in front of
+//! each server. The reference, measured in the same run, is the physical limit of the job: the
+//! N hazard rows inserted once into a fresh database with plain rusqlite in one transaction.
+//! The run ends with a table of the ratios the goals are stated in (docs/benchmarks.md).
 //!
 //! Run: `cargo bench -p gridpatrol-sync-server --bench sync` (N from GRIDPATROL_SYNC_BENCH_N,
 //! default 50,000).
@@ -15,51 +16,42 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
+use gridpatrol_bench_peers::{counting_proxy, run_automerge};
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
 use gridpatrol_core::{Clock, Store};
 
 const EDITED: usize = 1_000;
 
-/// Forwards every connection to `target`, counting the bytes that cross in both directions.
-fn counting_proxy(target: &str) -> (String, Arc<AtomicU64>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let target = target.trim_start_matches("http://").to_string();
-    let bytes = Arc::new(AtomicU64::new(0));
-    let counter = bytes.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { break };
-            let upstream = TcpStream::connect(&target).unwrap();
-            client.set_nodelay(true).unwrap();
-            upstream.set_nodelay(true).unwrap();
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
-                (upstream, client),
-            ] {
-                let counter = counter.clone();
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        counter.fetch_add(n as u64, Ordering::Relaxed);
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        }
-    });
-    (url, bytes)
+/// Twenty-character pieces of what grid workers write; four make a description of 80
+/// characters (240 bytes), varied per record so compression sees text, not one string repeated.
+const PIECES: [&str; 12] = [
+    "灭火器压力不足指针已经在红区需要尽快更换",
+    "疏散通道堆放纸箱杂物约两米长影响人员安全",
+    "电动自行车在楼道内充电飞线从二楼窗户拉下",
+    "厨房燃气软管老化开裂没有安装燃气泄漏报警",
+    "安全出口指示标志不亮应急照明灯按下测试不",
+    "仓库内电线私拉乱接未穿管保护插座上积灰较",
+    "住人区域与生产储存区域未分隔夜间有三人住",
+    "消火栓箱被货架遮挡箱内水带缺失阀门锈蚀打",
+    "彩钢板搭建的临时用房内使用大功率电暖器取",
+    "防火门被木楔顶住常开闭门器损坏无法自动关",
+    "店主称已购买新灭火器但现场未见到需要复查",
+    "液化气钢瓶放在室内灶台旁边未见检验标签已",
+];
+
+fn description(i: usize) -> String {
+    let mut x = i as u64 * 6_364_136_223_846_793_005 + 1_442_695_040_888_963_407;
+    (0..4)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            PIECES[(x >> 33) as usize % PIECES.len()]
+        })
+        .collect()
 }
 
 struct Measured {
@@ -91,43 +83,89 @@ fn sync(store: &Store) {
     assert_eq!(r.refused, 0, "nothing refused");
 }
 
-/// The reference: the hazards' op rows and hazard rows read from `from` and inserted into a
-/// fresh database with the same schema, in one transaction, with plain rusqlite.
-fn raw_copy(from: &Path, dir: &Path) -> (f64, usize) {
+/// The reference: the N hazard rows of `from`, read beforehand, inserted once into a fresh
+/// database with the same schema and pragmas, in one transaction, with plain rusqlite: the
+/// least work that stores those records on the other side.
+fn raw_insert(from: &Path, dir: &Path) -> (f64, usize) {
     let fresh = dir.join("raw.db");
     Store::open(&fresh, Clock::System).unwrap().shutdown();
     let src = rusqlite::Connection::open(from).unwrap();
+    let mut read = src.prepare("SELECT * FROM hazards").unwrap();
+    let cols = read.column_count();
+    let data: Vec<Vec<rusqlite::types::Value>> = read
+        .query_map([], |r| (0..cols).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     let mut dst = rusqlite::Connection::open(&fresh).unwrap();
     dst.pragma_update(None, "journal_mode", "WAL").unwrap();
     dst.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    let marks = vec!["?"; cols].join(",");
     let t = Instant::now();
-    let mut rows = 0;
-    for (table, filter) in [("ops", "WHERE entity LIKE 'hazard:%'"), ("hazards", "")] {
-        let mut read = src
-            .prepare(&format!("SELECT * FROM {table} {filter}"))
+    let tx = dst.transaction().unwrap();
+    {
+        let mut insert = tx
+            .prepare(&format!("INSERT INTO hazards VALUES ({marks})"))
             .unwrap();
-        let cols = read.column_count();
-        let data: Vec<Vec<rusqlite::types::Value>> = read
-            .query_map([], |r| (0..cols).map(|i| r.get(i)).collect())
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let tx = dst.transaction().unwrap();
-        {
-            let marks = vec!["?"; cols].join(",");
-            let mut insert = tx
-                .prepare(&format!("INSERT INTO {table} VALUES ({marks})"))
+        for row in &data {
+            insert
+                .execute(rusqlite::params_from_iter(row.iter()))
                 .unwrap();
-            for row in &data {
-                insert
-                    .execute(rusqlite::params_from_iter(row.iter()))
-                    .unwrap();
-            }
         }
-        tx.commit().unwrap();
-        rows += data.len();
     }
-    (t.elapsed().as_secs_f64(), rows)
+    tx.commit().unwrap();
+    (t.elapsed().as_secs_f64(), data.len())
+}
+
+/// The records as JSON objects (each hazard as the device holds it), for the Automerge peer
+/// and for the size the device database is compared with.
+fn records(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut s = c
+        .prepare("SELECT body FROM hazards ORDER BY rowid")
+        .unwrap();
+    s.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|b| serde_json::from_str(&b.unwrap()).unwrap())
+        .collect()
+}
+
+/// A device database's size on disk once its write-ahead log is folded in.
+fn db_bytes(path: &Path) -> u64 {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let wal = path.with_extension("db-wal");
+    std::fs::metadata(path).unwrap().len() + std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+/// Where a device database's bytes lie: each table and index with its share, largest first.
+fn where_bytes(path: &Path) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut s = c
+        .prepare(
+            "SELECT name, SUM(pgsize), SUM(payload), SUM(ncell) FROM dbstat \
+             GROUP BY name ORDER BY SUM(pgsize) DESC LIMIT 12",
+        )
+        .unwrap();
+    let rows = s
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (name, pages, payload, cells) = row.unwrap();
+        println!(
+            "  {name}: {:.1} MB in pages, {:.1} MB payload, {cells} cells",
+            pages as f64 / 1e6,
+            payload as f64 / 1e6
+        );
+    }
 }
 
 fn hazard_rows(path: &Path) -> Vec<String> {
@@ -156,6 +194,14 @@ fn line(name: &str, m: &Measured, records: usize, reference: Option<f64>) {
     );
 }
 
+/// The W3 edit of record `i` on device `side`: both devices notify the same case with a
+/// different responsible party and deadline, so every edited record is a real conflict.
+fn edit(i: usize, side: &str) -> (String, i32) {
+    let party = if side == "A" { "店主" } else { "负责人" };
+    let days = 3 + (i % 5) as i32 + i32::from(side == "B");
+    (party.to_string(), days)
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter naming another bench skips this one.
     if std::env::args()
@@ -181,27 +227,30 @@ fn main() {
     let mut hazards = Vec::with_capacity(n);
     for i in 0..n {
         let place = &places[i % places.len()].place;
-        let h = NewHazard::new(
-            place.id,
-            "extinguisher",
-            Severity::General,
-            "灭火器压力不足，指针在红区",
-        );
+        let h = NewHazard::new(place.id, "extinguisher", Severity::General, &description(i));
         hazards.push(a.report_hazard(&w, h).unwrap());
     }
     println!(
         "set-up: {n} hazards reported offline on device A in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    let records = records(a.path());
+    let json_bytes: usize = records
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .sum();
 
-    let (raw_secs, raw_rows) = raw_copy(a.path(), dir.path());
+    let (raw_secs, raw_rows) = raw_insert(a.path(), dir.path());
     println!(
-        "reference: {raw_rows} rows (the hazards' ops and hazard rows) read and inserted with raw rusqlite in {raw_secs:.2} s"
+        "reference: {raw_rows} hazard rows inserted once with raw rusqlite in {raw_secs:.3} s"
     );
 
     let w1 = measure(&bytes, || sync(&a));
     assert_eq!(a.pending_ops().unwrap(), 0);
     line("W1 push", &w1, n, Some(raw_secs));
+    let a_bytes = db_bytes(a.path());
+    println!("device A after W1: {:.1} MB", a_bytes as f64 / 1e6);
+    where_bytes(a.path());
 
     let b = device(dir.path(), "b.db", &proxy);
     let w2 = measure(&bytes, || sync(&b));
@@ -209,10 +258,11 @@ fn main() {
 
     let today = a.today();
     for (i, id) in hazards.iter().take(EDITED).enumerate() {
-        for (store, party) in [(&a, "店主"), (&b, "负责人")] {
+        for (store, side) in [(&a, "A"), (&b, "B")] {
+            let (party, days) = edit(i, side);
             let ev = HazardEvent::Notify {
-                responsible_party: party.into(),
-                deadline: Day(today.0 + 3 + (i % 5) as i32),
+                responsible_party: party,
+                deadline: Day(today.0 + days),
                 note: String::new(),
             };
             store.hazard_event(&w, *id, ev).unwrap();
@@ -232,8 +282,70 @@ fn main() {
     let (rows_a, rows_b) = (hazard_rows(a.path()), hazard_rows(b.path()));
     assert_eq!(rows_a.len(), n);
     assert!(rows_a == rows_b, "both devices hold identical hazards");
-    println!("converged: {} hazards identical on A and B", rows_a.len());
-
+    let conflicted: i64 = rusqlite::Connection::open(a.path())
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(DISTINCT entity) FROM ops WHERE conflict IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        conflicted as usize, EDITED,
+        "every concurrent edit is a visible conflict"
+    );
+    println!(
+        "converged: {} hazards identical on A and B, {conflicted} conflicts visible",
+        rows_a.len()
+    );
     let _ = server.kill();
     let _ = server.wait();
+
+    let am = run_automerge(&records, EDITED, &move |i, side| {
+        let (party, days) = edit(i, side);
+        vec![
+            ("responsible_party".into(), party.into()),
+            ("deadline".into(), (today.0 + days).into()),
+        ]
+    });
+    println!(
+        "Automerge 0.12: W1 {:.2} s ({:.2} MB), W2 {:.2} s ({:.2} MB), W3 {:.2} s ({:.2} MB), {} conflicts visible",
+        am.w1_secs,
+        am.w1_bytes as f64 / 1e6,
+        am.w2_secs,
+        am.w2_bytes as f64 / 1e6,
+        am.w3_secs,
+        am.w3_bytes as f64 / 1e6,
+        am.conflicts_after_w3,
+    );
+
+    println!();
+    println!("| {n} records | GridPatrol | Automerge 0.12 | raw insert | goal |");
+    println!("|---|---|---|---|---|");
+    let speed = |name: &str, ours: f64, theirs: f64| {
+        println!(
+            "| {name} | {ours:.2} s, **{:.2}× raw** | {theirs:.2} s, **{:.2}× ours** | {raw_secs:.3} s | ≤ 3× raw, Automerge ≥ 3× ours |",
+            ours / raw_secs,
+            theirs / ours,
+        );
+    };
+    speed("W1 push", w1.secs, am.w1_secs);
+    speed("W2 fresh device", w2.secs, am.w2_secs);
+    println!(
+        "| W3 {EDITED} edited on both | **{:.2} s** | {:.2} s | | ≤ 0.3 s |",
+        w3.secs, am.w3_secs
+    );
+    println!(
+        "| W1 bytes on the wire | {:.2} MB, **{:.2}× Automerge's** | {:.2} MB | | ≤ 1× |",
+        w1.bytes as f64 / 1e6,
+        w1.bytes as f64 / am.w1_bytes as f64,
+        am.w1_bytes as f64 / 1e6,
+    );
+    println!(
+        "| device after W1 | {:.1} MB, **{:.2}× the JSON** | {:.1} MB | JSON {:.1} MB | ≤ 2× |",
+        a_bytes as f64 / 1e6,
+        a_bytes as f64 / json_bytes as f64,
+        am.device_bytes_after_w1 as f64 / 1e6,
+        json_bytes as f64 / 1e6,
+    );
 }
