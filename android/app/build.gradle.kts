@@ -34,7 +34,8 @@ val cargoNdk by tasks.registering(Exec::class) {
         "cargo", "ndk",
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64",
         "-o", out.path,
-        "build", "--release", "--locked", "-p", "gridpatrol-ffi",
+        // The phone profile (root Cargo.toml): whole-program optimised for size, stripped.
+        "build", "--profile", "phone", "--locked", "-p", "gridpatrol-ffi",
     )
 }
 tasks.named("preBuild") { dependsOn(cargoNdk) }

@@ -9,13 +9,13 @@ fn record(i: usize) -> Map<String, Value> {
         "id": format!("00000000-0000-4000-8000-{i:012x}"),
         "place_id": format!("10000000-0000-4000-8000-{:012x}", i % 17),
         "state": "reported",
-        "severity": if i % 3 == 0 { "major" } else { "general" },
+        "severity": if i.is_multiple_of(3) { "major" } else { "general" },
         "description": "灭火器压力不足，指针在红区",
         "reported_at_ms": 1_767_225_600_000_u64 + i as u64,
         "deadline": null,
         "responsible_party": null,
         "photos": [format!("photo-{i}.jpg"), {"w": 640, "h": 480.5}],
-        "checked": i % 2 == 0,
+        "checked": i.is_multiple_of(2),
     }) else {
         unreachable!()
     };

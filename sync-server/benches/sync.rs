@@ -23,6 +23,7 @@ use std::time::Instant;
 use gridpatrol_bench_peers::{counting_proxy, run_automerge};
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use gridpatrol_core::sync::engine::Progress;
 use gridpatrol_core::{Clock, Store};
 
 const EDITED: usize = 1_000;
@@ -81,6 +82,26 @@ fn device(dir: &Path, name: &str, url: &str) -> Store {
 fn sync(store: &Store) {
     let r = store.sync(&mut |_| {}).unwrap();
     assert_eq!(r.refused, 0, "nothing refused");
+}
+
+/// Syncs, returning when the push ended (the last push answer), from the start, and the bytes
+/// the proxy had counted by then.
+fn sync_timed(store: &Store, bytes: &AtomicU64) -> (f64, u64) {
+    let t = Instant::now();
+    let before = bytes.load(Ordering::SeqCst);
+    let mut pushed = (0.0, 0);
+    let r = store
+        .sync(&mut |p| {
+            if matches!(p, Progress::Pushed { .. }) {
+                pushed = (
+                    t.elapsed().as_secs_f64(),
+                    bytes.load(Ordering::SeqCst) - before,
+                );
+            }
+        })
+        .unwrap();
+    assert_eq!(r.refused, 0, "nothing refused");
+    pushed
 }
 
 /// The reference: the N hazard rows of `from`, read beforehand, inserted once into a fresh
@@ -245,9 +266,17 @@ fn main() {
         "reference: {raw_rows} hazard rows inserted once with raw rusqlite in {raw_secs:.3} s"
     );
 
-    let w1 = measure(&bytes, || sync(&a));
+    let mut push = (0.0, 0);
+    let w1 = measure(&bytes, || push = sync_timed(&a, &bytes));
     assert_eq!(a.pending_ops().unwrap(), 0);
     line("W1 push", &w1, n, Some(raw_secs));
+    println!(
+        "  of which the push {:.2} s and {:.2} MB, the pull after it (the server's case numbers) {:.2} s and {:.2} MB",
+        push.0,
+        push.1 as f64 / 1e6,
+        w1.secs - push.0,
+        (w1.bytes - push.1) as f64 / 1e6,
+    );
     let a_bytes = db_bytes(a.path());
     println!("device A after W1: {:.1} MB", a_bytes as f64 / 1e6);
     where_bytes(a.path());

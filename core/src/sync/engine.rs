@@ -12,9 +12,8 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::protocol::{
-    routes, ChangePasswordRequest, ErrorBody, LoginRequest, LoginResponse, PullResponse,
-    PushRequest, PushResponse, SnapshotPage, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION,
-    RESYNC_REQUIRED,
+    routes, ChangePasswordRequest, ErrorBody, LoginRequest, LoginResponse, PushRequest,
+    PushResponse, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -167,47 +166,6 @@ pub(super) fn json<T: serde::de::DeserializeOwned>(res: Response) -> Result<T> {
 }
 
 impl Store {
-    /// Fetches and applies one snapshot page; `Ok(true)` while more follow (or pulls do).
-    fn snapshot_step(
-        &self,
-        get: &dyn Fn(&str, &str) -> Result<Response>,
-        report: &mut SyncReport,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<bool> {
-        let cursor = self.snapshot_cursor()?.unwrap_or_default();
-        let page: SnapshotPage = json(get(routes::SNAPSHOT, &cursor)?)?;
-        progress(Progress::Received {
-            ops: page.ops.len(),
-        });
-        self.apply_snapshot_page(
-            &page.ops,
-            &page.cursor,
-            page.pull_cursor.as_deref(),
-            page.server_time_ms,
-        )?;
-        report.pulled += page.ops.len();
-        progress(Progress::Pulled { ops: report.pulled });
-        Ok(true)
-    }
-
-    /// Fetches and applies one pulled page; `Ok(true)` while more follow.
-    fn pull_step(
-        &self,
-        get: &dyn Fn(&str, &str) -> Result<Response>,
-        cursor: &str,
-        report: &mut SyncReport,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<bool> {
-        let page: PullResponse = json(get(routes::PULL, cursor)?)?;
-        progress(Progress::Received {
-            ops: page.ops.len(),
-        });
-        self.apply_pulled(&page.ops, &page.cursor, page.server_time_ms)?;
-        report.pulled += page.ops.len();
-        progress(Progress::Pulled { ops: report.pulled });
-        Ok(page.more)
-    }
-
     /// Signs in to `server` as `user_id` for this device, keeping the device token here. The
     /// server must be reached over HTTPS, or be this machine (see `sign_in_with`).
     pub fn sign_in(&self, server: &str, user_id: &str, password: &str) -> Result<SignedIn> {
@@ -405,27 +363,7 @@ impl Store {
                     .query(&[("cursor", cursor), ("limit", &PULL_PAGE.to_string())])
             })
         };
-        // The server sends a device back to a snapshot at most once per sync; a second
-        // refusal in a row is an error rather than a loop.
-        let mut resynced = false;
-        loop {
-            let step = match self.pull_cursor()? {
-                None => self.snapshot_step(&get, &mut report, progress),
-                Some(cursor) => self.pull_step(&get, &cursor, &mut report, progress),
-            };
-            match step {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(Error::Remote {
-                    status: 410, code, ..
-                }) if code == RESYNC_REQUIRED && !resynced => {
-                    resynced = true;
-                    self.reset_for_snapshot()?;
-                    progress(Progress::Restarted);
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.receive(&get, &mut report, progress)?;
         // The data is in: that is the last successful sync. Photos follow; a network failure
         // among them is still reported (so the caller tries again later), with the data synced
         // and the photos left queued.
