@@ -68,11 +68,16 @@ impl Store {
                 tx.query_row("SELECT acked_seq FROM device WHERE id = 1", [], |r| {
                     r.get(0)
                 })?;
+            // The answered run is never longer than the answers: a phone with 50,000 ops
+            // waiting reads 2,000 of them per push, not every one still waiting.
             let pending: Vec<(String, i64)> = tx
                 .prepare_cached(
-                    "SELECT id, seq FROM ops WHERE device_id = ?1 AND seq > ?2 ORDER BY seq",
+                    "SELECT id, seq FROM ops WHERE device_id = ?1 AND seq > ?2 ORDER BY seq
+                     LIMIT ?3",
                 )?
-                .query_map(params![device, acked], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map(params![device, acked, results.len() as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             let mut out = Acknowledged {
                 done: 0,
