@@ -226,6 +226,11 @@ fn refold(
     entity: &str,
     just_added: Option<(&Op, bool)>,
 ) -> Result<Vec<(Uuid, Rejection)>> {
+    if let Some((op, _)) = just_added {
+        if let Some(conflicts) = step_case(tx, entity, op)? {
+            return Ok(conflicts);
+        }
+    }
     let ops = load_for_fold(tx, entity, just_added)?;
     let Some(first) = ops.first() else {
         return Ok(Vec::new());
@@ -284,6 +289,48 @@ fn refold(
     };
     mark_conflicts(tx, entity, &conflicts, ops.len() > 1)?;
     Ok(conflicts)
+}
+
+/// A case's event that sorts after every op the case already has (the usual way a case moves
+/// on: its number, a notice, a rectification) steps the stored state forward instead of folding
+/// the case's whole history again. The fold is a left fold in (HLC, op id) order and the stored
+/// row is its result, so one more step gives what the whole fold would, and no earlier op's
+/// conflict mark can change; reading the case back costs one row, not every op with its report.
+/// `None` when the event sorts before another op of the case (it arrived late), or is a report.
+fn step_case(tx: &Transaction, entity: &str, op: &Op) -> Result<Option<Vec<(Uuid, Rejection)>>> {
+    let OpBody::Hazard { hazard_id, event } = &op.body else {
+        return Ok(None);
+    };
+    if op.body.creates_record() {
+        return Ok(None);
+    }
+    let last: bool = tx
+        .prepare_cached(
+            "SELECT NOT EXISTS (SELECT 1 FROM ops WHERE entity = ?1 AND (hlc, id) > (?2, ?3))",
+        )?
+        .query_row(params![entity, op.hlc.0, op.id.to_string()], |r| r.get(0))?;
+    if !last {
+        return Ok(None);
+    }
+    let stored = hazard::stored_state(tx, *hazard_id)?;
+    let ctx = lifecycle::Ctx {
+        actor_id: &op.actor_id,
+        role: op.actor_role,
+        at: op.hlc,
+    };
+    Ok(Some(
+        match lifecycle::step(*hazard_id, stored.as_ref(), ctx, event) {
+            Ok(next) => {
+                hazard::put_hazard(tx, *hazard_id, Some(&next))?;
+                Vec::new()
+            }
+            Err(why) => {
+                let conflicts = vec![(op.id, why)];
+                mark_conflicts(tx, entity, &conflicts, false)?;
+                conflicts
+            }
+        },
+    ))
 }
 
 /// Records written once (templates, patrols, activities, photos, fires, letters): the first op in fold order wins; any

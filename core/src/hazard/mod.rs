@@ -25,7 +25,7 @@ pub use conflict::Conflict;
 pub use derived::days_overdue;
 use lifecycle::Ctx;
 pub(crate) use store::grid_of_hazard;
-pub(crate) use store::{overdue_at, put_hazard, report_body};
+pub(crate) use store::{overdue_at, put_hazard, report_body, stored_state};
 pub use store::{EventRow, HazardDetail, HazardFilter, HazardRow, NewHazard, REPEAT_WINDOW_DAYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

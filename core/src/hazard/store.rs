@@ -243,12 +243,16 @@ pub(crate) fn grid_of_hazard(conn: &Connection, id: Uuid) -> Result<String> {
 }
 
 pub(crate) fn load_hazard(conn: &Connection, id: Uuid) -> Result<Hazard> {
-    let body: String = conn
+    stored_state(conn, id)?.ok_or_else(|| Error::not_found(Entity::Hazard, id.to_string()))
+}
+
+/// The case as its row holds it (the fold of its ops), if it has one.
+pub(crate) fn stored_state(conn: &Connection, id: Uuid) -> Result<Option<Hazard>> {
+    let body: Option<String> = conn
         .prepare_cached("SELECT body FROM hazards WHERE id = ?1")?
         .query_row([id.to_string()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::not_found(Entity::Hazard, id.to_string()))?;
-    Ok(serde_json::from_str(&body)?)
+        .optional()?;
+    Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
 }
 
 impl Store {
