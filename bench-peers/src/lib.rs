@@ -3,7 +3,9 @@
 //! measured the same way: wall time of each phase and every byte on the wire through a counting
 //! TCP proxy. Bench-only: nothing in the product depends on this crate.
 //!
-//! - [`counting_proxy`]: the proxy every system's server sits behind.
+//! - [`counting_proxy`]: the proxy every system's server sits behind, and [`measure`], the
+//!   seconds and bytes of one phase through it; [`throttled_proxy`], the same at a weak link's
+//!   rate (the photo benchmark and test).
 //! - [`run_automerge`]: Automerge 0.12 through W1, W2 and W3.
 
 // A benchmark harness: a failed set-up should stop it loudly.
@@ -13,4 +15,4 @@ mod automerge_peer;
 mod proxy;
 
 pub use automerge_peer::{run_automerge, AutomergeFigures, Edit};
-pub use proxy::counting_proxy;
+pub use proxy::{counting_proxy, measure, throttled_proxy, Measured};

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use gridpatrol_bench_peers::{counting_proxy, run_automerge};
+use gridpatrol_bench_peers::{counting_proxy, measure, run_automerge, Measured};
 use gridpatrol_core::clock::Day;
 use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
 use gridpatrol_core::sync::engine::Progress;
@@ -53,24 +53,6 @@ fn description(i: usize) -> String {
             PIECES[(x >> 33) as usize % PIECES.len()]
         })
         .collect()
-}
-
-struct Measured {
-    secs: f64,
-    bytes: u64,
-}
-
-fn measure(bytes: &AtomicU64, f: impl FnOnce()) -> Measured {
-    let before = bytes.load(Ordering::SeqCst);
-    let t = Instant::now();
-    f();
-    let secs = t.elapsed().as_secs_f64();
-    // The proxy's threads may still be counting the last response's tail.
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    Measured {
-        secs,
-        bytes: bytes.load(Ordering::SeqCst) - before,
-    }
 }
 
 fn device(dir: &Path, name: &str, url: &str) -> Store {

@@ -267,56 +267,10 @@ pub fn run_child_test(name: &str, db: &Path) -> std::process::Output {
         .unwrap()
 }
 
-/// A loopback proxy to `target` (host:port or http URL) that carries at most `bytes_per_sec`
-/// each way, like a weak mobile link; returns its URL and a counter of the bytes carried.
-pub fn throttled_proxy(
-    target: &str,
-    bytes_per_sec: u64,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
-    use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
-    use std::time::{Duration, Instant};
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let target = target.trim_start_matches("http://").to_string();
-    let carried = Arc::new(AtomicU64::new(0));
-    let counter = carried.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { break };
-            let Ok(upstream) = std::net::TcpStream::connect(&target) else {
-                continue;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
-                (upstream, client),
-            ] {
-                let counter = counter.clone();
-                std::thread::spawn(move || {
-                    let started = Instant::now();
-                    let mut sent = 0u64;
-                    let mut buf = vec![0u8; 4096];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        sent += n as u64;
-                        counter.fetch_add(n as u64, Ordering::Relaxed);
-                        // Hold the average rate: wait until `sent` bytes are due.
-                        let due = Duration::from_secs_f64(sent as f64 / bytes_per_sec as f64);
-                        if let Some(wait) = due.checked_sub(started.elapsed()) {
-                            std::thread::sleep(wait);
-                        }
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        }
-    });
-    (url, carried)
-}
+/// A loopback proxy that carries at most so many bytes a second each way, like a weak
+/// mobile link, counting them.
+#[allow(unused_imports)]
+pub use gridpatrol_bench_peers::throttled_proxy;
 
 /// `len` bytes that do not compress, like a JPEG's, different for each `seed`.
 pub fn photo_bytes(len: usize, seed: u64) -> Vec<u8> {
