@@ -1,7 +1,7 @@
 //! People to pick on a screen: the grid workers a training held for an area may name as
 //! trainees (消防培训 参训人员). The rule of who qualifies is the core's
-//! (`Activity::check_trainees`: every grid of theirs under the area); this reads the same
-//! tree so the list offers exactly those the save will accept.
+//! (`Actor::works_within`, which `Activity::check_trainees` applies), so the list offers
+//! exactly those the save will accept.
 
 use gridpatrol_core::org::Role;
 
@@ -29,8 +29,7 @@ impl PatrolStore {
             if role != Role::GridWorker {
                 continue;
             }
-            let grids = self.store.actor(&id)?.grids;
-            if !grids.is_empty() && grids.iter().all(|g| area.contains(g)) {
+            if self.store.actor(&id)?.works_within(&area) {
                 out.push(PersonChoice { user_id: id, name });
             }
         }

@@ -114,8 +114,7 @@ impl Activity {
         }
         let area = org::grids_under(c, &self.org_id)?;
         for t in &self.trainees {
-            let person = org::load_actor(c, &t.user_id)?;
-            if person.grids.is_empty() || !person.grids.iter().all(|g| area.contains(g)) {
+            if !org::load_actor(c, &t.user_id)?.works_within(&area) {
                 return Err(crate::hazard::lifecycle::Rejection::OutOfScope.into());
             }
         }

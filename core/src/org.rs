@@ -126,6 +126,12 @@ impl Actor {
     pub fn covers(&self, grid_id: &str) -> bool {
         self.grids.iter().any(|g| g == grid_id)
     }
+
+    /// Whether this person works within `area` (grid ids): they have grids, and all of them
+    /// lie in it. Who a training held for an area may name as its trainees.
+    pub fn works_within(&self, area: &[String]) -> bool {
+        !self.grids.is_empty() && self.grids.iter().all(|g| area.contains(g))
+    }
 }
 
 /// The user id of what the server itself records (reference data, case numbers); no person
