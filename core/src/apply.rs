@@ -313,11 +313,7 @@ fn step_case(tx: &Transaction, entity: &str, op: &Op) -> Result<Option<Vec<(Uuid
         return Ok(None);
     }
     let stored = hazard::stored_state(tx, *hazard_id)?;
-    let ctx = lifecycle::Ctx {
-        actor_id: &op.actor_id,
-        role: op.actor_role,
-        at: op.hlc,
-    };
+    let ctx = lifecycle::Ctx::of(op);
     Ok(Some(
         match lifecycle::step(*hazard_id, stored.as_ref(), ctx, event) {
             Ok(next) => {

@@ -35,6 +35,17 @@ pub struct Ctx<'a> {
     pub at: Hlc,
 }
 
+impl<'a> Ctx<'a> {
+    /// Who made `op`, as whom, and when.
+    pub fn of(op: &'a crate::op::Op) -> Self {
+        Ctx {
+            actor_id: &op.actor_id,
+            role: op.actor_role,
+            at: op.hlc,
+        }
+    }
+}
+
 const HANDLERS: &[Role] = &[Role::GridWorker, Role::VillageLeader, Role::TownshipOfficer];
 const TOWNSHIP: &[Role] = &[Role::TownshipOfficer];
 const VILLAGE_UP: &[Role] = &[Role::VillageLeader, Role::TownshipOfficer];
@@ -477,11 +488,7 @@ pub fn fold_ops(id: Uuid, ops: &[crate::op::Op]) -> (Option<Hazard>, Vec<(Uuid, 
         .filter_map(|op| match &op.body {
             crate::op::OpBody::Hazard { event, .. } => Some(LoggedEvent {
                 op_id: op.id,
-                ctx: Ctx {
-                    actor_id: &op.actor_id,
-                    role: op.actor_role,
-                    at: op.hlc,
-                },
+                ctx: Ctx::of(op),
                 event,
             }),
             _ => None,
