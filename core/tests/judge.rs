@@ -1,6 +1,7 @@
 //! The server's judgement of a pushed batch, below HTTP: events on a case are folded once per
 //! push, and one the fold finds invalid in itself is refused and leaves no trace while the rest
-//! of the batch is stored; a record holds at most `MAX_OPS_PER_RECORD` ops.
+//! of the batch is stored; a record holds at most `MAX_OPS_PER_RECORD` ops; a reported case
+//! is numbered in the transaction that stores its report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -154,4 +155,51 @@ fn a_published_checklist_version_is_never_replaced_and_versions_follow_each_othe
             .name,
         held.name
     );
+}
+
+#[test]
+fn a_case_is_numbered_with_its_report_or_not_stored_at_all() {
+    let (records, town, report) = reported();
+    let w1 = records.store().actor("w1").unwrap();
+    let OpBody::Hazard { hazard_id, .. } = report.body else {
+        panic!()
+    };
+    let batch = [report.clone(), notice(&report, 1, town.today().plus(7))];
+    // A log elsewhere that fails to take the batch: neither the report nor a number stays.
+    let failed = records.accept_pushed_then(&w1, report.device_id, &batch, |_, _, numbered| {
+        assert_eq!(numbered.len(), 1, "one case reported, one number");
+        Err(gridpatrol_core::Error::Interrupted)
+    });
+    assert!(failed.is_err());
+    assert!(records.store().hazard(hazard_id).is_err());
+    let before = records.store().ops().unwrap().len();
+    let mut handed = Vec::new();
+    let answers = records
+        .accept_pushed_then(&w1, report.device_id, &batch, |_, _, numbered| {
+            handed = numbered.to_vec();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(codes(&answers), ["", ""]);
+    let case = records.store().hazard(hazard_id).unwrap().hazard;
+    let number = case.case_number.expect("numbered as it was stored");
+    let [(op, grids)] = &handed[..] else {
+        panic!("one number handed to the log: {handed:?}")
+    };
+    assert_eq!(op.actor_id, "system");
+    assert!(op.hlc > batch[1].hlc, "the number sorts after the batch");
+    assert_eq!(grids, &["g1".to_string()]);
+    assert!(
+        matches!(&op.body, OpBody::Hazard { event: HazardEvent::CaseNumber { number: n }, .. } if *n == number)
+    );
+    assert_eq!(records.store().ops().unwrap().len(), before + 3);
+    // Pushed again, the report is a duplicate and the case keeps its one number.
+    let again = records
+        .accept_pushed_then(&w1, report.device_id, &batch, |_, _, numbered| {
+            assert!(numbered.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(codes(&again), ["", ""]);
+    assert_eq!(records.store().ops().unwrap().len(), before + 3);
 }

@@ -8,8 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use gridpatrol_core::hazard::lifecycle::Rejection;
-use gridpatrol_core::hazard::HazardEvent;
-use gridpatrol_core::op::{Op, OpBody};
+use gridpatrol_core::op::Op;
 use gridpatrol_core::org::Actor;
 use gridpatrol_core::server::FeedItem;
 use gridpatrol_core::sync::protocol::{
@@ -58,7 +57,7 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
         };
         let own = service.log.records()?.store().device_id();
         service.claim_for_server([own, Uuid::nil()])?;
-        // Cases that arrived before numbering, or while a number failed to be written.
+        // Cases stored by a version that numbered them after their push.
         service.log.author(|s| s.number_cases())?;
         Ok(service)
     }
@@ -227,20 +226,9 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
                 outcomes.push(outcome);
             }
         }
-        let results = serve::push_results(&ops, outcomes);
-        // A new case gets its number from the server at once; the phone receives it at its
+        // A new case got its number as its report was stored; the phone receives it at its
         // next pull.
-        if ops.iter().any(|op| {
-            matches!(
-                op.body,
-                OpBody::Hazard {
-                    event: HazardEvent::Report(_),
-                    ..
-                }
-            )
-        }) {
-            self.log.author(|s| s.number_cases())?;
-        }
+        let results = serve::push_results(&ops, outcomes);
         let refused = serve::refusals(self.log.records()?, session, &ops, &results, self.now_ms());
         for r in &refused {
             tracing::warn!(user = r.user_id, kind = r.kind, code = r.code, "op refused");

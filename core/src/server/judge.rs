@@ -318,20 +318,23 @@ impl Records {
         device_id: Uuid,
         ops: &[Op],
     ) -> Result<Vec<Result<Applied>>> {
-        self.accept_pushed_then(user, device_id, ops, |_, _| Ok(()))
+        self.accept_pushed_then(user, device_id, ops, |_, _, _| Ok(()))
     }
 
     /// `accept_pushed`, with `commit` called inside the transaction once every op has its
     /// answer and before anything is committed here; an error from it undoes the whole batch.
     /// `commit` also gets the grids each op touched when it was authorised (none for a refused
-    /// one). A server whose log lives elsewhere (PostgreSQL) commits the applied ops there in
-    /// `commit`, so this store, its fold of that log, never holds an op the log lacks.
+    /// one), and the ops that numbered the cases the batch reported, with their grids: a case
+    /// is numbered in the transaction that stores its report, so none is ever stored without
+    /// a number. A server whose log lives elsewhere (PostgreSQL) commits the applied ops and
+    /// the numbers there in `commit`, so this store, its fold of that log, never holds an op
+    /// the log lacks.
     pub fn accept_pushed_then(
         &self,
         user: &Actor,
         device_id: Uuid,
         ops: &[Op],
-        commit: impl FnOnce(&[Result<Applied>], &[Vec<String>]) -> Result<()>,
+        commit: impl FnOnce(&[Result<Applied>], &[Vec<String>], &[(Op, Vec<String>)]) -> Result<()>,
     ) -> Result<Vec<Result<Applied>>> {
         let now = self.now_ms();
         let authorize = |tx: &Connection, op: &Op| -> Result<Vec<String>> {
@@ -417,7 +420,26 @@ impl Records {
                 tx.prepare_cached("UPDATE device SET hlc = max(hlc, ?1) WHERE id = 1")?
                     .execute([hlc])?;
             }
-            commit(&out, &touched)?;
+            let reported: Vec<Uuid> = ops
+                .iter()
+                .zip(&out)
+                .filter_map(|(op, outcome)| match (&op.body, outcome) {
+                    (
+                        OpBody::Hazard {
+                            hazard_id,
+                            event: HazardEvent::Report(_),
+                        },
+                        Ok(Applied::Applied),
+                    ) => Some(*hazard_id),
+                    _ => None,
+                })
+                .collect();
+            let mut numbered = Vec::with_capacity(reported.len());
+            for op in self.store.number_in(tx, &reported)? {
+                let grids = grids_touched(tx, &op.body)?;
+                numbered.push((op, grids));
+            }
+            commit(&out, &touched, &numbered)?;
             Ok(out)
         })
     }

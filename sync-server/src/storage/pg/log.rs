@@ -211,32 +211,38 @@ impl OpLog for PgLog {
         write_locked(&mut tx)?;
         self.catch_up(&mut tx, &mut folded)?;
         let mut stored: Result<Option<i64>> = Ok(None);
-        let outcomes = self
-            .fold
-            .accept_pushed_then(user, device_id, ops, |outcomes, touched| {
-                let applied: Vec<(&Op, &[String])> = ops
-                    .iter()
-                    .zip(outcomes)
-                    .zip(touched)
-                    .filter(|((_, o), _)| matches!(o, Ok(Applied::Applied)))
-                    .map(|((op, _), grids)| (op, &grids[..]))
-                    .collect();
-                stored = append(&mut tx, &applied).and_then(|last| {
-                    slow_commit_for_tests();
-                    tx.commit()?;
-                    Ok(last)
+        let mut numbers = Vec::new();
+        let outcomes =
+            self.fold
+                .accept_pushed_then(user, device_id, ops, |outcomes, touched, numbered| {
+                    let applied: Vec<(&Op, &[String])> = ops
+                        .iter()
+                        .zip(outcomes)
+                        .zip(touched)
+                        .filter(|((_, o), _)| matches!(o, Ok(Applied::Applied)))
+                        .map(|((op, _), grids)| (op, &grids[..]))
+                        .chain(numbered.iter().map(|(op, grids)| (op, &grids[..])))
+                        .collect();
+                    numbers = numbered.iter().map(|(op, _)| op.clone()).collect();
+                    stored = append(&mut tx, &applied).and_then(|last| {
+                        slow_commit_for_tests();
+                        tx.commit()?;
+                        Ok(last)
+                    });
+                    // The fold must not keep what the database did not take.
+                    stored
+                        .as_ref()
+                        .map(|_| ())
+                        .map_err(|_| gridpatrol_core::Error::Interrupted)
                 });
-                // The fold must not keep what the database did not take.
-                stored
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|_| gridpatrol_core::Error::Interrupted)
-            });
         let last = stored?;
         let outcomes = outcomes?;
         if let Some(last) = last {
             *folded = last.max(*folded);
         }
+        // Were this to fail, the numbers are appended again by the next `author`, which the
+        // log takes once (by op id).
+        self.fold.mark_logged(&numbers)?;
         Ok(outcomes)
     }
 
