@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -38,8 +39,8 @@ impl<A: AccountStore, L: OpLog> Health for Service<A, L> {
     }
 }
 
-/// What the monitoring endpoints need, handed to the router once.
-#[derive(Clone)]
+/// What the monitoring endpoints need, handed to the router once (and to each request behind
+/// an `Arc`).
 pub struct Monitoring {
     pub metrics: Arc<Metrics>,
     pub health: Arc<dyn Health>,
@@ -182,8 +183,8 @@ pub async fn readiness(backend: Arc<dyn Backend>, m: &Monitoring) -> Readiness {
 
 /// `GET /readyz`: 200 when every check passes, else 503; the body says which.
 pub async fn readyz(
-    axum::extract::State(backend): axum::extract::State<Arc<dyn Backend>>,
-    Extension(m): Extension<Monitoring>,
+    State(backend): State<Arc<dyn Backend>>,
+    Extension(m): Extension<Arc<Monitoring>>,
 ) -> Response {
     let r = readiness(backend, &m).await;
     let status = if r.ready {
@@ -196,8 +197,8 @@ pub async fn readyz(
 
 /// `GET /metrics`: every metric, the photo uploads under way counted now.
 pub async fn metrics(
-    axum::extract::State(backend): axum::extract::State<Arc<dyn Backend>>,
-    Extension(m): Extension<Monitoring>,
+    State(backend): State<Arc<dyn Backend>>,
+    Extension(m): Extension<Arc<Monitoring>>,
 ) -> Response {
     let pending = tokio::task::spawn_blocking(move || backend.blobs().pending_bytes())
         .await

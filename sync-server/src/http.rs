@@ -132,7 +132,7 @@ async fn logout(State(b): State<Shared>, authed: Authed) -> Result<StatusCode, A
 
 async fn push(
     State(b): State<Shared>,
-    Extension(m): Extension<Monitoring>,
+    Extension(m): Extension<Arc<Monitoring>>,
     Authed { session, .. }: Authed,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
@@ -327,7 +327,7 @@ pub fn router(
         .fallback(not_found)
         .layer(Extension(console))
         .layer(Extension(proxies))
-        .layer(Extension(monitoring))
+        .layer(Extension(Arc::new(monitoring)))
         .layer(axum::middleware::from_fn(crate::log::requests))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
