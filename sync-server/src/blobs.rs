@@ -54,6 +54,10 @@ pub trait BlobStore: Send + Sync {
     fn read(&self, name: &str) -> Result<Vec<u8>, ApiError>;
     /// Bytes held of photo `hash`: every variant, finished or arriving.
     fn held_bytes(&self, hash: &str) -> u64;
+    /// Bytes of every upload begun and not yet finished (for `/metrics`).
+    fn pending_bytes(&self) -> u64;
+    /// Whether a new photo could be stored now (for `/readyz`).
+    fn check_writable(&self) -> std::io::Result<()>;
 }
 
 /// Photos as files under one folder: `<name>` when complete, `<name>.part` while arriving.
@@ -171,6 +175,29 @@ impl BlobStore for FsBlobs {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
+    }
+
+    fn pending_bytes(&self) -> u64 {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    fn check_writable(&self) -> std::io::Result<()> {
+        // A file of its own name (instances share the folder), neither a photo nor an upload,
+        // gone again when closed.
+        let mut probe = tempfile::Builder::new()
+            .prefix(".ready-")
+            .tempfile_in(&self.dir)?;
+        probe.write_all(b"ok")?;
+        probe.as_file().sync_all()?;
+        probe.close()
     }
 
     fn append(

@@ -25,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::backend::{ApiError, Backend, Session};
 use crate::blobs::blob_name;
 use crate::client::{ClientAddr, TrustedProxies};
+use crate::health::{self, Monitoring};
 use crate::log::RequestUser;
 use crate::photos::Chunk;
 use crate::serve;
@@ -131,6 +132,7 @@ async fn logout(State(b): State<Shared>, authed: Authed) -> Result<StatusCode, A
 
 async fn push(
     State(b): State<Shared>,
+    Extension(m): Extension<Arc<Monitoring>>,
     Authed { session, .. }: Authed,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
@@ -160,6 +162,7 @@ async fn push(
         })
     })
     .await?;
+    m.metrics.pushed(&results.results);
     Ok(Json(results))
 }
 
@@ -297,10 +300,15 @@ pub fn router(
     max_body_bytes: usize,
     console: crate::console::Config,
     proxies: TrustedProxies,
+    monitoring: Monitoring,
 ) -> Router {
+    let metrics = monitoring.metrics.clone();
     Router::new()
-        // For load balancers and monitoring: the process is up and serving.
+        // For load balancers and monitoring (`health`): the process is up and serving; it can
+        // do its work now; what it has done.
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route(routes::LOGIN, post(login))
         .route(routes::LOGOUT, post(logout))
         .route(routes::PASSWORD, post(change_password))
@@ -319,7 +327,12 @@ pub fn router(
         .fallback(not_found)
         .layer(Extension(console))
         .layer(Extension(proxies))
+        .layer(Extension(Arc::new(monitoring)))
         .layer(axum::middleware::from_fn(crate::log::requests))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         // No response is ever to be read as anything but what it says it is: a photo a phone
         // uploaded must not become a page in an officer's browser.
         .layer(SetResponseHeaderLayer::if_not_present(

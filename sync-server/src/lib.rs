@@ -6,7 +6,8 @@
 //! `server::Records`. Errors rise as `storage::StorageError` and become HTTP in one place
 //! (`error`). Photo files are in `blobs`, who may read and send them and each user's quota
 //! in `photos`; which phone numbers a reader receives in `personal`; synthetic patrols for
-//! the load generator and benchmarks in `synthetic`.
+//! the load generator and benchmarks in `synthetic`. `/healthz`, `/readyz` and `/metrics`
+//! are `health`'s, the counters behind `/metrics` `metrics`'s.
 //! The binary in `main.rs` wires them to the command line; the backend contract tests drive
 //! a backend directly.
 
@@ -16,9 +17,11 @@ pub mod client;
 pub mod console;
 pub mod cursor;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod import;
 pub mod log;
+pub mod metrics;
 pub mod personal;
 pub mod photos;
 pub mod serve;

@@ -7,6 +7,8 @@
 //! instances serve the same data (photos stay in `--data-dir`, which they then share).
 
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
+use gridpatrol_sync_server::health::{Health, Monitoring};
+use gridpatrol_sync_server::metrics::Metrics;
 use gridpatrol_sync_server::serve::check_password;
 use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
 use gridpatrol_sync_server::{http, import, pg, setup, sqlite, DEMO_PASSWORD};
@@ -77,6 +79,10 @@ struct Args {
     /// starts again from a snapshot (keeping its unsynced records).
     #[arg(long, default_value_t = 90)]
     retention_days: u64,
+    /// `/readyz` answers 503 when the disk holding --data-dir has less free space than this,
+    /// in MiB, so that a balancer sends phones elsewhere before photos and the database fill it.
+    #[arg(long, default_value_t = gridpatrol_sync_server::health::MIN_FREE_DISK_MB)]
+    min_free_disk_mb: u64,
     /// How the server logs to standard error: `text` lines, or `json` objects (one a line) for
     /// a log collector.
     #[arg(long, value_enum, default_value = "text", global = true)]
@@ -295,7 +301,7 @@ fn import_files(b: &impl Admin, officer: &str, dry_run: bool, files: &[PathBuf])
 /// Starts the HTTP server on a runtime of its own, outside which the backend was opened and is
 /// dropped at the end (a PostgreSQL client blocks on a runtime of its own, which must never run
 /// on one of this runtime's threads).
-fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
+fn serve<B: Backend + Admin + Health>(args: Args, backend: B) -> AnyResult<()> {
     if args.demo {
         seed_demo(&backend, DEMO_PASSWORD, args.demo_grids, args.demo_history)?;
     }
@@ -311,7 +317,7 @@ fn serve<B: Backend + Admin>(args: Args, backend: B) -> AnyResult<()> {
     served
 }
 
-async fn listen<B: Backend + Admin>(
+async fn listen<B: Backend + Admin + Health>(
     args: Args,
     backend: Arc<B>,
     retention: Duration,
@@ -338,7 +344,13 @@ async fn listen<B: Backend + Admin>(
         session_seconds: args.console_session_hours.saturating_mul(3600),
     };
     let proxies = gridpatrol_sync_server::client::TrustedProxies(args.trusted_proxies.clone());
-    let app = http::router(backend, args.max_body_bytes, console, proxies);
+    let monitoring = Monitoring {
+        metrics: Arc::new(Metrics::default()),
+        health: backend.clone(),
+        data_dir: args.data_dir.clone(),
+        min_free_bytes: args.min_free_disk_mb.saturating_mul(1 << 20),
+    };
+    let app = http::router(backend, args.max_body_bytes, console, proxies, monitoring);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -352,7 +364,7 @@ async fn listen<B: Backend + Admin>(
     Ok(())
 }
 
-fn run<B: Backend + Admin>(mut args: Args, backend: B) -> AnyResult<()> {
+fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()> {
     match args.command.take() {
         Some(Command::User(cmd)) => user_command(&backend, cmd),
         Some(Command::Import {

@@ -245,4 +245,7 @@ pub trait OpLog: Send + Sync + 'static {
     fn import_into_empty(&self, items: &[FeedItem]) -> Result<bool>;
     /// The server's wall clock.
     fn now_ms(&self) -> i64;
+    /// Whether the database answers a trivial query now, within a couple of seconds (for
+    /// `/readyz`: a database that is gone must be told, not waited for).
+    fn ping(&self) -> Result<()>;
 }

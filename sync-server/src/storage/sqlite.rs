@@ -388,4 +388,11 @@ impl OpLog for SqliteLog {
     fn now_ms(&self) -> i64 {
         self.records.now_ms()
     }
+
+    fn ping(&self) -> Result<()> {
+        // Both files: the log's, and the accounts' (which the horizon is kept in).
+        self.records.last_position()?;
+        lock(&self.db).query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
 }

@@ -404,4 +404,12 @@ impl OpLog for PgLog {
     fn now_ms(&self) -> i64 {
         self.fold.now_ms()
     }
+
+    fn ping(&self) -> Result<()> {
+        // Not the pool's usual wait for a connection (15 s): with the database gone, every
+        // new connection fails, and readiness must say so while a balancer still asks.
+        let mut c = self.pool.get_timeout(Duration::from_secs(2))?;
+        c.simple_query("SELECT 1")?;
+        Ok(())
+    }
 }
