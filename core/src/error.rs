@@ -37,6 +37,8 @@ pub enum Error {
         en: String,
         /// The server's clock, when the refusal is about the device's.
         server_time_ms: Option<i64>,
+        /// The server's epoch, when the refusal is about a restore the device has not seen.
+        epoch: Option<i64>,
     },
     /// The sync server could not be reached or gave no usable answer (after retries).
     #[error("{}", bilingual("无法连接同步服务器，数据已保存在本机，有网络时再同步", &format!("cannot reach the sync server ({detail}); everything is kept on this device")))]

@@ -17,6 +17,7 @@ fn valid_push() -> Vec<u8> {
         device_id: t.store.device_id(),
         ops: t.store.outbox_batch(40).unwrap(),
         sent_at_ms: None,
+        epoch: None,
     };
     serde_json::to_vec(&req).unwrap()
 }

@@ -113,6 +113,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Where photos are kept.
     fn blobs(&self) -> &dyn crate::blobs::BlobStore;
     fn now_ms(&self) -> i64;
+    /// The server's epoch (`protocol::SERVER_RESTORED`).
+    fn epoch(&self) -> Result<i64, ApiError>;
     /// The fold of the whole log, caught up with it: what the township console reads.
     fn records(&self) -> Result<&Store, ApiError>;
     /// Runs `f` on the fold, where it records ops as the server's own device (the console
@@ -182,6 +184,9 @@ pub trait Admin: Backend {
     /// they are and all at once, unless the log already holds users (another instance seeded
     /// first); returns whether it did.
     fn import_into_empty(&self, ops: &[FeedItem]) -> Result<bool, ApiError>;
+    /// Starts a new epoch after the data was restored from a backup (`OpLog::begin_epoch`):
+    /// every device then sends again what this server forgot. Returns it.
+    fn begin_epoch(&self) -> Result<i64, ApiError>;
 }
 
 /// Seeds the demo township unless users exist: the org tree, users and places, and with

@@ -3,8 +3,14 @@
 //! refused and the device starts again from a snapshot: an incremental pull could neither
 //! bring the history of a grid newly in scope nor take away one that left it.
 //!
+//! A cursor also names the server's epoch (`protocol::SERVER_RESTORED`): positions are
+//! counted again from a backup after a restore, so a cursor made before it could skip what was
+//! stored since; it is refused and the device learns of the restore.
+//!
 //! `p.<after>.<scope>`: pull ops stored after position `after`.
 //! `s.<upto>.<after>.<scope>`: a snapshot as of position `upto`, read up to `after`.
+//! Each followed by `.<epoch>` unless the epoch is 0 (a server never restored, and every
+//! cursor made before epochs).
 
 use gridpatrol_core::org::Actor;
 use sha2::{Digest, Sha256};
@@ -16,11 +22,13 @@ pub enum Cursor {
     Pull {
         after: i64,
         scope: String,
+        epoch: i64,
     },
     Snapshot {
         upto: i64,
         after: i64,
         scope: String,
+        epoch: i64,
     },
 }
 
@@ -36,18 +44,37 @@ impl Cursor {
     pub fn parse(s: &str) -> Result<Cursor, ApiError> {
         let bad = || ApiError::bad_request("cursor");
         let num = |p: &str| p.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(bad);
-        let parts: Vec<&str> = s.split('.').collect();
+        let mut parts: Vec<&str> = s.split('.').collect();
+        let fields = match parts.first() {
+            Some(&"p") => 3,
+            Some(&"s") => 4,
+            _ => return Err(bad()),
+        };
+        let epoch = match parts.len() {
+            n if n == fields => 0,
+            n if n == fields + 1 => parts.pop().map_or(Err(bad()), &num)?,
+            _ => return Err(bad()),
+        };
         match parts.as_slice() {
             ["p", after, scope] => Ok(Cursor::Pull {
                 after: num(after)?,
                 scope: scope.to_string(),
+                epoch,
             }),
             ["s", upto, after, scope] => Ok(Cursor::Snapshot {
                 upto: num(upto)?,
                 after: num(after)?,
                 scope: scope.to_string(),
+                epoch,
             }),
             _ => Err(bad()),
+        }
+    }
+
+    /// The epoch of the server that made the cursor.
+    pub fn epoch(&self) -> i64 {
+        match self {
+            Cursor::Pull { epoch, .. } | Cursor::Snapshot { epoch, .. } => *epoch,
         }
     }
 }
@@ -55,8 +82,14 @@ impl Cursor {
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Cursor::Pull { after, scope } => write!(f, "p.{after}.{scope}"),
-            Cursor::Snapshot { upto, after, scope } => write!(f, "s.{upto}.{after}.{scope}"),
+            Cursor::Pull { after, scope, .. } => write!(f, "p.{after}.{scope}")?,
+            Cursor::Snapshot {
+                upto, after, scope, ..
+            } => write!(f, "s.{upto}.{after}.{scope}")?,
+        }
+        match self.epoch() {
+            0 => Ok(()),
+            epoch => write!(f, ".{epoch}"),
         }
     }
 }
@@ -72,15 +105,29 @@ mod tests {
             Cursor::Pull {
                 after: 42,
                 scope: "ab12".into(),
+                epoch: 0,
             },
             Cursor::Snapshot {
                 upto: 9,
                 after: 3,
                 scope: "cd".into(),
+                epoch: 0,
+            },
+            Cursor::Pull {
+                after: 42,
+                scope: "ab12".into(),
+                epoch: 77,
+            },
+            Cursor::Snapshot {
+                upto: 9,
+                after: 3,
+                scope: "cd".into(),
+                epoch: 1 << 52,
             },
         ] {
             assert_eq!(Cursor::parse(&c.to_string()), Ok(c));
         }
+        assert_eq!(Cursor::parse("p.5.ab").map(|c| c.epoch()), Ok(0));
         for junk in [
             "",
             "p",
@@ -88,7 +135,9 @@ mod tests {
             "p.1",
             "s.1.2",
             "x.1.2",
-            "p.1.2.3",
+            "p.1.2.3.4",
+            "p.1.2.-3",
+            "s.1.2.3.4.5",
             "p.9999999999999999999.x",
         ] {
             assert!(Cursor::parse(junk).is_err(), "{junk}");

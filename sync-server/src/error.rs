@@ -6,7 +6,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gridpatrol_core::sync::protocol::{ErrorBody, CLOCK_SKEW, RESYNC_REQUIRED};
+use gridpatrol_core::sync::protocol::{ErrorBody, CLOCK_SKEW, RESYNC_REQUIRED, SERVER_RESTORED};
 
 use crate::storage::StorageError;
 
@@ -19,23 +19,41 @@ pub struct ApiError {
     pub code: String,
     pub zh: String,
     pub en: String,
-    /// Seconds to wait before trying again (rate limits).
-    pub retry_after: Option<u64>,
-    /// The server's clock, sent with a refusal about the device's clock.
-    pub server_time_ms: Option<i64>,
+    /// What the refusal tells the device besides its reason.
+    pub told: Told,
     /// The field to correct, for a form to show the error beside it (not sent to phones).
     pub field: Option<gridpatrol_core::error::Field>,
 }
 
+/// What a refusal tells a device besides its reason (one at most, so the error stays small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    Nothing,
+    /// Seconds to wait before trying again (rate limits).
+    RetryAfter(u64),
+    /// The server's clock, with a refusal about the device's.
+    ServerTime(i64),
+    /// The server's epoch, with a refusal a restored server gives a device that has not seen
+    /// it (and with every resync, so such a device learns of it there too).
+    Epoch(i64),
+}
+
 impl ApiError {
+    /// Seconds to wait before trying again, when the refusal says.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.told {
+            Told::RetryAfter(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn new(status: u16, code: &str, zh: &str, en: &str) -> Self {
         ApiError {
             status,
             code: code.into(),
             zh: zh.into(),
             en: en.into(),
-            retry_after: None,
-            server_time_ms: None,
+            told: Told::Nothing,
             field: None,
         }
     }
@@ -96,10 +114,31 @@ impl ApiError {
             &format!("{en_why}; a full resync is needed (unsynced records on the device are kept)"),
         )
     }
+    /// A refusal as a server in `epoch` sends it: a resync names the epoch, so a device that
+    /// knew another learns there that the server was restored.
+    pub fn in_epoch(mut self, epoch: i64) -> Self {
+        if self.code == RESYNC_REQUIRED {
+            self.told = Told::Epoch(epoch);
+        }
+        self
+    }
+    /// A push from a device that has not seen the server's `epoch`: the server was restored
+    /// from a backup since, and the device sends everything of its own again.
+    pub fn server_restored(epoch: i64) -> Self {
+        ApiError {
+            told: Told::Epoch(epoch),
+            ..ApiError::new(
+                409,
+                SERVER_RESTORED,
+                "服务器已从备份恢复，本机的记录将重新上传，请再次同步",
+                "the server was restored from a backup; this device sends its records again, sync again",
+            )
+        }
+    }
     /// Too many sign-in attempts; try again after `wait` seconds.
     pub fn too_many_attempts(wait: u64) -> Self {
         ApiError {
-            retry_after: Some(wait),
+            told: Told::RetryAfter(wait),
             ..ApiError::new(
                 429,
                 "too_many_attempts",
@@ -112,7 +151,7 @@ impl ApiError {
     /// than the bound: the device re-dates its unsent ops by the server's clock and pushes again.
     pub fn clock_skew(now_ms: i64) -> Self {
         ApiError {
-            server_time_ms: Some(now_ms),
+            told: Told::ServerTime(now_ms),
             ..ApiError::new(
                 409,
                 CLOCK_SKEW,
@@ -136,8 +175,15 @@ impl ApiError {
             code: self.code.clone(),
             zh: self.zh.clone(),
             en: self.en.clone(),
-            retry_after: self.retry_after,
-            server_time_ms: self.server_time_ms,
+            retry_after: self.retry_after(),
+            server_time_ms: match self.told {
+                Told::ServerTime(t) => Some(t),
+                _ => None,
+            },
+            epoch: match self.told {
+                Told::Epoch(e) => Some(e),
+                _ => None,
+            },
         }
     }
 }
@@ -173,7 +219,7 @@ impl From<StorageError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry = self.retry_after;
+        let retry = self.retry_after();
         let mut res = (status, Json(self.body())).into_response();
         if let Some(secs) = retry {
             if let Ok(v) = secs.to_string().parse() {

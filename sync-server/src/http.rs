@@ -99,6 +99,7 @@ async fn login(
             role: session.user.role,
             server_time_ms: b.now_ms(),
             must_change_password,
+            epoch: b.epoch()?,
         })
     })
     .await?;
@@ -154,11 +155,19 @@ async fn push(
         ));
     }
     let results = blocking(move || {
+        // Before anything else: ops acknowledged before a restore, which the device sends again
+        // once it knows, must come before anything it made since (the log takes a device's
+        // ops in sequence).
+        let epoch = b.epoch()?;
+        if req.epoch.is_some_and(|known| known != epoch) {
+            return Err(ApiError::server_restored(epoch));
+        }
         serve::judge_push(&req.ops, req.sent_at_ms, b.now_ms())?;
         let results = b.push(&session, req.ops)?;
         Ok(PushResponse {
             results,
             server_time_ms: b.now_ms(),
+            epoch,
         })
     })
     .await?;

@@ -159,6 +159,13 @@ pub fn refusals(
     out
 }
 
+fn restored() -> ApiError {
+    ApiError::resync_required(
+        "服务器已从备份恢复",
+        "the server was restored from a backup",
+    )
+}
+
 fn scope_changed() -> ApiError {
     ApiError::resync_required(
         "您负责的范围已变更",
@@ -204,10 +211,24 @@ pub fn pull(
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<PullResponse, ApiError> {
+    let epoch = log.epoch()?;
+    pull_in(log, epoch, session, cursor, limit).map_err(|e| e.in_epoch(epoch))
+}
+
+fn pull_in(
+    log: &impl OpLog,
+    epoch: i64,
+    session: &Session,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<PullResponse, ApiError> {
     let scope = cursor::scope_of(&session.user);
     let after = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
         None => 0,
-        Some(Ok(Cursor::Pull { after, scope: s })) if s == scope => after,
+        Some(Ok(c)) if c.epoch() != epoch => return Err(restored()),
+        Some(Ok(Cursor::Pull {
+            after, scope: s, ..
+        })) if s == scope => after,
         Some(Ok(Cursor::Pull { .. })) => return Err(scope_changed()),
         Some(_) => return Err(unreadable_cursor()),
     };
@@ -216,6 +237,11 @@ pub fn pull(
             "离线时间超过服务器保留期限",
             "offline for longer than the server keeps history",
         ));
+    }
+    // Past the end of the log: made by a log since put back to an older copy (restored in
+    // the database without `restore`), whose positions now name other ops.
+    if after > log.last_position()? {
+        return Err(restored());
     }
     let feed = log.feed(
         &FeedQuery {
@@ -235,10 +261,12 @@ pub fn pull(
         cursor: Cursor::Pull {
             after: feed.last_position,
             scope,
+            epoch,
         }
         .to_string(),
         more: feed.full,
         server_time_ms: log.now_ms(),
+        epoch,
     })
 }
 
@@ -249,17 +277,33 @@ pub fn snapshot(
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<SnapshotPage, ApiError> {
+    let epoch = log.epoch()?;
+    snapshot_in(log, epoch, session, cursor, limit).map_err(|e| e.in_epoch(epoch))
+}
+
+fn snapshot_in(
+    log: &impl OpLog,
+    epoch: i64,
+    session: &Session,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<SnapshotPage, ApiError> {
     let scope = cursor::scope_of(&session.user);
     let (upto, after) = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
         None => (log.last_position()?, 0),
+        Some(Ok(c)) if c.epoch() != epoch => return Err(restored()),
         Some(Ok(Cursor::Snapshot {
             upto,
             after,
             scope: s,
+            ..
         })) if s == scope => (upto, after),
         Some(Ok(Cursor::Snapshot { .. })) => return Err(scope_changed()),
         Some(_) => return Err(unreadable_cursor()),
     };
+    if upto > log.last_position()? {
+        return Err(restored());
+    }
     let feed = log.feed(
         &FeedQuery {
             after,
@@ -281,11 +325,20 @@ pub fn snapshot(
             upto,
             after: feed.last_position,
             scope: scope.clone(),
+            epoch,
         }
         .to_string(),
         more,
-        pull_cursor: (!more).then(|| Cursor::Pull { after: upto, scope }.to_string()),
+        pull_cursor: (!more).then(|| {
+            Cursor::Pull {
+                after: upto,
+                scope,
+                epoch,
+            }
+            .to_string()
+        }),
         server_time_ms: log.now_ms(),
+        epoch,
     })
 }
 

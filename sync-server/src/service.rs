@@ -306,6 +306,10 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         self.log.now_ms()
     }
 
+    fn epoch(&self) -> Result<i64, ApiError> {
+        Ok(self.log.epoch()?)
+    }
+
     fn records(&self) -> Result<&Store, ApiError> {
         Ok(self.log.records()?.store())
     }
@@ -423,6 +427,12 @@ impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {
 
     fn revoke_user(&self, user_id: &str) -> Result<usize, ApiError> {
         Ok(self.accounts.revoke_user(user_id, self.now_ms())?)
+    }
+
+    fn begin_epoch(&self) -> Result<i64, ApiError> {
+        let epoch = self.log.begin_epoch()?;
+        tracing::warn!(epoch, "restored from a backup: a new epoch begins");
+        Ok(epoch)
     }
 
     /// The imported ops' devices were the server's (the demo's scratch store), so they are

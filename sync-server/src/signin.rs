@@ -136,10 +136,10 @@ mod tests {
         assert!(within(at(2, 1_000), 2, 1_000).is_ok());
         let e = within(at(3, 1_000), 2, 1_500).unwrap_err();
         assert_eq!(e.status, 429);
-        assert_eq!(e.retry_after, Some(60), "59.5 s left, rounded up");
+        assert_eq!(e.retry_after(), Some(60), "59.5 s left, rounded up");
         assert!(e.zh.contains("秒"), "{}", e.zh);
         let e = within(at(3, 1_000), 2, 1_000 + window_ms()).unwrap_err();
-        assert_eq!(e.retry_after, Some(1), "never less than a second");
+        assert_eq!(e.retry_after(), Some(1), "never less than a second");
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn contract(fresh: &dyn Fn() -> Fresh) {
             )
             .unwrap_err();
         assert_eq!(limited.status, 429);
-        assert!(limited.retry_after.is_some());
+        assert!(limited.retry_after().is_some());
     }
 
     let (b, _keep) = fresh();

@@ -442,6 +442,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         device_id,
         ops: forged.clone(),
         sent_at_ms: None,
+        epoch: None,
     };
     let reply: PushResponse = http
         .post(format!("{}/v1/push", server.url))
@@ -484,6 +485,7 @@ fn the_server_refuses_what_a_role_or_scope_does_not_allow() {
         device_id: Uuid::now_v7(),
         ops: vec![],
         sent_at_ms: None,
+        epoch: None,
     };
     assert_eq!(
         http.post(format!("{}/v1/push", server.url))

@@ -91,6 +91,7 @@ fn try_login_via(
         en: String::new(),
         retry_after: None,
         server_time_ms: None,
+        epoch: None,
     });
     body.retry_after = wait;
     (status, body)
@@ -312,6 +313,7 @@ fn the_server_logs_each_request_and_refusal_but_no_secret_or_typed_text() {
             device_id: other,
             ops: vec![op],
             sent_at_ms: None,
+            epoch: None,
         })
         .send()
         .unwrap();

@@ -42,6 +42,7 @@ fn told_to_update(database: Option<String>) {
                 device_id: phone.device_id(),
                 ops: work.clone(),
                 sent_at_ms: None,
+                epoch: None,
             })
             .send()
             .unwrap();

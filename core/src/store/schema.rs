@@ -52,6 +52,11 @@ const STEPS: &[Step] = &[
         "fires_and_letters",
         include_str!("migrations/V8__fires_and_letters.sql"),
     ),
+    Step::new(
+        9,
+        "server_epoch",
+        include_str!("migrations/V9__server_epoch.sql"),
+    ),
 ];
 
 pub const VERSION: u32 = STEPS.len() as u32;
@@ -317,14 +322,16 @@ CREATE TABLE push_rejections (
     zh TEXT NOT NULL,
     en TEXT NOT NULL
 );
--- The server this device syncs with, who signed in on it, and the device token (a secret the
--- server keeps only as a hash).
+-- The server this device syncs with, who signed in on it, the device token (a secret the
+-- server keeps only as a hash), and the server's epoch as last learnt (NULL until told; see
+-- `protocol::SERVER_RESTORED`).
 CREATE TABLE sync_session (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     server TEXT NOT NULL,
     user_id TEXT NOT NULL,
     token TEXT NOT NULL,
-    last_sync_ms INTEGER
+    last_sync_ms INTEGER,
+    server_epoch INTEGER
 );
 
 -- Photo captures: which file (by hash) was taken when, where, by whom, for which place and
@@ -422,7 +429,7 @@ mod tests {
         );
         expected.sort();
         assert_eq!(schema(&stepped), expected);
-        assert_eq!(sqlite::user_version(&stepped).unwrap(), 8);
+        assert_eq!(sqlite::user_version(&stepped).unwrap(), VERSION as i32);
     }
 
     /// Released steps are frozen: each checksum is what installed databases have recorded.

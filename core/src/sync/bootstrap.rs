@@ -5,9 +5,10 @@
 //! pull. A reset before it keeps every op made here that the server has not taken (pending,
 //! or refused with a reason) and everything needed to number and stamp later ops; all else,
 //! including what has left the user's scope, is dropped and comes back from the snapshot if
-//! the user may still see it.
+//! the user may still see it. A server restored from a backup (a new epoch) sends the device
+//! back to the start too, having first queued every op of the device's own again.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::apply;
 use crate::error::Result;
@@ -71,6 +72,68 @@ impl Store {
             apply::rebuild(tx, &scope)?;
             let kept: i64 = tx.query_row("SELECT count(*) FROM ops", [], |r| r.get(0))?;
             Ok(usize::try_from(kept).unwrap_or(0))
+        })
+    }
+}
+
+impl Store {
+    /// The server's epoch as this device last learnt it (`None`: not yet told).
+    pub fn server_epoch(&self) -> Result<Option<i64>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT server_epoch FROM sync_session WHERE id = 1",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?
+            .flatten())
+        })
+    }
+
+    /// Keeps `epoch` as the server's, when this device had not been told one (it signed in
+    /// before servers had epochs).
+    pub(super) fn learn_epoch(&self, epoch: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sync_session SET server_epoch = ?1
+                 WHERE id = 1 AND server_epoch IS NULL",
+                [epoch],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The server was restored from a backup (it is now in `epoch`) and has forgotten what it
+    /// acknowledged after it: every op and photo of this device's own is queued to be sent
+    /// again (the server takes each once), and everything else is forgotten until a snapshot brings the
+    /// server's log again, as `reset_for_snapshot` does. Other devices' ops the server lost
+    /// come back from the devices that made them; ops it lost for good (the console's, the
+    /// numbers it gave) are gone from every device alike, so all end up holding the same.
+    /// Returns how many ops were queued.
+    pub fn forget_restored_server(&self, epoch: i64) -> Result<usize> {
+        let scope = self.interrupt_scope();
+        self.templates_changed();
+        let me = self.device_id().to_string();
+        self.write(|tx| {
+            keep_numbering(tx, &me)?;
+            tx.execute("DELETE FROM ops WHERE device_id <> ?1", [&me])?;
+            tx.execute(
+                "UPDATE device SET acked_seq = 0, pull_cursor = NULL, snapshot_cursor = NULL
+                 WHERE id = 1",
+                [],
+            )?;
+            tx.execute(
+                "UPDATE sync_session SET server_epoch = ?1 WHERE id = 1",
+                [epoch],
+            )?;
+            // Photos too: the upload asks the server what it holds before sending the rest.
+            tx.execute(
+                "UPDATE photo_uploads SET sent = 0, done = 0, attempts = 0, last_error = NULL",
+                [],
+            )?;
+            apply::rebuild(tx, &scope)?;
+            let queued: i64 = tx.query_row("SELECT count(*) FROM ops", [], |r| r.get(0))?;
+            Ok(usize::try_from(queued).unwrap_or(0))
         })
     }
 }

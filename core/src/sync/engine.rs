@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::protocol::{
     routes, ChangePasswordRequest, ErrorBody, LoginRequest, LoginResponse, PushRequest,
-    PushResponse, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION,
+    PushResponse, CLOCK_SKEW, MAX_PUSH_OPS, PROTOCOL_VERSION, SERVER_RESTORED,
 };
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -121,6 +121,7 @@ pub(super) fn send(make: impl Fn() -> RequestBuilder) -> Result<Response> {
                             zh: e.zh,
                             en: e.en,
                             server_time_ms: e.server_time_ms,
+                            epoch: e.epoch,
                         },
                         Err(_) => Error::Network {
                             detail: format!("HTTP {status}"),
@@ -202,12 +203,19 @@ impl Store {
             })?;
         // A phone whose clock is wrong dates nothing by it from its first sign-in on.
         self.learn_server_time(reply.server_time_ms)?;
+        // Signing in again to the same server keeps the epoch this device knew: a restore
+        // that lost the device's token must still be found, or what the server forgot of this
+        // device would never be sent again.
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO sync_session (id, server, user_id, token) VALUES (1, ?1, ?2, ?3)
+                "INSERT INTO sync_session (id, server, user_id, token, server_epoch)
+                 VALUES (1, ?1, ?2, ?3, ?4)
                  ON CONFLICT(id) DO UPDATE SET server = excluded.server,
-                     user_id = excluded.user_id, token = excluded.token",
-                params![server, reply.user_id, reply.token],
+                     user_id = excluded.user_id, token = excluded.token,
+                     server_epoch = CASE WHEN sync_session.server = excluded.server
+                         THEN coalesce(sync_session.server_epoch, excluded.server_epoch)
+                         ELSE excluded.server_epoch END",
+                params![server, reply.user_id, reply.token, reply.epoch],
             )?;
             Ok(())
         })?;
@@ -308,56 +316,6 @@ impl Store {
         let auth = format!("Bearer {token}");
         let mut report = SyncReport::default();
 
-        let total = usize::try_from(self.pending_ops()?).unwrap_or(0);
-        // The server refuses a push whose clock is ahead of its own, with its time: the device
-        // re-dates what it has not sent and pushes again, once per sync.
-        let mut redated = false;
-        loop {
-            let batch = self.outbox_batch(PUSH_BATCH)?;
-            if batch.is_empty() {
-                break;
-            }
-            let body = compressed_json(&PushRequest {
-                protocol: PROTOCOL_VERSION,
-                device_id: self.device_id(),
-                ops: batch,
-                sent_at_ms: Some(self.now_ms()),
-            })?;
-            let sent = send(|| {
-                http.post(format!("{server}{}", routes::PUSH))
-                    .header("Authorization", &auth)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(reqwest::header::CONTENT_ENCODING, "zstd")
-                    .body(body.clone())
-            });
-            let reply: PushResponse = match sent {
-                Err(Error::Remote {
-                    status: 409,
-                    code,
-                    server_time_ms: Some(server_time),
-                    ..
-                }) if code == CLOCK_SKEW && !redated => {
-                    redated = true;
-                    self.redate_unsent(server_time)?;
-                    continue;
-                }
-                other => json(other?)?,
-            };
-            let ack = self.acknowledge(&reply.results)?;
-            if ack.done == 0 {
-                // The server answered none of what was sent: stop rather than loop.
-                return Err(Error::Network {
-                    detail: "push not acknowledged".into(),
-                });
-            }
-            report.pushed += ack.done;
-            report.refused += ack.refused;
-            progress(Progress::Pushed {
-                done: report.pushed,
-                total,
-            });
-        }
-
         let get = |path: &str, cursor: &str| {
             send(|| {
                 http.get(format!("{server}{path}"))
@@ -365,7 +323,14 @@ impl Store {
                     .query(&[("cursor", cursor), ("limit", &PULL_PAGE.to_string())])
             })
         };
-        self.receive(&get, &mut report, progress)?;
+        let mut restored = self.push_pending(&http, &server, &auth, &mut report, progress)?;
+        restored |= self.receive(&get, &mut report, progress)?;
+        if restored {
+            // Found restored on the way in: what this device had sent is queued again, and
+            // the numbers its cases get again come back with a pull.
+            self.push_pending(&http, &server, &auth, &mut report, progress)?;
+            self.receive(&get, &mut report, progress)?;
+        }
         // The data is in: that is the last successful sync. Photos follow; a network failure
         // among them is still reported (so the caller tries again later), with the data synced
         // and the photos left queued.
@@ -387,6 +352,82 @@ impl Store {
         report.photos_sent = photos.sent;
         report.photos_failed = photos.failed;
         Ok(report)
+    }
+
+    /// Pushes every pending op, batch by batch. Returns whether the server turned out to be
+    /// restored from a backup (`SERVER_RESTORED`): this device's own ops were then all queued
+    /// again and sent.
+    fn push_pending(
+        &self,
+        http: &Client,
+        server: &str,
+        auth: &str,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool> {
+        let mut total = usize::try_from(self.pending_ops()?).unwrap_or(0);
+        // The server refuses a push whose clock is ahead of its own, with its time: the device
+        // re-dates what it has not sent and pushes again, once per sync.
+        let mut redated = false;
+        let mut restored = false;
+        loop {
+            let batch = self.outbox_batch(PUSH_BATCH)?;
+            if batch.is_empty() {
+                return Ok(restored);
+            }
+            let body = compressed_json(&PushRequest {
+                protocol: PROTOCOL_VERSION,
+                device_id: self.device_id(),
+                ops: batch,
+                sent_at_ms: Some(self.now_ms()),
+                epoch: self.server_epoch()?,
+            })?;
+            let sent = send(|| {
+                http.post(format!("{server}{}", routes::PUSH))
+                    .header("Authorization", auth)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(reqwest::header::CONTENT_ENCODING, "zstd")
+                    .body(body.clone())
+            });
+            let reply: PushResponse = match sent {
+                Err(Error::Remote {
+                    status: 409,
+                    code,
+                    server_time_ms: Some(server_time),
+                    ..
+                }) if code == CLOCK_SKEW && !redated => {
+                    redated = true;
+                    self.redate_unsent(server_time)?;
+                    continue;
+                }
+                Err(Error::Remote {
+                    status: 409,
+                    code,
+                    epoch: Some(epoch),
+                    ..
+                }) if code == SERVER_RESTORED && !restored => {
+                    restored = true;
+                    total = self.forget_restored_server(epoch)?;
+                    progress(Progress::Restarted);
+                    continue;
+                }
+                other => json(other?)?,
+            };
+            self.learn_epoch(reply.epoch)?;
+            let ack = self.acknowledge(&reply.results)?;
+            if ack.done == 0 {
+                // The server answered none of what was sent: stop rather than loop.
+                return Err(Error::Network {
+                    detail: "push not acknowledged".into(),
+                });
+            }
+            report.pushed += ack.done;
+            report.refused += ack.refused;
+            progress(Progress::Pushed {
+                done: report.pushed,
+                total,
+            });
+        }
     }
 }
 

@@ -64,28 +64,37 @@ impl Store {
     }
 
     fn apply_fetched(&self, page: &Page) -> Result<()> {
-        match page {
-            Page::Snapshot(p) => self.apply_snapshot_page(
-                &p.ops,
-                &p.cursor,
-                p.pull_cursor.as_deref(),
-                p.server_time_ms,
-            )?,
-            Page::Pull(p) => self.apply_pulled(&p.ops, &p.cursor, p.server_time_ms)?,
+        let epoch = match page {
+            Page::Snapshot(p) => {
+                self.apply_snapshot_page(
+                    &p.ops,
+                    &p.cursor,
+                    p.pull_cursor.as_deref(),
+                    p.server_time_ms,
+                )?;
+                p.epoch
+            }
+            Page::Pull(p) => {
+                self.apply_pulled(&p.ops, &p.cursor, p.server_time_ms)?;
+                p.epoch
+            }
         };
-        Ok(())
+        self.learn_epoch(epoch)
     }
 
     /// Receives everything new in the device's scope: the snapshot first when it has none.
+    /// Returns whether it found the server restored (`SERVER_RESTORED`), this device's own ops
+    /// then queued to be sent again.
     pub(super) fn receive(
         &self,
         get: &Get<'_>,
         report: &mut SyncReport,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<()> {
+    ) -> Result<bool> {
         // The server sends a device back to a snapshot at most once per sync; a second
         // refusal in a row is an error rather than a loop.
         let mut resynced = false;
+        let mut restored = false;
         let mut ahead: Option<(Position, Result<Page>)> = None;
         loop {
             let at = self.position()?;
@@ -96,10 +105,24 @@ impl Store {
             let page = match fetched {
                 Ok(page) => page,
                 Err(Error::Remote {
-                    status: 410, code, ..
+                    status: 410,
+                    code,
+                    epoch,
+                    ..
                 }) if code == RESYNC_REQUIRED && !resynced => {
                     resynced = true;
-                    self.reset_for_snapshot()?;
+                    // A server that was never restored is in epoch 0, whatever this device
+                    // was told of it.
+                    let known = self.server_epoch()?.unwrap_or(0);
+                    match epoch.filter(|e| *e != known) {
+                        Some(epoch) => {
+                            restored = true;
+                            self.forget_restored_server(epoch)?;
+                        }
+                        None => {
+                            self.reset_for_snapshot()?;
+                        }
+                    }
                     progress(Progress::Restarted);
                     continue;
                 }
@@ -127,7 +150,7 @@ impl Store {
             report.pulled += n;
             progress(Progress::Pulled { ops: report.pulled });
             if next.is_none() {
-                return Ok(());
+                return Ok(restored);
             }
         }
     }

@@ -62,6 +62,9 @@ pub struct LoginResponse {
     /// The password is a first one (printed at an import): the person must choose their own.
     #[serde(default)]
     pub must_change_password: bool,
+    /// The server's epoch (`Epoch`).
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// A signed-in user's change of their own password.
@@ -83,6 +86,10 @@ pub struct ErrorBody {
     /// The server's clock, when the refusal is about the device's (`CLOCK_SKEW`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time_ms: Option<i64>,
+    /// The server's epoch, when the refusal is about a device that has not seen it
+    /// (`SERVER_RESTORED`, and `RESYNC_REQUIRED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
 }
 
 /// How much of a photo file the server holds: the device resumes from `received`.
@@ -101,6 +108,10 @@ pub struct PushRequest {
     /// clock is off by more than `MAX_AHEAD_MS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at_ms: Option<i64>,
+    /// The server's epoch as the device last learnt it: a server restored since refuses the
+    /// push with `SERVER_RESTORED` (an app from before epochs sends none and is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
 }
 
 /// What the server did with one pushed op.
@@ -131,6 +142,8 @@ pub struct PushResult {
 pub struct PushResponse {
     pub results: Vec<PushResult>,
     pub server_time_ms: i64,
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +153,8 @@ pub struct PullResponse {
     pub cursor: String,
     pub more: bool,
     pub server_time_ms: i64,
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// One page of a bootstrap: a compacted snapshot of the user's scope as of one server
@@ -153,12 +168,24 @@ pub struct SnapshotPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_cursor: Option<String>,
     pub server_time_ms: i64,
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// The error code with which a server refuses a pull cursor it can no longer serve (the
-/// user's scope changed, or the cursor is older than the retention window): the device
-/// starts again from a snapshot, keeping its unsynced ops.
+/// user's scope changed, the cursor is older than the retention window, or the server was
+/// restored since it was made): the device starts again from a snapshot, keeping its unsynced
+/// ops. The refusal carries the server's epoch: a device that knew another has more to do
+/// (`SERVER_RESTORED`).
 pub const RESYNC_REQUIRED: &str = "resync_required";
+
+/// The error code with which a restored server refuses a push from a device that has not
+/// seen its epoch. A server's epoch is 0 from its first start and a new random number at each
+/// restore from a backup: a restored server has forgotten what it acknowledged after the
+/// backup, and a device that learns of it sends again every op of its own (the server takes
+/// each once, by op id), forgets the other devices' ops the server no longer holds (their
+/// makers send them again) and starts again from a snapshot.
+pub const SERVER_RESTORED: &str = "server_restored";
 
 #[cfg(test)]
 mod tests {

@@ -213,6 +213,7 @@ async fn sync(sh: &Shared, d: &mut Device, morning: bool) -> AnyResult<()> {
             device_id: d.id,
             ops: batch.to_vec(),
             sent_at_ms: None,
+            epoch: None,
         };
         let token = d.token.clone();
         let res: PushResponse = sh

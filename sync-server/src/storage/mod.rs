@@ -213,6 +213,18 @@ pub trait AccountStore: Send + Sync + 'static {
     fn forget_refusals_before(&self, at_ms: i64) -> Result<()>;
 }
 
+/// A new epoch: random (two restores of one backup must differ, and so must two servers
+/// restored on the same day), never 0 nor `old`, and below 2^53 so any JSON reader keeps it.
+pub fn next_epoch(old: i64) -> i64 {
+    loop {
+        let bits = Uuid::new_v4().as_u128();
+        let epoch = i64::try_from(bits >> 75).unwrap_or(1);
+        if epoch != 0 && epoch != old {
+            return epoch;
+        }
+    }
+}
+
 /// The op log and the server's fold of it.
 pub trait OpLog: Send + Sync + 'static {
     /// The fold, caught up with the log as it is now.
@@ -236,6 +248,12 @@ pub trait OpLog: Send + Sync + 'static {
     fn last_position(&self) -> Result<i64>;
     /// Pull cursors below this position are refused: ops they would have needed are gone.
     fn horizon(&self) -> Result<i64>;
+    /// The server's epoch (`protocol::SERVER_RESTORED`), kept beside the horizon: 0 until the
+    /// log is first restored from a backup.
+    fn epoch(&self) -> Result<i64>;
+    /// Starts a new epoch, as a restore from a backup does: devices then learn that the
+    /// server has forgotten what it acknowledged after the backup. Returns it.
+    fn begin_epoch(&self) -> Result<i64>;
     /// Deletes superseded whole-record ops older than `before_ms` and raises the horizon over
     /// them; returns how many went.
     fn compact(&self, before_ms: i64) -> Result<usize>;

@@ -362,6 +362,24 @@ impl OpLog for SqliteLog {
         Ok(self.horizon.load(Ordering::SeqCst))
     }
 
+    fn epoch(&self) -> Result<i64> {
+        Ok(lock(&self.db)
+            .prepare_cached("SELECT value FROM meta WHERE key = 'epoch'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    fn begin_epoch(&self) -> Result<i64> {
+        let epoch = super::next_epoch(self.epoch()?);
+        lock(&self.db).execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [epoch],
+        )?;
+        Ok(epoch)
+    }
+
     fn compact(&self, before_ms: i64) -> Result<usize> {
         let (n, highest) = self.records.compact_superseded(before_ms)?;
         if let Some(h) = highest.filter(|h| *h > self.horizon.load(Ordering::SeqCst)) {

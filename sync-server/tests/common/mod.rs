@@ -161,6 +161,7 @@ pub fn raw_push(
             device_id: device,
             ops,
             sent_at_ms: None,
+            epoch: None,
         })
         .send()
         .unwrap();

@@ -353,6 +353,23 @@ impl OpLog for PgLog {
         Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
     }
 
+    fn epoch(&self) -> Result<i64> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT value FROM meta WHERE key = 'epoch'", &[])?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    fn begin_epoch(&self) -> Result<i64> {
+        let epoch = super::super::next_epoch(self.epoch()?);
+        self.conn()?.execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&epoch],
+        )?;
+        Ok(epoch)
+    }
+
     fn compact(&self, before_ms: i64) -> Result<usize> {
         let before = Hlc::new(before_ms, 0).0;
         let mut c = self.conn()?;
