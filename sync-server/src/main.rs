@@ -2,17 +2,17 @@
 //! pushed ops (authorised by role × scope × kind, stored idempotently), serves pulls and
 //! bootstrap snapshots by the user's scope, and compacts superseded history older than the
 //! retention window. `--demo` seeds the demo township; every demo user's password is
-//! `gridpatrol`. `user ...` manages accounts (safe while the server runs); `backup` and `verify`
-//! work on the files without opening them as a server. The data lives in SQLite files in
-//! `--data-dir`, or with `--database-url` in PostgreSQL, where any number of instances serve
-//! the same data (photos stay in `--data-dir`, which they then share).
+//! `gridpatrol`. `user ...` manages accounts (safe while the server runs); `backup`, `verify`
+//! and `migrate` (to PostgreSQL) work on the files without opening them as a server. The data
+//! lives in SQLite files in `--data-dir`, or with `--database-url` in PostgreSQL, where any
+//! number of instances serve the same data (photos stay in `--data-dir`, which they then share).
 
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
 use gridpatrol_sync_server::health::{Health, Monitoring};
 use gridpatrol_sync_server::metrics::Metrics;
 use gridpatrol_sync_server::serve::check_password;
 use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
-use gridpatrol_sync_server::{backup, http, import, pg, setup, sqlite, DEMO_PASSWORD};
+use gridpatrol_sync_server::{backup, http, import, migrate_pg, pg, setup, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -160,6 +160,21 @@ enum Command {
     /// Check a backup file: every member against its manifest, the databases' integrity, each
     /// photo against its name. Exits non-zero on any fault.
     Verify { file: PathBuf },
+    /// Move a SQLite township (its server stopped) into an empty PostgreSQL database: the op
+    /// log at its positions, accounts, device tokens and photos, so phones carry on syncing
+    /// without signing in again.
+    Migrate {
+        /// The SQLite data folder to move.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// The empty PostgreSQL database (postgres://user@host:port/db).
+        #[arg(long)]
+        to_database_url: String,
+        /// The PostgreSQL deployment's --data-dir, where its photos are kept [default: the
+        /// folder moved from, whose photos then stay where they are].
+        #[arg(long)]
+        to_data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -417,7 +432,9 @@ fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()>
             Ok(())
         }
         // Run by `offline` before any backend opens; never reaches here.
-        Some(Command::Backup { .. } | Command::Verify { .. }) => Err("not a server command".into()),
+        Some(Command::Backup { .. } | Command::Verify { .. } | Command::Migrate { .. }) => {
+            Err("not a server command".into())
+        }
         None => serve(args, backend),
     }
 }
@@ -441,6 +458,24 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
         Command::Verify { file } => backup::verify(file)
             .map(|s| print_summary(("备份完好", "the backup is sound"), &s))
             .map_err(Into::into),
+        Command::Migrate {
+            from_data_dir,
+            to_database_url,
+            to_data_dir,
+        } => {
+            let photos_to = to_data_dir.as_ref().unwrap_or(from_data_dir);
+            migrate_pg::migrate(from_data_dir, to_database_url, photos_to)
+                .map(|m| {
+                    println!("{} / {}", m.zh(), m.en());
+                    println!(
+                        "请用 --database-url 启动服务器，--data-dir {} / start the server with \
+                         --database-url and --data-dir {}",
+                        photos_to.display(),
+                        photos_to.display()
+                    );
+                })
+                .map_err(Into::into)
+        }
         _ => return None,
     };
     Some(done)

@@ -193,3 +193,116 @@ fn a_backup_made_while_phones_sync_is_sound_catches_damage_and_serves_again_when
     assert_eq!(downloaded(&fresh, &before), common::photo_bytes(150_000, 1));
     stop(&mut child);
 }
+
+#[test]
+fn a_sqlite_township_moved_to_postgres_keeps_its_phones_syncing_without_signing_in() {
+    let Some(db) = common::pg_database() else {
+        return;
+    };
+    let mut server = Server::start(None, &[]);
+    let data = server.dir.path().to_path_buf();
+    let w03 = common::device(&server, "w03");
+    let w09 = common::device(&server, "w09");
+    let old_03 = case_with_photo(&w03, "w03", "g03", 21);
+    let old_09 = case_with_photo(&w09, "w09", "g03", 22);
+    // w08 is reassigned twice and the server compacts what that superseded, so the log has
+    // holes in its positions (and a horizon), as a township's log of some age has: the move
+    // must keep each op at its position, or the phones' cursors would point past new work.
+    server.admin(&["user", "assign", "w08", "--org", "g07"]);
+    server.admin(&["user", "assign", "w08", "--org", "g08"]);
+    w03.sync(&mut |_| {}).unwrap();
+    w09.sync(&mut |_| {}).unwrap();
+    server.restart(&["--retention-days", "0"]);
+    w03.sync(&mut |_| {}).unwrap();
+    stop(&mut server.child);
+    let sqlite = rusqlite::Connection::open(data.join("ops.db")).unwrap();
+    let (last, held): (i64, i64) = sqlite
+        .query_row("SELECT max(rowid), count(*) FROM ops", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(last > held, "compaction left holes");
+    drop(sqlite);
+    let horizon: i64 = rusqlite::Connection::open(data.join("accounts.db"))
+        .unwrap()
+        .query_row("SELECT value FROM meta WHERE key = 'horizon'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+
+    let from = data.to_str().unwrap();
+    let moved = common::admin(
+        &data,
+        &["migrate", "--from-data-dir", from, "--to-database-url", &db],
+        "",
+    );
+    assert!(
+        moved.contains("已迁移") && moved.contains("moved"),
+        "{moved}"
+    );
+    // Once full, the database takes no second move.
+    let twice = common::admin_output(
+        &data,
+        &["migrate", "--from-data-dir", from, "--to-database-url", &db],
+        "",
+    );
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(!twice.status.success());
+    assert!(
+        err.contains("目标数据库不是空的") && err.contains("not empty"),
+        "{err}"
+    );
+    let mut pg = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let row = pg
+        .query_one(
+            "SELECT max(pos), count(*), (SELECT value FROM meta WHERE key = 'horizon') FROM ops",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2)
+        ),
+        (last, held, horizon)
+    );
+
+    // The same address, now on PostgreSQL (photos where they were).
+    server.child = start_on(&data, server.port, &["--database-url", &db]);
+    // Neither phone signs in again: their tokens and cursors carry on.
+    let new_03 = case_with_photo(&w03, "w03", "g03", 23);
+    let new_09 = case_with_photo(&w09, "w09", "g03", 24);
+    w03.sync(&mut |_| {}).unwrap();
+    for hash in [&old_03, &old_09, &new_03, &new_09] {
+        assert!(sees_photo(&w03, "w03", hash));
+        assert!(sees_photo(&w09, "w09", hash));
+    }
+    assert_eq!(downloaded(&w03, &new_09), common::photo_bytes(150_000, 24));
+    assert_eq!(downloaded(&w09, &old_03), common::photo_bytes(150_000, 21));
+    assert_eq!(downloaded(&w09, &new_03), common::photo_bytes(150_000, 23));
+    // The server holds what the phones hold: a new phone of the township's officer
+    // bootstraps the same cases.
+    let phones = tempfile::tempdir().unwrap();
+    let officer = common::device_at(phones.path(), "o01.db", &server.url, "o01");
+    assert_eq!(cases(&w03, "w03"), 4);
+    assert_eq!(cases(&w09, "w09"), 4);
+    assert_eq!(cases(&officer, "o01"), 4);
+
+    // On PostgreSQL, `backup` keeps the photos and leaves the database to pg_dump.
+    let file = phones.path().join("photos.tar");
+    let said = common::admin(
+        &data,
+        &[
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+            "--database-url",
+            &db,
+        ],
+        "",
+    );
+    assert!(said.contains("pg_dump"), "{said}");
+    let checked = String::from_utf8_lossy(&verify(&data, &file).stdout).into_owned();
+    assert!(checked.contains("仅照片：4 个照片文件"), "{checked}");
+}
