@@ -447,9 +447,9 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
             None => backup::backup_sqlite(&args.data_dir, to)
                 .map(|s| print_summary(("已备份", "backed up"), &s)),
             Some(_) => backup::backup_photos(&args.data_dir, to).map(|s| {
-                print_summary(("已备份照片", "photos backed up"), &s);
+                print_summary(("已备份", "backed up"), &s);
                 println!(
-                    "PostgreSQL 数据库请用 pg_dump 备份（见 docs/deploy.md）/ back up the \
+                    "PostgreSQL 数据库请用 pg_dump 备份（见 docs/deploy.md） / back up the \
                      PostgreSQL database with pg_dump (see docs/deploy.md)"
                 );
             }),
