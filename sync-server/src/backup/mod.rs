@@ -258,6 +258,7 @@ fn count(db: &Path, sql: &str) -> Result<u64> {
 /// Backs up the SQLite data folder `data_dir` (safe while its server runs) to the archive
 /// `to`; returns what it holds.
 pub fn backup_sqlite(data_dir: &Path, to: &Path) -> Result<Summary> {
+    check_target(to)?;
     for name in DATABASES {
         if !data_dir.join(name).is_file() {
             return Err(fault(
@@ -300,6 +301,7 @@ pub fn backup_sqlite(data_dir: &Path, to: &Path) -> Result<Summary> {
 /// Backs up the photos of a PostgreSQL deployment, whose photo folder is `data_dir/photos`
 /// (its database is backed up with `pg_dump`).
 pub fn backup_photos(data_dir: &Path, to: &Path) -> Result<Summary> {
+    check_target(to)?;
     let sources: Vec<(String, PathBuf)> = complete_photos(&data_dir.join("photos"))?
         .into_iter()
         .map(|(name, path)| (format!("photos/{name}"), path))
@@ -311,6 +313,25 @@ pub fn backup_photos(data_dir: &Path, to: &Path) -> Result<Summary> {
         "photo backup written"
     );
     Ok(summary)
+}
+
+/// A backup goes to a file in a folder that exists (a schedule's disk not mounted must fail
+/// plainly, not make a folder on the wrong disk).
+fn check_target(to: &Path) -> Result<()> {
+    let folder = parent_of(to);
+    if !folder.is_dir() {
+        return Err(fault(
+            format!("备份目录 {} 不存在", folder.display()),
+            format!("the folder {} does not exist", folder.display()),
+        ));
+    }
+    if to.is_dir() {
+        return Err(fault(
+            format!("{} 是目录，请给出备份文件名", to.display()),
+            format!("{} is a folder; name the backup file", to.display()),
+        ));
+    }
+    Ok(())
 }
 
 fn parent_of(path: &Path) -> &Path {
@@ -399,4 +420,93 @@ fn write_members(tmp: &Path, manifest: &Manifest, sources: &[(String, PathBuf)])
     out.flush()?;
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn hash_of(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn only_complete_photos_with_plain_names_are_members() {
+        let h = "a".repeat(64);
+        assert_eq!(photo_name(&format!("photos/{h}")), Some(h.as_str()));
+        assert!(photo_name(&format!("photos/{h}.thumb.jpg")).is_some());
+        for bad in [
+            "photos/",
+            "photos/.ready-x",
+            "photos/x.part",
+            "photos/../ops.db",
+            "photos/a/b",
+            "ops.db",
+        ] {
+            assert_eq!(photo_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn photos_round_trip_and_a_photo_unlike_its_name_is_refused() {
+        let data = tempfile::tempdir().unwrap();
+        let photos = data.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::write(photos.join(hash_of(b"one")), b"one").unwrap();
+        std::fs::write(photos.join(format!("{}.part", hash_of(b"two"))), b"tw").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let file = out.path().join("b.tar");
+        let made = backup_photos(data.path(), &file).unwrap();
+        assert_eq!((made.photos, made.bytes, made.ops), (1, 3, None));
+        assert_eq!(verify(&file).unwrap(), made);
+
+        let into = tempfile::tempdir().unwrap();
+        unpack(&file, into.path()).unwrap();
+        let read = std::fs::read(into.path().join("photos").join(hash_of(b"one"))).unwrap();
+        assert_eq!(read, b"one");
+
+        // Stored under another photo's name: the manifest agrees, the name does not.
+        std::fs::write(photos.join(hash_of(b"three")), b"not three").unwrap();
+        backup_photos(data.path(), &file).unwrap();
+        let err = verify(&file).unwrap_err().to_string();
+        assert!(err.contains("does not match its name"), "{err}");
+    }
+
+    #[test]
+    fn a_member_outside_the_data_folder_is_refused_and_nothing_is_written() {
+        let out = tempfile::tempdir().unwrap();
+        let evil = "photos/../../escaped";
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            created_at: String::new(),
+            server_version: String::new(),
+            database: "postgresql".into(),
+            ops: None,
+            accounts: None,
+            files: vec![Member {
+                path: evil.into(),
+                bytes: 1,
+                sha256: hash_of(b"x"),
+            }],
+        };
+        let file = out.path().join("evil.tar");
+        let mut tar = tar::Builder::new(File::create(&file).unwrap());
+        let json = serde_json::to_vec(&manifest).unwrap();
+        tar.append_data(&mut header(json.len() as u64), MANIFEST, &json[..])
+            .unwrap();
+        // Written raw: the builder itself refuses `..` in a path.
+        let mut h = header(1);
+        h.as_gnu_mut().unwrap().name[..evil.len()].copy_from_slice(evil.as_bytes());
+        h.set_cksum();
+        tar.append(&h, &b"x"[..]).unwrap();
+        tar.finish().unwrap();
+        drop(tar);
+        let into = out.path().join("a").join("b");
+        let err = unpack(&file, &into).unwrap_err().to_string();
+        assert!(err.contains("unknown or repeated member"), "{err}");
+        assert!(!out.path().join("escaped").exists() && !out.path().join("a/escaped").exists());
+    }
 }
