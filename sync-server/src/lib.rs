@@ -7,11 +7,13 @@
 //! (`error`). Photo files are in `blobs`, who may read and send them and each user's quota
 //! in `photos`; which phone numbers a reader receives in `personal`; synthetic patrols for
 //! the load generator and benchmarks in `synthetic`. `/healthz`, `/readyz` and `/metrics`
-//! are `health`'s, the counters behind `/metrics` `metrics`'s.
+//! are `health`'s, the counters behind `/metrics` `metrics`'s. The backup file (writing,
+//! checking, unpacking) is `backup`'s; moving a SQLite township to PostgreSQL `migrate_pg`'s.
 //! The binary in `main.rs` wires them to the command line; the backend contract tests drive
 //! a backend directly.
 
 pub mod backend;
+pub mod backup;
 pub mod blobs;
 pub mod client;
 pub mod console;
@@ -22,6 +24,7 @@ pub mod http;
 pub mod import;
 pub mod log;
 pub mod metrics;
+pub mod migrate_pg;
 pub mod personal;
 pub mod photos;
 pub mod serve;

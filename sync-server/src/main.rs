@@ -2,16 +2,17 @@
 //! pushed ops (authorised by role × scope × kind, stored idempotently), serves pulls and
 //! bootstrap snapshots by the user's scope, and compacts superseded history older than the
 //! retention window. `--demo` seeds the demo township; every demo user's password is
-//! `gridpatrol`. `user ...` manages accounts (safe while the server runs). The data lives in
-//! SQLite files in `--data-dir`, or with `--database-url` in PostgreSQL, where any number of
-//! instances serve the same data (photos stay in `--data-dir`, which they then share).
+//! `gridpatrol`. `user ...` manages accounts (safe while the server runs); `backup`, `verify`
+//! and `migrate` (to PostgreSQL) work on the files without opening them as a server. The data
+//! lives in SQLite files in `--data-dir`, or with `--database-url` in PostgreSQL, where any
+//! number of instances serve the same data (photos stay in `--data-dir`, which they then share).
 
 use gridpatrol_sync_server::backend::{seed_demo, Admin, Backend};
 use gridpatrol_sync_server::health::{Health, Monitoring};
 use gridpatrol_sync_server::metrics::Metrics;
 use gridpatrol_sync_server::serve::check_password;
 use gridpatrol_sync_server::tokens::PHONE_TOKEN_LIFETIME;
-use gridpatrol_sync_server::{http, import, pg, setup, sqlite, DEMO_PASSWORD};
+use gridpatrol_sync_server::{backup, http, import, migrate_pg, pg, setup, sqlite, DEMO_PASSWORD};
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -148,6 +149,32 @@ enum Command {
     /// Manage accounts: passwords are read from standard input, one line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Back up the data folder to one file, safe while the server runs: the op log and the
+    /// accounts (SQLite's online backup) and every complete photo. With --database-url, the
+    /// photos only (the database is backed up with `pg_dump`, docs/deploy.md).
+    Backup {
+        /// The backup file; written as FILE.tmp and renamed once complete.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check a backup file: every member against its manifest, the databases' integrity, each
+    /// photo against its name. Exits non-zero on any fault.
+    Verify { file: PathBuf },
+    /// Move a SQLite township (its server stopped) into an empty PostgreSQL database: the op
+    /// log at its positions, accounts, device tokens and photos, so phones carry on syncing
+    /// without signing in again.
+    Migrate {
+        /// The SQLite data folder to move.
+        #[arg(long)]
+        from_data_dir: PathBuf,
+        /// The empty PostgreSQL database (postgres://user@host:port/db).
+        #[arg(long)]
+        to_database_url: String,
+        /// The PostgreSQL deployment's --data-dir, where its photos are kept [default: the
+        /// folder moved from, whose photos then stay where they are].
+        #[arg(long)]
+        to_data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -404,13 +431,66 @@ fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()>
             );
             Ok(())
         }
+        // Run by `offline` before any backend opens; never reaches here.
+        Some(Command::Backup { .. } | Command::Verify { .. } | Command::Migrate { .. }) => {
+            Err("not a server command".into())
+        }
         None => serve(args, backend),
     }
+}
+
+/// The commands that read or write a data folder or database without opening it as a server
+/// would (a running server owns it): `None` for every other command.
+fn offline(args: &Args) -> Option<AnyResult<()>> {
+    let done = match args.command.as_ref()? {
+        Command::Backup { to } => match &args.database_url {
+            None => backup::backup_sqlite(&args.data_dir, to)
+                .map(|s| print_summary(("已备份", "backed up"), &s)),
+            Some(_) => backup::backup_photos(&args.data_dir, to).map(|s| {
+                print_summary(("已备份", "backed up"), &s);
+                println!(
+                    "PostgreSQL 数据库请用 pg_dump 备份（见 docs/deploy.md） / back up the \
+                     PostgreSQL database with pg_dump (see docs/deploy.md)"
+                );
+            }),
+        }
+        .map_err(Into::into),
+        Command::Verify { file } => backup::verify(file)
+            .map(|s| print_summary(("备份完好", "the backup is sound"), &s))
+            .map_err(Into::into),
+        Command::Migrate {
+            from_data_dir,
+            to_database_url,
+            to_data_dir,
+        } => {
+            let photos_to = to_data_dir.as_ref().unwrap_or(from_data_dir);
+            migrate_pg::migrate(from_data_dir, to_database_url, photos_to)
+                .map(|m| {
+                    println!("{} / {}", m.zh(), m.en());
+                    println!(
+                        "请用 --database-url 启动服务器，--data-dir {} / start the server with \
+                         --database-url and --data-dir {}",
+                        photos_to.display(),
+                        photos_to.display()
+                    );
+                })
+                .map_err(Into::into)
+        }
+        _ => return None,
+    };
+    Some(done)
+}
+
+fn print_summary((zh, en): (&str, &str), s: &backup::Summary) {
+    println!("{zh}：{} / {en}: {}", s.zh(), s.en());
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     gridpatrol_sync_server::log::init(args.log_format, args.log_level);
+    if let Some(done) = offline(&args) {
+        return exit(done);
+    }
     let phone_tokens = args.phone_token_days.unwrap_or(PHONE_TOKEN_LIFETIME);
     let quota = args.photo_quota_bytes;
     let result = match args.database_url.clone() {
@@ -439,6 +519,10 @@ fn main() -> ExitCode {
             }
         }
     };
+    exit(result)
+}
+
+fn exit(result: AnyResult<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
