@@ -16,7 +16,7 @@ use gridpatrol_sync_server::{backup, http, import, migrate_pg, pg, setup, sqlite
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,6 +156,16 @@ enum Command {
         /// The backup file; written as FILE.tmp and renamed once complete.
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Restore a backup into an empty data folder (the server stopped), checked first as
+    /// `verify` does, and begin a new epoch: at its next sync every phone sends again what the
+    /// server forgot and starts again from a snapshot. With --database-url, restore the
+    /// database with `pg_restore` first (docs/deploy.md); this restores the photos and begins
+    /// the epoch.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Check a backup file: every member against its manifest, the databases' integrity, each
     /// photo against its name. Exits non-zero on any fault.
@@ -431,6 +441,16 @@ fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()>
             );
             Ok(())
         }
+        Some(Command::Restore { .. }) => {
+            let epoch = backend.begin_epoch()?;
+            println!(
+                "已从备份恢复，新纪元 {epoch}：各手机下次同步时会重新上传服务器缺少的记录；\
+                 备份之后在管理台所做的操作需重新办理 / restored from the backup, new epoch \
+                 {epoch}: at their next sync the phones send again what the server lacks; what \
+                 was done in the console after the backup must be done again"
+            );
+            Ok(())
+        }
         // Run by `offline` before any backend opens; never reaches here.
         Some(Command::Backup { .. } | Command::Verify { .. } | Command::Migrate { .. }) => {
             Err("not a server command".into())
@@ -481,6 +501,21 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
     Some(done)
 }
 
+/// The first half of `restore`, before the backend opens on what it put back.
+fn unpack(from: &Path, args: &Args) -> AnyResult<()> {
+    let summary = backup::unpack(from, &args.data_dir)?;
+    print_summary(("已恢复备份", "backup put back"), &summary);
+    if summary.database != "sqlite" && args.database_url.is_none() {
+        return Err(
+            "这份备份只有照片：请先用 pg_restore 恢复数据库，并加上 --database-url / \
+             this backup holds photos only: restore the database with pg_restore first and \
+             give --database-url"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn print_summary((zh, en): (&str, &str), s: &backup::Summary) {
     println!("{zh}：{} / {en}: {}", s.zh(), s.en());
 }
@@ -490,6 +525,11 @@ fn main() -> ExitCode {
     gridpatrol_sync_server::log::init(args.log_format, args.log_level);
     if let Some(done) = offline(&args) {
         return exit(done);
+    }
+    if let Some(Command::Restore { from }) = &args.command {
+        if let Err(e) = unpack(from, &args) {
+            return exit(Err(e));
+        }
     }
     let phone_tokens = args.phone_token_days.unwrap_or(PHONE_TOKEN_LIFETIME);
     let quota = args.photo_quota_bytes;

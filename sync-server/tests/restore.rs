@@ -1,0 +1,221 @@
+//! A restore that loses nothing (issue 20), with real server processes on both backends: three
+//! phones work and sync; a backup is taken; more work is synced; the server is stopped, its
+//! data deleted and the backup restored (SQLite: `restore --from`; PostgreSQL: `pg_dump` and
+//! `pg_restore` as docs/deploy.md says, then `restore --from` for the photos and the epoch);
+//! the phones sync again. Every op any phone made is back on the server, and every phone
+//! holds the same.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Server;
+use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use gridpatrol_core::op::OpBody;
+use gridpatrol_core::photo::Variant;
+use gridpatrol_core::Store;
+use uuid::Uuid;
+
+common::on_both_backends!(
+    a_restored_server_gets_back_every_op_from_the_phones_sqlite,
+    a_restored_server_gets_back_every_op_from_the_phones_postgres,
+    restore_loses_nothing
+);
+
+/// The newest PostgreSQL client tool `name` on this machine.
+fn pg_tool(name: &str) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop().expect("PostgreSQL's client tools")
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn report(phone: &Store, user: &str, grid: &str, what: &str) -> Uuid {
+    let who = phone.actor(user).unwrap();
+    let place = common::place_in(phone, user, grid);
+    phone
+        .report_hazard(
+            &who,
+            NewHazard::new(place.id, "extinguisher", Severity::General, what),
+        )
+        .unwrap()
+}
+
+fn notify(phone: &Store, user: &str, case: Uuid) {
+    let who = phone.actor(user).unwrap();
+    phone
+        .hazard_event(
+            &who,
+            case,
+            HazardEvent::Notify {
+                responsible_party: "店主".into(),
+                deadline: phone.today().plus(7),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+}
+
+fn sync_all(phones: &[&Store]) {
+    for phone in phones {
+        phone.sync(&mut |_| {}).unwrap();
+    }
+}
+
+/// The ids of the ops `phone` made itself.
+fn own_ops(phone: &Store) -> BTreeSet<Uuid> {
+    phone
+        .ops()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.device_id == phone.device_id())
+        .map(|o| o.id)
+        .collect()
+}
+
+/// What `phone` holds of `cases`: each case as folded, and the ids of its ops.
+fn held(phone: &Store, cases: &[Uuid]) -> Vec<(String, BTreeSet<Uuid>)> {
+    let ops = phone.ops().unwrap();
+    cases
+        .iter()
+        .map(|id| {
+            let case = format!("{:?}", phone.hazard(*id).unwrap().hazard);
+            let of_case = ops
+                .iter()
+                .filter(|o| matches!(&o.body, OpBody::Hazard { hazard_id, .. } if hazard_id == id))
+                .map(|o| o.id)
+                .collect();
+            (case, of_case)
+        })
+        .collect()
+}
+
+/// Takes the backup: the data folder's (`backup`), and for PostgreSQL the database's too.
+fn back_up(server: &Server, database: Option<&str>, to: &Path) {
+    if let Some(url) = database {
+        run(Command::new(pg_tool("pg_dump"))
+            .args(["-Fc", "-d", url, "-f"])
+            .arg(to.with_extension("dump")));
+    }
+    let said = server.admin(&["backup", "--to", to.to_str().unwrap()]);
+    assert!(!said.is_empty());
+}
+
+/// Deletes the server's data, as a failed disk would, and restores the backup.
+fn lose_and_restore(server: &mut Server, database: Option<&str>, from: &Path) {
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    for entry in std::fs::read_dir(server.dir.path()).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    if let Some(url) = database {
+        let (base, name) = url.rsplit_once('/').unwrap();
+        let admin = std::env::var("GRIDPATROL_TEST_PG").unwrap();
+        let mut superuser = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        // One statement each: neither may run inside a transaction block.
+        superuser
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .unwrap();
+        superuser
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        run(Command::new(pg_tool("pg_restore"))
+            .args(["-d", &format!("{base}/{name}")])
+            .arg(from.with_extension("dump")));
+    }
+    let said = server.admin(&["restore", "--from", from.to_str().unwrap()]);
+    assert!(said.contains("恢复"), "{said}");
+    server.restart(&[]);
+}
+
+fn restore_loses_nothing(database: Option<String>) {
+    let mut server = Server::start(database.clone(), &[]);
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("nightly.gpbak");
+    // Two workers of grid g03 and a township officer, their phones away from the server's
+    // disk.
+    let held_by_phones = tempfile::tempdir().unwrap();
+    let phone = |user: &str| {
+        common::device_at(
+            held_by_phones.path(),
+            &format!("{user}.db"),
+            &server.url,
+            user,
+        )
+    };
+    let (a, b, o) = (phone("w03"), phone("w09"), phone("o01"));
+    let phones = [&a, &b, &o];
+
+    let mut cases = vec![
+        report(&a, "w03", "g03", "灭火器过期"),
+        report(&b, "w09", "g03", "疏散通道堵塞"),
+    ];
+    sync_all(&phones);
+    sync_all(&phones);
+    back_up(&server, database.as_deref(), &backup);
+
+    // After the backup: work the server acknowledges and then forgets, a photo with it.
+    let photo = common::photo_bytes(120_000, 7);
+    let hash = a.add_photo(&photo).unwrap();
+    let who = a.actor("w03").unwrap();
+    let place = common::place_in(&a, "w03", "g03");
+    let mut wiring = NewHazard::new(place.id, "wiring", Severity::General, "电线私拉乱接");
+    wiring.photos = vec![hash.clone()];
+    cases.push(a.report_hazard(&who, wiring).unwrap());
+    notify(&b, "w09", cases[1]);
+    sync_all(&phones);
+    cases.push(report(&b, "w09", "g03", "电动车楼道充电"));
+    sync_all(&phones);
+    sync_all(&phones);
+    let acknowledged_then = [&a, &b].map(|p| p.pending_ops().unwrap());
+    assert_eq!(acknowledged_then, [0, 0]);
+    // And work still on a phone when the disk fails.
+    cases.push(report(&a, "w03", "g03", "液化气瓶无检验"));
+
+    lose_and_restore(&mut server, database.as_deref(), &backup);
+    // Each phone learns of the restore at its next sync; what one sends again reaches the
+    // others at theirs.
+    sync_all(&phones);
+    sync_all(&phones);
+
+    // Every op any phone made is on the server: a fresh phone of the officer receives them.
+    let fresh = common::device_at(server.dir.path(), "fresh.db", &server.url, "o01");
+    let on_server: BTreeSet<Uuid> = fresh.ops().unwrap().into_iter().map(|o| o.id).collect();
+    for phone in phones {
+        let missing: Vec<_> = own_ops(phone).difference(&on_server).copied().collect();
+        assert!(missing.is_empty(), "lost: {missing:?}");
+        assert_eq!(phone.pending_ops().unwrap(), 0);
+    }
+    // Every phone holds the same cases, each numbered once, as the server does.
+    let expected = held(&fresh, &cases);
+    for phone in phones {
+        assert_eq!(held(phone, &cases), expected);
+    }
+    for case in &cases {
+        assert!(fresh.hazard(*case).unwrap().hazard.case_number.is_some());
+    }
+    // The photo the server had and lost came back from the phone that took it.
+    let fetched = fresh.fetch_photo(&hash, Variant::Original).unwrap();
+    assert_eq!(std::fs::read(fetched).unwrap(), photo);
+}
