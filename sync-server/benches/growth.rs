@@ -127,7 +127,7 @@ fn pull_of_ten<A: AccountStore, L: OpLog>(
         let cursor = gridpatrol_sync_server::cursor::Cursor::Pull {
             after: end,
             scope: gridpatrol_sync_server::cursor::scope_of(&officer.user),
-            epoch: 0,
+            epoch: b.log().epoch().unwrap(),
         }
         .to_string();
         w.fill(b, end + 10);

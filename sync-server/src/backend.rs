@@ -184,9 +184,10 @@ pub trait Admin: Backend {
     /// they are and all at once, unless the log already holds users (another instance seeded
     /// first); returns whether it did.
     fn import_into_empty(&self, ops: &[FeedItem]) -> Result<bool, ApiError>;
-    /// Starts a new epoch after the data was restored from a backup (`OpLog::begin_epoch`):
-    /// every device then sends again what this server forgot. Returns it.
-    fn begin_epoch(&self) -> Result<i64, ApiError>;
+    /// Starts a new epoch after the data was restored from a backup made at `backup_ms`
+    /// (`OpLog::begin_epoch`): every device then sends again what this server forgot.
+    /// Returns it.
+    fn begin_epoch(&self, backup_ms: Option<i64>) -> Result<i64, ApiError>;
 }
 
 /// Seeds the demo township unless users exist: the org tree, users and places, and with

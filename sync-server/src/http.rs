@@ -167,7 +167,6 @@ async fn push(
         Ok(PushResponse {
             results,
             server_time_ms: b.now_ms(),
-            epoch,
         })
     })
     .await?;

@@ -441,14 +441,12 @@ fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()>
             );
             Ok(())
         }
-        Some(Command::Restore { .. }) => {
-            let epoch = backend.begin_epoch()?;
-            println!(
-                "已从备份恢复，新纪元 {epoch}：各手机下次同步时会重新上传服务器缺少的记录；\
-                 备份之后在管理台所做的操作需重新办理 / restored from the backup, new epoch \
-                 {epoch}: at their next sync the phones send again what the server lacks; what \
-                 was done in the console after the backup must be done again"
-            );
+        // PostgreSQL: the photos are back (`restore_photos`), the database was put back by
+        // pg_restore; the new epoch begins here.
+        Some(Command::Restore { from }) => {
+            let summary = backup::verify(&from)?;
+            let epoch = backend.begin_epoch(Some(made_ms(&summary)?))?;
+            restored(epoch);
             Ok(())
         }
         // Run by `offline` before any backend opens; never reaches here.
@@ -475,6 +473,9 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
             }),
         }
         .map_err(Into::into),
+        Command::Restore { from } if args.database_url.is_none() => {
+            restore_sqlite(from, &args.data_dir)
+        }
         Command::Verify { file } => backup::verify(file)
             .map(|s| print_summary(("备份完好", "the backup is sound"), &s))
             .map_err(Into::into),
@@ -501,18 +502,55 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
     Some(done)
 }
 
-/// The first half of `restore`, before the backend opens on what it put back.
-fn unpack(from: &Path, args: &Args) -> AnyResult<()> {
-    let summary = backup::unpack(from, &args.data_dir)?;
+/// When the backup was made, from its manifest.
+fn made_ms(summary: &backup::Summary) -> AnyResult<i64> {
+    Ok(chrono::DateTime::parse_from_rfc3339(&summary.created_at)?.timestamp_millis())
+}
+
+fn restored(epoch: i64) {
+    println!(
+        "已从备份恢复，新纪元 {epoch}：各手机下次同步时会重新上传服务器缺少的记录；\
+         备份之后在管理台所做的操作需重新办理 / restored from the backup, new epoch {epoch}: at \
+         their next sync the phones send again what the server lacks; what was done in the \
+         console after the backup must be done again"
+    );
+}
+
+/// `restore` on SQLite, whole: the databases are checked, begin their new epoch where they
+/// were unpacked, and only then move into the data folder.
+fn restore_sqlite(from: &Path, data_dir: &Path) -> AnyResult<()> {
+    let mut epoch = None;
+    let summary = backup::unpack(from, data_dir, |staged, summary| {
+        if summary.database != "sqlite" {
+            return Ok(());
+        }
+        let made = made_ms(summary).map_err(|_| backup::BackupError::Fault {
+            zh: "备份清单中的时间无法识别".into(),
+            en: "the backup's manifest has an unreadable time".into(),
+        })?;
+        let accounts = rusqlite::Connection::open(staged.join("accounts.db"))?;
+        epoch = Some(sqlite::begin_epoch_in(&accounts, Some(made))?);
+        Ok(())
+    })?;
     print_summary(("已恢复备份", "backup put back"), &summary);
-    if summary.database != "sqlite" && args.database_url.is_none() {
-        return Err(
+    match epoch {
+        Some(epoch) => {
+            restored(epoch);
+            Ok(())
+        }
+        None => Err(
             "这份备份只有照片：请先用 pg_restore 恢复数据库，并加上 --database-url / \
-             this backup holds photos only: restore the database with pg_restore first and \
-             give --database-url"
+             this backup holds photos only: restore the database with pg_restore first and give \
+             --database-url"
                 .into(),
-        );
+        ),
     }
+}
+
+/// The first half of `restore` on PostgreSQL, before the backend opens: the photos.
+fn restore_photos(from: &Path, args: &Args) -> AnyResult<()> {
+    let summary = backup::unpack(from, &args.data_dir, |_, _| Ok(()))?;
+    print_summary(("已恢复照片", "photos put back"), &summary);
     Ok(())
 }
 
@@ -527,7 +565,7 @@ fn main() -> ExitCode {
         return exit(done);
     }
     if let Some(Command::Restore { from }) = &args.command {
-        if let Err(e) = unpack(from, &args) {
+        if let Err(e) = restore_photos(from, &args) {
             return exit(Err(e));
         }
     }

@@ -266,7 +266,6 @@ fn pull_in(
         .to_string(),
         more: feed.full,
         server_time_ms: log.now_ms(),
-        epoch,
     })
 }
 
@@ -338,7 +337,6 @@ fn snapshot_in(
             .to_string()
         }),
         server_time_ms: log.now_ms(),
-        epoch,
     })
 }
 

@@ -55,6 +55,11 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
             phone_tokens: PhoneTokens::default(),
             quota: Quota::new(photos::PHOTO_QUOTA_BYTES),
         };
+        // A new log starts in an epoch of its own: a server set up again where a lost one was
+        // (no backup) must not pass for it with the phones that knew the old one.
+        if service.log.last_position()? == 0 && service.log.epoch()? == 0 {
+            service.log.begin_epoch(None)?;
+        }
         let own = service.log.records()?.store().device_id();
         service.claim_for_server([own, Uuid::nil()])?;
         // Cases stored by a version that numbered them after their push.
@@ -207,10 +212,14 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
     fn push(&self, session: &Session, ops: Vec<Op>) -> Result<Vec<PushResult>, ApiError> {
         // Nothing a device sends is dated before it was first signed in (give or take the
         // clock bound): a user who signs in on a fresh device after being moved to another
-        // grid cannot date work into the old one by the "assignment at the time" rule.
+        // grid cannot date work into the old one by the "assignment at the time" rule. A
+        // device bound after the backup this server was restored from was bound earlier than
+        // the restored accounts say, at the latest when the backup was made.
+        let restored_from = self.log.restored_from()?;
         let floor = self
             .accounts
             .device_bound_at(&session.device_id.to_string())?
+            .map(|at| restored_from.filter(|backup| *backup < at).unwrap_or(at))
             .map(|at| at.saturating_sub(MAX_AHEAD_MS));
         let early = |op: &Op| floor.is_some_and(|f| op.hlc.wall_ms() < f);
         let judged: Vec<Op> = ops.iter().filter(|op| !early(op)).cloned().collect();
@@ -429,8 +438,8 @@ impl<A: AccountStore, L: OpLog> Admin for Service<A, L> {
         Ok(self.accounts.revoke_user(user_id, self.now_ms())?)
     }
 
-    fn begin_epoch(&self) -> Result<i64, ApiError> {
-        let epoch = self.log.begin_epoch()?;
+    fn begin_epoch(&self, backup_ms: Option<i64>) -> Result<i64, ApiError> {
+        let epoch = self.log.begin_epoch(backup_ms)?;
         tracing::warn!(epoch, "restored from a backup: a new epoch begins");
         Ok(epoch)
     }

@@ -173,14 +173,16 @@ fn a_backup_made_while_phones_sync_is_sound_catches_damage_and_serves_again_when
 
     // Unpacked into a new folder, it serves the same township.
     let restored = tempfile::tempdir().unwrap();
-    let summary = gridpatrol_sync_server::backup::unpack(&file, restored.path()).unwrap();
+    let summary =
+        gridpatrol_sync_server::backup::unpack(&file, restored.path(), |_, _| Ok(())).unwrap();
     assert!(summary.photos >= 1 && summary.ops.unwrap() > 0);
     assert!(!restored
         .path()
         .join("photos")
         .join(format!("{}.part", "a".repeat(64)))
         .exists());
-    let again = gridpatrol_sync_server::backup::unpack(&file, restored.path()).unwrap_err();
+    let again =
+        gridpatrol_sync_server::backup::unpack(&file, restored.path(), |_, _| Ok(())).unwrap_err();
     assert!(again.to_string().contains("未做任何更改"), "{again}");
     let port = common::free_port();
     let mut child = start_on(restored.path(), port, &[]);

@@ -343,17 +343,22 @@ impl Records {
             }
             // A known op is a duplicate, and one whose sequence number another op holds is a
             // clash (a device restored from an old backup): the log answers both, more
-            // precisely than a judgement of their content would.
-            let known: bool = tx
+            // precisely than a judgement of their content would. A duplicate was authorised
+            // when it was stored; judged again as its sender stands now (sent again after a
+            // restore, by a user since moved), it would be refused though it is here.
+            let (stored, clash): (bool, bool) = tx
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1)
-                         OR EXISTS (SELECT 1 FROM ops WHERE device_id = ?2 AND seq = ?3)",
+                    "SELECT EXISTS (SELECT 1 FROM ops WHERE id = ?1),
+                         EXISTS (SELECT 1 FROM ops WHERE device_id = ?2 AND seq = ?3)",
                 )?
                 .query_row(
                     params![op.id.to_string(), op.device_id.to_string(), op.seq],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
-            if !known {
+            if stored {
+                return Ok(Vec::new());
+            }
+            if !clash {
                 crate::rules::check(op).map_err(Rejection::from)?;
                 judge_claims(tx, op)?;
                 judge_clock(tx, op, now)?;

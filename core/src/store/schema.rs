@@ -69,7 +69,8 @@ pub const CURRENT: &str = r#"
 -- number above `acked_seq`: an op is queued for upload by the same insert that records it.
 -- `clock_offset_ms` is the server's clock minus this device's, learnt at each sync, and
 -- `pull_cursor` is where the next pull starts, `snapshot_cursor` where an unfinished bootstrap
--- resumes. Written rarely, never once per op.
+-- resumes; `server_epoch` the epoch of the server its acknowledged ops were sent in (see
+-- `protocol::SERVER_RESTORED`). Written rarely, never once per op.
 CREATE TABLE device (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     device_id TEXT NOT NULL,
@@ -78,7 +79,8 @@ CREATE TABLE device (
     acked_seq INTEGER NOT NULL DEFAULT 0,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     pull_cursor TEXT,
-    snapshot_cursor TEXT
+    snapshot_cursor TEXT,
+    server_epoch INTEGER NOT NULL DEFAULT 0
 );
 
 -- Every op made here or received. `conflict` holds the rejection (JSON) when the fold found the
@@ -322,16 +324,14 @@ CREATE TABLE push_rejections (
     zh TEXT NOT NULL,
     en TEXT NOT NULL
 );
--- The server this device syncs with, who signed in on it, the device token (a secret the
--- server keeps only as a hash), and the server's epoch as last learnt (NULL until told; see
--- `protocol::SERVER_RESTORED`).
+-- The server this device syncs with, who signed in on it, and the device token (a secret the
+-- server keeps only as a hash).
 CREATE TABLE sync_session (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     server TEXT NOT NULL,
     user_id TEXT NOT NULL,
     token TEXT NOT NULL,
-    last_sync_ms INTEGER,
-    server_epoch INTEGER
+    last_sync_ms INTEGER
 );
 
 -- Photo captures: which file (by hash) was taken when, where, by whom, for which place and

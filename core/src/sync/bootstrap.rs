@@ -8,7 +8,7 @@
 //! the user may still see it. A server restored from a backup (a new epoch) sends the device
 //! back to the start too, having first queued every op of the device's own again.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
 use crate::apply;
 use crate::error::Result;
@@ -77,29 +77,15 @@ impl Store {
 }
 
 impl Store {
-    /// The server's epoch as this device last learnt it (`None`: not yet told).
-    pub fn server_epoch(&self) -> Result<Option<i64>> {
+    /// The epoch of the server this device's acknowledged ops were sent in (0 for every
+    /// server from before epochs).
+    pub fn server_epoch(&self) -> Result<i64> {
         self.read(|c| {
-            Ok(c.query_row(
-                "SELECT server_epoch FROM sync_session WHERE id = 1",
-                [],
-                |r| r.get::<_, Option<i64>>(0),
+            Ok(
+                c.query_row("SELECT server_epoch FROM device WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?,
             )
-            .optional()?
-            .flatten())
-        })
-    }
-
-    /// Keeps `epoch` as the server's, when this device had not been told one (it signed in
-    /// before servers had epochs).
-    pub(super) fn learn_epoch(&self, epoch: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE sync_session SET server_epoch = ?1
-                 WHERE id = 1 AND server_epoch IS NULL",
-                [epoch],
-            )?;
-            Ok(())
         })
     }
 
@@ -118,14 +104,13 @@ impl Store {
             keep_numbering(tx, &me)?;
             tx.execute("DELETE FROM ops WHERE device_id <> ?1", [&me])?;
             tx.execute(
-                "UPDATE device SET acked_seq = 0, pull_cursor = NULL, snapshot_cursor = NULL
+                "UPDATE device SET acked_seq = 0, pull_cursor = NULL, snapshot_cursor = NULL,
+                     server_epoch = ?1
                  WHERE id = 1",
-                [],
-            )?;
-            tx.execute(
-                "UPDATE sync_session SET server_epoch = ?1 WHERE id = 1",
                 [epoch],
             )?;
+            // Every op is judged again as it arrives; what is refused again is noted again.
+            tx.execute("DELETE FROM push_rejections", [])?;
             // Photos too: the upload asks the server what it holds before sending the rest.
             tx.execute(
                 "UPDATE photo_uploads SET sent = 0, done = 0, attempts = 0, last_error = NULL",

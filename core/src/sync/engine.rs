@@ -203,19 +203,22 @@ impl Store {
             })?;
         // A phone whose clock is wrong dates nothing by it from its first sign-in on.
         self.learn_server_time(reply.server_time_ms)?;
-        // Signing in again to the same server keeps the epoch this device knew: a restore
-        // that lost the device's token must still be found, or what the server forgot of this
-        // device would never be sent again.
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO sync_session (id, server, user_id, token, server_epoch)
-                 VALUES (1, ?1, ?2, ?3, ?4)
+                "INSERT INTO sync_session (id, server, user_id, token) VALUES (1, ?1, ?2, ?3)
                  ON CONFLICT(id) DO UPDATE SET server = excluded.server,
-                     user_id = excluded.user_id, token = excluded.token,
-                     server_epoch = CASE WHEN sync_session.server = excluded.server
-                         THEN coalesce(sync_session.server_epoch, excluded.server_epoch)
-                         ELSE excluded.server_epoch END",
-                params![server, reply.user_id, reply.token, reply.epoch],
+                     user_id = excluded.user_id, token = excluded.token",
+                params![server, reply.user_id, reply.token],
+            )?;
+            // Only a device that has sent and received nothing takes the server's epoch as it
+            // signs in. Any other keeps the one its work was acknowledged in, whatever address
+            // it signs in at and however often: after a restore that lost its token (or a new
+            // server put where the old one was), its first push then finds the server
+            // restored and sends everything again.
+            tx.execute(
+                "UPDATE device SET server_epoch = ?1 WHERE id = 1 AND acked_seq = 0
+                     AND pull_cursor IS NULL AND snapshot_cursor IS NULL",
+                [reply.epoch],
             )?;
             Ok(())
         })?;
@@ -380,7 +383,7 @@ impl Store {
                 device_id: self.device_id(),
                 ops: batch,
                 sent_at_ms: Some(self.now_ms()),
-                epoch: self.server_epoch()?,
+                epoch: Some(self.server_epoch()?),
             })?;
             let sent = send(|| {
                 http.post(format!("{server}{}", routes::PUSH))
@@ -413,7 +416,6 @@ impl Store {
                 }
                 other => json(other?)?,
             };
-            self.learn_epoch(reply.epoch)?;
             let ack = self.acknowledge(&reply.results)?;
             if ack.done == 0 {
                 // The server answered none of what was sent: stop rather than loop.

@@ -64,22 +64,16 @@ impl Store {
     }
 
     fn apply_fetched(&self, page: &Page) -> Result<()> {
-        let epoch = match page {
-            Page::Snapshot(p) => {
-                self.apply_snapshot_page(
-                    &p.ops,
-                    &p.cursor,
-                    p.pull_cursor.as_deref(),
-                    p.server_time_ms,
-                )?;
-                p.epoch
-            }
-            Page::Pull(p) => {
-                self.apply_pulled(&p.ops, &p.cursor, p.server_time_ms)?;
-                p.epoch
-            }
+        match page {
+            Page::Snapshot(p) => self.apply_snapshot_page(
+                &p.ops,
+                &p.cursor,
+                p.pull_cursor.as_deref(),
+                p.server_time_ms,
+            )?,
+            Page::Pull(p) => self.apply_pulled(&p.ops, &p.cursor, p.server_time_ms)?,
         };
-        self.learn_epoch(epoch)
+        Ok(())
     }
 
     /// Receives everything new in the device's scope: the snapshot first when it has none.
@@ -111,9 +105,7 @@ impl Store {
                     ..
                 }) if code == RESYNC_REQUIRED && !resynced => {
                     resynced = true;
-                    // A server that was never restored is in epoch 0, whatever this device
-                    // was told of it.
-                    let known = self.server_epoch()?.unwrap_or(0);
+                    let known = self.server_epoch()?;
                     match epoch.filter(|e| *e != known) {
                         Some(epoch) => {
                             restored = true;

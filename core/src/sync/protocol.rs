@@ -62,7 +62,8 @@ pub struct LoginResponse {
     /// The password is a first one (printed at an import): the person must choose their own.
     #[serde(default)]
     pub must_change_password: bool,
-    /// The server's epoch (`Epoch`).
+    /// The server's epoch (`SERVER_RESTORED`), which a device that has sent and received
+    /// nothing yet takes as its own.
     #[serde(default)]
     pub epoch: i64,
 }
@@ -108,8 +109,9 @@ pub struct PushRequest {
     /// clock is off by more than `MAX_AHEAD_MS`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at_ms: Option<i64>,
-    /// The server's epoch as the device last learnt it: a server restored since refuses the
-    /// push with `SERVER_RESTORED` (an app from before epochs sends none and is not asked).
+    /// The epoch of the server the device's acknowledged ops were sent in: a server restored
+    /// since refuses the push with `SERVER_RESTORED` (an app from before epochs sends none and
+    /// is not asked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<i64>,
 }
@@ -142,8 +144,6 @@ pub struct PushResult {
 pub struct PushResponse {
     pub results: Vec<PushResult>,
     pub server_time_ms: i64,
-    #[serde(default)]
-    pub epoch: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,8 +153,6 @@ pub struct PullResponse {
     pub cursor: String,
     pub more: bool,
     pub server_time_ms: i64,
-    #[serde(default)]
-    pub epoch: i64,
 }
 
 /// One page of a bootstrap: a compacted snapshot of the user's scope as of one server
@@ -168,8 +166,6 @@ pub struct SnapshotPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_cursor: Option<String>,
     pub server_time_ms: i64,
-    #[serde(default)]
-    pub epoch: i64,
 }
 
 /// The error code with which a server refuses a pull cursor it can no longer serve (the
@@ -180,8 +176,8 @@ pub struct SnapshotPage {
 pub const RESYNC_REQUIRED: &str = "resync_required";
 
 /// The error code with which a restored server refuses a push from a device that has not
-/// seen its epoch. A server's epoch is 0 from its first start and a new random number at each
-/// restore from a backup: a restored server has forgotten what it acknowledged after the
+/// seen its epoch. A server's epoch is a random number given when its database is created (0
+/// for every database from before epochs) and a new one at each restore from a backup: a restored server has forgotten what it acknowledged after the
 /// backup, and a device that learns of it sends again every op of its own (the server takes
 /// each once, by op id), forgets the other devices' ops the server no longer holds (their
 /// makers send them again) and starts again from a snapshot.

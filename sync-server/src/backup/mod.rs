@@ -463,7 +463,7 @@ mod tests {
         assert_eq!(verify(&file).unwrap(), made);
 
         let into = tempfile::tempdir().unwrap();
-        unpack(&file, into.path()).unwrap();
+        unpack(&file, into.path(), |_, _| Ok(())).unwrap();
         let read = std::fs::read(into.path().join("photos").join(hash_of(b"one"))).unwrap();
         assert_eq!(read, b"one");
 
@@ -505,7 +505,7 @@ mod tests {
         tar.finish().unwrap();
         drop(tar);
         let into = out.path().join("a").join("b");
-        let err = unpack(&file, &into).unwrap_err().to_string();
+        let err = unpack(&file, &into, |_, _| Ok(())).unwrap_err().to_string();
         assert!(err.contains("unknown or repeated member"), "{err}");
         assert!(!out.path().join("escaped").exists() && !out.path().join("a/escaped").exists());
     }

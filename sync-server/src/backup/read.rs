@@ -24,7 +24,13 @@ pub fn verify(file: &Path) -> Result<Summary> {
 /// Checks the backup `file` (as `verify`), then puts its databases into `data_dir` and its
 /// photos into `data_dir/photos`. Refused, changing nothing, when `data_dir` already holds a
 /// database (or one's write-ahead log, which SQLite would replay into the restored file).
-pub fn unpack(file: &Path, data_dir: &Path) -> Result<Summary> {
+/// `prepare` sees the checked databases in their folder before they are moved into place
+/// (`restore` begins the new epoch there, so no server ever opens them in the old one).
+pub fn unpack(
+    file: &Path,
+    data_dir: &Path,
+    prepare: impl FnOnce(&Path, &Summary) -> Result<()>,
+) -> Result<Summary> {
     let occupied = |dir: &Path| {
         DATABASES
             .iter()
@@ -67,6 +73,7 @@ pub fn unpack(file: &Path, data_dir: &Path) -> Result<Summary> {
                 ),
             ));
         }
+        prepare(staging.path(), &summary)?;
         // The log last: a folder with accounts but no log is plainly unfinished.
         for name in DATABASES.iter().rev() {
             std::fs::rename(staging.path().join(name), data_dir.join(name))?;

@@ -213,6 +213,11 @@ pub trait AccountStore: Send + Sync + 'static {
     fn forget_refusals_before(&self, at_ms: i64) -> Result<()>;
 }
 
+/// The keys of `meta` (both backends) that say which epoch a log is in and, once restored,
+/// when the backup it came from was made.
+pub const EPOCH_KEY: &str = "epoch";
+pub const RESTORED_FROM_KEY: &str = "restored_from_ms";
+
 /// A new epoch: random (two restores of one backup must differ, and so must two servers
 /// restored on the same day), never 0 nor `old`, and below 2^53 so any JSON reader keeps it.
 pub fn next_epoch(old: i64) -> i64 {
@@ -248,12 +253,15 @@ pub trait OpLog: Send + Sync + 'static {
     fn last_position(&self) -> Result<i64>;
     /// Pull cursors below this position are refused: ops they would have needed are gone.
     fn horizon(&self) -> Result<i64>;
-    /// The server's epoch (`protocol::SERVER_RESTORED`), kept beside the horizon: 0 until the
-    /// log is first restored from a backup.
+    /// The server's epoch (`protocol::SERVER_RESTORED`), kept beside the horizon: random from
+    /// the log's creation (0 for a log from before epochs), new at each restore.
     fn epoch(&self) -> Result<i64>;
-    /// Starts a new epoch, as a restore from a backup does: devices then learn that the
-    /// server has forgotten what it acknowledged after the backup. Returns it.
-    fn begin_epoch(&self) -> Result<i64>;
+    /// Starts a new epoch, as a restore from a backup made at `backup_ms` does (`None`: a new
+    /// log): devices then learn that the server has forgotten what it acknowledged since.
+    /// Returns it.
+    fn begin_epoch(&self, backup_ms: Option<i64>) -> Result<i64>;
+    /// When the backup this log was last restored from was made (`None`: never restored).
+    fn restored_from(&self) -> Result<Option<i64>>;
     /// Deletes superseded whole-record ops older than `before_ms` and raises the horizon over
     /// them; returns how many went.
     fn compact(&self, before_ms: i64) -> Result<usize>;

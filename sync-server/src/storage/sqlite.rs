@@ -331,6 +331,29 @@ impl AccountStore for SqliteAccounts {
     }
 }
 
+fn meta_value(accounts: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
+    accounts
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+/// `OpLog::begin_epoch` on an `accounts.db`: also what `restore` runs on the copy it puts back,
+/// before the copy is moved into place, so no server ever opens the restored data in the old
+/// epoch.
+pub fn begin_epoch_in(accounts: &Connection, backup_ms: Option<i64>) -> rusqlite::Result<i64> {
+    let epoch = super::next_epoch(meta_value(accounts, super::EPOCH_KEY)?.unwrap_or(0));
+    let mut set = accounts.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?;
+    set.execute(params![super::EPOCH_KEY, epoch])?;
+    if let Some(at) = backup_ms {
+        set.execute(params![super::RESTORED_FROM_KEY, at])?;
+    }
+    Ok(epoch)
+}
+
 impl OpLog for SqliteLog {
     fn records(&self) -> Result<&Records> {
         Ok(&self.records)
@@ -363,21 +386,15 @@ impl OpLog for SqliteLog {
     }
 
     fn epoch(&self) -> Result<i64> {
-        Ok(lock(&self.db)
-            .prepare_cached("SELECT value FROM meta WHERE key = 'epoch'")?
-            .query_row([], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0))
+        Ok(meta_value(&lock(&self.db), super::EPOCH_KEY)?.unwrap_or(0))
     }
 
-    fn begin_epoch(&self) -> Result<i64> {
-        let epoch = super::next_epoch(self.epoch()?);
-        lock(&self.db).execute(
-            "INSERT INTO meta (key, value) VALUES ('epoch', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [epoch],
-        )?;
-        Ok(epoch)
+    fn begin_epoch(&self, backup_ms: Option<i64>) -> Result<i64> {
+        Ok(begin_epoch_in(&lock(&self.db), backup_ms)?)
+    }
+
+    fn restored_from(&self) -> Result<Option<i64>> {
+        Ok(meta_value(&lock(&self.db), super::RESTORED_FROM_KEY)?)
     }
 
     fn compact(&self, before_ms: i64) -> Result<usize> {

@@ -167,6 +167,13 @@ impl PgLog {
     }
 
     /// Applies to the fold every op of the log after `*folded`, as `c` sees the log.
+    fn meta(&self, key: &str) -> Result<Option<i64>> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     fn catch_up(&self, c: &mut impl GenericClient, folded: &mut i64) -> Result<()> {
         loop {
             let rows = c.query(
@@ -354,20 +361,25 @@ impl OpLog for PgLog {
     }
 
     fn epoch(&self) -> Result<i64> {
-        let row = self
-            .conn()?
-            .query_opt("SELECT value FROM meta WHERE key = 'epoch'", &[])?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+        Ok(self.meta(super::super::EPOCH_KEY)?.unwrap_or(0))
     }
 
-    fn begin_epoch(&self) -> Result<i64> {
+    fn begin_epoch(&self, backup_ms: Option<i64>) -> Result<i64> {
         let epoch = super::super::next_epoch(self.epoch()?);
-        self.conn()?.execute(
-            "INSERT INTO meta (key, value) VALUES ('epoch', $1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&epoch],
-        )?;
+        let mut c = self.conn()?;
+        let mut tx = c.transaction()?;
+        let set = "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        tx.execute(set, &[&super::super::EPOCH_KEY, &epoch])?;
+        if let Some(at) = backup_ms {
+            tx.execute(set, &[&super::super::RESTORED_FROM_KEY, &at])?;
+        }
+        tx.commit()?;
         Ok(epoch)
+    }
+
+    fn restored_from(&self) -> Result<Option<i64>> {
+        self.meta(super::super::RESTORED_FROM_KEY)
     }
 
     fn compact(&self, before_ms: i64) -> Result<usize> {
