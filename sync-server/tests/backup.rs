@@ -13,7 +13,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::Server;
-use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::photo::Variant;
 use gridpatrol_core::Store;
 
@@ -23,16 +22,13 @@ fn case_with_photo(phone: &Store, user: &str, grid: &str, seed: u64) -> String {
     let hash = phone
         .add_photo(&common::photo_bytes(150_000, seed))
         .unwrap();
-    let who = phone.actor(user).unwrap();
-    let place = common::place_in(phone, user, grid);
-    let mut h = NewHazard::new(
-        place.id,
-        "extinguisher",
-        Severity::General,
+    common::report_at(
+        phone,
+        user,
+        grid,
         "灭火器压力不足",
+        std::slice::from_ref(&hash),
     );
-    h.photos = vec![hash.clone()];
-    phone.report_hazard(&who, h).unwrap();
     let r = phone.sync(&mut |_| {}).unwrap();
     assert_eq!((r.refused, r.photos_failed), (0, 0));
     hash

@@ -10,7 +10,6 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{device, device_at, login, Browser, Server};
-use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::op::{Op, OpBody};
 use gridpatrol_core::photo::{CaptureInput, PhotoRole, Variant};
 use gridpatrol_core::sync::protocol::routes;
@@ -27,16 +26,7 @@ fn token(server: &Server, user: &str) -> String {
 
 /// Reports a hazard by `user` at the first place of `grid`, citing `photos`.
 fn report(phone: &Store, user: &str, grid: &str, photos: &[String]) -> Uuid {
-    let who = phone.actor(user).unwrap();
-    let place = common::place_in(phone, user, grid);
-    let mut h = NewHazard::new(
-        place.id,
-        "extinguisher",
-        Severity::General,
-        "灭火器压力不足",
-    );
-    h.photos = photos.to_vec();
-    phone.report_hazard(&who, h).unwrap()
+    common::report_at(phone, user, grid, "灭火器压力不足", photos)
 }
 
 /// `GET /v1/photos/<hash>?variant=<variant>`: the status and the bytes.

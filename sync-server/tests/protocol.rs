@@ -9,7 +9,6 @@
 mod common;
 
 use common::{login, Server};
-use gridpatrol_core::hazard::{NewHazard, Severity};
 use gridpatrol_core::sync::protocol::{routes, ErrorBody, PushRequest, PROTOCOL_VERSION};
 
 common::on_both_backends!(
@@ -21,14 +20,7 @@ common::on_both_backends!(
 fn told_to_update(database: Option<String>) {
     let server = Server::start(database, &[]);
     let phone = common::device(&server, "w01");
-    let w = phone.actor("w01").unwrap();
-    let place = common::place_in(&phone, "w01", "g01");
-    let id = phone
-        .report_hazard(
-            &w,
-            NewHazard::new(place.id, "extinguisher", Severity::General, "灭火器过期"),
-        )
-        .unwrap();
+    let id = common::report_at(&phone, "w01", "g01", "灭火器过期", &[]);
     let work = phone.outbox_batch(100).unwrap();
     assert!(!work.is_empty());
     let http = reqwest::blocking::Client::new();

@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Server;
-use gridpatrol_core::hazard::{HazardEvent, NewHazard, Severity};
+use common::{report_at, Server};
+use gridpatrol_core::hazard::HazardEvent;
 use gridpatrol_core::op::OpBody;
 use gridpatrol_core::photo::Variant;
 use gridpatrol_core::Store;
@@ -44,17 +44,6 @@ fn run(cmd: &mut Command) {
         "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn report(phone: &Store, user: &str, grid: &str, what: &str) -> Uuid {
-    let who = phone.actor(user).unwrap();
-    let place = common::place_in(phone, user, grid);
-    phone
-        .report_hazard(
-            &who,
-            NewHazard::new(place.id, "extinguisher", Severity::General, what),
-        )
-        .unwrap()
 }
 
 fn notify(phone: &Store, user: &str, case: Uuid) {
@@ -168,8 +157,8 @@ fn restore_loses_nothing(database: Option<String>) {
     let phones = [&a, &b, &o];
 
     let mut cases = vec![
-        report(&a, "w03", "g03", "灭火器过期"),
-        report(&b, "w09", "g03", "疏散通道堵塞"),
+        report_at(&a, "w03", "g03", "灭火器过期", &[]),
+        report_at(&b, "w09", "g03", "疏散通道堵塞", &[]),
     ];
     sync_all(&phones);
     sync_all(&phones);
@@ -178,20 +167,23 @@ fn restore_loses_nothing(database: Option<String>) {
     // After the backup: work the server acknowledges and then forgets, a photo with it.
     let photo = common::photo_bytes(120_000, 7);
     let hash = a.add_photo(&photo).unwrap();
-    let who = a.actor("w03").unwrap();
-    let place = common::place_in(&a, "w03", "g03");
-    let mut wiring = NewHazard::new(place.id, "wiring", Severity::General, "电线私拉乱接");
-    wiring.photos = vec![hash.clone()];
-    cases.push(a.report_hazard(&who, wiring).unwrap());
+    let wiring = report_at(
+        &a,
+        "w03",
+        "g03",
+        "电线私拉乱接",
+        std::slice::from_ref(&hash),
+    );
+    cases.push(wiring);
     notify(&b, "w09", cases[1]);
     sync_all(&phones);
-    cases.push(report(&b, "w09", "g03", "电动车楼道充电"));
+    cases.push(report_at(&b, "w09", "g03", "电动车楼道充电", &[]));
     sync_all(&phones);
     sync_all(&phones);
     let acknowledged_then = [&a, &b].map(|p| p.pending_ops().unwrap());
     assert_eq!(acknowledged_then, [0, 0]);
     // And work still on a phone when the disk fails.
-    cases.push(report(&a, "w03", "g03", "液化气瓶无检验"));
+    cases.push(report_at(&a, "w03", "g03", "液化气瓶无检验", &[]));
     let made: Vec<BTreeSet<Uuid>> = phones.iter().map(|p| own_ops(p)).collect();
 
     lose_and_restore(&mut server, database.as_deref(), &backup);

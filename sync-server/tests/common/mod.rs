@@ -474,6 +474,26 @@ pub fn device(server: &Server, user: &str) -> gridpatrol_core::Store {
     device_at(server.dir.path(), &format!("{user}.db"), &server.url, user)
 }
 
+/// A general hazard `what` reported by `user` at the first place of `grid` on `phone`, citing
+/// `photos` (not yet synced).
+pub fn report_at(
+    phone: &gridpatrol_core::Store,
+    user: &str,
+    grid: &str,
+    what: &str,
+    photos: &[String],
+) -> uuid::Uuid {
+    let who = phone.actor(user).unwrap();
+    let mut h = NewHazard::new(
+        place_in(phone, user, grid).id,
+        "extinguisher",
+        Severity::General,
+        what,
+    );
+    h.photos = photos.to_vec();
+    phone.report_hazard(&who, h).unwrap()
+}
+
 /// A major hazard raised at a place of `grid` by `worker`'s phone and escalated to the
 /// township, then synced.
 pub fn escalated_case(phone: &gridpatrol_core::Store, worker: &str, grid: &str) -> uuid::Uuid {
