@@ -308,11 +308,11 @@ fn over_a_weak_link_the_record_arrives_before_its_photos() {
 }
 
 #[test]
-fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
+fn a_storage_budget_evicts_sent_originals_and_never_unsent_or_recent_ones() {
     let server = Server::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let worker = device(dir.path(), "w.db", &server.url, "w01");
-    let sent: Vec<String> = (0..2)
+    let sent: Vec<String> = (0..3)
         .map(|i| {
             worker
                 .add_photo(&common::photo_bytes(50_000, 20 + i))
@@ -323,10 +323,21 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
     let r = worker.sync(&mut |_| {}).unwrap();
     assert_eq!(
         r.photos_sent,
-        2,
+        3,
         "{r:?} {:?}",
         worker.photo_queue().unwrap()
     );
+    // Two were taken days ago; the third today, which the server's nightly backup may not
+    // hold yet.
+    let days_ago = std::time::SystemTime::now()
+        - std::time::Duration::from_secs((gridpatrol_core::photo::KEEP_SENT_DAYS + 1) * 86_400);
+    for h in &sent[..2] {
+        let file = std::fs::File::options()
+            .append(true)
+            .open(worker.photo_path(h).unwrap())
+            .unwrap();
+        file.set_modified(days_ago).unwrap();
+    }
     let unsent = worker.add_photo(&common::photo_bytes(50_000, 30)).unwrap();
     report(&worker, std::slice::from_ref(&unsent));
 
@@ -336,7 +347,13 @@ fn a_storage_budget_evicts_sent_originals_and_never_unsent_ones() {
         worker.photo_path(&unsent).unwrap().exists(),
         "unsent: never evicted"
     );
-    assert!(sent.iter().all(|h| !worker.photo_path(h).unwrap().exists()));
+    assert!(sent[..2]
+        .iter()
+        .all(|h| !worker.photo_path(h).unwrap().exists()));
+    assert!(
+        worker.photo_path(&sent[2]).unwrap().exists(),
+        "sent today: kept"
+    );
     // The evicted ones are still on the server for whoever needs them.
     let t = token(&server.url, "l01");
     assert_eq!(download(&server.url, &t, &sent[0]).0, 200);

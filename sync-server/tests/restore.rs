@@ -156,12 +156,23 @@ fn restore_loses_nothing(database: Option<String>) {
     let (a, b, o) = (phone("w03"), phone("w09"), phone("o01"));
     let phones = [&a, &b, &o];
 
+    // A photo from before the backup, which the phone clears from its storage days later.
+    let early = a.add_photo(&common::photo_bytes(90_000, 3)).unwrap();
     let mut cases = vec![
-        report_at(&a, "w03", "g03", "灭火器过期", &[]),
+        report_at(&a, "w03", "g03", "灭火器过期", std::slice::from_ref(&early)),
         report_at(&b, "w09", "g03", "疏散通道堵塞", &[]),
     ];
     sync_all(&phones);
     sync_all(&phones);
+    let days_ago = std::time::SystemTime::now()
+        - std::time::Duration::from_secs((gridpatrol_core::photo::KEEP_SENT_DAYS + 1) * 86_400);
+    std::fs::File::options()
+        .append(true)
+        .open(a.photo_path(&early).unwrap())
+        .unwrap()
+        .set_modified(days_ago)
+        .unwrap();
+    assert_eq!(a.evict_photos(0).unwrap().files, 1);
     back_up(&server, database.as_deref(), &backup);
 
     // After the backup: work the server acknowledges and then forgets, a photo with it.
@@ -204,6 +215,12 @@ fn restore_loses_nothing(database: Option<String>) {
         assert!(missing.is_empty(), "lost: {missing:?}");
         assert_eq!(phone.pending_ops().unwrap(), 0);
         assert!(phone.refused_ops().unwrap().is_empty());
+        // Every photo sent again, or found on the server (the one cleared from the phone).
+        assert!(
+            phone.photo_queue().unwrap().is_empty(),
+            "{:?}",
+            phone.photo_queue()
+        );
     }
     // Every phone holds the same cases, each numbered once, as the server does.
     let expected = held(&fresh, &cases);

@@ -360,6 +360,10 @@ impl Store {
     }
 }
 
+/// How long a phone keeps a photo it took after sending it, whatever its storage budget: longer
+/// than a township's nightly backup takes to hold it (docs/deploy.md), with room to spare.
+pub const KEEP_SENT_DAYS: u64 = 3;
+
 /// What a storage clean-up removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Evicted {
@@ -369,10 +373,14 @@ pub struct Evicted {
 
 impl Store {
     /// Keeps the photo folder within `budget` bytes by deleting originals the server already
-    /// holds, oldest first. A photo not yet sent is never deleted, whatever the budget.
+    /// holds, oldest first. A photo not yet sent is never deleted, whatever the budget, nor one
+    /// taken in the last `KEEP_SENT_DAYS` days: the server's nightly backup may not hold it yet,
+    /// and after a restore from that backup this phone is its only copy.
     pub fn evict_photos(&self, budget: u64) -> Result<Evicted> {
         let unsent: std::collections::HashSet<String> =
             self.photo_queue()?.into_iter().map(|p| p.hash).collect();
+        let keep_since = std::time::SystemTime::now()
+            - std::time::Duration::from_secs(KEEP_SENT_DAYS * 24 * 3600);
         let Ok(entries) = std::fs::read_dir(self.photo_dir()) else {
             return Ok(Evicted::default());
         };
@@ -385,9 +393,10 @@ impl Store {
                 continue;
             }
             total += meta.len();
-            // Only whole photos (named by their hash) that have gone may go.
-            if check_photo_ref(&name).is_ok() && !unsent.contains(&name) {
-                let age = meta.modified().ok();
+            // Only whole photos (named by their hash) that have gone, and long enough ago, may go.
+            let age = meta.modified().ok();
+            let recent = age.is_some_and(|at| at > keep_since);
+            if check_photo_ref(&name).is_ok() && !unsent.contains(&name) && !recent {
                 files.push((age, name, meta.len()));
             }
         }
