@@ -55,9 +55,10 @@ impl<A: AccountStore, L: OpLog> Service<A, L> {
             phone_tokens: PhoneTokens::default(),
             quota: Quota::new(photos::PHOTO_QUOTA_BYTES),
         };
-        // A new log starts in an epoch of its own: a server set up again where a lost one was
-        // (no backup) must not pass for it with the phones that knew the old one.
-        if service.log.last_position()? == 0 && service.log.epoch()? == 0 {
+        // A new log (nobody set up in it yet: it holds at most the built-in checklists)
+        // starts in an epoch of its own: a server set up again where a lost one was, with no
+        // backup, must not pass for it with the phones that knew the old one.
+        if service.log.epoch()? == 0 && service.log.records()?.store().users()?.is_empty() {
             service.log.begin_epoch(None)?;
         }
         let own = service.log.records()?.store().device_id();

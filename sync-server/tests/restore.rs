@@ -138,6 +138,16 @@ fn lose_and_restore(server: &mut Server, database: Option<&str>, from: &Path) {
     server.restart(&[]);
 }
 
+#[test]
+fn a_new_log_starts_in_an_epoch_of_its_own_and_keeps_it() {
+    use gridpatrol_sync_server::storage::OpLog;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || gridpatrol_sync_server::sqlite::SqliteBackend::open(dir.path(), 1 << 20).unwrap();
+    let epoch = open().log().epoch().unwrap();
+    assert_ne!(epoch, 0, "not the epoch of every server from before epochs");
+    assert_eq!(open().log().epoch().unwrap(), epoch);
+}
+
 fn restore_loses_nothing(database: Option<String>) {
     let mut server = Server::start(database.clone(), &[]);
     let backups = tempfile::tempdir().unwrap();
