@@ -16,7 +16,7 @@ use gridpatrol_sync_server::{backup, http, import, migrate_pg, pg, setup, sqlite
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -166,6 +166,9 @@ enum Command {
         /// The backup file.
         #[arg(long)]
         from: PathBuf,
+        /// When the backup was made, read from it before the server's storage opens.
+        #[arg(skip)]
+        made_ms: Option<i64>,
     },
     /// Check a backup file: every member against its manifest, the databases' integrity, each
     /// photo against its name. Exits non-zero on any fault.
@@ -441,12 +444,10 @@ fn run<B: Backend + Admin + Health>(mut args: Args, backend: B) -> AnyResult<()>
             );
             Ok(())
         }
-        // PostgreSQL: the photos are back (`restore_photos`), the database was put back by
-        // pg_restore; the new epoch begins here.
-        Some(Command::Restore { from }) => {
-            let summary = backup::verify(&from)?;
-            let epoch = backend.begin_epoch(Some(made_ms(&summary)?))?;
-            restored(epoch);
+        // PostgreSQL: the photos are back (`main`), the database was put back by pg_restore;
+        // the new epoch begins here.
+        Some(Command::Restore { made_ms, .. }) => {
+            restored(backend.begin_epoch(made_ms)?);
             Ok(())
         }
         // Run by `offline` before any backend opens; never reaches here.
@@ -473,9 +474,13 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
             }),
         }
         .map_err(Into::into),
-        Command::Restore { from } if args.database_url.is_none() => {
-            restore_sqlite(from, &args.data_dir)
+        Command::Restore { from, .. } if args.database_url.is_none() => {
+            backup::restore_sqlite(from, &args.data_dir).map(|(summary, epoch)| {
+                print_summary(("已恢复备份", "backup put back"), &summary);
+                restored(epoch);
+            })
         }
+        .map_err(Into::into),
         Command::Verify { file } => backup::verify(file)
             .map(|s| print_summary(("备份完好", "the backup is sound"), &s))
             .map_err(Into::into),
@@ -502,11 +507,6 @@ fn offline(args: &Args) -> Option<AnyResult<()>> {
     Some(done)
 }
 
-/// When the backup was made, from its manifest.
-fn made_ms(summary: &backup::Summary) -> AnyResult<i64> {
-    Ok(chrono::DateTime::parse_from_rfc3339(&summary.created_at)?.timestamp_millis())
-}
-
 fn restored(epoch: i64) {
     println!(
         "已从备份恢复，新纪元 {epoch}：各手机下次同步时会重新上传服务器缺少的记录；\
@@ -516,57 +516,23 @@ fn restored(epoch: i64) {
     );
 }
 
-/// `restore` on SQLite, whole: the databases are checked, begin their new epoch where they
-/// were unpacked, and only then move into the data folder.
-fn restore_sqlite(from: &Path, data_dir: &Path) -> AnyResult<()> {
-    let mut epoch = None;
-    let summary = backup::unpack(from, data_dir, |staged, summary| {
-        if summary.database != "sqlite" {
-            return Ok(());
-        }
-        let made = made_ms(summary).map_err(|_| backup::BackupError::Fault {
-            zh: "备份清单中的时间无法识别".into(),
-            en: "the backup's manifest has an unreadable time".into(),
-        })?;
-        let accounts = rusqlite::Connection::open(staged.join("accounts.db"))?;
-        epoch = Some(sqlite::begin_epoch_in(&accounts, Some(made))?);
-        Ok(())
-    })?;
-    print_summary(("已恢复备份", "backup put back"), &summary);
-    match epoch {
-        Some(epoch) => {
-            restored(epoch);
-            Ok(())
-        }
-        None => Err(
-            "这份备份只有照片：请先用 pg_restore 恢复数据库，并加上 --database-url / \
-             this backup holds photos only: restore the database with pg_restore first and give \
-             --database-url"
-                .into(),
-        ),
-    }
-}
-
-/// The first half of `restore` on PostgreSQL, before the backend opens: the photos.
-fn restore_photos(from: &Path, args: &Args) -> AnyResult<()> {
-    let summary = backup::unpack(from, &args.data_dir, |_, _| Ok(()))?;
-    print_summary(("已恢复照片", "photos put back"), &summary);
-    Ok(())
-}
-
 fn print_summary((zh, en): (&str, &str), s: &backup::Summary) {
     println!("{zh}：{} / {en}: {}", s.zh(), s.en());
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
     gridpatrol_sync_server::log::init(args.log_format, args.log_level);
     if let Some(done) = offline(&args) {
         return exit(done);
     }
-    if let Some(Command::Restore { from }) = &args.command {
-        if let Err(e) = restore_photos(from, &args) {
-            return exit(Err(e));
+    if let Some(Command::Restore { from, made_ms }) = &mut args.command {
+        match backup::restore_photos(from, &args.data_dir) {
+            Ok((summary, made)) => {
+                print_summary(("已恢复照片", "photos put back"), &summary);
+                *made_ms = Some(made);
+            }
+            Err(e) => return exit(Err(e.into())),
         }
     }
     let phone_tokens = args.phone_token_days.unwrap_or(PHONE_TOKEN_LIFETIME);

@@ -16,8 +16,10 @@
 //! the server held is in the file).
 
 mod read;
+mod restore;
 
 pub use read::{unpack, verify};
+pub use restore::{made_ms, restore_photos, restore_sqlite};
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
