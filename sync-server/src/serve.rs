@@ -288,8 +288,9 @@ fn snapshot_in(
     limit: usize,
 ) -> Result<SnapshotPage, ApiError> {
     let scope = cursor::scope_of(&session.user);
+    let end = log.last_position()?;
     let (upto, after) = match cursor.filter(|c| !c.is_empty()).map(Cursor::parse) {
-        None => (log.last_position()?, 0),
+        None => (end, 0),
         Some(Ok(c)) if c.epoch() != epoch => return Err(restored()),
         Some(Ok(Cursor::Snapshot {
             upto,
@@ -300,7 +301,7 @@ fn snapshot_in(
         Some(Ok(Cursor::Snapshot { .. })) => return Err(scope_changed()),
         Some(_) => return Err(unreadable_cursor()),
     };
-    if upto > log.last_position()? {
+    if upto > end {
         return Err(restored());
     }
     let feed = log.feed(

@@ -216,13 +216,22 @@ impl<A: AccountStore, L: OpLog> Backend for Service<A, L> {
         // grid cannot date work into the old one by the "assignment at the time" rule. A
         // device bound after the backup this server was restored from was bound earlier than
         // the restored accounts say, at the latest when the backup was made.
-        let restored_from = self.log.restored_from()?;
-        let floor = self
+        let bound = self
             .accounts
             .device_bound_at(&session.device_id.to_string())?
-            .map(|at| restored_from.filter(|backup| *backup < at).unwrap_or(at))
             .map(|at| at.saturating_sub(MAX_AHEAD_MS));
-        let early = |op: &Op| floor.is_some_and(|f| op.hlc.wall_ms() < f);
+        let below = |floor: Option<i64>, op: &Op| floor.is_some_and(|f| op.hlc.wall_ms() < f);
+        // The log is asked only when some op is early by the binding, not on every push.
+        let restored_from = if ops.iter().any(|op| below(bound, op)) {
+            self.log.restored_from()?
+        } else {
+            None
+        };
+        let floor = match restored_from {
+            Some(backup) => bound.map(|f| f.min(backup.saturating_sub(MAX_AHEAD_MS))),
+            None => bound,
+        };
+        let early = |op: &Op| below(floor, op);
         let judged: Vec<Op> = ops.iter().filter(|op| !early(op)).cloned().collect();
         let mut accepted = self
             .log

@@ -68,47 +68,38 @@ impl Store {
     ) -> Result<bool> {
         let url = format!("{server}{}", routes::photo(hash));
         let status = |res: Result<Response>| -> Result<PhotoReceived> { json(res?) };
-        let bytes = match std::fs::read(self.photo_variant_path(hash, variant)?) {
-            Ok(b) => b,
+        // How much of the file with this SHA-256 the server holds.
+        let held_of = |sha256: &str| {
+            status(send(|| {
+                http.get(format!("{url}/{}", routes::PHOTO_UPLOAD))
+                    .header("Authorization", auth)
+                    .query(&[("variant", variant.code()), ("sha256", sha256)])
+            }))
+        };
+        let Ok(bytes) = std::fs::read(self.photo_variant_path(hash, variant)?) else {
             // An original sent once and cleared from this phone since (`evict_photos`) is
             // queued again when the server was restored, which may hold it still: the name
             // of an original is its hash, so the server can say so without the bytes.
-            Err(_) if variant == Variant::Original => {
-                let held = status(send(|| {
-                    http.get(format!("{url}/{}", routes::PHOTO_UPLOAD))
-                        .header("Authorization", auth)
-                        .query(&[("variant", variant.code()), ("sha256", hash)])
-                }))?;
+            if variant == Variant::Original {
+                let held = held_of(hash)?;
                 if held.complete {
                     self.photo_progress(hash, variant, held.received, held.received, true)?;
                     return Ok(true);
                 }
-                self.photo_failed(
-                    hash,
-                    variant,
-                    "本机找不到这张照片的文件 / the photo's file is missing on this device",
-                )?;
-                return Ok(false);
             }
-            Err(_) => {
-                self.photo_failed(
-                    hash,
-                    variant,
-                    "本机找不到这张照片的文件 / the photo's file is missing on this device",
-                )?;
-                return Ok(false);
-            }
+            self.photo_failed(
+                hash,
+                variant,
+                "本机找不到这张照片的文件 / the photo's file is missing on this device",
+            )?;
+            return Ok(false);
         };
         let total = bytes.len() as u64;
         // The server checks what arrives against this: the name for an original, the copy's
         // own hash for a display copy or a thumbnail.
         let expect = crate::photo::hash_hex(&bytes);
         let which = [("variant", variant.code()), ("sha256", expect.as_str())];
-        let mut held = status(send(|| {
-            http.get(format!("{url}/{}", routes::PHOTO_UPLOAD))
-                .header("Authorization", auth)
-                .query(&which)
-        }))?;
+        let mut held = held_of(&expect)?;
         while !held.complete {
             let from = usize::try_from(held.received)
                 .unwrap_or(usize::MAX)
