@@ -22,6 +22,7 @@ use postgres::{NoTls, Transaction};
 use rusqlite::Connection;
 
 use crate::backup::DATABASES;
+use crate::storage::pg::append_at;
 use crate::storage::StorageError;
 
 /// Ops read from the SQLite log and written to PostgreSQL at a time.
@@ -281,48 +282,14 @@ fn copy_log(
     Ok(())
 }
 
+/// The moved ops, each at its own position (`pg::append_at`, the log's own append).
 fn insert_ops(
     tx: &mut Transaction,
     items: &[gridpatrol_core::server::FeedItem],
 ) -> Result<(), MigrateError> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let ops: Vec<&Op> = items.iter().map(|i| &i.op).collect();
-    let text = |f: &dyn Fn(&Op) -> String| ops.iter().map(|op| f(op)).collect::<Vec<_>>();
-    let num = |f: &dyn Fn(&Op) -> i64| ops.iter().map(|op| f(op)).collect::<Vec<_>>();
-    let bodies = ops
-        .iter()
-        .map(|op| serde_json::to_string(&op.body))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| MigrateError::Storage(StorageError::Unreadable("op body")))?;
-    // The grids as the PostgreSQL log's `append` writes them: joined by the unit separator.
-    let grids: Vec<String> = items.iter().map(|i| i.grids.join("\u{1f}")).collect();
+    let ops: Vec<(&Op, &[String])> = items.iter().map(|i| (&i.op, &i.grids[..])).collect();
     let positions: Vec<i64> = items.iter().map(|i| i.position).collect();
-    tx.execute(
-        "INSERT INTO ops (pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role, kind,
-             entity, body, grids)
-         SELECT pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role, kind, entity, body,
-             string_to_array(grids, chr(31))
-         FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[],
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-             AS moved (pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role, kind,
-                 entity, body, grids)",
-        &[
-            &positions,
-            &text(&|op| op.id.to_string()),
-            &text(&|op| op.device_id.to_string()),
-            &num(&|op| op.seq),
-            &num(&|op| op.hlc.0),
-            &num(&|op| op.wall_ms),
-            &text(&|op| op.actor_id.clone()),
-            &text(&|op| op.actor_role.code().to_string()),
-            &text(&|op| op.body.kind().to_string()),
-            &text(&|op| op.body.entity()),
-            &bodies,
-            &grids,
-        ],
-    )?;
+    append_at(tx, &ops, &positions)?;
     Ok(())
 }
 

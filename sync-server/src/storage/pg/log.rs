@@ -80,9 +80,20 @@ fn op_at(r: &Row, at: usize) -> Result<Op> {
 /// Appends `ops`, each with the grids it touches, to the log in order (an op id already there
 /// is skipped); returns the highest position given. The caller holds `WRITE_LOCK`.
 fn append(tx: &mut Transaction, ops: &[(&Op, &[String])]) -> Result<Option<i64>> {
+    append_at(tx, ops, &[])
+}
+
+/// `append`, each op at the position `positions` gives it (a log moved here whole, whose
+/// phones' cursors name its positions), or at the next one when `positions` is empty.
+pub(crate) fn append_at(
+    tx: &mut Transaction,
+    ops: &[(&Op, &[String])],
+    positions: &[i64],
+) -> Result<Option<i64>> {
     if ops.is_empty() {
         return Ok(None);
     }
+    let positions: Vec<Option<i64>> = (0..ops.len()).map(|i| positions.get(i).copied()).collect();
     let grids: Vec<String> = ops.iter().map(|(_, g)| g.join(GRID_SEP)).collect();
     let ops: Vec<&Op> = ops.iter().map(|(op, _)| *op).collect();
     let col = |f: &dyn Fn(&Op) -> String| ops.iter().map(|op| f(op)).collect::<Vec<String>>();
@@ -96,12 +107,13 @@ fn append(tx: &mut Transaction, ops: &[(&Op, &[String])]) -> Result<Option<i64>>
         "WITH added AS (
              INSERT INTO ops (pos, id, device_id, seq, hlc, wall_ms, actor_id, actor_role,
                  kind, entity, body, grids)
-             SELECT nextval('op_position'), id, device_id, seq, hlc, wall_ms, actor_id,
-                 actor_role, kind, entity, body, string_to_array(grids, chr(31))
+             SELECT coalesce(pos, nextval('op_position')), id, device_id, seq, hlc, wall_ms,
+                 actor_id, actor_role, kind, entity, body, string_to_array(grids, chr(31))
              FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
-                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+                 $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                 $12::int8[])
                  AS batch (id, device_id, seq, hlc, wall_ms, actor_id, actor_role, kind,
-                     entity, body, grids)
+                     entity, body, grids, pos)
              ON CONFLICT (id) DO NOTHING
              RETURNING pos)
          SELECT max(pos) FROM added",
@@ -117,6 +129,7 @@ fn append(tx: &mut Transaction, ops: &[(&Op, &[String])]) -> Result<Option<i64>>
             &col(&|op| op.body.entity()),
             &bodies,
             &grids,
+            &positions,
         ],
     )?;
     Ok(row.try_get(0)?)

@@ -13,6 +13,7 @@ use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 pub use accounts::PgAccounts;
+pub(crate) use log::append_at;
 pub use log::PgLog;
 
 use super::Result;
